@@ -1,0 +1,42 @@
+"""People who use the product: each belongs to a department and has one role."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person with a role; department staff also belong to one department."""
+
+    class Role(models.TextChoices):
+        COMMITTEE = "committee", _("管委会成员")
+        CLERK = "clerk", _("部门填报员")
+        HEAD = "head", _("部门负责人")
+        STATISTICS_OFFICE = "statistics_office", _("统计办")
+        AUDITOR = "auditor", _("审计人员")
+        ADMINISTRATOR = "administrator", _("系统管理员")
+        NONE = "none", _("未分配角色")
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role, default=Role.NONE)
+    department = models.ForeignKey(
+        "tasks.Department",
+        verbose_name=_("所属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            # Department staff cannot exist without a department: their whole scope is it.
+            models.CheckConstraint(
+                condition=~models.Q(role__in=["clerk", "head"]) | models.Q(department__isnull=False),
+                name="department_staff_have_a_department",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username

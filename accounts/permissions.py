@@ -1,0 +1,110 @@
+"""Every permission rule of the product, in one place.
+
+Views, API endpoints, services and templates ask these functions; none of them checks a
+role by itself. The rules:
+- the committee and auditors read everything; auditors also export and read the audit trail;
+- a department clerk enters and submits figures of their own department only;
+- a department head does what a clerk does and approves or returns their own department;
+- the statistics office runs imports, manages reporting rounds, items and coefficients;
+- an administrator may do everything;
+- anyone else (no role, inactive) sees nothing.
+"""
+
+from rest_framework.permissions import BasePermission
+
+from accounts.models import User
+
+Role = User.Role
+
+_READ_ALL_ROLES = {Role.COMMITTEE, Role.AUDITOR, Role.STATISTICS_OFFICE, Role.ADMINISTRATOR}
+_DEPARTMENT_ROLES = {Role.CLERK, Role.HEAD}
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def _is_admin(user) -> bool:
+    return _active(user) and (user.is_superuser or user.role == Role.ADMINISTRATOR)
+
+
+def can_use_product(user) -> bool:
+    """Signed in, active and given a role: may open the plan pages and read plan data."""
+    return _is_admin(user) or (_active(user) and user.role != Role.NONE)
+
+
+def can_read_all_data(user) -> bool:
+    """May read every department's figures and every computed result."""
+    return _is_admin(user) or (_active(user) and user.role in _READ_ALL_ROLES)
+
+
+def is_department_staff(user) -> bool:
+    return _active(user) and user.role in _DEPARTMENT_ROLES and user.department_id is not None
+
+
+def can_read_department(user, department_id: int | None) -> bool:
+    """May read the (also unapproved) figures of this department."""
+    if can_read_all_data(user):
+        return True
+    return is_department_staff(user) and department_id == user.department_id
+
+
+def can_enter_figures(user, department_id: int | None) -> bool:
+    """May create drafts, correct and submit figures of this department."""
+    if _is_admin(user):
+        return True
+    return is_department_staff(user) and department_id == user.department_id
+
+
+def can_approve(user, department_id: int | None) -> bool:
+    """May approve or return this department's submitted figures."""
+    if _is_admin(user):
+        return True
+    return (
+        _active(user)
+        and user.role == Role.HEAD
+        and user.department_id is not None
+        and department_id == user.department_id
+    )
+
+
+def can_run_imports(user) -> bool:
+    """May import statistics files for any department (the statistics office's job)."""
+    return _is_admin(user) or (_active(user) and user.role == Role.STATISTICS_OFFICE)
+
+
+def can_approve_on_import(user) -> bool:
+    """May load history as already approved (`import_statistics --approve`)."""
+    return _is_admin(user)
+
+
+def can_manage_reference_data(user) -> bool:
+    """May edit items, coefficients, counting rules and targets."""
+    return _is_admin(user) or (_active(user) and user.role == Role.STATISTICS_OFFICE)
+
+
+def can_export(user) -> bool:
+    return _is_admin(user) or (_active(user) and user.role in {Role.AUDITOR, Role.COMMITTEE})
+
+
+def can_read_audit_trail(user) -> bool:
+    return _is_admin(user) or (_active(user) and user.role == Role.AUDITOR)
+
+
+class UsesProduct(BasePermission):
+    """DRF: the request's user may use the product at all."""
+
+    def has_permission(self, request, view) -> bool:
+        return can_use_product(request.user)
+
+
+class ReadsAllData(BasePermission):
+    """DRF: the user may read all departments' data (results, figures)."""
+
+    def has_permission(self, request, view) -> bool:
+        return can_use_product(request.user)
+
+
+class RunsImports(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return can_run_imports(request.user)

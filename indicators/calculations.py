@@ -1,0 +1,911 @@
+"""Indicator arithmetic, exactly as ../shared/spec/methodology.md (and docs/methodology-notes.md
+where the methodology is silent) says. Pure: no database, no Django models, Decimal only.
+
+Vocabulary:
+- a *window* is a year-to-date period: `Window(2024, 3)` is 2024 Q1–Q3 ("2024Q3"),
+  `Window(2024, 4)` is the whole year ("2024");
+- `Inputs` holds the counting figures of one scope: (item, year, quarter) → value;
+- `CoefficientBook` answers a coefficient for a year, with the stand-in rule of §1;
+- `compute_window` gives every indicator (and assessment variant) for one window;
+- `evaluate_series` adds changes, the active target, path, progress and status (§7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation, localcontext
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+CARBON_TO_CO2 = Decimal(44) / Decimal(12)
+GJ_PER_TCE = Decimal("29.3076")  # 1 tce = 7,000 kcal × 4.1868 kJ/kcal
+MWH_PER_WAN_KWH = Decimal(10)
+DEFAULT_ABOUT_TOLERANCE_PP = Decimal("0.5")  # methodology §7: 左右 met within 0.5 pp
+DEFAULT_HOLD_BAND_FRACTION = Decimal("0.05")  # hold band for non-percentage thresholds
+
+PLAIN = ""
+EXCLUDING_FEEDSTOCK = "excl_feedstock"
+EXCLUDING_FEEDSTOCK_AND_NON_FOSSIL = "excl_feedstock_non_fossil"
+
+STATUS_ACHIEVED = "achieved"
+STATUS_GREEN = "green"
+STATUS_YELLOW = "yellow"
+STATUS_RED = "red"
+STATUS_NO_DATA = "no_data"
+
+
+# --- Periods --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """Year-to-date window: quarters 1..`quarters` of `year` (4 = the whole year)."""
+
+    year: int
+    quarters: int = 4
+
+    @property
+    def label(self) -> str:
+        return str(self.year) if self.quarters == 4 else f"{self.year}Q{self.quarters}"
+
+    @property
+    def is_annual(self) -> bool:
+        return self.quarters == 4
+
+    def shifted(self, years: int) -> Window:
+        return Window(self.year + years, self.quarters)
+
+    def elapsed_years_since(self, base_year: int) -> Decimal:
+        """Years from the end of `base_year` to the end of this window (2021Q1 → 0.25)."""
+        return Decimal(self.year - base_year - 1) + Decimal(self.quarters) / Decimal(4)
+
+
+def window_from_label(label: str) -> Window:
+    """'2024' → the year; '2024Q3' → 2024 Q1–Q3. Raises ValueError otherwise."""
+    text = label.strip().upper()
+    if len(text) == 4 and text.isdigit():
+        return Window(int(text), 4)
+    if len(text) == 6 and text[:4].isdigit() and text[4] == "Q" and text[5] in "1234":
+        return Window(int(text[:4]), int(text[5]))
+    raise ValueError(f"not a period: {label!r}")
+
+
+# --- Conversions (methodology §1, §4) ------------------------------------------------------
+
+
+def tce_coefficient_from_ncv(ncv_gj_per_unit: Decimal) -> Decimal:
+    """Standard-coal coefficient from a measured net calorific value (tce per unit)."""
+    return ncv_gj_per_unit / GJ_PER_TCE
+
+
+def coal_rate_to_tce_per_wan_kwh(coal_rate_gce_per_kwh: Decimal) -> Decimal:
+    """305.5 gce/kWh × 10⁴ kWh = 3.055 tce per 万kWh."""
+    return coal_rate_gce_per_kwh / HUNDRED
+
+
+def electricity_equal_value_tce(wan_kwh: Decimal, coal_rate_gce_per_kwh: Decimal) -> Decimal:
+    """Electricity at the year's coal rate of thermal power supply (等价值, coal-equivalent)."""
+    return wan_kwh * coal_rate_to_tce_per_wan_kwh(coal_rate_gce_per_kwh)
+
+
+def fuel_co2_factor(
+    ncv_gj_per_unit: Decimal, carbon_content_tc_per_gj: Decimal, oxidation_rate: Decimal
+) -> Decimal:
+    """tCO₂ per unit of fuel = NCV × carbon content × oxidation rate × 44/12."""
+    return ncv_gj_per_unit * carbon_content_tc_per_gj * oxidation_rate * CARBON_TO_CO2
+
+
+def share_percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part ÷ whole × 100, or None when the whole is zero."""
+    if whole == ZERO:
+        return None
+    return part / whole * HUNDRED
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    if denominator == ZERO:
+        return None
+    return numerator / denominator
+
+
+def required_average_annual_change(reduction_fraction: Decimal, years: int) -> Decimal:
+    """(1 − R)^(1/n) − 1: −18 % over 5 years → −3.891 %/yr."""
+    return _power(ONE - reduction_fraction, ONE / Decimal(years)) - ONE
+
+
+def _power(base: Decimal, exponent: Decimal) -> Decimal:
+    with localcontext() as context:
+        context.prec = 34
+        return +(base**exponent)
+
+
+def chain_constant_price(base_value: Decimal, growth_percents: Iterable[Decimal]) -> Decimal:
+    """Value at base-year prices: base × Π(1 + g/100), g being year-to-date real growth
+    against the same window of the previous year. Rates are never added or averaged."""
+    value = base_value
+    for growth in growth_percents:
+        value = value * (ONE + growth / HUNDRED)
+    return value
+
+
+# --- Coefficients and counting rules ----------------------------------------------------------
+
+
+class MissingCoefficient(LookupError):
+    """No row at all exists for a coefficient key."""
+
+
+@dataclass(frozen=True)
+class CoefficientRow:
+    key: str
+    value: Decimal
+    year: int = 0  # 0 = every year
+    version: int = 1
+    id: int | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class CoefficientUse:
+    """The coefficient a computation used, and whether it stood in for a missing year."""
+
+    key: str
+    value: Decimal
+    year: int
+    version: int
+    id: int | None
+    provisional: bool
+
+    def trace(self) -> dict:
+        entry = {"key": self.key, "value": str(self.value), "version": self.version}
+        if self.id is not None:
+            entry["id"] = self.id
+        if self.year:
+            entry["year"] = self.year
+        if self.provisional:
+            entry["provisional"] = True
+        return entry
+
+
+class CoefficientBook:
+    """Current coefficients. A per-year series answers the requested year; when that year
+    is not set it answers the most recent earlier year (or, before the first set year, the
+    first one) and marks the use provisional (methodology §1, §4)."""
+
+    def __init__(self, rows: Iterable[CoefficientRow]):
+        self._constant: dict[str, CoefficientRow] = {}
+        self._series: dict[str, dict[int, CoefficientRow]] = {}
+        for row in rows:
+            if row.year == 0:
+                self._constant[row.key] = row
+            else:
+                self._series.setdefault(row.key, {})[row.year] = row
+
+    def lookup(self, key: str, year: int | None = None) -> CoefficientUse:
+        if key in self._constant:
+            row = self._constant[key]
+            return CoefficientUse(key, row.value, 0, row.version, row.id, False)
+        series = self._series.get(key)
+        if not series:
+            raise MissingCoefficient(key)
+        if year is None:
+            raise MissingCoefficient(f"{key} needs a year")
+        if year in series:
+            row = series[year]
+            return CoefficientUse(key, row.value, year, row.version, row.id, False)
+        earlier = [y for y in series if y < year]
+        chosen = max(earlier) if earlier else min(series)
+        row = series[chosen]
+        return CoefficientUse(key, row.value, chosen, row.version, row.id, True)
+
+
+@dataclass(frozen=True)
+class CountingRules:
+    """The versioned counting rules (MethodSetting rows) a computation applies."""
+
+    count_grid_non_fossil_fraction: bool = False
+    grid_non_fossil_fraction_percent: Decimal = ZERO
+    co2_electricity_basis: str = "location"  # "market": certified green power emits zero
+    co2_grid_region: str = "national"  # or "shandong"
+    waste_intensity_price_basis: str = "current"  # or "constant": 2020-price value added
+    versions: Mapping[str, int] = field(default_factory=dict)
+
+    def trace(self) -> dict:
+        return {
+            "non_fossil_rule": {
+                "count_grid_non_fossil_fraction": self.count_grid_non_fossil_fraction,
+                "grid_non_fossil_fraction_percent": str(self.grid_non_fossil_fraction_percent),
+            },
+            "co2": {"electricity_basis": self.co2_electricity_basis, "grid": self.co2_grid_region},
+            "waste_intensity_price_basis": self.waste_intensity_price_basis,
+            "versions": dict(self.versions),
+        }
+
+
+# --- Inputs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    frequency: str  # "quarter" | "year"
+    aggregation: str  # "sum" | "latest" | "as_published"
+
+
+class Inputs:
+    """Counting figures of one scope, answered per window (methodology §6).
+
+    Flows are single-quarter and sum over the window; stocks take the latest value in the
+    window; year-to-date growth rates are taken as published for the window's last quarter;
+    yearly items exist only for whole-year windows.
+    """
+
+    def __init__(
+        self,
+        figures: Mapping[tuple[str, int, int | None], tuple[Decimal, int | None]],
+        item_rules: Mapping[str, ItemRule],
+    ):
+        self._figures = figures
+        self._rules = item_rules
+
+    def get(self, item: str, window: Window) -> tuple[Decimal | None, list[int], bool]:
+        """(value, figure ids, anything reported at all in the window)."""
+        rule = self._rules.get(item)
+        if rule is None:
+            return None, [], False
+        if rule.frequency == "year":
+            if not window.is_annual:
+                return None, [], False
+            found = self._figures.get((item, window.year, None))
+            if found is None:
+                return None, [], False
+            return found[0], _ids(found), True
+        quarters = [self._figures.get((item, window.year, q)) for q in range(1, window.quarters + 1)]
+        present = [f for f in quarters if f is not None]
+        if not present:
+            return None, [], False
+        if rule.aggregation == "sum":
+            if len(present) != len(quarters):
+                return None, [], True
+            ids = [i for f in present for i in _ids(f)]
+            return sum((f[0] for f in present), ZERO), ids, True
+        if rule.aggregation == "latest":
+            last = present[-1]
+            return last[0], _ids(last), True
+        last = quarters[-1]  # as published: the year-to-date figure of the window's quarter
+        if last is None:
+            return None, [], True
+        return last[0], _ids(last), True
+
+    def quarters_reported(self, items: Iterable[str], window: Window) -> bool:
+        """True when, for every quarter of the window, at least one of `items` is reported."""
+        items = list(items)
+        for quarter in range(1, window.quarters + 1):
+            if not any((item, window.year, quarter) in self._figures for item in items):
+                return False
+        return True
+
+
+def _ids(found: tuple[Decimal, int | None]) -> list[int]:
+    return [found[1]] if found[1] is not None else []
+
+
+# --- Indicator formulas (methodology §1–§5) ---------------------------------------------------
+
+FOSSIL_FUELS = (
+    "coal_raw",
+    "coal_washed",
+    "coke",
+    "fuel_oil",
+    "gasoline",
+    "diesel",
+    "lpg",
+    "natural_gas",
+)
+# The statistics department's energy form: a window counts only when every one of its
+# quarters has at least one of these reported; an item not reported at all in the window
+# counts as zero (the fuel is not used) and is listed in the trace.
+ENERGY_FORM_ITEMS = (*FOSSIL_FUELS, "heat_purchased")
+ZERO_WHEN_UNREPORTED = (
+    *ENERGY_FORM_ITEMS,
+    "electricity_pv",
+    "electricity_green",
+    "geothermal_heat",
+    "energy_feedstock",
+    "iw_utilized_prior_stock",
+)
+CO2_FUELS = FOSSIL_FUELS
+LEADING_INDUSTRIES = (
+    "revenue_electronic",
+    "revenue_new_energy_materials",
+    "revenue_high_end_equipment",
+    "revenue_food",
+)
+
+
+@dataclass
+class Computed:
+    """One indicator value for one window, with everything needed to trace it."""
+
+    value: Decimal | None
+    provisional: bool = False
+    method: dict = field(default_factory=dict)
+    figure_ids: list[int] = field(default_factory=list)
+
+
+class _Missing(Exception):
+    def __init__(self, what: str):
+        self.what = what
+
+
+class _Trace:
+    """Collects the inputs, coefficients and notes one computation used."""
+
+    def __init__(self, inputs: Inputs, book: CoefficientBook, window: Window):
+        self.inputs = inputs
+        self.book = book
+        self.window = window
+        self.figure_ids: list[int] = []
+        self.coefficients: dict[str, dict] = {}
+        self.zero_items: list[str] = []
+        self.provisional = False
+
+    def item(self, code: str, window: Window | None = None) -> Decimal:
+        value, ids, reported = self.inputs.get(code, window or self.window)
+        if value is None:
+            if not reported and code in ZERO_WHEN_UNREPORTED:
+                if code not in self.zero_items:
+                    self.zero_items.append(code)
+                return ZERO
+            raise _Missing(code)
+        self.figure_ids.extend(ids)
+        return value
+
+    def coefficient(self, key: str, year: int | None = None) -> Decimal:
+        use = self.book.lookup(key, year)
+        label = f"{key}@{use.year}" if use.year else key
+        self.coefficients[label] = use.trace()
+        self.provisional = self.provisional or use.provisional
+        return use.value
+
+    def require_energy_form(self) -> None:
+        if not self.inputs.quarters_reported(ENERGY_FORM_ITEMS, self.window):
+            raise _Missing("energy_form")
+
+    def result(self, value: Decimal | None, formula: str, rules: dict | None = None) -> Computed:
+        method = {"formula": formula, "coefficients": self.coefficients}
+        if self.zero_items:
+            method["unreported_as_zero"] = sorted(self.zero_items)
+        if rules:
+            method["rules"] = rules
+        return Computed(value, self.provisional, method, sorted(set(self.figure_ids)))
+
+
+def _fossil_tce(trace: _Trace) -> Decimal:
+    total = ZERO
+    for fuel in FOSSIL_FUELS:
+        quantity = trace.item(fuel)
+        if quantity != ZERO:
+            total += quantity * trace.coefficient(f"tce.{fuel}")
+    return total
+
+
+def _heat_tce(trace: _Trace) -> Decimal:
+    heat = trace.item("heat_purchased") + trace.item("geothermal_heat")
+    return heat * trace.coefficient("tce.heat") if heat != ZERO else ZERO
+
+
+def _coal_rate_tce(trace: _Trace) -> Decimal:
+    return coal_rate_to_tce_per_wan_kwh(trace.coefficient("elec.coal_rate", trace.window.year))
+
+
+def energy_calorific(trace: _Trace) -> Decimal:
+    """E当量: fossil fuels + all electricity at 1.229 tce/万kWh + all heat at 0.03412 tce/GJ."""
+    trace.require_energy_form()
+    electricity = trace.item("electricity_grid") + trace.item("electricity_pv")
+    return (
+        _fossil_tce(trace)
+        + electricity * trace.coefficient("tce.electricity_calorific")
+        + _heat_tce(trace)
+    )
+
+
+def energy_equal_value(trace: _Trace) -> Decimal:
+    """E等价: fossil fuels + all electricity at the year's coal rate + all heat at 0.03412."""
+    trace.require_energy_form()
+    electricity = trace.item("electricity_grid") + trace.item("electricity_pv")
+    return _fossil_tce(trace) + electricity * _coal_rate_tce(trace) + _heat_tce(trace)
+
+
+def _non_fossil_electricity(trace: _Trace, rules: CountingRules) -> Decimal:
+    """万kWh counted as non-fossil: on-site renewables + certified green purchases
+    (+ the provincial grid's non-fossil fraction of ordinary purchases, when that option is on)."""
+    green = trace.item("electricity_green")
+    electricity = trace.item("electricity_pv") + green
+    if rules.count_grid_non_fossil_fraction:
+        ordinary = trace.item("electricity_grid") - green
+        electricity += ordinary * rules.grid_non_fossil_fraction_percent / HUNDRED
+    return electricity
+
+
+def non_fossil_equal_value(trace: _Trace, rules: CountingRules) -> Decimal:
+    """Non-fossil energy by the coal-equivalent method (methodology §2)."""
+    heat = trace.item("geothermal_heat")
+    heat_tce = heat * trace.coefficient("tce.heat") if heat != ZERO else ZERO
+    return _non_fossil_electricity(trace, rules) * _coal_rate_tce(trace) + heat_tce
+
+
+def non_fossil_calorific(trace: _Trace, rules: CountingRules) -> Decimal:
+    """The same non-fossil energy on the calorific basis of E当量 (for the variant that
+    deducts it from energy per unit of industrial value added)."""
+    heat = trace.item("geothermal_heat")
+    heat_tce = heat * trace.coefficient("tce.heat") if heat != ZERO else ZERO
+    return (
+        _non_fossil_electricity(trace, rules) * trace.coefficient("tce.electricity_calorific")
+        + heat_tce
+    )
+
+
+def constant_price(
+    trace: _Trace, current_item: str, growth_item: str, window: Window, base_year: int
+) -> Decimal:
+    """Value added at base-year prices for the window, chained from the base year's current
+    prices with each year's published year-to-date real growth (methodology §3)."""
+    if window.year < base_year:
+        raise _Missing(f"{current_item}@{window.label}<base")
+    value = trace.item(current_item, Window(base_year, window.quarters))
+    growth = [
+        trace.item(growth_item, Window(year, window.quarters))
+        for year in range(base_year + 1, window.year + 1)
+    ]
+    return chain_constant_price(value, growth)
+
+
+def co2_emissions(trace: _Trace, rules: CountingRules) -> Decimal:
+    """Fuel combustion + purchased electricity × grid factor + purchased heat × 0.11 (§4)."""
+    trace.require_energy_form()
+    total = ZERO
+    for fuel in CO2_FUELS:
+        quantity = trace.item(fuel)
+        if quantity != ZERO:
+            total += quantity * fuel_co2_factor(
+                trace.coefficient(f"co2.ncv.{fuel}"),
+                trace.coefficient(f"co2.cc.{fuel}"),
+                trace.coefficient(f"co2.of.{fuel}"),
+            )
+    electricity = trace.item("electricity_grid")
+    if rules.co2_electricity_basis == "market":
+        electricity -= trace.item("electricity_green")
+    factor = trace.coefficient(f"co2.grid.{rules.co2_grid_region}", trace.window.year)
+    total += electricity * MWH_PER_WAN_KWH * factor
+    heat = trace.item("heat_purchased")
+    if heat != ZERO:
+        total += heat * trace.coefficient("co2.heat")
+    return total
+
+
+FORMULAS = {
+    "energy_total_calorific": "Σ燃料×折标系数 + (电网购电+光伏自用)×1.229 + (外购热力+地热)×0.03412",
+    "energy_total_equal_value": "Σ燃料×折标系数 + (电网购电+光伏自用)×供电煤耗 + (外购热力+地热)×0.03412",
+    "non_fossil_share": "(光伏自用+绿电)×供电煤耗 + 地热×0.03412) ÷ E等价 × 100",
+    "energy_intensity_iva": "E当量 ÷ 工业增加值(2020年可比价)",
+    "energy_intensity_gdp": "E等价 ÷ 地区生产总值(2020年可比价)",
+    "co2_emissions": "Σ燃料×NCV×含碳量×氧化率×44/12 + 电网购电(MWh)×电网排放因子 + 外购热力×0.11",
+    "co2_intensity_gdp": "CO₂ ÷ 地区生产总值(2020年可比价)",
+    "leading_industry_revenue": "四大主导产业主营业务收入之和",
+    "green_building_share": "新建绿色建筑面积 ÷ 城镇新建民用建筑面积 × 100",
+    "iw_utilization_rate": "综合利用量 ÷ (产生量 + 综合利用往年贮存量) × 100",
+    "iw_generation_intensity": "一般工业固废产生量 ÷ 工业增加值",
+    "agri_waste_utilization_rate": "农业固废综合利用量 ÷ 产生量 × 100",
+    "manure_utilization_rate": "畜禽粪污综合利用量 ÷ 产生量 × 100",
+    "straw_utilization_rate": "秸秆综合利用量 ÷ 可收集资源量 × 100",
+}
+for _code in LEADING_INDUSTRIES:
+    FORMULAS[_code] = "季度主营业务收入累计"
+
+# Intensities with assessment variants (发改环资〔2022〕803号: deduct feedstock from the
+# base year and the current year alike; the denominator is never adjusted).
+VARIANT_INDICATORS = ("energy_intensity_iva", "energy_intensity_gdp")
+
+
+def compute_window(
+    inputs: Inputs,
+    book: CoefficientBook,
+    rules: CountingRules,
+    window: Window,
+    *,
+    base_year: int,
+) -> dict[tuple[str, str], Computed]:
+    """Every indicator and assessment variant for one window: {(code, variant): Computed}.
+
+    An indicator whose inputs are incomplete gets value None and `method.missing`."""
+    rules_trace = rules.trace()
+
+    def run(code: str, variant: str, compute) -> None:
+        trace = _Trace(inputs, book, window)
+        try:
+            value = compute(trace)
+        except _Missing as missing:
+            computed = trace.result(None, FORMULAS.get(code, ""))
+            computed.method["missing"] = missing.what
+            computed.figure_ids = []
+        except MissingCoefficient as missing:
+            computed = trace.result(None, FORMULAS.get(code, ""))
+            computed.method["missing_coefficient"] = str(missing)
+            computed.figure_ids = []
+        else:
+            computed = trace.result(value, FORMULAS.get(code, ""), rules_trace)
+        if variant:
+            computed.method["variant"] = variant
+        results[(code, variant)] = computed
+
+    def iva(trace):
+        return constant_price(trace, "iva_current", "iva_growth_ytd", window, base_year)
+
+    def gdp(trace):
+        return constant_price(trace, "gdp_current", "gdp_growth_ytd", window, base_year)
+
+    def divide(numerator, denominator):
+        result = ratio(numerator, denominator)
+        if result is None:
+            raise _Missing("denominator_zero")
+        return result
+
+    def percent(part, whole):
+        result = share_percent(part, whole)
+        if result is None:
+            raise _Missing("denominator_zero")
+        return result
+
+    results: dict[tuple[str, str], Computed] = {}
+    run("energy_total_calorific", PLAIN, energy_calorific)
+    run("energy_total_equal_value", PLAIN, energy_equal_value)
+    run(
+        "non_fossil_share",
+        PLAIN,
+        lambda t: percent(non_fossil_equal_value(t, rules), energy_equal_value(t)),
+    )
+    run("energy_intensity_iva", PLAIN, lambda t: divide(energy_calorific(t), iva(t)))
+    run(
+        "energy_intensity_iva",
+        EXCLUDING_FEEDSTOCK,
+        lambda t: divide(energy_calorific(t) - t.item("energy_feedstock"), iva(t)),
+    )
+    run(
+        "energy_intensity_iva",
+        EXCLUDING_FEEDSTOCK_AND_NON_FOSSIL,
+        lambda t: divide(
+            energy_calorific(t) - t.item("energy_feedstock") - non_fossil_calorific(t, rules),
+            iva(t),
+        ),
+    )
+    run("energy_intensity_gdp", PLAIN, lambda t: divide(energy_equal_value(t), gdp(t)))
+    run(
+        "energy_intensity_gdp",
+        EXCLUDING_FEEDSTOCK,
+        lambda t: divide(energy_equal_value(t) - t.item("energy_feedstock"), gdp(t)),
+    )
+    run(
+        "energy_intensity_gdp",
+        EXCLUDING_FEEDSTOCK_AND_NON_FOSSIL,
+        lambda t: divide(
+            energy_equal_value(t) - t.item("energy_feedstock") - non_fossil_equal_value(t, rules),
+            gdp(t),
+        ),
+    )
+    run("co2_emissions", PLAIN, lambda t: co2_emissions(t, rules))
+    run("co2_intensity_gdp", PLAIN, lambda t: divide(co2_emissions(t, rules), gdp(t)))
+    for code in LEADING_INDUSTRIES:
+        run(code, PLAIN, lambda t, code=code: t.item(code))
+    run(
+        "leading_industry_revenue",
+        PLAIN,
+        lambda t: sum((t.item(code) for code in LEADING_INDUSTRIES), ZERO),
+    )
+    run(
+        "green_building_share",
+        PLAIN,
+        lambda t: percent(t.item("building_new_green_area"), t.item("building_new_civil_area")),
+    )
+    run(
+        "iw_utilization_rate",
+        PLAIN,
+        lambda t: percent(
+            t.item("iw_utilized"), t.item("iw_generated") + t.item("iw_utilized_prior_stock")
+        ),
+    )
+
+    def waste_intensity(t):
+        if rules.waste_intensity_price_basis == "constant":
+            return divide(t.item("iw_generated"), iva(t))
+        return divide(t.item("iw_generated"), t.item("iva_current"))
+
+    run("iw_generation_intensity", PLAIN, waste_intensity)
+    if window.is_annual:
+        run(
+            "agri_waste_utilization_rate",
+            PLAIN,
+            lambda t: percent(t.item("agri_waste_utilized"), t.item("agri_waste_generated")),
+        )
+        run(
+            "manure_utilization_rate",
+            PLAIN,
+            lambda t: percent(t.item("manure_utilized"), t.item("manure_generated")),
+        )
+        run(
+            "straw_utilization_rate",
+            PLAIN,
+            lambda t: percent(t.item("straw_utilized"), t.item("straw_collectable")),
+        )
+    return results
+
+
+# --- Targets and status (methodology §7) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    code: str
+    direction: int  # +1 higher is better, −1 lower is better
+    path_kind: str  # "geometric" | "linear"
+    has_base_year: bool = True
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    id: int | None
+    code: str
+    kind: str  # level | hold | reduction_vs_base | reduction_vs_target
+    qualifier: str  # binding | about | strive | hold
+    value: Decimal | None  # level in indicator units; reductions: percent (18 = −18 %)
+    target_year: int
+    base_year: int | None = None  # reductions vs base; for chained: the base target's year
+    tolerance: Decimal | None = None
+    is_percentage_unit: bool = False
+
+    @property
+    def is_reduction(self) -> bool:
+        return self.kind in ("reduction_vs_base", "reduction_vs_target")
+
+
+@dataclass
+class Evaluation:
+    """Everything shown beside a value: changes, the active target, path, progress, status."""
+
+    change_vs_base: Decimal | None = None
+    change_yoy: Decimal | None = None
+    target: TargetSpec | None = None
+    target_value: Decimal | None = None
+    target_pending_base: bool = False
+    target_awaits_value: bool = False
+    path_value: Decimal | None = None
+    status: str = STATUS_NO_DATA
+    completion: Decimal | None = None
+    time_progress: Decimal | None = None
+    required_annual_change: Decimal | None = None
+    projection: Decimal | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def relative_change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
+    """current ÷ previous − 1 (a fraction), None when either is missing or previous is 0."""
+    if current is None or previous is None or previous == ZERO:
+        return None
+    return current / previous - ONE
+
+
+def active_target(targets: Iterable[TargetSpec], year: int) -> TargetSpec | None:
+    """The earliest target whose year is at or after `year`; after the last target year,
+    the last target (which then must hold in every later period)."""
+    ordered = sorted(targets, key=lambda t: (t.target_year, t.code))
+    if not ordered:
+        return None
+    for target in ordered:
+        if target.target_year >= year:
+            return target
+    return ordered[-1]
+
+
+def observed_change(path_kind: str, current: Decimal | None, year_ago: Decimal | None):
+    """Change against the same window a year earlier: a fraction on geometric paths,
+    percentage points on linear (share) paths."""
+    if current is None or year_ago is None:
+        return None
+    if path_kind == "linear":
+        return current - year_ago
+    return relative_change(current, year_ago)
+
+
+def required_annual_change(
+    path_kind: str, target: Decimal, last_value: Decimal | None, years: int
+) -> Decimal | None:
+    """Geometric `(T / A_L)^(1/n) − 1`, linear `(T − A_L) / n` (percentage points)."""
+    if last_value is None or years <= 0:
+        return None
+    if path_kind == "linear":
+        return (target - last_value) / Decimal(years)
+    if last_value <= ZERO or target <= ZERO:
+        return None
+    return _power(target / last_value, ONE / Decimal(years)) - ONE
+
+
+def path_value(
+    path_kind: str, base: Decimal | None, target: Decimal, fraction: Decimal
+) -> Decimal | None:
+    """Where the path from base to target stands after `fraction` of the planned years."""
+    if base is None:
+        return None
+    if path_kind == "linear":
+        return base + (target - base) * fraction
+    if base <= ZERO or target <= ZERO:
+        return None
+    return base * _power(target / base, fraction)
+
+
+def judge_status(
+    *,
+    value: Decimal | None,
+    target_value: Decimal | None,
+    direction: int,
+    qualifier: str,
+    is_hold: bool,
+    tolerance: Decimal,
+    observed: Decimal | None,
+    required: Decimal | None,
+    target_missed_period: bool,
+) -> str:
+    """The barometer rule of methodology §7.
+
+    `tolerance` is in indicator units: for 左右 targets the band within which the target
+    counts as met; for hold targets the band that is yellow rather than red.
+    """
+    if value is None or target_value is None:
+        return STATUS_NO_DATA
+    gap = Decimal(direction) * (value - target_value)  # ≥ 0: the target is met
+    if is_hold:
+        if gap >= ZERO:
+            status = STATUS_GREEN
+        elif gap >= -tolerance:
+            status = STATUS_YELLOW
+        else:
+            status = STATUS_RED
+    elif gap >= -(tolerance if qualifier == "about" else ZERO):
+        return STATUS_ACHIEVED
+    elif target_missed_period:
+        status = STATUS_RED
+    elif observed is None or required is None:
+        return STATUS_NO_DATA
+    elif Decimal(direction) * observed < ZERO:
+        status = STATUS_RED
+    elif Decimal(direction) * observed < Decimal(direction) * required:
+        status = STATUS_YELLOW
+    else:
+        status = STATUS_GREEN
+    if qualifier == "strive" and status == STATUS_RED:
+        return STATUS_YELLOW  # 力争: aspirational targets never go beyond yellow
+    return status
+
+
+def _tolerance_in_units(target: TargetSpec, base_value: Decimal | None, threshold: Decimal):
+    """The target's tolerance in indicator units (methodology §7 defaults when unset)."""
+    if target.tolerance is not None:
+        tolerance = target.tolerance
+    elif target.qualifier == "about" or (target.kind == "hold" and target.is_percentage_unit):
+        tolerance = DEFAULT_ABOUT_TOLERANCE_PP
+    elif target.kind == "hold":
+        return abs(threshold) * DEFAULT_HOLD_BAND_FRACTION
+    else:
+        return ZERO
+    if target.is_reduction:
+        # Percentage points of the reduction, applied to the base value.
+        return (base_value or ZERO) * tolerance / HUNDRED
+    return tolerance
+
+
+def evaluate_series(
+    indicator: IndicatorSpec,
+    values: Mapping[Window, Decimal | None],
+    targets: Iterable[TargetSpec],
+    *,
+    plan_base_year: int,
+) -> dict[Window, Evaluation]:
+    """Changes, target, path, progress, status and projection for every window of one
+    indicator (and one variant) of the park. `values` holds every computed window."""
+    targets = [t for t in targets if t.kind != "milestone"]
+    evaluations: dict[Window, Evaluation] = {}
+    for window, value in values.items():
+        evaluation = Evaluation()
+        evaluations[window] = evaluation
+        if indicator.has_base_year and window.year != plan_base_year:
+            evaluation.change_vs_base = relative_change(
+                value, values.get(Window(plan_base_year, window.quarters))
+            )
+        year_ago = values.get(window.shifted(-1))
+        evaluation.change_yoy = relative_change(value, year_ago)
+
+        target = active_target(targets, window.year)
+        evaluation.target = target
+        if target is None:
+            evaluation.status = ""
+            continue
+        if target.value is None:
+            evaluation.target_awaits_value = True
+            evaluation.notes.append("target_value_not_set")
+            continue
+
+        # Base of the target's path: the base year (or the chained target's year) in the
+        # same window, falling back to the whole year.
+        if target.kind == "reduction_vs_target":
+            base_year = target.base_year
+            if values.get(Window(base_year, 4)) is None:
+                evaluation.target_pending_base = True
+                evaluation.notes.append("target_pending_base")
+                continue
+        else:
+            base_year = target.base_year or plan_base_year
+        base_value = values.get(Window(base_year, window.quarters))
+        if base_value is None:
+            base_value = values.get(Window(base_year, 4))
+        if target.is_reduction:
+            if base_value is None:
+                evaluation.notes.append("base_value_missing")
+                evaluation.status = STATUS_NO_DATA
+                continue
+            target_value = base_value * (ONE - target.value / HUNDRED)
+        else:
+            target_value = target.value
+        evaluation.target_value = target_value
+
+        span = target.target_year - base_year
+        if span > 0:
+            fraction = window.elapsed_years_since(base_year) / Decimal(span)
+            evaluation.time_progress = min(max(fraction, ZERO), ONE)
+            evaluation.path_value = path_value(
+                indicator.path_kind, base_value, target_value, min(max(fraction, ZERO), ONE)
+            )
+        if value is not None and base_value is not None and target_value != base_value:
+            evaluation.completion = (value - base_value) / (target_value - base_value)
+
+        observed = observed_change(indicator.path_kind, value, year_ago)
+        last_year = max(window.year - 1, base_year)
+        last_value = values.get(Window(last_year, 4))
+        if last_value is None:
+            last_year, last_value = base_year, values.get(Window(base_year, 4))
+        required = required_annual_change(
+            indicator.path_kind, target_value, last_value, target.target_year - last_year
+        )
+        evaluation.required_annual_change = required
+        remaining = target.target_year - window.year
+        if observed is not None and value is not None and remaining > 0:
+            if indicator.path_kind == "linear":
+                evaluation.projection = value + observed * remaining
+            elif ONE + observed > ZERO:
+                evaluation.projection = value * _power(ONE + observed, Decimal(remaining))
+        missed = window.year > target.target_year or (
+            window.year == target.target_year and window.is_annual
+        )
+        evaluation.status = judge_status(
+            value=value,
+            target_value=target_value,
+            direction=indicator.direction,
+            qualifier=target.qualifier,
+            is_hold=target.kind == "hold",
+            tolerance=_tolerance_in_units(target, base_value, target_value),
+            observed=observed,
+            required=required,
+            target_missed_period=missed,
+        )
+        if value is None:
+            evaluation.notes.append("inputs_missing")
+    return evaluations
+
+
+def safe_quantize(value: Decimal | None, places: int = 12) -> Decimal | None:
+    """Round half up to `places` decimals for storage; None stays None."""
+    if value is None:
+        return None
+    try:
+        return value.quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
+    except InvalidOperation:
+        return None

@@ -1,0 +1,1027 @@
+"""Read and check an import file (CSV or .xlsx) or JSON records of statistics.
+
+Pure Python: no Django, no database, no settings. The contract is
+docs section "Import file" (shared spec data-exchange.md §2): long form, one
+figure per row, columns ``period``, ``item``, ``value`` (required) and
+``unit``, ``scope``, ``note`` (optional), or their Chinese names.
+
+Two kinds of refusal:
+
+* ``ImportFileError`` - the whole file is refused before any row is read
+  (too large, too many rows, unknown encoding, not an xlsx, macro, zip bomb,
+  header mismatch, empty).
+* ``RowError`` - a cell or row is wrong. Every row is checked and *every*
+  error is returned; the caller imports nothing when ``errors`` is non-empty
+  (an import is all or nothing).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from dezhou_carbon.exceptions import ApplicationError
+from indicators.units import UnitError, convert, normalize_unit
+
+__all__ = [
+    "ImportFileError",
+    "ImportRow",
+    "ItemSpec",
+    "ParseResult",
+    "RowError",
+    "parse_decimal",
+    "parse_import_file",
+    "parse_import_records",
+    "parse_period",
+    "validate_credit_code",
+]
+
+# ---------------------------------------------------------------- limits
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_ROWS = 100_000
+MAX_NOTE_LENGTH = 1000
+MAX_DECIMAL_PLACES = 6
+MAX_INTEGER_DIGITS = 18
+ERROR_VALUE_LENGTH = 100
+# xlsx pre-parse checks (zip level, declared sizes, before any XML is read)
+ZIP_MAX_ENTRIES = 200
+ZIP_MAX_UNCOMPRESSED = 250 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+MIN_YEAR, MAX_YEAR = 1950, 2100
+
+# ---------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    code: str
+    unit: str
+    frequency: str  # "quarter" | "year"
+    non_negative: bool = True  # growth-rate items are False
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int  # header is line 1, first data row line 2; JSON records: index + 1
+    period: str  # "2024Q3" or "2024"
+    year: int
+    quarter: int | None
+    item_code: str
+    value: Decimal  # in the item's unit
+    original_value: str
+    original_unit: str  # "" when omitted
+    scope: str  # "" = whole park, else the 18-character credit code
+    note: str
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str  # header as given in the file; "" for whole-row errors
+    code: str
+    message_zh: str
+    message_en: str
+    value: str  # offending raw text, at most 100 characters
+
+
+@dataclass
+class ParseResult:
+    rows: list[ImportRow]  # rows without any error (import only if `errors` is empty)
+    errors: list[RowError]
+    encoding: str  # "utf-8", "gb18030", "xlsx", "json"
+    sha256: str
+    sheet: str = ""  # xlsx: the sheet that was read
+    warnings: list[RowError] = field(default_factory=list)  # not errors; shown in the preview
+
+
+class ImportFileError(ApplicationError):
+    """The whole file is refused; no row was read."""
+
+    def __init__(self, message_zh: str, message_en: str, *, code: str, details=None):
+        super().__init__(message_zh, message_en, code=code, details=details)
+        if code == "too_large":
+            self.status_code = 413
+
+
+# ---------------------------------------------------------------- columns
+
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "period": ("period", "期间"),
+    "item": ("item", "指标代码"),
+    "value": ("value", "数值"),
+    "unit": ("unit", "单位"),
+    "scope": ("scope", "统计范围"),
+    "note": ("note", "备注"),
+}
+_REQUIRED = ("period", "item", "value")
+_COLUMN_ZH = {c: names[1] for c, names in _COLUMNS.items()}
+_SPACES = re.compile(r"[\s\ufeff\u200b]+")
+
+
+def _header_key(text: str) -> str:
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+_HEADER_LOOKUP = {_header_key(name): canon for canon, names in _COLUMNS.items() for name in names}
+
+
+def _map_header(header: list[str]) -> dict[str, tuple[int, str]]:
+    """Map canonical column -> (index, header as given). Unknown columns are ignored."""
+    found: dict[str, tuple[int, str]] = {}
+    for index, raw in enumerate(header):
+        canon = _HEADER_LOOKUP.get(_header_key(raw))
+        if canon is None:
+            continue
+        if canon in found:
+            first = found[canon][1]
+            given = raw.strip()
+            raise ImportFileError(
+                f"表头中“{first}”与“{given}”是同一列（{canon}/{_COLUMN_ZH[canon]}），请只保留一列",
+                f"Header columns '{first}' and '{given}' are the same column "
+                f"({canon}/{_COLUMN_ZH[canon]}); keep only one",
+                details={"column": canon},
+                code="duplicate_columns",
+            )
+        found[canon] = (index, raw.strip())
+    missing = [c for c in _REQUIRED if c not in found]
+    if missing:
+        names_zh = "、".join(f"{c}（{_COLUMN_ZH[c]}）" for c in missing)
+        names_en = ", ".join(f"{c} ({_COLUMN_ZH[c]})" for c in missing)
+        shown = ", ".join(h.strip() for h in header if h.strip())[:200]
+        raise ImportFileError(
+            f"表头不匹配：缺少必填列 {names_zh}。第一行应为表头，必填列为 period/期间、"
+            f"item/指标代码、value/数值；读到的表头为：{shown}",
+            f"Header mismatch: required column(s) missing: {names_en}. The first row must be "
+            f"the header with period/期间, item/指标代码, value/数值; found: {shown}",
+            details={"missing": missing, "header": [h.strip() for h in header]},
+            code="missing_columns",
+        )
+    return found
+
+
+# ---------------------------------------------------------------- messages
+
+
+def _trunc(text: str) -> str:
+    return text if len(text) <= ERROR_VALUE_LENGTH else text[: ERROR_VALUE_LENGTH - 1] + "…"
+
+
+def _show(text: str) -> str:
+    """A raw value for a message: short, on one line."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _fmt_bytes(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    if n >= 1024:
+        return f"{n / 1024:.1f}".removesuffix(".0") + " KB"
+    return f"{n} B"
+
+
+# ---------------------------------------------------------------- field parsers
+
+_PERIOD_QUARTER = re.compile(r"(\d{4})[-_/.]?Q([1-4])", re.ASCII)
+_PERIOD_YEAR = re.compile(r"(\d{4})年?", re.ASCII)
+_PERIOD_ZH = re.compile(r"(\d{4})年?第?([1-4一二三四])季度?", re.ASCII)
+_ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
+
+
+def parse_period(text: str) -> tuple[str, int, int | None] | None:
+    """``"2024q3"`` -> ``("2024Q3", 2024, 3)``; ``"2024"`` -> ``("2024", 2024, None)``.
+
+    Accepts 2024Q3, 2024q3, 2024-Q3, 2024 Q3, 2024年第3季度 (also 2024年三季度) and
+    2024 / 2024年. Returns None for anything else or a year outside 1950-2100.
+    """
+    key = _SPACES.sub("", unicodedata.normalize("NFKC", text)).upper()
+    year = quarter = None
+    if m := _PERIOD_QUARTER.fullmatch(key):
+        year, quarter = int(m[1]), int(m[2])
+    elif "季" in key and (m := _PERIOD_ZH.fullmatch(key)):
+        year = int(m[1])
+        quarter = _ZH_DIGITS.get(m[2]) or int(m[2])
+    elif m := _PERIOD_YEAR.fullmatch(key):
+        year = int(m[1])
+    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    if quarter is None:
+        return str(year), year, None
+    return f"{year}Q{quarter}", year, quarter
+
+
+_NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d*)(?:\.(\d*))?", re.ASCII)
+_EXPONENT = re.compile(r"[+-]?[\d.,]*\d[eE][+-]?\d+", re.ASCII)
+_SEPARATED = re.compile(r"[+-]?[\d,]*,[\d,]*(?:\.\d*)?", re.ASCII)
+_NUMBER_TRANSLATE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00a0": " "})
+
+
+class _NumberProblem(Exception):
+    def __init__(self, code: str, reason_zh: str, reason_en: str):
+        super().__init__(code)
+        self.code = code
+        self.reason_zh = reason_zh
+        self.reason_en = reason_en
+
+
+def parse_decimal(text: str) -> Decimal:
+    """Parse a figure exactly. Raises ``_NumberProblem`` (code + reason) when refused.
+
+    NFKC first (full-width digits, full-width comma and point), outer spaces
+    and NBSP stripped, thousands separators removed only when every group has
+    three digits. Refused: empty, percent signs, exponents, anything that is
+    not a plain decimal, more than 6 decimal places or 18 integer digits.
+    """
+    s = unicodedata.normalize("NFKC", text).translate(_NUMBER_TRANSLATE).strip()
+    if not s:
+        raise _NumberProblem("missing_value", "未填写数值", "no value given")
+    m = _NUMBER.fullmatch(s)
+    if m is None or not (m[2] or m[3]):
+        if "%" in s:
+            raise _NumberProblem(
+                "not_a_number",
+                "不能带百分号，百分比指标请直接填写数字（如 12.5）",
+                "no percent sign; for percentage items give the number itself (e.g. 12.5)",
+            )
+        if _EXPONENT.fullmatch(s):
+            raise _NumberProblem(
+                "not_a_number",
+                "不接受科学计数法，请填写完整数字",
+                "scientific notation is not accepted; write the number out",
+            )
+        if _SEPARATED.fullmatch(s):
+            raise _NumberProblem(
+                "not_a_number",
+                "千分位分隔符位置不正确（应每三位一个逗号，如 1,234.5）",
+                "misplaced thousands separator (one comma every three digits, e.g. 1,234.5)",
+            )
+        raise _NumberProblem("not_a_number", "不是数字", "not a number")
+    sign, whole, frac = m[1], m[2].replace(",", ""), m[3] or ""
+    if len(frac) > MAX_DECIMAL_PLACES:
+        frac = frac.rstrip("0")  # 1.5000000 is 1.5
+        if len(frac) > MAX_DECIMAL_PLACES:
+            raise _NumberProblem(
+                "not_a_number",
+                f"小数位数超过 {MAX_DECIMAL_PLACES} 位，请先四舍五入",
+                f"more than {MAX_DECIMAL_PLACES} decimal places; round it first",
+            )
+    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise _NumberProblem(
+            "not_a_number",
+            f"整数部分超过 {MAX_INTEGER_DIGITS} 位",
+            f"more than {MAX_INTEGER_DIGITS} integer digits",
+        )
+    try:
+        value = Decimal(f"{sign}{whole or '0'}.{frac}" if frac else f"{sign}{whole}")
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid text
+        raise _NumberProblem("not_a_number", "不是数字", "not a number") from None
+    return value.copy_abs() if value.is_zero() else value
+
+
+# Unified social credit code, GB 32100-2015.
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_VALUE = {c: i for i, c in enumerate(_CREDIT_CHARS)}
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(_CREDIT_VALUE[c] * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return _CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def validate_credit_code(text: str) -> tuple[str, str, str]:
+    """Return ``(code, "", "")`` for a valid code (uppercased), else ``("", reason_zh, reason_en)``."""
+    code = _SPACES.sub("", unicodedata.normalize("NFKC", text)).upper()
+    if len(code) != 18:
+        return (
+            "",
+            f"应为 18 位，实际 {len(code)} 位",
+            f"must have 18 characters, not {len(code)}",
+        )
+    bad = sorted({c for c in code if c not in _CREDIT_VALUE})
+    if bad:
+        shown = "".join(bad)[:10]
+        return (
+            "",
+            f"含有不允许的字符“{shown}”（不使用 I、O、S、V、Z）",
+            f"contains characters not allowed: '{shown}' (I, O, S, V, Z are never used)",
+        )
+    if credit_code_check_char(code[:17]) != code[17]:
+        return (
+            "",
+            "校验码不正确，请核对",
+            "the check character is wrong; please check the code",
+        )
+    return code, "", ""
+
+
+_NOTE_DROP = {cp: None for cp in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if cp not in (9, 10)}
+_NOTE_DROP.update(
+    dict.fromkeys((0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+)
+
+
+def clean_note(text: str) -> str:
+    """Plain text: CR LF -> LF, control and bidi-override characters removed, outer spaces trimmed."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.translate(_NOTE_DROP).strip()
+
+
+# ---------------------------------------------------------------- row checks
+
+_Cell = tuple[str, str]  # (column header as given, raw text)
+_FREQ_ZH = {"quarter": "季度", "year": "年度"}
+
+
+class _Validator:
+    def __init__(self, items: Mapping[str, ItemSpec]):
+        self.items = items
+        self.items_folded = {}
+        for key, spec in items.items():
+            self.items_folded.setdefault(_header_key(key), spec)
+        self.rows: list[ImportRow] = []
+        self.errors: list[RowError] = []
+        self._periods: dict[str, tuple[str, int, int | None] | None] = {}
+        self._scopes: dict[str, tuple[str, str, str]] = {}
+        self._units: dict[tuple[str, str], UnitError | bool] = {}
+        self._seen: dict[tuple[str, str, str], int] = {}
+
+    def error(self, line: int, column: str, code: str, zh: str, en: str, raw: str) -> None:
+        self.errors.append(RowError(line, column, code, zh, en, _trunc(raw)))
+
+    def missing(self, line: int, column: str, canon: str) -> None:
+        self.error(
+            line,
+            column,
+            "missing_value",
+            f"第{line}行“{column}”列（{_COLUMN_ZH[canon]}）未填写",
+            f"Line {line}: column '{column}' ({canon}) is empty",
+            "",
+        )
+
+    def formula(self, line: int, column: str) -> None:
+        self.error(
+            line,
+            column,
+            "formula_without_value",
+            f"第{line}行“{column}”列：单元格含公式但没有数值，请复制后“选择性粘贴为数值”",
+            f"Line {line}, column '{column}': the cell has a formula but no value; "
+            "paste it as values",
+            "",
+        )
+
+    def check(
+        self,
+        line: int,
+        period_cell: _Cell,
+        item_cell: _Cell,
+        value_cell: _Cell,
+        unit_cell: _Cell | None,
+        scope_cell: _Cell | None,
+        note_cell: _Cell | None,
+        formulas: frozenset[str] = frozenset(),
+    ) -> None:
+        n_errors = len(self.errors)
+
+        # period
+        p_col, p_raw = period_cell
+        period = None
+        if p_col in formulas:
+            self.formula(line, p_col)
+        elif not p_raw.strip():
+            self.missing(line, p_col, "period")
+        else:
+            period = self._periods.get(p_raw, False)
+            if period is False:
+                period = self._periods[p_raw] = parse_period(p_raw)
+            if period is None:
+                self.error(
+                    line,
+                    p_col,
+                    "bad_period",
+                    f"第{line}行“{p_col}”列：“{_show(p_raw)}”不是有效期间，"
+                    f"季度写作 2024Q3，年度写作 2024",
+                    f"Line {line}, column '{p_col}': '{_show(p_raw)}' is not a period; "
+                    "write a quarter as 2024Q3 and a year as 2024",
+                    p_raw,
+                )
+
+        # item
+        i_col, i_raw = item_cell
+        spec = None
+        if i_col in formulas:
+            self.formula(line, i_col)
+        elif not i_raw.strip():
+            self.missing(line, i_col, "item")
+        else:
+            spec = self.items.get(i_raw) or self.items_folded.get(_header_key(i_raw))
+            if spec is None:
+                self.error(
+                    line,
+                    i_col,
+                    "unknown_item",
+                    f"第{line}行“{i_col}”列：指标代码“{_show(i_raw)}”不存在",
+                    f"Line {line}, column '{i_col}': unknown item code '{_show(i_raw)}'",
+                    i_raw,
+                )
+
+        if period is not None and spec is not None:
+            quarterly = period[2] is not None
+            if (spec.frequency == "year" and quarterly) or (
+                spec.frequency == "quarter" and not quarterly
+            ):
+                want_zh = _FREQ_ZH.get(spec.frequency, spec.frequency)
+                example = "2024" if spec.frequency == "year" else "2024Q3"
+                self.error(
+                    line,
+                    p_col,
+                    "period_frequency",
+                    f"第{line}行“{p_col}”列：指标 {spec.code} 按{want_zh}填报，"
+                    f"期间“{_show(p_raw)}”不符（应写作 {example} 这样的{want_zh}期间）",
+                    f"Line {line}, column '{p_col}': item {spec.code} is reported per "
+                    f"{spec.frequency}; period '{_show(p_raw)}' does not fit (use e.g. {example})",
+                    p_raw,
+                )
+
+        # value
+        v_col, v_raw = value_cell
+        value = None
+        if v_col in formulas:
+            self.formula(line, v_col)
+        else:
+            try:
+                value = parse_decimal(v_raw)
+            except _NumberProblem as problem:
+                if problem.code == "missing_value":
+                    self.missing(line, v_col, "value")
+                else:
+                    self.error(
+                        line,
+                        v_col,
+                        problem.code,
+                        f"第{line}行“{v_col}”列：“{_show(v_raw)}”{problem.reason_zh}",
+                        f"Line {line}, column '{v_col}': '{_show(v_raw)}': {problem.reason_en}",
+                        v_raw,
+                    )
+        if value is not None and spec is not None and spec.non_negative and value < 0:
+            self.error(
+                line,
+                v_col,
+                "negative",
+                f"第{line}行“{v_col}”列：指标 {spec.code} 不能为负数（“{_show(v_raw)}”）",
+                f"Line {line}, column '{v_col}': item {spec.code} cannot be negative "
+                f"('{_show(v_raw)}')",
+                v_raw,
+            )
+
+        # unit
+        unit_given = ""
+        if unit_cell is not None:
+            u_col, u_raw = unit_cell
+            if u_col in formulas:
+                self.formula(line, u_col)
+            else:
+                unit_given = u_raw.strip()
+                if unit_given and spec is not None:
+                    verdict = self._units.get((unit_given, spec.unit))
+                    if verdict is None:
+                        verdict = self._unit_verdict(unit_given, spec.unit)
+                        self._units[(unit_given, spec.unit)] = verdict
+                    if verdict is not True and verdict is not False:
+                        self.error(
+                            line,
+                            u_col,
+                            "bad_unit",
+                            f"第{line}行“{u_col}”列：单位“{_show(unit_given)}”无法换算为"
+                            f"指标 {spec.code} 的单位“{spec.unit}”",
+                            f"Line {line}, column '{u_col}': unit '{_show(unit_given)}' cannot be "
+                            f"converted to the unit '{spec.unit}' of item {spec.code}",
+                            u_raw,
+                        )
+                    elif verdict is True and value is not None:
+                        value = convert(value, unit_given, spec.unit)
+
+        # scope
+        scope = ""
+        scope_ok = True
+        if scope_cell is not None:
+            s_col, s_raw = scope_cell
+            if s_col in formulas:
+                self.formula(line, s_col)
+                scope_ok = False
+            elif s_raw.strip():
+                checked = self._scopes.get(s_raw)
+                if checked is None:
+                    checked = self._scopes[s_raw] = validate_credit_code(s_raw)
+                scope = checked[0]
+                if not scope:
+                    scope_ok = False
+                    self.error(
+                        line,
+                        s_col,
+                        "bad_scope",
+                        f"第{line}行“{s_col}”列：“{_show(s_raw)}”不是有效的统一社会信用代码"
+                        f"（{checked[1]}）；园区整体请留空",
+                        f"Line {line}, column '{s_col}': '{_show(s_raw)}' is not a valid unified "
+                        f"social credit code ({checked[2]}); leave it empty for the whole park",
+                        s_raw,
+                    )
+
+        # note
+        note = ""
+        if note_cell is not None:
+            n_col, n_raw = note_cell
+            if n_col in formulas:
+                self.formula(line, n_col)
+            else:
+                note = clean_note(n_raw) if n_raw else ""
+                if len(note) > MAX_NOTE_LENGTH:
+                    self.error(
+                        line,
+                        n_col,
+                        "note_too_long",
+                        f"第{line}行“{n_col}”列：备注有 {len(note)} 个字符，"
+                        f"最多 {MAX_NOTE_LENGTH} 个",
+                        f"Line {line}, column '{n_col}': the note has {len(note)} characters; "
+                        f"at most {MAX_NOTE_LENGTH} are allowed",
+                        n_raw,
+                    )
+
+        # duplicates within the file
+        if period is not None and spec is not None and scope_ok:
+            key = (period[0], spec.code, scope)
+            first = self._seen.get(key)
+            if first is None:
+                self._seen[key] = line
+            else:
+                where_zh = scope or "园区整体"
+                where_en = scope or "whole park"
+                self.error(
+                    line,
+                    "",
+                    "duplicate",
+                    f"第{first}行与第{line}行重复（期间 {period[0]}、指标 {spec.code}、"
+                    f"范围 {where_zh}），同一数据只能出现一次",
+                    f"line {line} duplicates line {first} (period {period[0]}, item {spec.code}, "
+                    f"scope {where_en}); each figure may appear only once",
+                    f"{period[0]} {spec.code} {scope}".strip(),
+                )
+
+        if len(self.errors) == n_errors:
+            self.rows.append(
+                ImportRow(
+                    line=line,
+                    period=period[0],
+                    year=period[1],
+                    quarter=period[2],
+                    item_code=spec.code,
+                    value=value,
+                    original_value=v_raw,
+                    original_unit=unit_given,
+                    scope=scope,
+                    note=note,
+                )
+            )
+
+    @staticmethod
+    def _unit_verdict(given: str, item_unit: str) -> UnitError | bool:
+        """False: same unit (no conversion); True: convertible; UnitError: refused."""
+        if normalize_unit(given) == normalize_unit(item_unit):
+            return False
+        try:
+            convert(Decimal(1), given, item_unit)
+        except UnitError as exc:
+            return exc
+        return True
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _validate_table(
+    table: list[list[str]],
+    items: Mapping[str, ItemSpec],
+    max_rows: int,
+    formula_cells: set[tuple[int, int]] | None = None,
+) -> _Validator:
+    """``table[i]`` is spreadsheet line ``i + 1``; the first non-blank row is the header."""
+    header_at = next((i for i, r in enumerate(table) if any(c.strip() for c in r)), None)
+    if header_at is None:
+        raise ImportFileError("文件是空的", "The file is empty", code="empty")
+    columns = _map_header(table[header_at])
+    order = ("period", "item", "value", "unit", "scope", "note")
+    spots = [columns.get(c) for c in order]
+    indices = [s[0] for s in spots if s is not None]
+    width = max(indices) + 1
+    formula_cells = formula_cells or set()
+
+    body: list[tuple[int, list[str]]] = []
+    for i in range(header_at + 1, len(table)):
+        row = table[i]
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        if any(row[j] and not row[j].isspace() for j in indices) or (
+            formula_cells and any((i, j) in formula_cells for j in indices)
+        ):
+            body.append((i + 1, row))
+    if not body:
+        raise ImportFileError(
+            "文件只有表头，没有数据行",
+            "The file has a header but no data rows",
+            code="empty",
+        )
+    if len(body) > max_rows:
+        raise ImportFileError(
+            f"数据行数为 {len(body)}，超过上限 {max_rows} 行，请拆分为多个文件",
+            f"The file has {len(body)} data rows; the limit is {max_rows} rows. "
+            "Split it into several files",
+            details={"rows": len(body), "limit": max_rows},
+            code="too_many_rows",
+        )
+
+    validator = _Validator(items)
+    check = validator.check
+    (p_i, p_h), (i_i, i_h), (v_i, v_h) = spots[0], spots[1], spots[2]
+    u_spot, s_spot, n_spot = spots[3], spots[4], spots[5]
+    for line, row in body:
+        formulas: frozenset[str] = frozenset()
+        if formula_cells:
+            formulas = frozenset(
+                spot[1]
+                for spot in spots
+                if spot is not None and (line - 1, spot[0]) in formula_cells
+            )
+        check(
+            line,
+            (p_h, row[p_i]),
+            (i_h, row[i_i]),
+            (v_h, row[v_i]),
+            (u_spot[1], row[u_spot[0]]) if u_spot else None,
+            (s_spot[1], row[s_spot[0]]) if s_spot else None,
+            (n_spot[1], row[n_spot[0]]) if n_spot else None,
+            formulas,
+        )
+    return validator
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _decode_csv(content: bytes) -> tuple[str, str]:
+    if content.startswith(b"PK\x03\x04"):
+        raise ImportFileError(
+            "文件内容是 Excel 工作簿而不是 CSV，请把扩展名改为 .xlsx 后重新上传",
+            "The file is an Excel workbook, not a CSV; rename it to .xlsx and upload again",
+            code="not_csv",
+        )
+    text = encoding = None
+    for codec, name in (("utf-8-sig", "utf-8"), ("gb18030", "gb18030")):
+        try:
+            text, encoding = content.decode(codec, errors="strict"), name
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None or "\x00" in text:
+        raise ImportFileError(
+            "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV",
+            "Cannot recognise the file's encoding; save it as a UTF-8 or GBK encoded CSV",
+            code="encoding",
+        )
+    return text, encoding
+
+
+def _read_csv(content: bytes) -> tuple[list[list[str]], str]:
+    text, encoding = _decode_csv(content)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        table = list(reader)
+    except csv.Error as exc:
+        raise ImportFileError(
+            f"CSV 格式错误（约第{reader.line_num}行）：{exc}",
+            f"Malformed CSV (near line {reader.line_num}): {exc}",
+            code="bad_csv",
+        ) from None
+    return table, encoding
+
+
+# ---------------------------------------------------------------- xlsx
+
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _precheck_xlsx(content: bytes) -> zipfile.ZipFile:
+    """Magic bytes and zip structure, from declared sizes only (nothing is inflated)."""
+    not_xlsx = ImportFileError(
+        "文件不是有效的 .xlsx 工作簿（可能是 .xls、图片或加密文件改了扩展名），"
+        "请在 Excel/WPS 中另存为 .xlsx",
+        "The file is not a valid .xlsx workbook (perhaps a renamed .xls, image or encrypted "
+        "file); save it as .xlsx in Excel/WPS",
+        code="not_xlsx",
+    )
+    if not content.startswith(b"PK\x03\x04"):
+        raise not_xlsx
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise not_xlsx from None
+    bomb = ImportFileError(
+        "工作簿解压后过大或压缩比异常，已拒绝读取",
+        "The workbook would expand to an unreasonable size (zip bomb check); refused",
+        details={
+            "entries": len(infos),
+            "uncompressed": sum(i.file_size for i in infos),
+            "compressed": sum(i.compress_size for i in infos),
+        },
+        code="zip_bomb",
+    )
+    if len(infos) > ZIP_MAX_ENTRIES:
+        raise bomb
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > ZIP_MAX_UNCOMPRESSED or total > ZIP_MAX_RATIO * max(packed, 1):
+        raise bomb
+    names = {i.filename.replace("\\", "/").lower() for i in infos}
+    if any(n.rsplit("/", 1)[-1].startswith("vbaproject") for n in names):
+        raise ImportFileError(
+            "工作簿含有宏（VBA），出于安全原因不接受，请另存为不含宏的 .xlsx",
+            "The workbook contains macros (VBA) and is refused for safety; save it as a "
+            "macro-free .xlsx",
+            code="macro",
+        )
+    if "xl/workbook.xml" not in names and "[content_types].xml" not in names:
+        raise not_xlsx
+    return archive
+
+
+def _cell_text(v) -> str:
+    t = type(v)
+    if t is str:
+        return v
+    if v is None:
+        return ""
+    if t is float:
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        # what Excel shows: 15 significant digits (0.1+0.2 -> 0.3), never an exponent
+        return format(Decimal(format(v, ".15g")), "f")
+    if t is bool:
+        return "TRUE" if v else "FALSE"
+    if t is int:
+        return str(v)
+    if isinstance(v, (datetime, date, time)):
+        return v.isoformat()
+    if isinstance(v, timedelta):
+        return str(v)
+    return str(v)
+
+
+def _read_xlsx(
+    content: bytes,
+) -> tuple[list[list[str]], set[tuple[int, int]], str, list[str]]:
+    archive = _precheck_xlsx(content)
+    import python_calamine
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheets = [m for m in workbook.sheets_metadata if "WorkSheet" in str(m.typ)]
+        chosen = next((m for m in sheets if _header_key(m.name) in ("数据", "data")), None)
+        if chosen is None:
+            chosen = next((m for m in sheets if "Visible" in str(m.visible).split(".")[-1]), None)
+        if chosen is None:
+            raise ImportFileError(
+                "工作簿中没有可读取的工作表",
+                "The workbook has no visible worksheet",
+                code="empty",
+            )
+        raw = workbook.get_sheet_by_name(chosen.name).to_python(skip_empty_area=False)
+    except ImportFileError:
+        raise
+    except (python_calamine.CalamineError, OSError, ValueError, TypeError, KeyError):
+        raise ImportFileError(
+            "无法读取该 Excel 工作簿，请在 Excel/WPS 中另存为 .xlsx 后重试",
+            "The Excel workbook cannot be read; save it again as .xlsx in Excel/WPS",
+            code="not_xlsx",
+        ) from None
+    table = [[_cell_text(v) for v in row] for row in raw]
+    ignored = [m.name for m in sheets if m.name != chosen.name]
+
+    formula_cells: set[tuple[int, int]] = set()
+    worksheet_parts = [
+        n
+        for n in archive.namelist()
+        if n.lower().startswith("xl/worksheets/") and n.endswith(".xml")
+    ]
+    if any(_FORMULA_TAG.search(archive.read(n)) for n in worksheet_parts):
+        formula_cells = _formula_cells_without_value(content, chosen.name, raw)
+    return table, formula_cells, chosen.name, ignored
+
+
+def _formula_cells_without_value(
+    content: bytes, sheet: str, raw: list[list]
+) -> set[tuple[int, int]]:
+    """(row index, column index), 0-based, of formula cells whose cached value is missing."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, OSError, ValueError, TypeError, KeyError, InvalidFileException):
+        raise ImportFileError(
+            "无法读取该 Excel 工作簿中的公式，请另存为 .xlsx 后重试",
+            "The formulas in the workbook cannot be read; save it again as .xlsx",
+            code="not_xlsx",
+        ) from None
+    found: set[tuple[int, int]] = set()
+    try:
+        for row in workbook[sheet].iter_rows():
+            for cell in row:
+                if cell.data_type != "f":
+                    continue
+                r, c = cell.row - 1, cell.column - 1
+                cached = raw[r][c] if r < len(raw) and c < len(raw[r]) else None
+                if cached is None or cached == "":
+                    found.add((r, c))
+    finally:
+        workbook.close()
+    return found
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def parse_import_file(
+    content: bytes,
+    filename: str,
+    items: Mapping[str, ItemSpec],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> ParseResult:
+    """Read a .csv or .xlsx import file and check every row.
+
+    Raises ``ImportFileError`` when the file as a whole is refused; otherwise
+    returns every valid row and every row error.
+    """
+    if len(content) > max_bytes:
+        raise ImportFileError(
+            f"文件大小 {_fmt_bytes(len(content))}，超过上限 {_fmt_bytes(max_bytes)}",
+            f"The file is {_fmt_bytes(len(content))}; the limit is {_fmt_bytes(max_bytes)}",
+            details={"size": len(content), "limit": max_bytes},
+            code="too_large",
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    suffix = filename.rsplit(".", 1)[-1].strip().lower() if "." in filename else ""
+    sheet = ""
+    warnings: list[RowError] = []
+    if suffix == "csv":
+        table, encoding = _read_csv(content)
+        formula_cells = None
+    elif suffix == "xlsx":
+        table, formula_cells, sheet, ignored = _read_xlsx(content)
+        encoding = "xlsx"
+        if ignored:
+            names = "、".join(ignored)[:200]
+            warnings.append(
+                RowError(
+                    0,
+                    "",
+                    "sheets_ignored",
+                    f"只读取了工作表“{sheet}”，已忽略：{names}",
+                    f"Only the sheet '{sheet}' was read; ignored: {', '.join(ignored)[:200]}",
+                    _trunc(names),
+                )
+            )
+    else:
+        raise ImportFileError(
+            f"不支持的文件类型“{_show(filename)}”，请上传 .csv 或 .xlsx 文件",
+            f"Unsupported file type '{_show(filename)}'; upload a .csv or .xlsx file",
+            code="unsupported_type",
+        )
+    validator = _validate_table(table, items, max_rows, formula_cells)
+    return ParseResult(
+        rows=validator.rows,
+        errors=validator.errors,
+        encoding=encoding,
+        sha256=digest,
+        sheet=sheet,
+        warnings=warnings,
+    )
+
+
+def _record_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return format(Decimal(repr(v)), "f")  # shortest round-trip text, never an exponent
+    if isinstance(v, Decimal):
+        return format(v, "f") if v.is_finite() else str(v)
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _canonical_dump(records) -> bytes:
+    try:
+        text = json.dumps(
+            records,
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+    except (TypeError, ValueError):
+        text = repr(records)
+    return text.encode("utf-8")
+
+
+def parse_import_records(
+    records: list[dict],
+    items: Mapping[str, ItemSpec],
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> ParseResult:
+    """Check rows posted as JSON: a list of objects with the same keys as the file columns.
+
+    ``line`` is the record's index + 1. Values may be strings or numbers
+    (floats are read as their shortest decimal text). Records are never
+    skipped as blank: an empty object reports its missing values.
+    """
+    if not isinstance(records, list):
+        raise ImportFileError(
+            "请求体应为记录数组（JSON 列表）",
+            "The body must be a JSON list of records",
+            code="bad_records",
+        )
+    if not records:
+        raise ImportFileError("没有数据行", "There are no records", code="empty")
+    if len(records) > max_rows:
+        raise ImportFileError(
+            f"记录数为 {len(records)}，超过上限 {max_rows} 条，请分批提交",
+            f"There are {len(records)} records; the limit is {max_rows}. Send them in batches",
+            details={"rows": len(records), "limit": max_rows},
+            code="too_many_rows",
+        )
+    digest = hashlib.sha256(_canonical_dump(records)).hexdigest()
+    validator = _Validator(items)
+    for index, record in enumerate(records):
+        line = index + 1
+        if not isinstance(record, Mapping):
+            validator.error(
+                line,
+                "",
+                "bad_record",
+                f"第{line}条记录不是 JSON 对象",
+                f"Record {line} is not a JSON object",
+                _show(_record_text(record)),
+            )
+            continue
+        cells: dict[str, _Cell] = {}
+        clash = False
+        for key, raw in record.items():
+            canon = _HEADER_LOOKUP.get(_header_key(str(key)))
+            if canon is None:
+                continue
+            if canon in cells:
+                clash = True
+                validator.error(
+                    line,
+                    str(key),
+                    "duplicate_column",
+                    f"第{line}条记录中“{cells[canon][0]}”与“{key}”是同一字段，只能给一个",
+                    f"Record {line}: '{cells[canon][0]}' and '{key}' are the same field; "
+                    "give only one",
+                    _record_text(raw),
+                )
+                continue
+            cells[canon] = (str(key), _record_text(raw))
+        if clash:
+            continue
+        validator.check(
+            line,
+            cells.get("period", ("period", "")),
+            cells.get("item", ("item", "")),
+            cells.get("value", ("value", "")),
+            cells.get("unit"),
+            cells.get("scope"),
+            cells.get("note"),
+        )
+    return ParseResult(rows=validator.rows, errors=validator.errors, encoding="json", sha256=digest)

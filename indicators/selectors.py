@@ -1,0 +1,142 @@
+"""Reads that feed the engine and the pages: figures as pure `Inputs`, the current
+coefficients and counting rules, targets as pure specs, and stored results."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from indicators.calculations import (
+    CoefficientBook,
+    CoefficientRow,
+    CountingRules,
+    IndicatorSpec,
+    Inputs,
+    ItemRule,
+    TargetSpec,
+)
+from indicators.models import (
+    Coefficient,
+    Figure,
+    Indicator,
+    IndicatorResult,
+    MethodSetting,
+    StatisticalItem,
+    Target,
+)
+
+
+def item_rules() -> dict[str, ItemRule]:
+    return {
+        code: ItemRule(frequency, aggregation)
+        for code, frequency, aggregation in StatisticalItem.objects.values_list(
+            "code", "frequency", "aggregation"
+        )
+    }
+
+
+def counting_inputs_by_scope(*, scopes: set[str] | None = None) -> dict[str, Inputs]:
+    """The approved figures in force, grouped by scope, as pure Inputs."""
+    rules = item_rules()
+    codes = dict(StatisticalItem.objects.values_list("pk", "code"))
+    figures: dict[str, dict] = defaultdict(dict)
+    queryset = Figure.objects.counting()
+    if scopes is not None:
+        queryset = queryset.filter(scope__in=scopes)
+    rows = queryset.values_list("scope", "item_id", "year", "quarter", "value", "pk")
+    for scope, item_id, year, quarter, value, pk in rows.iterator(chunk_size=5000):
+        figures[scope][(codes[item_id], year, quarter)] = (Decimal(value), pk)
+    return {scope: Inputs(data, rules) for scope, data in figures.items()}
+
+
+def preview_inputs(*, department_id: int, scope: str = "") -> Inputs:
+    """Approved figures, with the department's newest versions (any state) in their
+    place: what the results would be once the department's drafts are approved."""
+    rules = item_rules()
+    codes = dict(StatisticalItem.objects.values_list("pk", "code"))
+    data = {}
+    for item_id, year, quarter, value, pk in (
+        Figure.objects.counting().filter(scope=scope)
+        .values_list("item_id", "year", "quarter", "value", "pk")
+    ):
+        data[(codes[item_id], year, quarter)] = (Decimal(value), pk)
+    for item_id, year, quarter, value, pk in (
+        Figure.objects.latest().filter(scope=scope, department_id=department_id)
+        .values_list("item_id", "year", "quarter", "value", "pk")
+    ):
+        data[(codes[item_id], year, quarter)] = (Decimal(value), pk)
+    return Inputs(data, rules)
+
+
+def coefficient_book() -> CoefficientBook:
+    return CoefficientBook(
+        CoefficientRow(key, Decimal(value), year, version, pk, unit)
+        for key, value, year, version, pk, unit in Coefficient.objects.filter(
+            is_current=True
+        ).values_list("key", "value", "year", "version", "pk", "unit")
+    )
+
+
+def counting_rules() -> CountingRules:
+    settings = {s.key: s for s in MethodSetting.objects.filter(is_current=True)}
+    non_fossil = settings["non_fossil_rule"].value if "non_fossil_rule" in settings else {}
+    co2 = settings["co2_method"].value if "co2_method" in settings else {}
+    waste = (
+        settings["waste_intensity_price_basis"].value
+        if "waste_intensity_price_basis" in settings
+        else {}
+    )
+    return CountingRules(
+        count_grid_non_fossil_fraction=bool(non_fossil.get("count_grid_non_fossil_fraction")),
+        grid_non_fossil_fraction_percent=Decimal(
+            str(non_fossil.get("grid_non_fossil_fraction_percent") or "0")
+        ),
+        co2_electricity_basis=co2.get("electricity_basis", "location"),
+        co2_grid_region=co2.get("grid_region", "national"),
+        waste_intensity_price_basis=waste.get("price_basis", "current"),
+        versions={key: setting.version for key, setting in settings.items()},
+    )
+
+
+def indicator_specs() -> dict[str, tuple[Indicator, IndicatorSpec]]:
+    return {
+        i.code: (i, IndicatorSpec(i.code, i.direction, i.path_kind, i.has_base_year))
+        for i in Indicator.objects.all()
+    }
+
+
+def target_specs_by_indicator() -> dict[int, list[TargetSpec]]:
+    """Targets with an indicator and a year, as pure specs, per indicator id."""
+    specs: dict[int, list[TargetSpec]] = defaultdict(list)
+    targets = Target.objects.filter(indicator__isnull=False, target_year__isnull=False)
+    for target in targets.select_related("indicator", "base_target"):
+        base_year = target.base_year
+        if target.kind == Target.Kind.REDUCTION_VS_TARGET and target.base_target_id:
+            base_year = target.base_target.target_year
+        specs[target.indicator_id].append(
+            TargetSpec(
+                id=target.pk,
+                code=target.code,
+                kind=target.kind,
+                qualifier=target.qualifier,
+                value=target.value,
+                target_year=target.target_year,
+                base_year=base_year,
+                tolerance=target.tolerance,
+                is_percentage_unit=target.indicator.unit == "%",
+            )
+        )
+    return specs
+
+
+def indicator_results(*, indicator: str | None = None, period: str | None = None,
+                      scope: str = "", variant: str = ""):
+    """Stored results, with indicator and target fetched in the same query."""
+    queryset = IndicatorResult.objects.select_related("indicator", "target").filter(
+        scope=scope, variant=variant
+    )
+    if indicator:
+        queryset = queryset.filter(indicator__code=indicator)
+    if period:
+        queryset = queryset.filter(period=period)
+    return queryset.order_by("indicator__order", "year", "quarter")

@@ -1,0 +1,39 @@
+"""`python manage.py setup_park [--demo]`: migrate, then load or refresh the plan."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from dezhou_carbon.seeding import SeedReport
+from indicators.seed import indicators_seed
+from tasks.services import plan_seed
+
+
+class Command(BaseCommand):
+    help = "Migrate the database and load the carbon-peak plan from fixtures/ (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Also create one demo account per role and demo statistics (local trial only).",
+        )
+
+    def handle(self, *args, demo: bool = False, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        report = SeedReport()
+        plan_seed(report=report)
+        from tasks.models import Plan
+
+        for plan in Plan.objects.all():
+            indicators_seed(plan=plan, report=report)
+        self.stdout.write(
+            f"方案数据 / plan data: created {len(report.created)}, updated {len(report.updated)}, "
+            f"unchanged {report.unchanged}, administrator edits kept {len(report.kept_edits)}"
+        )
+        for label in report.kept_edits:
+            self.stdout.write(f"  保留管理员修改 / kept administrator edit: {label}")
+        if demo:
+            from accounts.demo import demo_setup
+
+            for line in demo_setup():
+                self.stdout.write(line)
