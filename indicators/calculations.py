@@ -885,6 +885,9 @@ def evaluate_series(
         missed = window.year > target.target_year or (
             window.year == target.target_year and window.is_annual
         )
+        if window.year <= base_year:
+            evaluation.status = ""  # the base period itself is the starting point, not judged
+            continue
         evaluation.status = judge_status(
             value=value,
             target_value=target_value,

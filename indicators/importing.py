@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 from dezhou_carbon.exceptions import ApplicationError
 from indicators.units import UnitError, convert, normalize_unit
@@ -627,12 +628,15 @@ def _validate_table(
     width = max(indices) + 1
     formula_cells = formula_cells or set()
 
+    # A row is blank when every recognised cell is empty or whitespace; content
+    # in ignored columns alone does not make a figure.
+    cells_of = itemgetter(*indices)
     body: list[tuple[int, list[str]]] = []
     for i in range(header_at + 1, len(table)):
         row = table[i]
         if len(row) < width:
             row = row + [""] * (width - len(row))
-        if any(row[j] and not row[j].isspace() for j in indices) or (
+        if "".join(cells_of(row)).strip() or (
             formula_cells and any((i, j) in formula_cells for j in indices)
         ):
             body.append((i + 1, row))
@@ -761,7 +765,7 @@ def _precheck_xlsx(content: bytes) -> zipfile.ZipFile:
             "macro-free .xlsx",
             code="macro",
         )
-    if "xl/workbook.xml" not in names and "[content_types].xml" not in names:
+    if "[content_types].xml" not in names:
         raise not_xlsx
     return archive
 
@@ -796,10 +800,13 @@ def _read_xlsx(
 
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
-        sheets = [m for m in workbook.sheets_metadata if "WorkSheet" in str(m.typ)]
+        sheets = [
+            m for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet
+        ]
         chosen = next((m for m in sheets if _header_key(m.name) in ("数据", "data")), None)
         if chosen is None:
-            chosen = next((m for m in sheets if "Visible" in str(m.visible).split(".")[-1]), None)
+            visible = python_calamine.SheetVisibleEnum.Visible
+            chosen = next((m for m in sheets if m.visible == visible), None)
         if chosen is None:
             raise ImportFileError(
                 "工作簿中没有可读取的工作表",
@@ -826,6 +833,10 @@ def _read_xlsx(
     ]
     if any(_FORMULA_TAG.search(archive.read(n)) for n in worksheet_parts):
         formula_cells = _formula_cells_without_value(content, chosen.name, raw)
+        # calamine's range ends at the last cell with a value; a trailing row
+        # holding only value-less formulas must still be reported.
+        last = max((r for r, _ in formula_cells), default=-1)
+        table.extend([] for _ in range(last + 1 - len(table)))
     return table, formula_cells, chosen.name, ignored
 
 

@@ -1,0 +1,89 @@
+"""Personas and shared fixtures. The plan is loaded from the real fixtures for every test
+that asks for `park` (the same code path as `setup_park`)."""
+
+import pytest
+from django.conf import settings
+
+from accounts.models import User
+from dezhou_carbon.seeding import SeedReport
+
+pytest_plugins = ["tests.services"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def park(db):
+    """The shipped plan, items, indicators, targets, coefficients and rules."""
+    from indicators.seed import indicators_seed
+    from tasks.models import Plan
+    from tasks.services import plan_seed
+
+    report = SeedReport()
+    plan_seed(report=report)
+    indicators_seed(plan=Plan.objects.get(), report=report)
+    return Plan.objects.get()
+
+
+def _person(username, role, department_code=None, **extra):
+    from tasks.models import Department
+
+    department = Department.objects.get(code=department_code) if department_code else None
+    return User.objects.create_user(
+        username=username, password="correct horse battery staple", role=role,
+        department=department, **extra,
+    )
+
+
+@pytest.fixture
+def committee_member(park):
+    """Reads everything; approves nothing."""
+    return _person("wang.committee", User.Role.COMMITTEE)
+
+
+@pytest.fixture
+def clerk(park):
+    """Enters the Development, Reform and Statistics Department's figures (DRS)."""
+    return _person("li.clerk", User.Role.CLERK, "DRS")
+
+
+@pytest.fixture
+def other_clerk(park):
+    """A clerk of the Ecology and Environment Sub-bureau (ECO)."""
+    return _person("zhao.clerk", User.Role.CLERK, "ECO")
+
+
+@pytest.fixture
+def head(park):
+    """Heads DRS: approves or returns DRS figures."""
+    return _person("zhang.head", User.Role.HEAD, "DRS")
+
+
+@pytest.fixture
+def statistics_office(park):
+    """Runs imports and manages coefficients."""
+    return _person("chen.stats", User.Role.STATISTICS_OFFICE)
+
+
+@pytest.fixture
+def auditor(park):
+    """Reads everything and the audit trail; exports."""
+    return _person("sun.auditor", User.Role.AUDITOR)
+
+
+@pytest.fixture
+def administrator(park):
+    return _person("admin.root", User.Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(park):
+    """Signed in but given no role: sees nothing."""
+    return _person("nobody", User.Role.NONE)
+
+
+def services_required() -> bool:
+    return settings.REQUIRE_SERVICES

@@ -1,0 +1,313 @@
+"""Fixtures for tests that need real services: PostgreSQL, Redis, a real Celery worker and
+Debian's Chromium driven by Playwright. Loaded by `tests/conftest.py` as a plugin.
+
+Without the services configured these tests skip; with `REQUIRE_SERVICES=1` (CI) they
+fail instead, so a missing service can never pass silently.
+
+Tests that use these fixtures get the `services` or `browser` marker automatically, so
+`-m "not services and not browser"` selects the tests that need nothing installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs the tests as root
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    # The closed network refuses Chromium's own background connections.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WORKER_START_TIMEOUT = 30.0
+WORKER_STOP_TIMEOUT = 10.0
+
+SERVICE_FIXTURES = {"require_postgres", "require_redis", "celery_worker_process"}
+BROWSER_FIXTURES = {"browser_page"}
+
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 30, interval: float = 0.2) -> T:
+    """Call `predicate` until it returns something truthy or `timeout` seconds pass.
+
+    Returns the last value, so `assert wait_for(...)` fails with a falsy value on timeout.
+    Exceptions raised by `predicate` propagate.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def _unavailable(message: str) -> None:
+    """Skip, or fail when the run promised that every service is there."""
+    if settings.REQUIRE_SERVICES:
+        pytest.fail(f"{message} (REQUIRE_SERVICES is set, so this fails instead of skipping)")
+    pytest.skip(message)
+
+
+# --- markers and failure reports --------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & SERVICE_FIXTURES and not item.get_closest_marker("services"):
+            item.add_marker(pytest.mark.services)
+        if names & BROWSER_FIXTURES and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+
+
+_reports_key = pytest.StashKey[dict]()
+_worker_log_key = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    item.stash.setdefault(_reports_key, {})[report.when] = report
+    log_path = item.stash.get(_worker_log_key, None)
+    if report.failed and log_path is not None and log_path.exists():
+        report.sections.append(
+            (f"celery worker log ({report.when})", log_path.read_text(errors="replace"))
+        )
+    return report
+
+
+def _test_failed(request) -> bool:
+    reports = request.node.stash.get(_reports_key, {})
+    return any(report.failed for report in reports.values())
+
+
+# --- PostgreSQL and Redis ---------------------------------------------------------------
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    """Skip unless DATABASE_URL points at PostgreSQL (fail under REQUIRE_SERVICES)."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        _unavailable("PostgreSQL is not configured: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def require_redis() -> str:
+    """Skip unless REDIS_URL is set (fail under REQUIRE_SERVICES); fail if it is unreachable."""
+    url = settings.REDIS_URL
+    if not url:
+        _unavailable("Redis is not configured: set REDIS_URL=redis://...")
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"REDIS_URL={url} is set but Redis does not answer: {exc}")
+    finally:
+        client.close()
+    return url
+
+
+def _database_url(settings_dict: dict[str, Any]) -> str:
+    """A DATABASE_URL for the database Django is connected to (the test database)."""
+    user = quote(str(settings_dict.get("USER") or ""), safe="")
+    password = str(settings_dict.get("PASSWORD") or "")
+    auth = f"{user}:{quote(password, safe='')}" if password else user
+    host = str(settings_dict.get("HOST") or "")
+    if host.startswith("/"):  # Unix socket directory
+        host = quote(host, safe="")
+    netloc = f"{auth}@{host}" if auth else host
+    if settings_dict.get("PORT"):
+        netloc += f":{settings_dict['PORT']}"
+    options = {
+        key: value
+        for key, value in (settings_dict.get("OPTIONS") or {}).items()
+        if isinstance(value, str | int) and not isinstance(value, bool)
+    }
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgres://{netloc}/{quote(str(settings_dict['NAME']), safe='')}{query}"
+
+
+# --- a real Celery worker ---------------------------------------------------------------
+
+
+@dataclass
+class CeleryWorker:
+    process: subprocess.Popen
+    queue: str
+    hostname: str
+    log_path: Path
+    database_url: str
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _purge(app, queue: str) -> None:
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(queue)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)  # warm shutdown: finish the current job, then exit
+    try:
+        process.wait(timeout=WORKER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=WORKER_STOP_TIMEOUT)
+
+
+@pytest.fixture
+def celery_worker_process(
+    require_postgres, require_redis, transactional_db, request, tmp_path
+) -> Iterator[CeleryWorker]:
+    """A real `celery worker` subprocess on a queue of its own, reading and writing the test
+    database over real Redis. Jobs queued with `.delay()` in the test go to this worker.
+
+    Uses `transactional_db` so the worker sees what the test committed and the test sees
+    what the worker committed. There is no result backend: wait for the job's effect in
+    the database (with `wait_for`), never `AsyncResult.get()`.
+    """
+    from django.db import connection
+
+    from dezhou_carbon.celery import app
+
+    suffix = uuid.uuid4().hex[:12]
+    queue = f"dezhou_test_{suffix}"
+    hostname = f"test-{suffix}@{os.uname().nodename}"
+    log_path = tmp_path / "celery-worker.log"
+    database_url = _database_url(connection.settings_dict)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": require_redis,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_QUEUE": queue,
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "dezhou_carbon", "worker",
+        "--pool=solo", "--concurrency=1", "-Q", queue, "-n", hostname,
+        "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning",
+    ]  # fmt: skip
+
+    saved = {
+        "task_always_eager": app.conf.task_always_eager,
+        "task_default_queue": app.conf.task_default_queue,
+    }
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    request.node.stash[_worker_log_key] = log_path
+    process = None
+    try:
+        _purge(app, queue)
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        worker = CeleryWorker(process, queue, hostname, log_path, database_url)
+
+        def answered() -> bool:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"celery worker exited with code {process.returncode} while starting:\n"
+                    f"{worker.log()}"
+                )
+            return bool(app.control.ping(destination=[hostname], timeout=0.5))
+
+        if not wait_for(answered, timeout=WORKER_START_TIMEOUT, interval=0.1):
+            pytest.fail(
+                f"celery worker {hostname} did not answer ping within "
+                f"{WORKER_START_TIMEOUT:.0f} s:\n{worker.log()}"
+            )
+        yield worker
+    finally:
+        if process is not None:
+            _stop(process)
+            if _test_failed(request):
+                sys.stderr.write(f"\n--- celery worker log ({log_path}) ---\n")
+                sys.stderr.write(log_path.read_text(errors="replace"))
+        try:
+            _purge(app, queue)
+        except Exception as exc:  # teardown must not hide the test's own result
+            sys.stderr.write(f"could not purge Celery queue {queue}: {exc}\n")
+        for key, value in saved.items():
+            setattr(app.conf, key, value)
+
+
+# --- Playwright with Debian's Chromium --------------------------------------------------
+
+
+@pytest.fixture
+def artifacts_dir(request) -> Path:
+    """`test-artifacts/<test name>/` (created), for screenshots; CI keeps the folder."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
+    path = Path(settings.BASE_DIR) / "test-artifacts" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def browser_page(request, monkeypatch, artifacts_dir) -> Iterator[Any]:
+    """A Playwright page in headless Debian Chromium, locale zh-CN.
+
+    Never `playwright install`: the browser is the apt package `chromium`. Playwright's
+    sync API runs an asyncio loop in this thread while it is alive, so Django's async
+    safety check is switched off for this test only (the driver and the browser are
+    started and stopped per test, so the loop never leaks into other tests). Pair it with
+    pytest-django's `live_server`. A failing test leaves `failure.png` in `artifacts_dir`.
+    """
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _unavailable(f"playwright is not installed: {exc}")
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(
+                locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 800}
+            )
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            yield page
+            if _test_failed(request):
+                try:
+                    page.screenshot(path=artifacts_dir / "failure.png", full_page=True)
+                except Exception as exc:
+                    sys.stderr.write(f"could not take the failure screenshot: {exc}\n")
+            context.close()
+        finally:
+            browser.close()
