@@ -244,7 +244,10 @@ def parse_decimal(text: str) -> Decimal:
     three digits. Refused: empty, percent signs, exponents, anything that is
     not a plain decimal, more than 6 decimal places or 18 integer digits.
     """
-    s = unicodedata.normalize("NFKC", text).translate(_NUMBER_TRANSLATE).strip()
+    if text.isascii():
+        s = text.strip()
+    else:
+        s = unicodedata.normalize("NFKC", text).translate(_NUMBER_TRANSLATE).strip()
     if not s:
         raise _NumberProblem("missing_value", "未填写数值", "no value given")
     m = _NUMBER.fullmatch(s)
@@ -288,6 +291,14 @@ def parse_decimal(text: str) -> Decimal:
     except InvalidOperation:  # pragma: no cover - the regex admits only valid text
         raise _NumberProblem("not_a_number", "不是数字", "not a number") from None
     return value.copy_abs() if value.is_zero() else value
+
+
+def _fits(value: Decimal) -> bool:
+    """The stored figure holds at most 18 integer digits and 6 decimal places."""
+    _sign, digits, exponent = value.normalize().as_tuple()
+    if exponent < -MAX_DECIMAL_PLACES:
+        return False
+    return len(digits) + exponent <= MAX_INTEGER_DIGITS
 
 
 # Unified social credit code, GB 32100-2015.
@@ -513,6 +524,21 @@ class _Validator:
                         )
                     elif verdict is True and value is not None:
                         value = convert(value, unit_given, spec.unit)
+                        if not _fits(value):
+                            self.error(
+                                line,
+                                v_col,
+                                "conversion_precision",
+                                f"第{line}行“{v_col}”列：“{_show(v_raw)}”{unit_given} 换算为 "
+                                f"{spec.unit} 后为 {value:f}，超出 {MAX_INTEGER_DIGITS} 位整数或 "
+                                f"{MAX_DECIMAL_PLACES} 位小数，请直接以 {spec.unit} 填写",
+                                f"Line {line}, column '{v_col}': '{_show(v_raw)}' {unit_given} "
+                                f"is {value:f} {spec.unit}, beyond {MAX_INTEGER_DIGITS} integer "
+                                f"digits or {MAX_DECIMAL_PLACES} decimal places; give it in "
+                                f"{spec.unit}",
+                                v_raw,
+                            )
+                            value = None
 
         # scope
         scope = ""
@@ -547,7 +573,9 @@ class _Validator:
             if n_col in formulas:
                 self.formula(line, n_col)
             else:
-                note = clean_note(n_raw) if n_raw else ""
+                # isprintable() is False for every control, format (bidi) and
+                # line-break character, so clean only when something may go.
+                note = n_raw.strip() if n_raw.isprintable() else clean_note(n_raw)
                 if len(note) > MAX_NOTE_LENGTH:
                     self.error(
                         line,

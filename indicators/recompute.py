@@ -322,12 +322,29 @@ def compute_scope_rows(
     return rows
 
 
-def _comparable(result: IndicatorResult) -> tuple:
-    return tuple(
-        None if getattr(result, name) is None else str(Decimal(getattr(result, name)))
-        if name != "status" else getattr(result, name)
+RELATIVE_TOLERANCE = Decimal("1e-12")  # SQLite keeps decimals as 64-bit floats
+
+
+def _same_number(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    a, b = Decimal(a), Decimal(b)
+    return abs(a - b) <= max(abs(a), abs(b)) * RELATIVE_TOLERANCE
+
+
+def _same_result(new: IndicatorResult, old: IndicatorResult) -> bool:
+    return new.status == old.status and all(
+        _same_number(getattr(new, name), getattr(old, name))
         for name in COMPARED_FIELDS
+        if name != "status"
     )
+
+
+def _comparable(result: IndicatorResult | None) -> dict | None:
+    if result is None:
+        return None
+    return {name: None if getattr(result, name) is None else str(getattr(result, name))
+            for name in COMPARED_FIELDS}
 
 
 def results_recompute(
@@ -366,11 +383,11 @@ def results_recompute(
             for old in existing.iterator(chunk_size=5000):
                 key = (old.indicator_id, old.period, old.scope, old.variant)
                 new = by_key.get(key)
-                if new is None or _comparable(new) != _comparable(old):
+                if new is None or not _same_result(new, old):
                     stats.differences.append({
                         "indicator_id": old.indicator_id, "period": old.period,
                         "scope": old.scope, "variant": old.variant,
-                        "stored": _comparable(old), "recomputed": _comparable(new) if new else None,
+                        "stored": _comparable(old), "recomputed": _comparable(new),
                     })
         stale = [
             pk for pk, indicator_id, period, scope, variant in existing.values_list(

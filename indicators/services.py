@@ -371,7 +371,8 @@ def statistics_import(
             ImportBatch.objects.create(
                 sha256=parsed.sha256, filename=filename, source=source,
                 status=ImportBatch.Status.REJECTED, approve=approve,
-                row_count=len(parsed.rows) + len(parsed.errors), errors=errors[:1000],
+                row_count=len(parsed.rows) + len({e.line for e in parsed.errors}),
+                errors=errors[:1000],
                 created_by=user,
             )
             audit_record(actor=user, action="import_rejected", object_type="import",

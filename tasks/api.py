@@ -64,9 +64,7 @@ class TaskListApi(generics.ListAPIView):
             .prefetch_related(
                 Prefetch(
                     "responsibilities",
-                    queryset=Responsibility.objects.select_related("department").order_by(
-                        "-role", "order"
-                    ),
+                    queryset=Responsibility.objects.select_related("department").lead_first(),
                 ),
                 "work_items",
                 "targets",

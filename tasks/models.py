@@ -138,6 +138,14 @@ class Task(BilingualName, models.Model):
         return self.localized("title_zh", "title_en")
 
 
+class ResponsibilityQuerySet(models.QuerySet):
+    def lead_first(self):
+        """Lead units first, then supporting units, each in the plan's order."""
+        return self.order_by(
+            models.Case(models.When(role="lead", then=0), default=1), "order", "pk"
+        )
+
+
 class Responsibility(models.Model):
     """A unit's role in a task: the first-listed unit leads (牵头), the others support (配合)."""
 
@@ -152,6 +160,8 @@ class Responsibility(models.Model):
     role = models.CharField(_("角色"), max_length=10, choices=Role)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     seed_checksum = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = ResponsibilityQuerySet.as_manager()
 
     class Meta:
         ordering = ["task", "order"]

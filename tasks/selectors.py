@@ -15,9 +15,7 @@ def plan_page_data(*, plan: Plan | None = None) -> Plan | None:
     tasks = Task.objects.order_by("order").prefetch_related(
         Prefetch(
             "responsibilities",
-            queryset=Responsibility.objects.select_related("department").order_by(
-                "-role", "order"
-            ),
+            queryset=Responsibility.objects.select_related("department").lead_first(),
         ),
         Prefetch(
             "targets",

@@ -11,13 +11,28 @@ pytest_plugins = ["tests.services"]
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _test_speedups(settings):
+    """Fast hashing, and static files served from the finders (no collectstatic manifest)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
-@pytest.fixture
-def park(db):
-    """The shipped plan, items, indicators, targets, coefficients and rules."""
+@pytest.fixture(autouse=True)
+def _jobs_run_in_process():
+    """Jobs run eagerly unless a test asks for a real worker (tests/services.py turns this
+    off for `celery_worker_process`)."""
+    from dezhou_carbon.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def _seed_park():
     from indicators.seed import indicators_seed
     from tasks.models import Plan
     from tasks.services import plan_seed
@@ -25,6 +40,23 @@ def park(db):
     report = SeedReport()
     plan_seed(report=report)
     indicators_seed(plan=Plan.objects.get(), report=report)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the shipped plan once; each test's transaction rolls back to this state."""
+    with django_db_blocker.unblock():
+        _seed_park()
+
+
+@pytest.fixture
+def park(db):
+    """The shipped plan, items, indicators, targets, coefficients and rules (re-seeded
+    if a transactional test flushed the database)."""
+    from tasks.models import Plan
+
+    if not Plan.objects.exists():
+        _seed_park()
     return Plan.objects.get()
 
 

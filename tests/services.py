@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -250,10 +251,7 @@ def celery_worker_process(
         yield worker
     finally:
         if process is not None:
-            _stop(process)
-            if _test_failed(request):
-                sys.stderr.write(f"\n--- celery worker log ({log_path}) ---\n")
-                sys.stderr.write(log_path.read_text(errors="replace"))
+            _stop(process)  # a failing test's report gets the worker log (makereport above)
         try:
             _purge(app, queue)
         except Exception as exc:  # teardown must not hide the test's own result
@@ -267,15 +265,16 @@ def celery_worker_process(
 
 @pytest.fixture
 def artifacts_dir(request) -> Path:
-    """`test-artifacts/<test name>/` (created), for screenshots; CI keeps the folder."""
+    """`test-artifacts/<test name>/`, emptied and created, for screenshots; CI keeps it."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
     path = Path(settings.BASE_DIR) / "test-artifacts" / name
+    shutil.rmtree(path, ignore_errors=True)  # no stale failure.png from an earlier run
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 @pytest.fixture
-def browser_page(request, monkeypatch, artifacts_dir) -> Iterator[Any]:
+def browser_page(request, monkeypatch, settings, artifacts_dir) -> Iterator[Any]:
     """A Playwright page in headless Debian Chromium, locale zh-CN.
 
     Never `playwright install`: the browser is the apt package `chromium`. Playwright's
@@ -283,6 +282,10 @@ def browser_page(request, monkeypatch, artifacts_dir) -> Iterator[Any]:
     safety check is switched off for this test only (the driver and the browser are
     started and stopped per test, so the loop never leaks into other tests). Pair it with
     pytest-django's `live_server`. A failing test leaves `failure.png` in `artifacts_dir`.
+
+    `live_server` serves static files from the finders, and there is no `collectstatic`
+    manifest in a test run, so the manifest storage that settings choose when DEBUG is off
+    (pytest-django always turns DEBUG off) is replaced by plain storage for this test.
     """
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
@@ -291,6 +294,10 @@ def browser_page(request, monkeypatch, artifacts_dir) -> Iterator[Any]:
     except ImportError as exc:
         _unavailable(f"playwright is not installed: {exc}")
 
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -485,6 +485,16 @@ _BAD_ROWS = [
         [(2, "note", "note_too_long")],
     ),
     (
+        "kWh into 万kWh needs a seventh decimal place",
+        [["2024Q3", "electricity_grid", "0.001", "度"], ["2024Q4", "electricity_grid", "1", "度"]],
+        [(2, "value", "conversion_precision")],
+    ),
+    (
+        "亿元 into 万元 would pass 18 integer digits",
+        [["2024Q3", "iva_current", "123456789012345678", "亿元"]],
+        [(2, "value", "conversion_precision")],
+    ),
+    (
         "duplicate rows",
         [
             ["2024Q1", "coal_raw", "1"],

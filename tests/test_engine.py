@@ -1,0 +1,437 @@
+"""The engine on a real database: figures are versions, only approved figures count,
+imports are all or nothing, results are stored with their trace, and recomputing is
+idempotent and incremental."""
+
+import json
+import random
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.test import APIClient
+
+from audit.models import AuditEvent
+from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
+from indicators import recompute
+from indicators.models import (
+    EngineAlert,
+    Figure,
+    ImportBatch,
+    IndicatorResult,
+    RecomputeRequest,
+    StatisticalItem,
+)
+from indicators.services import (
+    figure_enter,
+    figures_approve,
+    figures_return,
+    figures_submit,
+)
+from tests.helpers import import_rows, worked_example_rows
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def result(indicator, period, variant=""):
+    return IndicatorResult.objects.get(
+        indicator__code=indicator, period=period, scope="", variant=variant
+    )
+
+
+@pytest.fixture
+def worked_example(administrator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        import_rows(worked_example_rows(), user=administrator)
+
+
+def test_worked_example_end_to_end(worked_example):
+    """Import → approve → recompute job → stored result equals methodology §3."""
+    intensity = result("energy_intensity_iva", "2025")
+    assert round(intensity.value, 5) == D("0.36465")
+    assert round(intensity.change_vs_base, 4) == D("-0.2349")
+    assert intensity.target.code == "T2"
+    assert intensity.status == "achieved"
+    assert intensity.method["counting"].startswith("approved figures only")
+    assert intensity.method["coefficients"]["tce.coal_raw"]["value"] == "0.7143000000"
+    assert len(intensity.input_figure_ids) == 4 * 5 + 4 * 1 + 5  # 2025 energy, 2020 VA, growth
+    assert intensity.provisional is False
+    assert RecomputeRequest.objects.get().status == "done"
+
+
+def test_results_from_ytd_windows_compare_with_the_same_window(worked_example):
+    q2 = result("energy_intensity_iva", "2025Q2")
+    assert round(q2.change_vs_base, 4) == D("-0.2349")
+    assert q2.quarter == 2
+
+
+def test_workflow_only_approved_figures_count(clerk, head, django_capture_on_commit_callbacks):
+    coal = StatisticalItem.objects.get(code="coal_raw")
+    figure = figure_enter(item=coal, year=2024, quarter=1, value=D("100"), user=clerk)
+    assert figure.state == "draft" and figure.counts is False
+
+    figures_submit(figures=[figure], user=clerk)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        approved = figures_approve(figures=[figure], user=head)
+    figure.refresh_from_db()
+    assert figure.state == "approved" and figure.counts is True
+    # The durable request is written with the approval; the job is queued after commit.
+    assert RecomputeRequest.objects.get().status == "pending"
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert RecomputeRequest.objects.get().status == "done"
+    assert approved[0].decided_by == head
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-3:] == ["figure_enter", "submit", "approve"]
+
+
+def test_a_correction_is_a_new_version_and_the_old_value_is_kept(clerk, head):
+    coal = StatisticalItem.objects.get(code="coal_raw")
+    first = figure_enter(item=coal, year=2024, quarter=1, value=D("100"), user=clerk)
+    figures_submit(figures=[first], user=clerk)
+    figures_approve(figures=[first], user=head)
+
+    second = figure_enter(item=coal, year=2024, quarter=1, value=D("120"), user=clerk,
+                          reason="表计读数更正")
+    first.refresh_from_db()
+    assert (second.version, second.supersedes_id, second.reason) == (2, first.pk, "表计读数更正")
+    assert first.value == D("100") and first.counts is True  # still in force until approved
+    figures_submit(figures=[second], user=clerk)
+    figures_approve(figures=[second], user=head)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.counts, second.counts) == (False, True)
+    assert Figure.objects.filter(item=coal, period="2024Q1").count() == 2
+
+
+def test_a_stale_form_is_refused_with_both_values(clerk):
+    coal = StatisticalItem.objects.get(code="coal_raw")
+    figure_enter(item=coal, year=2024, quarter=2, value=D("100"), user=clerk, expected_version=0)
+    with pytest.raises(ConflictError) as refused:
+        figure_enter(item=coal, year=2024, quarter=2, value=D("90"), user=clerk,
+                     expected_version=0)
+    assert refused.value.details["current_value"] == "100"
+    assert refused.value.details["your_value"] == "90"
+    assert Figure.objects.filter(item=coal, period="2024Q2").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("_case", "persona", "action"),
+    [
+        ("a clerk cannot enter another department's item", "other_clerk", "enter"),
+        ("a clerk cannot approve", "clerk", "approve"),
+        ("the committee cannot approve", "committee_member", "approve"),
+        ("an auditor cannot enter", "auditor", "enter"),
+        ("an outsider cannot enter", "outsider", "enter"),
+    ],
+)
+def test_workflow_permissions(request, clerk, _case, persona, action):
+    coal = StatisticalItem.objects.get(code="coal_raw")
+    figure = figure_enter(item=coal, year=2024, quarter=3, value=D("1"), user=clerk)
+    figures_submit(figures=[figure], user=clerk)
+    person = request.getfixturevalue(persona)
+    with pytest.raises(PermissionRefused):
+        if action == "enter":
+            figure_enter(item=coal, year=2024, quarter=3, value=D("2"), user=person)
+        else:
+            figures_approve(figures=[figure], user=person)
+    figure.refresh_from_db()
+    assert figure.state == "submitted" and figure.value == D("1")
+
+
+def test_returning_needs_a_comment(clerk, head):
+    coal = StatisticalItem.objects.get(code="coal_raw")
+    figure = figure_enter(item=coal, year=2024, quarter=4, value=D("1"), user=clerk)
+    figures_submit(figures=[figure], user=clerk)
+    with pytest.raises(ApplicationError):
+        figures_return(figures=[figure], user=head, comment=" ")
+    figures_return(figures=[figure], user=head, comment="请核对单位")
+    figure.refresh_from_db()
+    assert (figure.state, figure.decision_comment) == ("returned", "请核对单位")
+
+
+def test_postgres_refuses_overwriting_a_figure_or_an_audit_event(clerk):
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers exist on PostgreSQL")
+    coal = StatisticalItem.objects.get(code="coal_raw")
+    figure = figure_enter(item=coal, year=2024, quarter=1, value=D("100"), user=clerk)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Figure.objects.filter(pk=figure.pk).update(value=D("1"))
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Figure.objects.filter(pk=figure.pk).delete()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.update(reason="rewritten")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.all().delete()
+    Figure.objects.filter(pk=figure.pk).update(state="submitted")  # workflow may move
+
+
+# --- Imports ---------------------------------------------------------------------------------
+
+
+def test_a_repeated_import_is_a_no_op(administrator, worked_example):
+    figures, results = Figure.objects.count(), IndicatorResult.objects.count()
+    outcome = import_rows(worked_example_rows(), user=administrator)
+    assert (outcome.to_create, outcome.unchanged) == (0, len(worked_example_rows()))
+    assert Figure.objects.count() == figures
+    assert IndicatorResult.objects.count() == results
+
+
+def test_an_import_revising_an_approved_figure_keeps_the_old_value(
+    administrator, worked_example
+):
+    outcome = import_rows(
+        [{"period": "2025Q4", "item": "coal_raw", "value": "70000"}], user=administrator,
+        approve=False,
+    )
+    assert outcome.revised_approved == 1
+    versions = Figure.objects.filter(item__code="coal_raw", period="2025Q4").order_by("version")
+    assert [(f.value, f.state, f.counts) for f in versions] == [
+        (D("60000"), "approved", True),
+        (D("70000"), "submitted", False),
+    ]
+
+
+def test_a_dry_run_writes_nothing_and_shows_the_diff(administrator, worked_example):
+    before = Figure.objects.count()
+    outcome = import_rows(
+        [{"period": "2025Q4", "item": "coal_raw", "value": "70000"}], user=administrator,
+        dry_run=True,
+    )
+    assert Figure.objects.count() == before
+    assert outcome.changes == [{"line": 1, "item": "coal_raw", "period": "2025Q4", "scope": "",
+                                "old": "60000", "old_state": "approved", "new": "70000"}]
+
+
+def test_one_bad_row_refuses_the_whole_import(statistics_office):
+    rows = [
+        {"period": "2024Q1", "item": "coal_raw", "value": "100"},
+        {"period": "2024Q1", "item": "natural_gas", "value": "abc"},
+    ]
+    with pytest.raises(ApplicationError) as refused:
+        import_rows(rows, user=statistics_office, approve=False)
+    assert refused.value.code == "import_rejected"
+    assert refused.value.details[0]["line"] == 2
+    assert refused.value.details[0]["column"] == "value"
+    assert Figure.objects.count() == 0
+    assert ImportBatch.objects.get().status == "rejected"
+    assert AuditEvent.objects.filter(action="import_rejected").count() == 1
+
+
+def test_only_the_statistics_office_imports_and_only_administrators_approve_on_import(
+    clerk, statistics_office
+):
+    rows = [{"period": "2024Q1", "item": "coal_raw", "value": "100"}]
+    with pytest.raises(PermissionRefused):
+        import_rows(rows, user=clerk, approve=False)
+    with pytest.raises(PermissionRefused):
+        import_rows(rows, user=statistics_office, approve=True)
+    assert Figure.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("_case", "filename", "content", "code"),
+    [
+        ("wrong encoding", "bad.csv", b"\xff\xfe\x00\x81period", "encoding"),
+        ("unknown item", "a.csv", "period,item,value\n2024Q1,coal_rw,1\n".encode(), "rejected"),
+        ("bad unit", "a.csv", "period,item,value,unit\n2024Q1,coal_raw,1,kWh\n".encode(),
+         "rejected"),
+        ("text in a number", "a.csv", "period,item,value\n2024Q1,coal_raw,十\n".encode(),
+         "rejected"),
+        ("negative where impossible", "a.csv", "period,item,value\n2024Q1,coal_raw,-1\n".encode(),
+         "rejected"),
+        ("duplicate rows", "a.csv",
+         "period,item,value\n2024Q1,coal_raw,1\n2024Q1,coal_raw,2\n".encode(), "rejected"),
+        ("not a spreadsheet", "a.xlsx", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "not_xlsx"),
+        ("50 MB file", "big.csv", b"period,item,value\n" + b"2024Q1,coal_raw,1\n" * 2_800_000,
+         "too_large"),
+    ],
+)
+def test_the_bad_input_corpus_leaves_the_database_unchanged(
+    tmp_path, capsys, park, _case, filename, content, code
+):
+    path = tmp_path / filename
+    path.write_bytes(content)
+    before = (Figure.objects.count(), IndicatorResult.objects.count())
+    with pytest.raises(Exception) as refused:
+        call_command("import_statistics", str(path), "--approve")
+    assert (Figure.objects.count(), IndicatorResult.objects.count()) == before
+    errors = capsys.readouterr().err
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in errors), "a Chinese message"
+    assert any(ch.isascii() and ch.isalpha() for ch in errors), "an English message"
+    if code == "rejected":
+        assert "import_rejected" in str(refused.value)
+        assert "line 2" in errors
+    else:
+        assert code in str(refused.value)
+
+
+def test_the_import_command_loads_a_gbk_csv_with_chinese_headers(tmp_path, park, capsys):
+    path = tmp_path / "统计.csv"
+    path.write_bytes("期间,指标代码,数值,单位,备注\n2024Q1,natural_gas,120,万立方米,一季度\n"
+                     "2024Q1,electricity_grid,\"1,000\",MWh,\n".encode("gbk"))
+    call_command("import_statistics", str(path), "--approve")
+    gas = Figure.objects.get(item__code="natural_gas", period="2024Q1")
+    electricity = Figure.objects.get(item__code="electricity_grid", period="2024Q1")
+    assert (gas.value, gas.note, gas.state) == (D("120"), "一季度", "approved")
+    assert electricity.value == D("100")  # 1,000 MWh = 100 万kWh
+    assert "2" in capsys.readouterr().out
+
+
+# --- Recompute properties ----------------------------------------------------------------------
+
+
+def _snapshot():
+    return {
+        (r.indicator_id, r.period, r.scope, r.variant): (r.value, r.status, r.target_value,
+                                                         r.change_yoy)
+        for r in IndicatorResult.objects.all()
+    }
+
+
+def test_recomputing_twice_gives_the_same_results(worked_example):
+    first = _snapshot()
+    recompute.results_recompute()
+    recompute.results_recompute()
+    assert _snapshot() == first
+
+
+def test_a_revised_figure_changes_only_its_period_and_later_ones(administrator, park):
+    from indicators.demo import demo_rows
+
+    import_rows(demo_rows(), user=administrator)
+    recompute.results_recompute()
+    before = _snapshot()
+    import_rows([{"period": "2023Q2", "item": "coal_raw", "value": "50000"}], user=administrator)
+    recompute.results_recompute(from_year=2023)
+    after = _snapshot()
+    changed = {key for key in before if before[key] != after.get(key)}
+    assert changed, "the revision changed something"
+    periods = {key[1] for key in changed}
+    assert all(int(period[:4]) >= 2023 for period in periods)
+    assert "2023Q2" in periods and "2023Q1" not in periods
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=10_000))
+def test_import_order_does_not_matter(administrator, seed):
+    rows = worked_example_rows()
+    shuffled = rows[:]
+    random.Random(seed).shuffle(shuffled)
+    snapshots = []
+    for ordering in (rows, shuffled):
+        with transaction.atomic():
+            import_rows(ordering, user=administrator)
+            recompute.results_recompute()
+            snapshots.append({k[1:]: v for k, v in _snapshot().items()})
+            transaction.set_rollback(True)
+    assert snapshots[0] == snapshots[1]
+
+
+def test_nightly_reconciliation_raises_an_alert_on_a_difference(worked_example):
+    assert recompute.full_recompute_and_reconcile().differences == []
+    IndicatorResult.objects.filter(period="2025", indicator__code="energy_intensity_iva",
+                                   variant="").update(value=D("9"))
+    stats = recompute.full_recompute_and_reconcile()
+    assert len(stats.differences) == 1
+    alert = EngineAlert.objects.get(kind="reconciliation_difference")
+    assert "1" in alert.message_zh
+    assert round(result("energy_intensity_iva", "2025").value, 5) == D("0.36465")  # repaired
+
+
+def test_requests_coalesce_and_the_sweep_requeues_lost_ones(administrator, settings):
+    from datetime import timedelta
+
+    settings.RECOMPUTE_SWEEP_AFTER = timedelta(0)
+    with transaction.atomic():
+        recompute.recompute_request(from_year=2024, reason="a")
+        recompute.recompute_request(from_year=2022, reason="b")
+    pending = RecomputeRequest.objects.get(status="pending")
+    assert pending.from_year == 2022
+    assert recompute.recompute_sweep() == 1  # eager: the sweep's job runs it now
+    pending.refresh_from_db()
+    assert pending.status == "done"
+
+
+def test_running_a_finished_request_again_does_nothing(worked_example):
+    request = RecomputeRequest.objects.get()
+    assert recompute.recompute_run(request_id=request.pk) == "gone"
+
+
+def test_a_provisional_coefficient_marks_the_result(worked_example):
+    co2 = result("co2_emissions", "2025")
+    assert co2.provisional is True
+    assert any(c.get("provisional") for c in co2.method["coefficients"].values())
+
+
+# --- Commands and API ----------------------------------------------------------------------------
+
+
+def test_indicator_values_command_prints_the_contract_fields(worked_example, capsys):
+    call_command("indicator_values", "--format", "json", "--indicator", "energy_intensity_iva",
+                 "--period", "2025")
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1
+    row = rows[0]
+    for name in ["indicator", "period", "value", "unit", "change_vs_base", "change_yoy",
+                 "target_id", "target_value", "target_year", "path_value", "status",
+                 "provisional", "method"]:
+        assert name in row
+    assert row["target_id"] == "T2" and row["target_year"] == 2025
+    assert round(D(row["value"]), 5) == D("0.36465")
+    call_command("indicator_values", "--format", "csv", "--period", "2025")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("indicator,period,scope,variant,value,unit")
+
+
+def test_indicator_values_api_filters(worked_example, committee_member):
+    client = APIClient()
+    client.force_authenticate(committee_member)
+    body = client.get(reverse("api:indicator-value-list"),
+                      {"indicator": "energy_intensity_iva", "period": "2025"}).json()
+    assert body["count"] == 1
+    assert round(D(body["results"][0]["change_vs_base"]), 4) == D("-0.2349")
+    variant = client.get(reverse("api:indicator-value-list"),
+                         {"indicator": "energy_intensity_iva", "period": "2025",
+                          "variant": "excl_feedstock"}).json()
+    assert variant["results"][0]["variant"] == "excl_feedstock"
+
+
+@pytest.mark.parametrize(
+    ("_case", "persona", "expected"),
+    [
+        ("the statistics office imports", "statistics_office", 201),
+        ("a clerk may not", "clerk", 403),
+        ("the committee may not", "committee_member", 403),
+        ("an outsider may not", "outsider", 403),
+    ],
+)
+def test_import_api_permissions(request, park, _case, persona, expected):
+    client = APIClient()
+    client.force_authenticate(request.getfixturevalue(persona))
+    response = client.post(reverse("api:import-create"),
+                           {"rows": [{"period": "2024Q1", "item": "coal_raw", "value": "1"}]},
+                           format="json")
+    assert response.status_code == expected
+    assert Figure.objects.count() == (1 if expected == 201 else 0)
+
+
+def test_import_api_answers_every_bad_row(statistics_office):
+    client = APIClient()
+    client.force_authenticate(statistics_office)
+    response = client.post(reverse("api:import-create"), {"rows": [
+        {"period": "2024Q1", "item": "coal_raw", "value": "1"},
+        {"period": "2024Q5", "item": "coal_raw", "value": "1"},
+        {"period": "2024Q1", "item": "nope", "value": "x"},
+    ]}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "import_rejected"
+    assert body["message_zh"] and body["message_en"]
+    assert {error["line"] for error in body["details"]} == {2, 3}
+    assert Figure.objects.count() == 0
