@@ -27,7 +27,9 @@ def demo_setup() -> list[str]:
         user.role = role
         user.first_name = label
         user.department = Department.objects.get(code=department_code) if department_code else None
-        user.is_staff = role == User.Role.ADMINISTRATOR
+        # The admin pages serve reference data: staff access for those who edit it.
+        user.is_staff = role in (User.Role.ADMINISTRATOR, User.Role.STATISTICS_OFFICE,
+                                 User.Role.AUDITOR)
         user.is_superuser = role == User.Role.ADMINISTRATOR
         user.set_password(DEMO_PASSWORD)
         user.save()

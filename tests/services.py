@@ -164,9 +164,15 @@ class CeleryWorker:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def _purge(app, queue: str) -> None:
+def _purge(app, queue: str, *, forget: bool = False) -> None:
+    """Empty `queue`; with `forget`, also drop kombu's binding keys so no run leaves keys."""
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge(queue)
+        channel = connection.default_channel
+        channel.queue_purge(queue)
+        if forget:
+            channel.client.delete(
+                channel.keyprefix_queue % queue, channel.keyprefix_binding_permanent % queue
+            )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -253,7 +259,7 @@ def celery_worker_process(
         if process is not None:
             _stop(process)  # a failing test's report gets the worker log (makereport above)
         try:
-            _purge(app, queue)
+            _purge(app, queue, forget=True)
         except Exception as exc:  # teardown must not hide the test's own result
             sys.stderr.write(f"could not purge Celery queue {queue}: {exc}\n")
         for key, value in saved.items():

@@ -1,0 +1,129 @@
+"""Reference data for the statistics office (items, targets, coefficients, counting rules)
+and read-only views of figures and results: every change to those goes through services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions
+from dezhou_carbon.admin_access import PermissionRuleAdmin, administrators_only
+from dezhou_carbon.exceptions import ApplicationError
+from indicators.models import (
+    Coefficient,
+    EngineAlert,
+    Figure,
+    ImportBatch,
+    Indicator,
+    IndicatorResult,
+    MethodSetting,
+    StatisticalItem,
+    Target,
+)
+from indicators.reference import coefficient_revise, method_setting_revise
+
+
+@admin.register(StatisticalItem)
+class StatisticalItemAdmin(PermissionRuleAdmin, admin.ModelAdmin):
+    list_display = ["code", "name_zh", "unit", "frequency", "aggregation", "department"]
+    list_filter = ["department", "frequency"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(PermissionRuleAdmin, admin.ModelAdmin):
+    edit_rule = staticmethod(administrators_only)
+    read_rule = staticmethod(permissions.can_manage_reference_data)
+    list_display = ["code", "name_zh", "unit", "direction", "path_kind"]
+
+
+@admin.register(Target)
+class TargetAdmin(PermissionRuleAdmin, admin.ModelAdmin):
+    edit_rule = staticmethod(administrators_only)
+    read_rule = staticmethod(permissions.can_manage_reference_data)
+    list_display = ["code", "title_zh", "indicator", "kind", "qualifier", "value", "target_year"]
+    filter_horizontal = ["tasks"]
+
+
+class RevisionForm(forms.ModelForm):
+    reason = forms.CharField(label=_("修改原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@admin.register(Coefficient)
+class CoefficientAdmin(PermissionRuleAdmin, admin.ModelAdmin):
+    """Saving creates a new version; the previous one stays for the results that used it."""
+
+    form = RevisionForm
+    list_display = ["key", "year", "value", "unit", "tag", "version", "is_current", "created_at"]
+    list_filter = ["is_current", "tag"]
+    search_fields = ["key", "name_zh"]
+    fields = ["key", "name_zh", "name_en", "year", "value", "unit", "source", "tag", "reason"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key", "year"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            revised = coefficient_revise(
+                key=obj.key, year=obj.year, value=obj.value, unit=obj.unit, source=obj.source,
+                tag=obj.tag, reason=form.cleaned_data["reason"], user=request.user,
+                name_zh=obj.name_zh, name_en=obj.name_en,
+            )
+        except ApplicationError as error:
+            self.message_user(request, f"{error.message_zh} / {error.message_en}", messages.ERROR)
+            return
+        obj.pk = revised.pk
+
+
+@admin.register(MethodSetting)
+class MethodSettingAdmin(PermissionRuleAdmin, admin.ModelAdmin):
+    form = RevisionForm
+    list_display = ["key", "name_zh", "version", "is_current", "created_at"]
+    fields = ["key", "name_zh", "value", "description_zh", "reason"]
+    readonly_fields = ["key", "name_zh", "description_zh"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            revised = method_setting_revise(key=obj.key, value=obj.value,
+                                            reason=form.cleaned_data["reason"], user=request.user)
+        except ApplicationError as error:
+            self.message_user(request, f"{error.message_zh} / {error.message_en}", messages.ERROR)
+            return
+        obj.pk = revised.pk
+
+
+class ReadOnlyAdmin(PermissionRuleAdmin, admin.ModelAdmin):
+    read_rule = staticmethod(permissions.can_read_all_data)
+
+    def _can_edit(self, request) -> bool:
+        return False
+
+
+@admin.register(Figure)
+class FigureAdmin(ReadOnlyAdmin):
+    list_display = ["item", "period", "scope", "value", "version", "state", "counts",
+                    "entered_by", "entered_at"]
+    list_filter = ["state", "counts", "department"]
+    search_fields = ["item__code", "period", "scope"]
+    list_select_related = ["item", "entered_by"]
+
+
+@admin.register(IndicatorResult)
+class IndicatorResultAdmin(ReadOnlyAdmin):
+    list_display = ["indicator", "period", "scope", "variant", "value", "status", "provisional",
+                    "computed_at"]
+    list_filter = ["status", "variant", "indicator"]
+    list_select_related = ["indicator"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "filename", "source", "status", "row_count", "created_count",
+                    "unchanged_count", "created_by"]
+
+
+@admin.register(EngineAlert)
+class EngineAlertAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "message_zh"]
