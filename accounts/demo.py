@@ -20,21 +20,25 @@ def demo_setup() -> list[str]:
     from indicators.demo import demo_statistics_load
     from tasks.models import Department
 
-    lines = ["", "演示账号 / demo accounts (local trial only, password for all: "
-             f"{DEMO_PASSWORD}):"]
+    lines = ["", f"演示账号 / demo accounts (local trial only, password for all: {DEMO_PASSWORD}):"]
     for username, role, department_code, label in DEMO_ACCOUNTS:
         user, _created = User.objects.get_or_create(username=username)
         user.role = role
         user.first_name = label
         user.department = Department.objects.get(code=department_code) if department_code else None
         # The admin pages serve reference data: staff access for those who edit it.
-        user.is_staff = role in (User.Role.ADMINISTRATOR, User.Role.STATISTICS_OFFICE,
-                                 User.Role.AUDITOR)
+        user.is_staff = role in (
+            User.Role.ADMINISTRATOR,
+            User.Role.STATISTICS_OFFICE,
+            User.Role.AUDITOR,
+        )
         user.is_superuser = role == User.Role.ADMINISTRATOR
         user.set_password(DEMO_PASSWORD)
         user.save()
         lines.append(f"  {username:<12} {user.get_role_display()} {department_code or ''}")
     outcome = demo_statistics_load(user=system_user())
-    lines.append(f"演示统计数据 / demo statistics: {outcome.row_count} rows, "
-                 f"{outcome.to_create} new versions")
+    lines.append(
+        f"演示统计数据 / demo statistics: {outcome.row_count} rows, "
+        f"{outcome.to_create} new versions"
+    )
     return lines

@@ -33,7 +33,8 @@ class User(AbstractUser):
         constraints = [
             # Department staff cannot exist without a department: their whole scope is it.
             models.CheckConstraint(
-                condition=~models.Q(role__in=["clerk", "head"]) | models.Q(department__isnull=False),
+                condition=~models.Q(role__in=["clerk", "head"])
+                | models.Q(department__isnull=False),
                 name="department_staff_have_a_department",
             )
         ]

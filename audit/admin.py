@@ -8,8 +8,16 @@ from audit.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail, readable by auditors and administrators, never editable."""
 
-    list_display = ["at", "actor_label", "action", "object_type", "object_id",
-                    "department_code", "period", "reason"]
+    list_display = [
+        "at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "department_code",
+        "period",
+        "reason",
+    ]
     list_filter = ["action", "department_code"]
     search_fields = ["actor_label", "object_id", "reason"]
 

@@ -82,7 +82,7 @@ def seed_row(
     instance = model.objects.filter(**key).first()
     if instance is None:
         create_values = {}
-        for name, value in values.items():
+        for name in values:
             model_field = model._meta.get_field(name)
             target = model_field.attname if model_field.is_relation else name
             create_values[target] = normalised[name]
@@ -100,7 +100,9 @@ def seed_row(
         return instance
     for name in values:
         model_field = model._meta.get_field(name)
-        setattr(instance, model_field.attname if model_field.is_relation else name, normalised[name])
+        setattr(
+            instance, model_field.attname if model_field.is_relation else name, normalised[name]
+        )
     instance.seed_checksum = seeded
     instance.save()
     for name, related in m2m.items():

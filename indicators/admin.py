@@ -64,9 +64,16 @@ class CoefficientAdmin(PermissionRuleAdmin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         try:
             revised = coefficient_revise(
-                key=obj.key, year=obj.year, value=obj.value, unit=obj.unit, source=obj.source,
-                tag=obj.tag, reason=form.cleaned_data["reason"], user=request.user,
-                name_zh=obj.name_zh, name_en=obj.name_en,
+                key=obj.key,
+                year=obj.year,
+                value=obj.value,
+                unit=obj.unit,
+                source=obj.source,
+                tag=obj.tag,
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+                name_zh=obj.name_zh,
+                name_en=obj.name_en,
             )
         except ApplicationError as error:
             self.message_user(request, f"{error.message_zh} / {error.message_en}", messages.ERROR)
@@ -86,8 +93,9 @@ class MethodSettingAdmin(PermissionRuleAdmin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            revised = method_setting_revise(key=obj.key, value=obj.value,
-                                            reason=form.cleaned_data["reason"], user=request.user)
+            revised = method_setting_revise(
+                key=obj.key, value=obj.value, reason=form.cleaned_data["reason"], user=request.user
+            )
         except ApplicationError as error:
             self.message_user(request, f"{error.message_zh} / {error.message_en}", messages.ERROR)
             return
@@ -103,8 +111,17 @@ class ReadOnlyAdmin(PermissionRuleAdmin, admin.ModelAdmin):
 
 @admin.register(Figure)
 class FigureAdmin(ReadOnlyAdmin):
-    list_display = ["item", "period", "scope", "value", "version", "state", "counts",
-                    "entered_by", "entered_at"]
+    list_display = [
+        "item",
+        "period",
+        "scope",
+        "value",
+        "version",
+        "state",
+        "counts",
+        "entered_by",
+        "entered_at",
+    ]
     list_filter = ["state", "counts", "department"]
     search_fields = ["item__code", "period", "scope"]
     list_select_related = ["item", "entered_by"]
@@ -112,16 +129,32 @@ class FigureAdmin(ReadOnlyAdmin):
 
 @admin.register(IndicatorResult)
 class IndicatorResultAdmin(ReadOnlyAdmin):
-    list_display = ["indicator", "period", "scope", "variant", "value", "status", "provisional",
-                    "computed_at"]
+    list_display = [
+        "indicator",
+        "period",
+        "scope",
+        "variant",
+        "value",
+        "status",
+        "provisional",
+        "computed_at",
+    ]
     list_filter = ["status", "variant", "indicator"]
     list_select_related = ["indicator"]
 
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "filename", "source", "status", "row_count", "created_count",
-                    "unchanged_count", "created_by"]
+    list_display = [
+        "created_at",
+        "filename",
+        "source",
+        "status",
+        "row_count",
+        "created_count",
+        "unchanged_count",
+        "created_by",
+    ]
 
 
 @admin.register(EngineAlert)

@@ -20,15 +20,32 @@ class ItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StatisticalItem
-        fields = ["code", "name_zh", "name_en", "unit", "frequency", "aggregation",
-                  "department", "non_negative", "part_of"]
+        fields = [
+            "code",
+            "name_zh",
+            "name_en",
+            "unit",
+            "frequency",
+            "aggregation",
+            "department",
+            "non_negative",
+            "part_of",
+        ]
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Indicator
-        fields = ["code", "name_zh", "name_en", "unit", "direction", "path_kind",
-                  "has_base_year", "formula_zh"]
+        fields = [
+            "code",
+            "name_zh",
+            "name_en",
+            "unit",
+            "direction",
+            "path_kind",
+            "has_base_year",
+            "formula_zh",
+        ]
 
 
 class TargetSerializer(serializers.ModelSerializer):
@@ -40,10 +57,25 @@ class TargetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Target
-        fields = ["code", "title_zh", "title_en", "indicator", "indicator_unit", "kind",
-                  "qualifier", "value", "target_year", "year_is_stated", "base_year",
-                  "base_target", "tolerance", "awaits_value", "source_sentence_zh",
-                  "note_zh", "tasks"]
+        fields = [
+            "code",
+            "title_zh",
+            "title_en",
+            "indicator",
+            "indicator_unit",
+            "kind",
+            "qualifier",
+            "value",
+            "target_year",
+            "year_is_stated",
+            "base_year",
+            "base_target",
+            "tolerance",
+            "awaits_value",
+            "source_sentence_zh",
+            "note_zh",
+            "tasks",
+        ]
 
 
 class ItemListApi(generics.ListAPIView):
@@ -127,8 +159,9 @@ class IndicatorValueListApi(generics.ListAPIView):
             OpenApiParameter("indicator", str, description="indicator code"),
             OpenApiParameter("period", str, description="2024 or 2024Q3 (year to date)"),
             OpenApiParameter("scope", str, description="credit code; empty = the park"),
-            OpenApiParameter("variant", str, description="'', excl_feedstock, "
-                                                         "excl_feedstock_non_fossil"),
+            OpenApiParameter(
+                "variant", str, description="'', excl_feedstock, excl_feedstock_non_fossil"
+            ),
         ]
     )
     def get(self, request, *args, **kwargs):
@@ -171,5 +204,6 @@ class ImportApi(APIView):
             dry_run=payload.validated_data["dry_run"],
         )
         body = exchange.import_summary(outcome)
-        return Response(body, status=status.HTTP_200_OK if outcome.dry_run
-                        else status.HTTP_201_CREATED)
+        return Response(
+            body, status=status.HTTP_200_OK if outcome.dry_run else status.HTTP_201_CREATED
+        )

@@ -261,7 +261,9 @@ class Inputs:
             if found is None:
                 return None, [], False
             return found[0], _ids(found), True
-        quarters = [self._figures.get((item, window.year, q)) for q in range(1, window.quarters + 1)]
+        quarters = [
+            self._figures.get((item, window.year, q)) for q in range(1, window.quarters + 1)
+        ]
         present = [f for f in quarters if f is not None]
         if not present:
             return None, [], False

@@ -3,8 +3,8 @@ worked example (§3) spread over quarters, with plausible trends for every other
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from indicators.importing import parse_import_records
 from indicators.exchange import item_specs
+from indicators.importing import parse_import_records
 from indicators.services import statistics_import
 
 # Quarter shares of an annual flow (heating season in Q1 and Q4).
@@ -71,13 +71,25 @@ def demo_rows() -> list[dict]:
             if year > 2020:
                 growth = REAL_GROWTH[year]
                 rows.append({"period": period, "item": "iva_growth_ytd", "value": growth})
-                rows.append({"period": period, "item": "gdp_growth_ytd",
-                             "value": str(Decimal(growth) - Decimal("0.6"))})
-            rows.append({"period": period, "item": "pv_capacity",
-                         "value": str(Decimal(20) + Decimal(6) * (year - 2020) + quarter)})
+                rows.append(
+                    {
+                        "period": period,
+                        "item": "gdp_growth_ytd",
+                        "value": str(Decimal(growth) - Decimal("0.6")),
+                    }
+                )
+            rows.append(
+                {
+                    "period": period,
+                    "item": "pv_capacity",
+                    "value": str(Decimal(20) + Decimal(6) * (year - 2020) + quarter),
+                }
+            )
         if year < LAST_YEAR:
-            rows.extend({"period": str(year), "item": item, "value": str(value)}
-                        for item, value in _yearly(year).items())
+            rows.extend(
+                {"period": str(year), "item": item, "value": str(value)}
+                for item, value in _yearly(year).items()
+            )
     return rows
 
 

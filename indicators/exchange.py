@@ -7,10 +7,28 @@ from indicators.importing import ItemSpec
 from indicators.models import IndicatorResult, StatisticalItem
 
 OUTPUT_FIELDS = [
-    "indicator", "period", "scope", "variant", "value", "unit", "change_vs_base",
-    "change_yoy", "target_id", "target_value", "target_year", "target_pending_base",
-    "path_value", "status", "completion", "time_progress", "required_annual_change",
-    "projection", "provisional", "method", "input_figure_ids", "computed_at",
+    "indicator",
+    "period",
+    "scope",
+    "variant",
+    "value",
+    "unit",
+    "change_vs_base",
+    "change_yoy",
+    "target_id",
+    "target_value",
+    "target_year",
+    "target_pending_base",
+    "path_value",
+    "status",
+    "completion",
+    "time_progress",
+    "required_annual_change",
+    "projection",
+    "provisional",
+    "method",
+    "input_figure_ids",
+    "computed_at",
 ]
 
 

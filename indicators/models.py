@@ -151,7 +151,10 @@ class StatisticalItem(models.Model):
     frequency = models.CharField(_("频率"), max_length=10, choices=Frequency)
     aggregation = models.CharField(_("汇总方式"), max_length=15, choices=Aggregation)
     department = models.ForeignKey(
-        "tasks.Department", verbose_name=_("填报单位"), on_delete=models.PROTECT, related_name="items"
+        "tasks.Department",
+        verbose_name=_("填报单位"),
+        on_delete=models.PROTECT,
+        related_name="items",
     )
     non_negative = models.BooleanField(_("不得为负"), default=True)
     part_of = models.ForeignKey(
@@ -373,7 +376,9 @@ class MethodSetting(models.Model):
     class Meta:
         ordering = ["key", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["key", "version"], name="method_setting_version_unique"),
+            models.UniqueConstraint(
+                fields=["key", "version"], name="method_setting_version_unique"
+            ),
             models.UniqueConstraint(
                 fields=["key"], condition=Q(is_current=True), name="method_setting_one_current"
             ),

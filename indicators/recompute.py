@@ -32,9 +32,23 @@ logger = logging.getLogger(__name__)
 ENGINE_VERSION = 1
 COMPUTE_LOCK_KEY = 7_301_202_020  # any constant: the one lock of the results table
 RESULT_FIELDS = [
-    "year", "quarter", "value", "change_vs_base", "change_yoy", "target", "target_value",
-    "target_pending_base", "path_value", "status", "completion", "time_progress",
-    "required_annual_change", "projection", "provisional", "method", "input_figure_ids",
+    "year",
+    "quarter",
+    "value",
+    "change_vs_base",
+    "change_yoy",
+    "target",
+    "target_value",
+    "target_pending_base",
+    "path_value",
+    "status",
+    "completion",
+    "time_progress",
+    "required_annual_change",
+    "projection",
+    "provisional",
+    "method",
+    "input_figure_ids",
     "computed_at",
 ]
 COMPARED_FIELDS = ["value", "status", "target_value", "change_vs_base", "change_yoy"]
@@ -82,8 +96,9 @@ def recompute_enqueue(request_id: int) -> bool:
     try:
         recompute_job.delay(request_id)
     except Exception:  # broker unreachable: kombu raises OperationalError and friends
-        logger.warning("recompute request %s not queued; the sweep will retry", request_id,
-                       exc_info=True)
+        logger.warning(
+            "recompute request %s not queued; the sweep will retry", request_id, exc_info=True
+        )
         return False
     return True
 
@@ -229,9 +244,7 @@ def _data_extent(scopes: set[str] | None) -> dict[str, tuple[int, int, int]]:
     extent = {}
     for row in queryset.values("scope").annotate(first=Min("year"), last=Max("year")):
         extent[row["scope"]] = [row["first"], row["last"], 0]
-    for row in (
-        queryset.values("scope", "year").annotate(last_quarter=Max("quarter"))
-    ):
+    for row in queryset.values("scope", "year").annotate(last_quarter=Max("quarter")):
         if row["year"] == extent[row["scope"]][1]:
             extent[row["scope"]][2] = row["last_quarter"] or 4
     return {scope: tuple(values) for scope, values in extent.items()}
@@ -276,7 +289,9 @@ def compute_scope_rows(
             evaluation = evaluations.get(window) or calc.Evaluation(status="")
             if not is_park:
                 evaluation.change_vs_base = (
-                    calc.relative_change(result.value, values.get(calc.Window(base_year, window.quarters)))
+                    calc.relative_change(
+                        result.value, values.get(calc.Window(base_year, window.quarters))
+                    )
                     if spec.has_base_year
                     else None
                 )
@@ -343,8 +358,10 @@ def _same_result(new: IndicatorResult, old: IndicatorResult) -> bool:
 def _comparable(result: IndicatorResult | None) -> dict | None:
     if result is None:
         return None
-    return {name: None if getattr(result, name) is None else str(getattr(result, name))
-            for name in COMPARED_FIELDS}
+    return {
+        name: None if getattr(result, name) is None else str(getattr(result, name))
+        for name in COMPARED_FIELDS
+    }
 
 
 def results_recompute(
@@ -366,8 +383,14 @@ def results_recompute(
     new_rows: list[IndicatorResult] = []
     for scope, extent in extents.items():
         rows = compute_scope_rows(
-            scope=scope, inputs=inputs_by_scope[scope], extent=extent, book=book,
-            rules=rules, indicators=indicators, targets=targets, base_year=base_year,
+            scope=scope,
+            inputs=inputs_by_scope[scope],
+            extent=extent,
+            book=book,
+            rules=rules,
+            indicators=indicators,
+            targets=targets,
+            base_year=base_year,
         )
         new_rows.extend(r for r in rows if from_year is None or r.year >= from_year)
         stats.scopes += 1
@@ -384,19 +407,25 @@ def results_recompute(
                 key = (old.indicator_id, old.period, old.scope, old.variant)
                 new = by_key.get(key)
                 if new is None or not _same_result(new, old):
-                    stats.differences.append({
-                        "indicator_id": old.indicator_id, "period": old.period,
-                        "scope": old.scope, "variant": old.variant,
-                        "stored": _comparable(old), "recomputed": _comparable(new),
-                    })
+                    stats.differences.append(
+                        {
+                            "indicator_id": old.indicator_id,
+                            "period": old.period,
+                            "scope": old.scope,
+                            "variant": old.variant,
+                            "stored": _comparable(old),
+                            "recomputed": _comparable(new),
+                        }
+                    )
         stale = [
-            pk for pk, indicator_id, period, scope, variant in existing.values_list(
+            pk
+            for pk, indicator_id, period, scope, variant in existing.values_list(
                 "pk", "indicator_id", "period", "scope", "variant"
             ).iterator(chunk_size=5000)
             if (indicator_id, period, scope, variant) not in new_keys
         ]
         for start in range(0, len(stale), 5000):
-            IndicatorResult.objects.filter(pk__in=stale[start:start + 5000]).delete()
+            IndicatorResult.objects.filter(pk__in=stale[start : start + 5000]).delete()
         stats.deleted = len(stale)
         IndicatorResult.objects.bulk_create(
             new_rows,

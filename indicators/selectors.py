@@ -56,12 +56,14 @@ def preview_inputs(*, department_id: int, scope: str = "") -> Inputs:
     codes = dict(StatisticalItem.objects.values_list("pk", "code"))
     data = {}
     for item_id, year, quarter, value, pk in (
-        Figure.objects.counting().filter(scope=scope)
+        Figure.objects.counting()
+        .filter(scope=scope)
         .values_list("item_id", "year", "quarter", "value", "pk")
     ):
         data[(codes[item_id], year, quarter)] = (Decimal(value), pk)
     for item_id, year, quarter, value, pk in (
-        Figure.objects.latest().filter(scope=scope, department_id=department_id)
+        Figure.objects.latest()
+        .filter(scope=scope, department_id=department_id)
         .values_list("item_id", "year", "quarter", "value", "pk")
     ):
         data[(codes[item_id], year, quarter)] = (Decimal(value), pk)
@@ -129,8 +131,9 @@ def target_specs_by_indicator() -> dict[int, list[TargetSpec]]:
     return specs
 
 
-def indicator_results(*, indicator: str | None = None, period: str | None = None,
-                      scope: str = "", variant: str = ""):
+def indicator_results(
+    *, indicator: str | None = None, period: str | None = None, scope: str = "", variant: str = ""
+):
     """Stored results, with indicator and target fetched in the same query."""
     queryset = IndicatorResult.objects.select_related("indicator", "target").filter(
         scope=scope, variant=variant

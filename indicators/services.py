@@ -103,10 +103,12 @@ def _record(
                         else None,
                     },
                 )
-        if previous is not None and previous.value == data.value and previous.note == data.note:
-            if state != State.APPROVED or previous.state == State.APPROVED:
-                outcome.unchanged += 1
-                continue
+        same_as_newest = (
+            previous is not None and previous.value == data.value and previous.note == data.note
+        )
+        if same_as_newest and (state != State.APPROVED or previous.state == State.APPROVED):
+            outcome.unchanged += 1
+            continue
         figure = Figure(
             item=data.item,
             department_id=data.item.department_id,
@@ -178,15 +180,17 @@ def figure_enter(
     `expected_version` (the version the person saw; 0 for none) refuses a lost update."""
     if not permissions.can_enter_figures(user, item.department_id):
         raise PermissionRefused(
-            "您只能填报本部门的数据。", "You can only enter your own department's figures.",
+            "您只能填报本部门的数据。",
+            "You can only enter your own department's figures.",
             code="permission_denied",
         )
     data = FigureInput(item, year, quarter, scope, Decimal(value), note)
     key = (item.pk, period_label(year, quarter), scope)
     with transaction.atomic():
         expected = {key: expected_version} if expected_version is not None else None
-        outcome = _record([data], user=user, state=State.DRAFT, reason=reason,
-                          expected_versions=expected)
+        outcome = _record(
+            [data], user=user, state=State.DRAFT, reason=reason, expected_versions=expected
+        )
         if not outcome.created:
             return None
         figure = outcome.created[0]
@@ -207,21 +211,32 @@ def figure_enter(
 
 
 def _transition(
-    figures: Iterable[Figure], *, user, allowed_from: set[str], to: str, action: str,
+    figures: Iterable[Figure],
+    *,
+    user,
+    allowed_from: set[str],
+    to: str,
+    action: str,
     comment: str = "",
 ) -> list[Figure]:
-    figures = list(Figure.objects.select_for_update().filter(
-        pk__in=[f.pk for f in figures]).select_related("item", "department").order_by("pk"))
+    figures = list(
+        Figure.objects.select_for_update()
+        .filter(pk__in=[f.pk for f in figures])
+        .select_related("item", "department")
+        .order_by("pk")
+    )
     if not figures:
-        raise ApplicationError("没有可处理的数据。", "There are no figures to process.",
-                               code="empty")
+        raise ApplicationError(
+            "没有可处理的数据。", "There are no figures to process.", code="empty"
+        )
     now = timezone.now()
     changed = []
     for figure in figures:
         if not figure.is_latest:
             raise ApplicationError(
                 f"{figure.item.code} {figure.period} 已有更新的版本。",
-                f"{figure.item.code} {figure.period} has a newer version.", code="stale",
+                f"{figure.item.code} {figure.period} has a newer version.",
+                code="stale",
             )
         if figure.state not in allowed_from:
             raise ApplicationError(
@@ -254,8 +269,11 @@ def _transition(
             old_value=old_state,
             new_value=to,
             reason=comment,
-            details={"item": figure.item.code, "version": figure.version,
-                     "value": _value_text(figure.value)},
+            details={
+                "item": figure.item.code,
+                "version": figure.version,
+                "value": _value_text(figure.value),
+            },
         )
     return changed
 
@@ -270,10 +288,18 @@ def figures_submit(*, figures: Iterable[Figure], user) -> list[Figure]:
     """Submit drafts (or returned figures) of the user's department for approval."""
     figures = list(figures)
     for figure in figures:
-        _require(permissions.can_enter_figures(user, figure.department_id),
-                 "您只能提交本部门的数据。", "You can only submit your own department's figures.")
-    return _transition(figures, user=user, allowed_from={State.DRAFT, State.RETURNED},
-                       to=State.SUBMITTED, action="submit")
+        _require(
+            permissions.can_enter_figures(user, figure.department_id),
+            "您只能提交本部门的数据。",
+            "You can only submit your own department's figures.",
+        )
+    return _transition(
+        figures,
+        user=user,
+        allowed_from={State.DRAFT, State.RETURNED},
+        to=State.SUBMITTED,
+        action="submit",
+    )
 
 
 @transaction.atomic
@@ -282,10 +308,19 @@ def figures_approve(*, figures: Iterable[Figure], user, comment: str = "") -> li
     and every later year are queued for recomputing (after commit)."""
     figures = list(figures)
     for figure in figures:
-        _require(permissions.can_approve(user, figure.department_id),
-                 "只有本部门负责人可以审核。", "Only the department's head can approve.")
-    changed = _transition(figures, user=user, allowed_from={State.SUBMITTED},
-                          to=State.APPROVED, action="approve", comment=comment)
+        _require(
+            permissions.can_approve(user, figure.department_id),
+            "只有本部门负责人可以审核。",
+            "Only the department's head can approve.",
+        )
+    changed = _transition(
+        figures,
+        user=user,
+        allowed_from={State.SUBMITTED},
+        to=State.APPROVED,
+        action="approve",
+        comment=comment,
+    )
     recompute_request(from_year=min(f.year for f in changed), reason="approve")
     return changed
 
@@ -294,14 +329,26 @@ def figures_approve(*, figures: Iterable[Figure], user, comment: str = "") -> li
 def figures_return(*, figures: Iterable[Figure], user, comment: str) -> list[Figure]:
     """Return submitted figures to the department with a comment."""
     if not comment.strip():
-        raise ApplicationError("退回时必须填写意见。", "A comment is required to return figures.",
-                               code="comment_required")
+        raise ApplicationError(
+            "退回时必须填写意见。",
+            "A comment is required to return figures.",
+            code="comment_required",
+        )
     figures = list(figures)
     for figure in figures:
-        _require(permissions.can_approve(user, figure.department_id),
-                 "只有本部门负责人可以退回。", "Only the department's head can return figures.")
-    return _transition(figures, user=user, allowed_from={State.SUBMITTED},
-                       to=State.RETURNED, action="return", comment=comment)
+        _require(
+            permissions.can_approve(user, figure.department_id),
+            "只有本部门负责人可以退回。",
+            "Only the department's head can return figures.",
+        )
+    return _transition(
+        figures,
+        user=user,
+        allowed_from={State.SUBMITTED},
+        to=State.RETURNED,
+        action="return",
+        comment=comment,
+    )
 
 
 # --- Imports ------------------------------------------------------------------------------
@@ -333,12 +380,17 @@ def _changes_preview(rows: list[ImportRow], items: dict[str, StatisticalItem]) -
         current = latest.get((items[row.item_code].pk, row.period, row.scope))
         if current is not None and current.value == row.value and current.note == row.note:
             continue
-        changes.append({
-            "line": row.line, "item": row.item_code, "period": row.period, "scope": row.scope,
-            "old": _value_text(current.value) if current else None,
-            "old_state": current.state if current else None,
-            "new": _value_text(row.value),
-        })
+        changes.append(
+            {
+                "line": row.line,
+                "item": row.item_code,
+                "period": row.period,
+                "scope": row.scope,
+                "old": _value_text(current.value) if current else None,
+                "old_state": current.state if current else None,
+                "new": _value_text(row.value),
+            }
+        )
     return changes
 
 
@@ -358,26 +410,37 @@ def statistics_import(
     the department head. Any row error refuses the whole file and writes nothing but the
     audit record of the refusal."""
     if not permissions.can_run_imports(user):
-        raise PermissionRefused("只有统计办可以导入数据。",
-                                "Only the statistics office can import statistics.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "只有统计办可以导入数据。",
+            "Only the statistics office can import statistics.",
+            code="permission_denied",
+        )
     if approve and not permissions.can_approve_on_import(user):
-        raise PermissionRefused("只有系统管理员可以导入即审核。",
-                                "Only an administrator can import figures as approved.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "只有系统管理员可以导入即审核。",
+            "Only an administrator can import figures as approved.",
+            code="permission_denied",
+        )
     if parsed.errors:
         errors = [e.__dict__ for e in parsed.errors]
         with transaction.atomic():
             ImportBatch.objects.create(
-                sha256=parsed.sha256, filename=filename, source=source,
-                status=ImportBatch.Status.REJECTED, approve=approve,
+                sha256=parsed.sha256,
+                filename=filename,
+                source=source,
+                status=ImportBatch.Status.REJECTED,
+                approve=approve,
                 row_count=len(parsed.rows) + len({e.line for e in parsed.errors}),
                 errors=errors[:1000],
                 created_by=user,
             )
-            audit_record(actor=user, action="import_rejected", object_type="import",
-                         reason=filename, details={"sha256": parsed.sha256,
-                                                   "errors": len(errors)})
+            audit_record(
+                actor=user,
+                action="import_rejected",
+                object_type="import",
+                reason=filename,
+                details={"sha256": parsed.sha256, "errors": len(errors)},
+            )
         raise ApplicationError(
             f"文件有 {len(errors)} 处错误，未导入任何数据。",
             f"The file has {len(errors)} error(s); nothing was imported.",
@@ -387,18 +450,27 @@ def statistics_import(
     items = {i.code: i for i in StatisticalItem.objects.all()}
     changes = _changes_preview(parsed.rows, items)
     if dry_run:
-        return ImportOutcome(None, True, len(parsed.rows), len(changes),
-                             len(parsed.rows) - len(changes),
-                             sum(1 for c in changes if c["old_state"] == State.APPROVED),
-                             changes)
+        return ImportOutcome(
+            None,
+            True,
+            len(parsed.rows),
+            len(changes),
+            len(parsed.rows) - len(changes),
+            sum(1 for c in changes if c["old_state"] == State.APPROVED),
+            changes,
+        )
     inputs = [
         FigureInput(items[r.item_code], r.year, r.quarter, r.scope, r.value, r.note, r.line)
         for r in parsed.rows
     ]
     with transaction.atomic():
         batch = ImportBatch.objects.create(
-            sha256=parsed.sha256, filename=filename, source=source,
-            status=ImportBatch.Status.APPLIED, approve=approve, row_count=len(inputs),
+            sha256=parsed.sha256,
+            filename=filename,
+            source=source,
+            status=ImportBatch.Status.APPLIED,
+            approve=approve,
+            row_count=len(inputs),
             created_by=user,
         )
         outcome = _record(
@@ -412,14 +484,30 @@ def statistics_import(
         batch.unchanged_count = outcome.unchanged
         batch.save(update_fields=["created_count", "unchanged_count"])
         audit_record(
-            actor=user, action="import", object_type="import", object_id=batch.pk,
+            actor=user,
+            action="import",
+            object_type="import",
+            object_id=batch.pk,
             reason=filename,
-            details={"sha256": parsed.sha256, "rows": len(inputs),
-                     "created": len(outcome.created), "unchanged": outcome.unchanged,
-                     "revised_approved": outcome.revised_approved, "approved": approve},
+            details={
+                "sha256": parsed.sha256,
+                "rows": len(inputs),
+                "created": len(outcome.created),
+                "unchanged": outcome.unchanged,
+                "revised_approved": outcome.revised_approved,
+                "approved": approve,
+            },
         )
         if approve and outcome.created:
-            recompute_request(from_year=min(f.year for f in outcome.created),
-                              reason=f"import {batch.pk}")
-    return ImportOutcome(batch, False, len(inputs), len(outcome.created), outcome.unchanged,
-                         outcome.revised_approved, changes)
+            recompute_request(
+                from_year=min(f.year for f in outcome.created), reason=f"import {batch.pk}"
+            )
+    return ImportOutcome(
+        batch,
+        False,
+        len(inputs),
+        len(outcome.created),
+        outcome.unchanged,
+        outcome.revised_approved,
+        changes,
+    )

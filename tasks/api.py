@@ -39,8 +39,17 @@ class TaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = [
-            "code", "kind", "section", "section_title_zh", "title_zh", "title_en", "text_zh",
-            "order", "responsibilities", "work_items", "targets",
+            "code",
+            "kind",
+            "section",
+            "section_title_zh",
+            "title_zh",
+            "title_en",
+            "text_zh",
+            "order",
+            "responsibilities",
+            "work_items",
+            "targets",
         ]
 
 

@@ -6,8 +6,8 @@ lets a rerun tell an administrator's edit from an untouched row (see dezhou_carb
 """
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 
 class BilingualName:
@@ -190,9 +190,7 @@ class WorkItem(BilingualName, models.Model):
     title_zh = models.CharField(_("工作要点"), max_length=300)
     title_en = models.CharField(_("英文"), max_length=300, blank=True)
     due_year = models.PositiveSmallIntegerField(_("完成年份"), null=True, blank=True)
-    status = models.CharField(
-        _("进展"), max_length=20, choices=Status, default=Status.NOT_STARTED
-    )
+    status = models.CharField(_("进展"), max_length=20, choices=Status, default=Status.NOT_STARTED)
     evidence = models.TextField(_("佐证材料"), blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     seed_checksum = models.CharField(max_length=64, blank=True, editable=False)

@@ -23,8 +23,10 @@ def plan_page_data(*, plan: Plan | None = None) -> Plan | None:
         ),
         "work_items",
     )
-    sections = Section.objects.filter(plan=plan).order_by("order").prefetch_related(
-        Prefetch("tasks", queryset=tasks)
+    sections = (
+        Section.objects.filter(plan=plan)
+        .order_by("order")
+        .prefetch_related(Prefetch("tasks", queryset=tasks))
     )
     plan.section_list = list(sections)
     plan.target_list = list(

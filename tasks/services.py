@@ -52,7 +52,10 @@ def plan_seed(*, path: Path = PLAN_FIXTURE, report: SeedReport | None = None) ->
         work_items = row.pop("work_items")
         row["section"] = sections[row["section"]]
         task = seed_row(
-            Task, key={"plan": plan, "code": task_code}, values=row, report=report,
+            Task,
+            key={"plan": plan, "code": task_code},
+            values=row,
+            report=report,
             label=f"task {task_code}",
         )
         for order, responsibility in enumerate(responsibilities, start=1):

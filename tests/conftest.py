@@ -65,8 +65,11 @@ def _person(username, role, department_code=None, **extra):
 
     department = Department.objects.get(code=department_code) if department_code else None
     return User.objects.create_user(
-        username=username, password="correct horse battery staple", role=role,
-        department=department, **extra,
+        username=username,
+        password="correct horse battery staple",
+        role=role,
+        department=department,
+        **extra,
     )
 
 

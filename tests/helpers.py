@@ -9,12 +9,22 @@ from indicators.services import statistics_import
 # Methodology §3's worked example, in single-quarter flows (each quarter a quarter of the
 # year) with year-to-date real growth published every quarter.
 WORKED_EXAMPLE_ANNUAL = {
-    2020: {"coal_raw": "300000", "natural_gas": "5000", "diesel": "2000",
-           "electricity_grid": "120000", "heat_purchased": "1500000",
-           "iva_current": "1000000"},
-    2025: {"coal_raw": "240000", "natural_gas": "7000", "diesel": "1800",
-           "electricity_grid": "155000", "heat_purchased": "1600000",
-           "iva_current": "1450000"},
+    2020: {
+        "coal_raw": "300000",
+        "natural_gas": "5000",
+        "diesel": "2000",
+        "electricity_grid": "120000",
+        "heat_purchased": "1500000",
+        "iva_current": "1000000",
+    },
+    2025: {
+        "coal_raw": "240000",
+        "natural_gas": "7000",
+        "diesel": "1800",
+        "electricity_grid": "155000",
+        "heat_purchased": "1600000",
+        "iva_current": "1450000",
+    },
 }
 GROWTH = {2021: "9.0", 2022: "5.5", 2023: "6.2", 2024: "6.8", 2025: "6.0"}
 
@@ -24,17 +34,18 @@ def worked_example_rows() -> list[dict]:
     for year, values in WORKED_EXAMPLE_ANNUAL.items():
         for quarter in range(1, 5):
             for item, annual in values.items():
-                rows.append({"period": f"{year}Q{quarter}", "item": item,
-                             "value": str(Decimal(annual) / 4)})
+                rows.append(
+                    {"period": f"{year}Q{quarter}", "item": item, "value": str(Decimal(annual) / 4)}
+                )
     for year, growth in GROWTH.items():
         for quarter in range(1, 5):
-            rows.append({"period": f"{year}Q{quarter}", "item": "iva_growth_ytd",
-                         "value": growth})
+            rows.append({"period": f"{year}Q{quarter}", "item": "iva_growth_ytd", "value": growth})
     return rows
 
 
 def import_rows(rows, *, user, approve=True, dry_run=False):
     """Run rows through the same parser and service the API uses."""
     parsed = parse_import_records(rows, item_specs())
-    return statistics_import(parsed=parsed, user=user, source="test", approve=approve,
-                             dry_run=dry_run)
+    return statistics_import(
+        parsed=parsed, user=user, source="test", approve=approve, dry_run=dry_run
+    )

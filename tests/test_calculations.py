@@ -48,15 +48,24 @@ BOOK = calc.CoefficientBook(
 )
 RULES = calc.CountingRules()
 QUARTERLY_SUM = calc.ItemRule("quarter", "sum")
-ITEM_RULES = {
-    code: QUARTERLY_SUM
-    for code in [
-        *calc.ENERGY_FORM_ITEMS, "electricity_grid", "electricity_green", "electricity_pv",
-        "geothermal_heat", "energy_feedstock", "iva_current", "gdp_current",
-        "building_new_civil_area", "building_new_green_area", "iw_generated", "iw_utilized",
+ITEM_RULES = dict.fromkeys(
+    [
+        *calc.ENERGY_FORM_ITEMS,
+        "electricity_grid",
+        "electricity_green",
+        "electricity_pv",
+        "geothermal_heat",
+        "energy_feedstock",
+        "iva_current",
+        "gdp_current",
+        "building_new_civil_area",
+        "building_new_green_area",
+        "iw_generated",
+        "iw_utilized",
         "iw_utilized_prior_stock",
-    ]
-}
+    ],
+    QUARTERLY_SUM,
+)
 ITEM_RULES["iva_growth_ytd"] = calc.ItemRule("quarter", "as_published")
 ITEM_RULES["gdp_growth_ytd"] = calc.ItemRule("quarter", "as_published")
 
@@ -80,15 +89,27 @@ def annual_inputs(years: dict[int, dict[str, str]]) -> calc.Inputs:
 
 
 WORKED_EXAMPLE = {
-    2020: {"coal_raw": "300000", "natural_gas": "5000", "diesel": "2000",
-           "electricity_grid": "120000", "heat_purchased": "1500000", "iva_current": "1000000"},
+    2020: {
+        "coal_raw": "300000",
+        "natural_gas": "5000",
+        "diesel": "2000",
+        "electricity_grid": "120000",
+        "heat_purchased": "1500000",
+        "iva_current": "1000000",
+    },
     2021: {"iva_growth_ytd": "9.0"},
     2022: {"iva_growth_ytd": "5.5"},
     2023: {"iva_growth_ytd": "6.2"},
     2024: {"iva_growth_ytd": "6.8"},
-    2025: {"coal_raw": "240000", "natural_gas": "7000", "diesel": "1800",
-           "electricity_grid": "155000", "heat_purchased": "1600000", "iva_current": "1450000",
-           "iva_growth_ytd": "6.0"},
+    2025: {
+        "coal_raw": "240000",
+        "natural_gas": "7000",
+        "diesel": "1800",
+        "electricity_grid": "155000",
+        "heat_purchased": "1600000",
+        "iva_current": "1450000",
+        "iva_growth_ytd": "6.0",
+    },
 }
 
 
@@ -148,9 +169,16 @@ def test_park_non_fossil_share_under_each_counting_rule(
         [*BOOK._constant.values(), calc.CoefficientRow("elec.coal_rate", D("300.7"), year=2025)]
     )
     inputs = annual_inputs(
-        {2025: {"coal_raw": "240000", "natural_gas": "7000", "diesel": "1800",
-                "electricity_grid": "155000", "heat_purchased": "1600000",
-                "electricity_pv": "8000"}}
+        {
+            2025: {
+                "coal_raw": "240000",
+                "natural_gas": "7000",
+                "diesel": "1800",
+                "electricity_grid": "155000",
+                "heat_purchased": "1600000",
+                "electricity_pv": "8000",
+            }
+        }
     )
     rules = calc.CountingRules(
         count_grid_non_fossil_fraction=count_grid_fraction,
@@ -229,50 +257,163 @@ LOWER, HIGHER = -1, 1
 @pytest.mark.parametrize(
     ("_case", "kwargs", "expected"),
     [
-        ("no value", dict(value=None, target_value=D(1)), "no_data"),
-        ("already meets a lower-is-better target",
-         dict(value=D("0.39"), target_value=D("0.40")), "achieved"),
-        ("moved away from the target",
-         dict(value=D("0.45"), target_value=D("0.40"), observed=D("0.01"),
-              required=D("-0.04")), "red"),
-        ("moved toward it, slower than required",
-         dict(value=D("0.45"), target_value=D("0.40"), observed=D("-0.02"),
-              required=D("-0.04")), "yellow"),
-        ("moved toward it at least as fast as required",
-         dict(value=D("0.45"), target_value=D("0.40"), observed=D("-0.05"),
-              required=D("-0.04")), "green"),
-        ("target year over and not met",
-         dict(value=D("0.45"), target_value=D("0.40"), observed=D("-0.09"),
-              required=D("-0.04"), target_missed_period=True), "red"),
-        ("pace unknown without last year's figure",
-         dict(value=D("0.45"), target_value=D("0.40"), observed=None,
-              required=D("-0.04")), "no_data"),
-        ("about: within 0.5 pp counts as met",
-         dict(value=D("13.6"), target_value=D(14), direction=HIGHER, qualifier="about",
-              tolerance=D("0.5")), "achieved"),
-        ("about: beyond the band is judged on pace",
-         dict(value=D("13.4"), target_value=D(14), direction=HIGHER, qualifier="about",
-              tolerance=D("0.5"), observed=D("0.5"), required=D("1.0")), "yellow"),
-        ("strive: never beyond yellow, even moving away",
-         dict(value=D(90), target_value=D(100), direction=HIGHER, qualifier="strive",
-              observed=D(-1), required=D(2)), "yellow"),
-        ("strive: never beyond yellow, even missed",
-         dict(value=D(90), target_value=D(100), direction=HIGHER, qualifier="strive",
-              target_missed_period=True), "yellow"),
-        ("hold met", dict(value=D("0.70"), target_value=D("0.78"), is_hold=True,
-                          tolerance=D("0.039")), "green"),
-        ("hold missed within the band", dict(value=D("0.80"), target_value=D("0.78"),
-                                             is_hold=True, tolerance=D("0.039")), "yellow"),
-        ("hold missed beyond the band", dict(value=D("0.85"), target_value=D("0.78"),
-                                             is_hold=True, tolerance=D("0.039")), "red"),
-        ("hold above: 94 % against ≥ 95 % within 0.5 pp is red",
-         dict(value=D(94), target_value=D(95), direction=HIGHER, is_hold=True,
-              tolerance=D("0.5")), "red"),
+        ("no value", {"value": None, "target_value": D(1)}, "no_data"),
+        (
+            "already meets a lower-is-better target",
+            {"value": D("0.39"), "target_value": D("0.40")},
+            "achieved",
+        ),
+        (
+            "moved away from the target",
+            {
+                "value": D("0.45"),
+                "target_value": D("0.40"),
+                "observed": D("0.01"),
+                "required": D("-0.04"),
+            },
+            "red",
+        ),
+        (
+            "moved toward it, slower than required",
+            {
+                "value": D("0.45"),
+                "target_value": D("0.40"),
+                "observed": D("-0.02"),
+                "required": D("-0.04"),
+            },
+            "yellow",
+        ),
+        (
+            "moved toward it at least as fast as required",
+            {
+                "value": D("0.45"),
+                "target_value": D("0.40"),
+                "observed": D("-0.05"),
+                "required": D("-0.04"),
+            },
+            "green",
+        ),
+        (
+            "target year over and not met",
+            {
+                "value": D("0.45"),
+                "target_value": D("0.40"),
+                "observed": D("-0.09"),
+                "required": D("-0.04"),
+                "target_missed_period": True,
+            },
+            "red",
+        ),
+        (
+            "pace unknown without last year's figure",
+            {
+                "value": D("0.45"),
+                "target_value": D("0.40"),
+                "observed": None,
+                "required": D("-0.04"),
+            },
+            "no_data",
+        ),
+        (
+            "about: within 0.5 pp counts as met",
+            {
+                "value": D("13.6"),
+                "target_value": D(14),
+                "direction": HIGHER,
+                "qualifier": "about",
+                "tolerance": D("0.5"),
+            },
+            "achieved",
+        ),
+        (
+            "about: beyond the band is judged on pace",
+            {
+                "value": D("13.4"),
+                "target_value": D(14),
+                "direction": HIGHER,
+                "qualifier": "about",
+                "tolerance": D("0.5"),
+                "observed": D("0.5"),
+                "required": D("1.0"),
+            },
+            "yellow",
+        ),
+        (
+            "strive: never beyond yellow, even moving away",
+            {
+                "value": D(90),
+                "target_value": D(100),
+                "direction": HIGHER,
+                "qualifier": "strive",
+                "observed": D(-1),
+                "required": D(2),
+            },
+            "yellow",
+        ),
+        (
+            "strive: never beyond yellow, even missed",
+            {
+                "value": D(90),
+                "target_value": D(100),
+                "direction": HIGHER,
+                "qualifier": "strive",
+                "target_missed_period": True,
+            },
+            "yellow",
+        ),
+        (
+            "hold met",
+            {
+                "value": D("0.70"),
+                "target_value": D("0.78"),
+                "is_hold": True,
+                "tolerance": D("0.039"),
+            },
+            "green",
+        ),
+        (
+            "hold missed within the band",
+            {
+                "value": D("0.80"),
+                "target_value": D("0.78"),
+                "is_hold": True,
+                "tolerance": D("0.039"),
+            },
+            "yellow",
+        ),
+        (
+            "hold missed beyond the band",
+            {
+                "value": D("0.85"),
+                "target_value": D("0.78"),
+                "is_hold": True,
+                "tolerance": D("0.039"),
+            },
+            "red",
+        ),
+        (
+            "hold above: 94 % against ≥ 95 % within 0.5 pp is red",
+            {
+                "value": D(94),
+                "target_value": D(95),
+                "direction": HIGHER,
+                "is_hold": True,
+                "tolerance": D("0.5"),
+            },
+            "red",
+        ),
     ],
 )
 def test_judge_status(_case, kwargs, expected):
-    arguments = dict(direction=LOWER, qualifier="binding", is_hold=False, tolerance=D(0),
-                     observed=None, required=None, target_missed_period=False)
+    arguments = {
+        "direction": LOWER,
+        "qualifier": "binding",
+        "is_hold": False,
+        "tolerance": D(0),
+        "observed": None,
+        "required": None,
+        "target_missed_period": False,
+    }
     arguments.update(kwargs)
     assert calc.judge_status(**arguments) == expected
 
@@ -324,8 +465,13 @@ def test_reduction_target_status_path_and_progress():
 def test_missed_target_year_is_red_and_later_periods_keep_the_last_target():
     hold_above = calc.TargetSpec(3, "T11", "level", "binding", D(90), 2025)
     rate = calc.IndicatorSpec("iw_utilization_rate", HIGHER, "linear", has_base_year=False)
-    values = {Window(2020): D(80), Window(2024): D(88), Window(2025): D(89),
-              Window(2026, 1): D(91), Window(2026, 2): D(89.5)}
+    values = {
+        Window(2020): D(80),
+        Window(2024): D(88),
+        Window(2025): D(89),
+        Window(2026, 1): D(91),
+        Window(2026, 2): D(89.5),
+    }
     evaluation = calc.evaluate_series(rate, values, [hold_above], plan_base_year=2020)
     assert evaluation[Window(2025)].status == "red"
     assert evaluation[Window(2026, 1)].status == "achieved"
@@ -366,9 +512,13 @@ def test_a_share_over_quarters_is_the_sum_of_numerators_over_the_sum_of_denomina
 
 
 def test_a_window_missing_a_quarter_has_no_value():
-    figures = {("iw_generated", 2024, 1): (D(10), None), ("iw_generated", 2024, 3): (D(10), None),
-               ("iw_utilized", 2024, 1): (D(5), None), ("iw_utilized", 2024, 2): (D(5), None),
-               ("iw_utilized", 2024, 3): (D(5), None)}
+    figures = {
+        ("iw_generated", 2024, 1): (D(10), None),
+        ("iw_generated", 2024, 3): (D(10), None),
+        ("iw_utilized", 2024, 1): (D(5), None),
+        ("iw_utilized", 2024, 2): (D(5), None),
+        ("iw_utilized", 2024, 3): (D(5), None),
+    }
     values = calc.compute_window(
         calc.Inputs(figures, ITEM_RULES), BOOK, RULES, Window(2024, 3), base_year=2020
     )
@@ -386,8 +536,11 @@ def test_an_unreported_fuel_counts_as_zero_and_is_listed():
 
 
 def test_energy_is_missing_when_the_energy_form_lacks_a_quarter():
-    figures = {("natural_gas", 2024, 1): (D(1), None), ("electricity_grid", 2024, 1): (D(1), None),
-               ("electricity_grid", 2024, 2): (D(1), None)}
+    figures = {
+        ("natural_gas", 2024, 1): (D(1), None),
+        ("electricity_grid", 2024, 1): (D(1), None),
+        ("electricity_grid", 2024, 2): (D(1), None),
+    }
     values = calc.compute_window(
         calc.Inputs(figures, ITEM_RULES), BOOK, RULES, Window(2024, 2), base_year=2020
     )

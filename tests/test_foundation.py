@@ -179,8 +179,14 @@ def test_an_unedited_row_follows_a_changed_fixture(db, tmp_path):
 
 # --- Read API ------------------------------------------------------------------------------
 
-API_LISTS = ["api:department-list", "api:task-list", "api:target-list", "api:indicator-list",
-             "api:item-list", "api:indicator-value-list"]
+API_LISTS = [
+    "api:department-list",
+    "api:task-list",
+    "api:target-list",
+    "api:indicator-list",
+    "api:item-list",
+    "api:indicator-value-list",
+]
 
 
 @pytest.mark.parametrize("name", API_LISTS)
@@ -254,7 +260,8 @@ def test_plan_page_shows_sections_tasks_units_and_targets(committee_member, clie
     client.force_login(committee_member)
     page = client.get(reverse("plan")).content.decode()
     assert "德州经济技术开发区国家碳达峰试点园区建设方案" in page
-    assert "(一)" in page and "提高能源清洁高效利用水平" in page
+    assert "(一)" in page
+    assert "提高能源清洁高效利用水平" in page
     assert "大力发展清洁能源" in page
     assert 'data-role="lead">发改统计部' in page
     assert "目标值待管理员设定" in page  # T3/T4
@@ -280,8 +287,13 @@ def test_plan_page_query_count_does_not_grow_with_the_plan(committee_member, cli
     plan = Plan.objects.get()
     section = plan.sections.first()
     for number in range(30):
-        task = Task.objects.create(plan=plan, section=section, code=f"X{number}",
-                                   title_zh=f"新增任务{number}", order=100 + number)
+        task = Task.objects.create(
+            plan=plan,
+            section=section,
+            code=f"X{number}",
+            title_zh=f"新增任务{number}",
+            order=100 + number,
+        )
         task.responsibilities.create(department=Department.objects.first(), role="lead")
     with CaptureQueriesContext(connection) as after:
         client.get(reverse("plan"))
@@ -293,9 +305,14 @@ def test_english_is_complete_beside_chinese(committee_member, client):
     client.cookies["django_language"] = "en"
     page = client.get(reverse("plan")).content.decode()
     assert '<html lang="en">' in page
-    for english in ["Quantitative targets", "Sign out", "Lead", "Support",
-                    "Target value to be set by an administrator",
-                    "Vigorously develop clean energy"]:
+    for english in [
+        "Quantitative targets",
+        "Sign out",
+        "Lead",
+        "Support",
+        "Target value to be set by an administrator",
+        "Vigorously develop clean energy",
+    ]:
         assert english in page, english
     for chinese_label in ["量化目标", "退出", "目标值待管理员设定"]:
         assert chinese_label not in page, chinese_label
@@ -308,14 +325,19 @@ def test_the_english_catalogue_translates_every_message():
 
     with po.with_suffix(".mo").open("rb") as compiled:
         catalogue = gettext.GNUTranslations(compiled)
-    entries = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', po.read_text(encoding="utf-8"),
-                         flags=re.MULTILINE)
-    stale = [msgid for msgid, msgstr in entries
-             if catalogue.gettext(msgid.replace('\\"', '"')) != msgstr.replace('\\"', '"')]
+    entries = re.findall(
+        r'^msgid "(.+)"\nmsgstr "(.+)"$', po.read_text(encoding="utf-8"), flags=re.MULTILINE
+    )
+    stale = [
+        msgid
+        for msgid, msgstr in entries
+        if catalogue.gettext(msgid.replace('\\"', '"')) != msgstr.replace('\\"', '"')
+    ]
     assert stale == [], "run compilemessages: the .mo is older than the .po"
 
 
 def _untranslated(po_path: Path) -> list[str]:
-    entries = re.findall(r'^msgid "(.*)"\nmsgstr "(.*)"$', po_path.read_text(encoding="utf-8"),
-                         flags=re.MULTILINE)
+    entries = re.findall(
+        r'^msgid "(.*)"\nmsgstr "(.*)"$', po_path.read_text(encoding="utf-8"), flags=re.MULTILINE
+    )
     return [msgid for msgid, msgstr in entries if msgid and not msgstr]

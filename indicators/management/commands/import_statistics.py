@@ -18,8 +18,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="show what would change")
-        parser.add_argument("--approve", action="store_true",
-                            help="land the figures approved (administrators loading history)")
+        parser.add_argument(
+            "--approve",
+            action="store_true",
+            help="land the figures approved (administrators loading history)",
+        )
         parser.add_argument("--user", help="act as this user (default: the system account)")
 
     def handle(self, *args, file, dry_run=False, approve=False, user=None, **options):
@@ -29,8 +32,9 @@ class Command(BaseCommand):
         actor = User.objects.get(username=user) if user else system_user()
         try:
             parsed = parse_import_file(path.read_bytes(), path.name, item_specs())
-            outcome = statistics_import(parsed=parsed, user=actor, filename=path.name,
-                                        approve=approve, dry_run=dry_run)
+            outcome = statistics_import(
+                parsed=parsed, user=actor, filename=path.name, approve=approve, dry_run=dry_run
+            )
         except ApplicationError as error:
             self.stderr.write(f"{error.message_zh}\n{error.message_en}")
             for row in (error.details or [])[:200] if isinstance(error.details, list) else []:

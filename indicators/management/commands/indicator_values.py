@@ -19,10 +19,15 @@ class Command(BaseCommand):
         parser.add_argument("--scope", default="")
         parser.add_argument("--variant", default="")
 
-    def handle(self, *args, format="json", indicator=None, period=None, scope="",
-               variant="", **options):
-        rows = [result_row(r) for r in indicator_results(
-            indicator=indicator, period=period, scope=scope, variant=variant)]
+    def handle(
+        self, *args, format="json", indicator=None, period=None, scope="", variant="", **options
+    ):
+        rows = [
+            result_row(r)
+            for r in indicator_results(
+                indicator=indicator, period=period, scope=scope, variant=variant
+            )
+        ]
         if format == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
