@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 import redis
-from kombu import pools
 from django.conf import settings as django_settings
+from kombu import pools
 
 from indicators.models import Figure, IndicatorResult, RecomputeRequest, StatisticalItem
 from indicators.recompute import recompute_sweep
