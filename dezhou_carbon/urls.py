@@ -19,6 +19,7 @@ api_v1 = [
         indicator_api.IndicatorValueListApi.as_view(),
         name="indicator-value-list",
     ),
+    path("figures/", indicator_api.FigureListApi.as_view(), name="figure-list"),
     path("imports/", indicator_api.ImportApi.as_view(), name="import-create"),
 ]
 

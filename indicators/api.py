@@ -6,10 +6,13 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import permissions
 from accounts.permissions import RunsImports, UsesProduct
+from dezhou_carbon.exceptions import PermissionRefused
 from indicators import exchange
 from indicators.importing import parse_import_records
-from indicators.models import Indicator, IndicatorResult, StatisticalItem, Target
+from indicators.models import Figure, Indicator, IndicatorResult, StatisticalItem, Target
+from indicators.preview import preview_results
 from indicators.services import statistics_import
 from tasks.models import Task
 
@@ -140,6 +143,8 @@ class IndicatorValueListApi(generics.ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
+        if params.get("preview") in ("1", "true"):
+            return self._preview(params)
         queryset = IndicatorResult.objects.select_related("indicator", "target").filter(
             scope=params.get("scope", ""), variant=params.get("variant", "")
         )
@@ -148,6 +153,29 @@ class IndicatorValueListApi(generics.ListAPIView):
         if params.get("period"):
             queryset = queryset.filter(period=params["period"])
         return queryset.order_by("indicator__order", "scope", "year", "quarter")
+
+    def _preview(self, params) -> list[IndicatorResult]:
+        """Department staff only: their own department's newest figures, not yet approved."""
+        user = self.request.user
+        if not permissions.is_department_staff(user):
+            raise PermissionRefused(
+                "预览仅供部门填报人员查看本部门未审核数据的影响。",
+                "Preview is for department staff, to see the effect of their unapproved figures.",
+                code="permission_denied",
+            )
+        rows = preview_results(department_id=user.department_id)
+        wanted_variant = params.get("variant", "")
+        rows = [
+            r
+            for r in rows
+            if r.variant == wanted_variant
+            and (not params.get("indicator") or r.indicator.code == params["indicator"])
+            and (not params.get("period") or r.period == params["period"])
+        ]
+        targets = {t.pk: t for t in Target.objects.filter(pk__in={r.target_id for r in rows})}
+        for row in rows:
+            row.target = targets.get(row.target_id)
+        return rows
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
@@ -207,3 +235,84 @@ class ImportApi(APIView):
         return Response(
             body, status=status.HTTP_200_OK if outcome.dry_run else status.HTTP_201_CREATED
         )
+
+
+class FigureSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code")
+    department = serializers.CharField(source="department.code")
+    value = serializers.DecimalField(max_digits=24, decimal_places=6)
+    entered_by = serializers.CharField(source="entered_by.username", default=None)
+    submitted_by = serializers.CharField(source="submitted_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    supersedes = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Figure
+        fields = [
+            "id",
+            "item",
+            "department",
+            "period",
+            "scope",
+            "value",
+            "version",
+            "supersedes",
+            "is_latest",
+            "counts",
+            "state",
+            "note",
+            "reason",
+            "entered_by",
+            "entered_at",
+            "submitted_by",
+            "submitted_at",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "import_batch",
+        ]
+
+
+class FigureListApi(generics.ListAPIView):
+    """Figures (every version), to trace a result's `input_figure_ids`: who entered, who
+    approved, which version. Department staff see their own department's figures only."""
+
+    permission_classes = [UsesProduct]
+    serializer_class = FigureSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("ids", str, description="comma-separated figure ids"),
+            OpenApiParameter("item", str),
+            OpenApiParameter("period", str),
+            OpenApiParameter("scope", str),
+            OpenApiParameter("state", str),
+            OpenApiParameter("department", str, description="department code"),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = Figure.objects.select_related(
+            "item", "department", "entered_by", "submitted_by", "decided_by"
+        ).order_by("item__order", "period", "scope", "version")
+        if not permissions.can_read_all_data(user):
+            if not permissions.is_department_staff(user):
+                return queryset.none()
+            queryset = queryset.filter(department_id=user.department_id)
+        params = self.request.query_params
+        if params.get("ids"):
+            ids = [int(part) for part in params["ids"].split(",") if part.strip().isdigit()]
+            queryset = queryset.filter(pk__in=ids)
+        for name, lookup in [
+            ("item", "item__code"),
+            ("period", "period"),
+            ("scope", "scope"),
+            ("state", "state"),
+            ("department", "department__code"),
+        ]:
+            if params.get(name) is not None and name in params:
+                queryset = queryset.filter(**{lookup: params[name]})
+        return queryset

@@ -509,3 +509,97 @@ def test_import_api_answers_every_bad_row(statistics_office):
     assert body["message_en"]
     assert {error["line"] for error in body["details"]} == {2, 3}
     assert Figure.objects.count() == 0
+
+
+def test_a_formula_cell_without_a_value_refuses_the_file(tmp_path, capsys, park):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["period", "item", "value"])
+    sheet.append(["2024Q1", "coal_raw", "100"])
+    sheet.append(["2024Q1", "natural_gas", "=B2*2"])  # openpyxl stores no cached value
+    path = tmp_path / "formula.xlsx"
+    workbook.save(path)
+    with pytest.raises(CommandError):
+        call_command("import_statistics", str(path), "--approve")
+    assert Figure.objects.count() == 0
+    errors = capsys.readouterr().err
+    assert "line 3" in errors
+    assert "公式" in errors
+
+
+def test_two_workers_never_compute_at_once(worked_example):
+    if connection.vendor != "postgresql":
+        pytest.skip("the compute lock is a PostgreSQL advisory lock")
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [recompute.COMPUTE_LOCK_KEY])
+        with transaction.atomic():
+            recompute.recompute_request(from_year=2025, reason="test")
+        request = RecomputeRequest.objects.get(status="pending")
+        assert recompute.recompute_run(request_id=request.pk) == "busy"
+        request.refresh_from_db()
+        assert request.status == "pending"  # left for the job's retry or the sweep
+    finally:
+        other.close()
+    assert recompute.recompute_run(request_id=request.pk) == "done"
+
+
+def test_preview_shows_a_departments_unapproved_figures_only_to_its_staff(
+    worked_example, clerk, committee_member
+):
+    coal = StatisticalItem.objects.get(code="coal_raw")
+    figure_enter(item=coal, year=2025, quarter=4, value=D("70000"), user=clerk)
+    client = APIClient()
+    client.force_authenticate(clerk)
+    params = {"indicator": "energy_intensity_iva", "period": "2025"}
+    stored = client.get(reverse("api:indicator-value-list"), params).json()["results"][0]
+    preview = client.get(reverse("api:indicator-value-list"), {**params, "preview": "1"})
+    row = preview.json()["results"][0]
+    assert D(row["value"]) > D(stored["value"])  # the draft adds 10,000 t of coal
+    assert row["method"]["preview"] is True
+    assert round(D(stored["value"]), 5) == D("0.36465")  # nothing stored changed
+    client.force_authenticate(committee_member)
+    refused = client.get(reverse("api:indicator-value-list"), {**params, "preview": "1"})
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("_case", "persona", "sees"),
+    [
+        ("an auditor sees every department", "auditor", {"DRS", "ECO"}),
+        ("a DRS clerk sees DRS only", "clerk", {"DRS"}),
+        ("an ECO clerk sees ECO only", "other_clerk", {"ECO"}),
+        ("an outsider sees nothing", "outsider", None),
+    ],
+)
+def test_figures_api_is_scoped_to_the_department(request, administrator, _case, persona, sees):
+    import_rows(
+        [
+            {"period": "2024Q1", "item": "coal_raw", "value": "1"},
+            {"period": "2024Q1", "item": "iw_generated", "value": "2"},
+        ],
+        user=administrator,
+    )
+    client = APIClient()
+    client.force_authenticate(request.getfixturevalue(persona))
+    response = client.get(reverse("api:figure-list"))
+    if sees is None:
+        assert response.status_code == 403
+        return
+    assert {row["department"] for row in response.json()["results"]} == sees
+
+
+def test_a_result_traces_to_its_figures_and_who_approved_them(worked_example, auditor):
+    intensity = result("energy_intensity_iva", "2025")
+    client = APIClient()
+    client.force_authenticate(auditor)
+    ids = ",".join(str(i) for i in intensity.input_figure_ids)
+    rows = client.get(reverse("api:figure-list"), {"ids": ids, "limit": 100}).json()["results"]
+    assert len(rows) == len(intensity.input_figure_ids)
+    assert {row["decided_by"] for row in rows} == {"admin.root"}
+    assert {row["state"] for row in rows} == {"approved"}
