@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "audit",
     "tasks",
     "indicators",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,10 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-sweep": {
         "task": "indicators.jobs.recompute_sweep",
         "schedule": timedelta(minutes=2),
+    },
+    "deadline-reminders": {
+        "task": "reporting.jobs.reminders_send",
+        "schedule": crontab(hour=9, minute=0),  # 09:00 Asia/Shanghai, office hours
     },
     "nightly-full-recompute": {
         "task": "indicators.jobs.full_recompute_and_reconcile",
@@ -244,6 +249,17 @@ REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES")
 # A recompute request still pending after this long is re-queued by the sweep.
 RECOMPUTE_SWEEP_AFTER = timedelta(seconds=int(os.environ.get("RECOMPUTE_SWEEP_AFTER_SECONDS", 60)))
 RECOMPUTE_LEASE = timedelta(minutes=15)
+REPORTING_DEADLINE_DAYS = int(os.environ.get("REPORTING_DEADLINE_DAYS", 15))
+REPORTING_REMIND_DAYS_BEFORE = int(os.environ.get("REPORTING_REMIND_DAYS_BEFORE", 3))
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("DJANGO_EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 25))
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "carbon@localhost")
 
 LOGGING = {
     "version": 1,

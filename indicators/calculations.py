@@ -177,11 +177,24 @@ class CoefficientBook:
     def __init__(self, rows: Iterable[CoefficientRow]):
         self._constant: dict[str, CoefficientRow] = {}
         self._series: dict[str, dict[int, CoefficientRow]] = {}
+        # Answers already given: (key, year) → (trace label, trace entry, value, provisional).
+        # The book never changes after construction, so every answer is final.
+        self._traced: dict[tuple[str, int | None], tuple[str, dict, Decimal, bool]] = {}
         for row in rows:
             if row.year == 0:
                 self._constant[row.key] = row
             else:
                 self._series.setdefault(row.key, {})[row.year] = row
+
+    def traced(self, key: str, year: int | None = None) -> tuple[str, dict, Decimal, bool]:
+        """`lookup` as a computation traces it: (label, trace entry, value, provisional).
+        The entry is shared by every caller asking the same question; do not mutate it."""
+        answer = self._traced.get((key, year))
+        if answer is None:
+            use = self.lookup(key, year)
+            label = f"{key}@{use.year}" if use.year else key
+            answer = self._traced[(key, year)] = (label, use.trace(), use.value, use.provisional)
+        return answer
 
     def lookup(self, key: str, year: int | None = None) -> CoefficientUse:
         if key in self._constant:
@@ -248,9 +261,20 @@ class Inputs:
     ):
         self._figures = figures
         self._rules = item_rules
+        # Answers already given, per (item, year, quarters): the figures of a scope do not
+        # change while they are being computed, and every window asks for the same items.
+        self._answers: dict[tuple[str, int, int], tuple[Decimal | None, list[int], bool]] = {}
 
     def get(self, item: str, window: Window) -> tuple[Decimal | None, list[int], bool]:
-        """(value, figure ids, anything reported at all in the window)."""
+        """(value, figure ids, anything reported at all in the window). The id list is
+        shared by every caller asking the same question; do not mutate it."""
+        key = (item, window.year, window.quarters)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = self._get(item, window)
+        return answer
+
+    def _get(self, item: str, window: Window) -> tuple[Decimal | None, list[int], bool]:
         rule = self._rules.get(item)
         if rule is None:
             return None, [], False
@@ -342,16 +366,69 @@ class _Missing(Exception):
 
 
 class _Trace:
-    """Collects the inputs, coefficients and notes one computation used."""
+    """Collects the inputs, coefficients and notes one computation used.
 
-    def __init__(self, inputs: Inputs, book: CoefficientBook, window: Window):
+    `memo`, shared by the traces of one window, lets `part` compute a shared
+    sub-computation (the energy totals, value added at constant prices …) once per window
+    and replay what it used into every trace that needs it."""
+
+    __slots__ = (
+        "book",
+        "coefficients",
+        "figure_ids",
+        "inputs",
+        "memo",
+        "provisional",
+        "window",
+        "zero_items",
+    )
+
+    def __init__(
+        self, inputs: Inputs, book: CoefficientBook, window: Window, memo: dict | None = None
+    ):
         self.inputs = inputs
         self.book = book
         self.window = window
+        self.memo = memo
         self.figure_ids: list[int] = []
         self.coefficients: dict[str, dict] = {}
         self.zero_items: list[str] = []
         self.provisional = False
+
+    def part(self, key, compute) -> Decimal:
+        """`compute(trace)`, run once per window and key; later calls replay the figures,
+        coefficients, unreported items and provisional flag it recorded (in the same order)
+        and return its value or raise its _Missing / MissingCoefficient again — the same
+        effect on this trace as running it here."""
+        if self.memo is None:
+            return compute(self)
+        recorded = self.memo.get(key)
+        if recorded is None:
+            child = _Trace(self.inputs, self.book, self.window, self.memo)
+            error = None
+            try:
+                value = compute(child)
+            except (_Missing, MissingCoefficient) as missing:
+                value, error = None, missing
+            recorded = self.memo[key] = (
+                value,
+                error,
+                child.figure_ids,
+                child.coefficients,
+                child.zero_items,
+                child.provisional,
+            )
+        value, error, figure_ids, coefficients, zero_items, provisional = recorded
+        self.figure_ids.extend(figure_ids)
+        self.coefficients.update(coefficients)
+        for code in zero_items:
+            if code not in self.zero_items:
+                self.zero_items.append(code)
+        if provisional:
+            self.provisional = True
+        if error is not None:
+            raise error.with_traceback(None)
+        return value
 
     def item(self, code: str, window: Window | None = None) -> Decimal:
         value, ids, reported = self.inputs.get(code, window or self.window)
@@ -365,11 +442,10 @@ class _Trace:
         return value
 
     def coefficient(self, key: str, year: int | None = None) -> Decimal:
-        use = self.book.lookup(key, year)
-        label = f"{key}@{use.year}" if use.year else key
-        self.coefficients[label] = use.trace()
-        self.provisional = self.provisional or use.provisional
-        return use.value
+        label, entry, value, provisional = self.book.traced(key, year)
+        self.coefficients[label] = entry
+        self.provisional = self.provisional or provisional
+        return value
 
     def require_energy_form(self) -> None:
         if not self.inputs.quarters_reported(ENERGY_FORM_ITEMS, self.window):
@@ -521,11 +597,16 @@ def compute_window(
 ) -> dict[tuple[str, str], Computed]:
     """Every indicator and assessment variant for one window: {(code, variant): Computed}.
 
-    An indicator whose inputs are incomplete gets value None and `method.missing`."""
-    rules_trace = rules.trace()
+    An indicator whose inputs are incomplete gets value None and `method.missing`.
+
+    Sub-computations several indicators share (the energy totals, non-fossil energy, CO₂,
+    value added at constant prices) run once per window; each indicator's trace gets what
+    they used exactly as if it had run them itself (see `_Trace.part`)."""
+    rules_trace = _rules_trace(rules)
+    memo: dict = {}
 
     def run(code: str, variant: str, compute) -> None:
-        trace = _Trace(inputs, book, window)
+        trace = _Trace(inputs, book, window, memo)
         try:
             value = compute(trace)
         except _Missing as missing:
@@ -543,10 +624,31 @@ def compute_window(
         results[(code, variant)] = computed
 
     def iva(trace):
-        return constant_price(trace, "iva_current", "iva_growth_ytd", window, base_year)
+        return trace.part(
+            "iva",
+            lambda t: constant_price(t, "iva_current", "iva_growth_ytd", window, base_year),
+        )
 
     def gdp(trace):
-        return constant_price(trace, "gdp_current", "gdp_growth_ytd", window, base_year)
+        return trace.part(
+            "gdp",
+            lambda t: constant_price(t, "gdp_current", "gdp_growth_ytd", window, base_year),
+        )
+
+    def calorific(trace):
+        return trace.part("energy_calorific", energy_calorific)
+
+    def equal_value(trace):
+        return trace.part("energy_equal_value", energy_equal_value)
+
+    def non_fossil_ev(trace):
+        return trace.part("non_fossil_equal_value", lambda t: non_fossil_equal_value(t, rules))
+
+    def non_fossil_cal(trace):
+        return trace.part("non_fossil_calorific", lambda t: non_fossil_calorific(t, rules))
+
+    def co2(trace):
+        return trace.part("co2_emissions", lambda t: co2_emissions(t, rules))
 
     def divide(numerator, denominator):
         result = ratio(numerator, denominator)
@@ -561,43 +663,39 @@ def compute_window(
         return result
 
     results: dict[tuple[str, str], Computed] = {}
-    run("energy_total_calorific", PLAIN, energy_calorific)
-    run("energy_total_equal_value", PLAIN, energy_equal_value)
-    run(
-        "non_fossil_share",
-        PLAIN,
-        lambda t: percent(non_fossil_equal_value(t, rules), energy_equal_value(t)),
-    )
-    run("energy_intensity_iva", PLAIN, lambda t: divide(energy_calorific(t), iva(t)))
+    run("energy_total_calorific", PLAIN, calorific)
+    run("energy_total_equal_value", PLAIN, equal_value)
+    run("non_fossil_share", PLAIN, lambda t: percent(non_fossil_ev(t), equal_value(t)))
+    run("energy_intensity_iva", PLAIN, lambda t: divide(calorific(t), iva(t)))
     run(
         "energy_intensity_iva",
         EXCLUDING_FEEDSTOCK,
-        lambda t: divide(energy_calorific(t) - t.item("energy_feedstock"), iva(t)),
+        lambda t: divide(calorific(t) - t.item("energy_feedstock"), iva(t)),
     )
     run(
         "energy_intensity_iva",
         EXCLUDING_FEEDSTOCK_AND_NON_FOSSIL,
         lambda t: divide(
-            energy_calorific(t) - t.item("energy_feedstock") - non_fossil_calorific(t, rules),
+            calorific(t) - t.item("energy_feedstock") - non_fossil_cal(t),
             iva(t),
         ),
     )
-    run("energy_intensity_gdp", PLAIN, lambda t: divide(energy_equal_value(t), gdp(t)))
+    run("energy_intensity_gdp", PLAIN, lambda t: divide(equal_value(t), gdp(t)))
     run(
         "energy_intensity_gdp",
         EXCLUDING_FEEDSTOCK,
-        lambda t: divide(energy_equal_value(t) - t.item("energy_feedstock"), gdp(t)),
+        lambda t: divide(equal_value(t) - t.item("energy_feedstock"), gdp(t)),
     )
     run(
         "energy_intensity_gdp",
         EXCLUDING_FEEDSTOCK_AND_NON_FOSSIL,
         lambda t: divide(
-            energy_equal_value(t) - t.item("energy_feedstock") - non_fossil_equal_value(t, rules),
+            equal_value(t) - t.item("energy_feedstock") - non_fossil_ev(t),
             gdp(t),
         ),
     )
-    run("co2_emissions", PLAIN, lambda t: co2_emissions(t, rules))
-    run("co2_intensity_gdp", PLAIN, lambda t: divide(co2_emissions(t, rules), gdp(t)))
+    run("co2_emissions", PLAIN, co2)
+    run("co2_intensity_gdp", PLAIN, lambda t: divide(co2(t), gdp(t)))
     for code in LEADING_INDUSTRIES:
         run(code, PLAIN, lambda t, code=code: t.item(code))
     run(
@@ -641,6 +739,15 @@ def compute_window(
             lambda t: percent(t.item("straw_utilized"), t.item("straw_collectable")),
         )
     return results
+
+
+def _rules_trace(rules: CountingRules) -> dict:
+    """`rules.trace()`, built once per CountingRules (they are frozen) and shared."""
+    cached = rules.__dict__.get("_trace")
+    if cached is None:
+        cached = rules.trace()
+        object.__setattr__(rules, "_trace", cached)
+    return cached
 
 
 # --- Targets and status (methodology §7) ---------------------------------------------------
@@ -906,11 +1013,17 @@ def evaluate_series(
     return evaluations
 
 
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(0, 19)}
+
+
 def safe_quantize(value: Decimal | None, places: int = 12) -> Decimal | None:
     """Round half up to `places` decimals for storage; None stays None."""
     if value is None:
         return None
+    quantum = _QUANTUM.get(places)
+    if quantum is None:
+        quantum = Decimal(1).scaleb(-places)
     try:
-        return value.quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
+        return value.quantize(quantum, rounding="ROUND_HALF_UP")
     except InvalidOperation:
         return None

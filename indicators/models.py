@@ -189,6 +189,8 @@ class ImportBatch(models.Model):
         APPLIED = "applied", _("已导入")
         DRY_RUN = "dry_run", _("试运行")
         REJECTED = "rejected", _("已拒绝")
+        PREVIEW = "preview", _("待确认")
+        UNDONE = "undone", _("已撤销")
 
     sha256 = models.CharField(max_length=64, db_index=True)
     filename = models.CharField(_("文件名"), max_length=255, blank=True)
@@ -199,10 +201,20 @@ class ImportBatch(models.Model):
     created_count = models.PositiveIntegerField(_("新增或修订"), default=0)
     unchanged_count = models.PositiveIntegerField(_("未变化"), default=0)
     errors = models.JSONField(_("错误"), default=list, blank=True)
+    # A department's upload: its preview rows wait here until confirmed.
+    department = models.ForeignKey(
+        "tasks.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.CharField(_("期间"), max_length=7, blank=True)
+    preview_rows = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -232,6 +244,7 @@ class Figure(models.Model):
         SUBMITTED = "submitted", _("已提交")
         APPROVED = "approved", _("已审核")
         RETURNED = "returned", _("已退回")
+        WITHDRAWN = "withdrawn", _("已撤销")
 
     item = models.ForeignKey(StatisticalItem, on_delete=models.PROTECT, related_name="figures")
     department = models.ForeignKey(
@@ -243,7 +256,9 @@ class Figure(models.Model):
     scope = models.CharField(_("统计范围"), max_length=18, blank=True, default=PARK_SCOPE)
     value = models.DecimalField(_("数值"), max_digits=24, decimal_places=6)
     version = models.PositiveIntegerField(_("版本"), default=1)
-    supersedes = models.OneToOneField(
+    # The version this one replaced (an undone upload's versions are withdrawn, and the
+    # next correction supersedes the version they had replaced, hence not one-to-one).
+    supersedes = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
     is_latest = models.BooleanField(default=True)
@@ -502,3 +517,67 @@ class EngineAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message_en}"
+
+
+class DepartmentPeriod(models.Model):
+    """A department's figures for one period, as one unit of review (DHIS2's approval):
+    submitted together, approved or returned together, locked once approved."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("填报中")
+        SUBMITTED = "submitted", _("已提交")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已审核")
+
+    department = models.ForeignKey(
+        "tasks.Department", on_delete=models.PROTECT, related_name="periods"
+    )
+    period = models.CharField(_("期间"), max_length=7)
+    state = models.CharField(_("状态"), max_length=10, choices=State, default=State.OPEN)
+    version = models.PositiveIntegerField(default=1)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(_("审核意见"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["period", "department"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "period"], name="department_period_unique"
+            )
+        ]
+        verbose_name = _("部门报表")
+        verbose_name_plural = _("部门报表")
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.period} {self.state}"
+
+
+class LockException(models.Model):
+    """A time-boxed permission, granted with a reason by the statistics office, to change
+    an approved (locked) department-period."""
+
+    department_period = models.ForeignKey(
+        DepartmentPeriod, on_delete=models.PROTECT, related_name="lock_exceptions"
+    )
+    reason = models.TextField(_("原因"))
+    valid_until = models.DateTimeField(_("有效期至"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        verbose_name = _("解锁例外")
+        verbose_name_plural = _("解锁例外")
+
+    def __str__(self) -> str:
+        return f"{self.department_period} until {self.valid_until:%Y-%m-%d %H:%M}"

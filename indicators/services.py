@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
 from indicators.importing import ImportRow, ParseResult
-from indicators.models import Figure, ImportBatch, StatisticalItem
+from indicators.locks import assert_writable, department_periods_lock
+from indicators.models import DepartmentPeriod, Figure, ImportBatch, StatisticalItem
 from indicators.recompute import recompute_request
 
 State = Figure.State
@@ -66,6 +68,21 @@ class RecordOutcome:
     created: list[Figure] = field(default_factory=list)
     unchanged: int = 0
     revised_approved: int = 0
+    changed_pairs: set = field(default_factory=set)
+
+
+def _max_versions(keys: set[tuple]) -> dict[tuple, int]:
+    """The highest version number of each key (withdrawn versions included)."""
+    if not keys:
+        return {}
+    rows = (
+        Figure.objects.filter(
+            item_id__in={k[0] for k in keys}, period__in={k[1] for k in keys}
+        )
+        .values("item_id", "period", "scope")
+        .annotate(highest=Max("version"))
+    )
+    return {(r["item_id"], r["period"], r["scope"]): r["highest"] for r in rows}
 
 
 def _record(
@@ -78,12 +95,20 @@ def _record(
     expected_versions: dict[tuple, int] | None = None,
 ) -> RecordOutcome:
     """Write a new version for every input whose value or note differs from the newest one.
-    Must run inside a transaction."""
+    Must run inside a transaction. Locks, in this order: the department-periods (refusing
+    a change to a submitted or approved one without a lock exception), then the newest
+    version of each key."""
     now = timezone.now()
+    periods = department_periods_lock(
+        {(i.item.department_id, period_label(i.year, i.quarter)) for i in inputs}
+    )
     latest = _lock_latest(inputs)
+    keys = {(i.item.pk, period_label(i.year, i.quarter), i.scope) for i in inputs}
+    highest = _max_versions(keys)
     outcome = RecordOutcome()
     superseded: list[Figure] = []
     uncounted: list[Figure] = []
+    changed_pairs: set[tuple[int, str]] = set()
     for data in inputs:
         key = (data.item.pk, period_label(data.year, data.quarter), data.scope)
         previous = latest.get(key)
@@ -95,6 +120,7 @@ def _record(
                     "Someone else changed this figure first; reload and try again.",
                     code="conflict",
                     details={
+                        "item": data.item.code,
                         "your_value": _value_text(data.value),
                         "current_value": _value_text(previous.value) if previous else None,
                         "current_version": current_version,
@@ -109,6 +135,13 @@ def _record(
         if same_as_newest and (state != State.APPROVED or previous.state == State.APPROVED):
             outcome.unchanged += 1
             continue
+        if previous is not None and previous.state == State.APPROVED and not reason.strip():
+            raise ApplicationError(
+                f"修订已审核的数据“{data.item.name_zh} {key[1]}”须填写修订原因。",
+                f"Revising the approved figure '{data.item.code} {key[1]}' needs a reason.",
+                code="reason_required",
+            )
+        changed_pairs.add((data.item.department_id, key[1]))
         figure = Figure(
             item=data.item,
             department_id=data.item.department_id,
@@ -117,7 +150,7 @@ def _record(
             quarter=data.quarter,
             scope=data.scope,
             value=data.value,
-            version=(previous.version + 1) if previous else 1,
+            version=highest.get(key, 0) + 1,
             supersedes=previous,
             is_latest=True,
             counts=state == State.APPROVED,
@@ -127,6 +160,7 @@ def _record(
             entered_by=user,
             import_batch=batch,
         )
+        highest[key] = figure.version
         if state in (State.SUBMITTED, State.APPROVED):
             figure.submitted_by, figure.submitted_at = user, now
         if state == State.APPROVED:
@@ -148,6 +182,10 @@ def _record(
                 old.counts = False
                 uncounted.append(old)
         outcome.created.append(figure)
+    if state != State.APPROVED:
+        # Landing figures approved is itself an approval (administrators loading or revising
+        # history, audited as such); every other write respects the lock.
+        assert_writable(periods, changed_pairs, now)
     # Flags of replaced versions change before the new rows exist, so the partial unique
     # constraints (one latest, one counting version per key) hold at every statement.
     Figure.objects.bulk_update(superseded, ["is_latest"], batch_size=2000)
@@ -161,6 +199,20 @@ def _record(
             "Someone else saved this figure at the same moment; reload and try again.",
             code="conflict",
         ) from error
+    touched = DepartmentPeriod.objects.filter(pk__in=[periods[p].pk for p in changed_pairs])
+    if state == State.APPROVED:
+        # History loaded as approved closes its periods as a head's approval does.
+        touched.update(state=DepartmentPeriod.State.APPROVED, decided_by=user, decided_at=now)
+    elif state == State.SUBMITTED:
+        # Imported figures arrive for the department head's review.
+        touched.update(state=DepartmentPeriod.State.SUBMITTED, submitted_by=user,
+                       submitted_at=now)
+    else:
+        # A correction under a lock exception reopens the period until it is approved again.
+        touched.filter(state=DepartmentPeriod.State.APPROVED).update(
+            state=DepartmentPeriod.State.OPEN
+        )
+    outcome.changed_pairs = changed_pairs
     return outcome
 
 
@@ -208,147 +260,6 @@ def figure_enter(
             details={"item": item.code, "scope": scope, "version": figure.version},
         )
         return figure
-
-
-def _transition(
-    figures: Iterable[Figure],
-    *,
-    user,
-    allowed_from: set[str],
-    to: str,
-    action: str,
-    comment: str = "",
-) -> list[Figure]:
-    figures = list(
-        Figure.objects.select_for_update()
-        .filter(pk__in=[f.pk for f in figures])
-        .select_related("item", "department")
-        .order_by("pk")
-    )
-    if not figures:
-        raise ApplicationError(
-            "没有可处理的数据。", "There are no figures to process.", code="empty"
-        )
-    now = timezone.now()
-    changed = []
-    for figure in figures:
-        if not figure.is_latest:
-            raise ApplicationError(
-                f"{figure.item.code} {figure.period} 已有更新的版本。",
-                f"{figure.item.code} {figure.period} has a newer version.",
-                code="stale",
-            )
-        if figure.state not in allowed_from:
-            raise ApplicationError(
-                f"{figure.item.code} {figure.period} 当前状态为“{figure.get_state_display()}”，"
-                "不能执行该操作。",
-                f"{figure.item.code} {figure.period} is {figure.state}; that action is not allowed.",
-                code="invalid_state",
-            )
-        old_state = figure.state
-        figure.state = to
-        if to == State.SUBMITTED:
-            figure.submitted_by, figure.submitted_at = user, now
-        else:
-            figure.decided_by, figure.decided_at = user, now
-            figure.decision_comment = comment
-        if to == State.APPROVED:
-            Figure.objects.filter(
-                item_id=figure.item_id, period=figure.period, scope=figure.scope, counts=True
-            ).update(counts=False)
-            figure.counts = True
-        figure.save()
-        changed.append(figure)
-        audit_record(
-            actor=user,
-            action=action,
-            object_type="figure",
-            object_id=figure.pk,
-            department_code=figure.department.code,
-            period=figure.period,
-            old_value=old_state,
-            new_value=to,
-            reason=comment,
-            details={
-                "item": figure.item.code,
-                "version": figure.version,
-                "value": _value_text(figure.value),
-            },
-        )
-    return changed
-
-
-def _require(check: bool, zh: str, en: str) -> None:
-    if not check:
-        raise PermissionRefused(zh, en, code="permission_denied")
-
-
-@transaction.atomic
-def figures_submit(*, figures: Iterable[Figure], user) -> list[Figure]:
-    """Submit drafts (or returned figures) of the user's department for approval."""
-    figures = list(figures)
-    for figure in figures:
-        _require(
-            permissions.can_enter_figures(user, figure.department_id),
-            "您只能提交本部门的数据。",
-            "You can only submit your own department's figures.",
-        )
-    return _transition(
-        figures,
-        user=user,
-        allowed_from={State.DRAFT, State.RETURNED},
-        to=State.SUBMITTED,
-        action="submit",
-    )
-
-
-@transaction.atomic
-def figures_approve(*, figures: Iterable[Figure], user, comment: str = "") -> list[Figure]:
-    """Approve submitted figures: they count from now on, and the results of their years
-    and every later year are queued for recomputing (after commit)."""
-    figures = list(figures)
-    for figure in figures:
-        _require(
-            permissions.can_approve(user, figure.department_id),
-            "只有本部门负责人可以审核。",
-            "Only the department's head can approve.",
-        )
-    changed = _transition(
-        figures,
-        user=user,
-        allowed_from={State.SUBMITTED},
-        to=State.APPROVED,
-        action="approve",
-        comment=comment,
-    )
-    recompute_request(from_year=min(f.year for f in changed), reason="approve")
-    return changed
-
-
-@transaction.atomic
-def figures_return(*, figures: Iterable[Figure], user, comment: str) -> list[Figure]:
-    """Return submitted figures to the department with a comment."""
-    if not comment.strip():
-        raise ApplicationError(
-            "退回时必须填写意见。",
-            "A comment is required to return figures.",
-            code="comment_required",
-        )
-    figures = list(figures)
-    for figure in figures:
-        _require(
-            permissions.can_approve(user, figure.department_id),
-            "只有本部门负责人可以退回。",
-            "Only the department's head can return figures.",
-        )
-    return _transition(
-        figures,
-        user=user,
-        allowed_from={State.SUBMITTED},
-        to=State.RETURNED,
-        action="return",
-        comment=comment,
-    )
 
 
 # --- Imports ------------------------------------------------------------------------------

@@ -49,3 +49,32 @@ def import_rows(rows, *, user, approve=True, dry_run=False):
     return statistics_import(
         parsed=parsed, user=user, source="test", approve=approve, dry_run=dry_run
     )
+
+
+def department_fill(
+    department_code: str, period: str, *, user, values=None, notes=None, reason: str = ""
+):
+    """Save every item of the department for the period (0 unless given) as drafts."""
+    from indicators.workflow import EntryValue, department_items, department_period_save
+    from tasks.models import Department
+
+    department = Department.objects.get(code=department_code)
+    values = values or {}
+    notes = notes or {}
+    entries = [
+        EntryValue(item.code, Decimal(str(values.get(item.code, "0"))), notes.get(item.code, ""))
+        for item in department_items(department, period)
+    ]
+    return department_period_save(
+        department=department, period=period, entries=entries, user=user, reason=reason
+    )
+
+
+def department_approve(department_code: str, period: str, *, clerk, head):
+    """Submit and approve a department's period (the everyday path)."""
+    from indicators.workflow import department_period_approve, department_period_submit
+    from tasks.models import Department
+
+    department = Department.objects.get(code=department_code)
+    department_period_submit(department=department, period=period, user=clerk)
+    return department_period_approve(department=department, period=period, user=head)

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
+from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators import recompute
 from indicators.models import (
+    DepartmentPeriod,
     EngineAlert,
     Figure,
     ImportBatch,
@@ -25,12 +26,9 @@ from indicators.models import (
     RecomputeRequest,
     StatisticalItem,
 )
-from indicators.services import (
-    figure_enter,
-    figures_approve,
-    figures_return,
-    figures_submit,
-)
+from indicators.services import figure_enter
+from indicators.workflow import lock_exception_grant
+from tasks.models import Department
 from tests.helpers import import_rows, worked_example_rows
 
 pytestmark = pytest.mark.django_db
@@ -69,96 +67,6 @@ def test_results_from_ytd_windows_compare_with_the_same_window(worked_example):
     assert q2.quarter == 2
 
 
-def test_workflow_only_approved_figures_count(clerk, head, django_capture_on_commit_callbacks):
-    coal = StatisticalItem.objects.get(code="coal_raw")
-    figure = figure_enter(item=coal, year=2024, quarter=1, value=D("100"), user=clerk)
-    assert figure.state == "draft"
-    assert figure.counts is False
-
-    figures_submit(figures=[figure], user=clerk)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        approved = figures_approve(figures=[figure], user=head)
-    figure.refresh_from_db()
-    assert figure.state == "approved"
-    assert figure.counts is True
-    # The durable request is written with the approval; the job is queued after commit.
-    assert RecomputeRequest.objects.get().status == "pending"
-    assert len(callbacks) == 1
-    callbacks[0]()
-    assert RecomputeRequest.objects.get().status == "done"
-    assert approved[0].decided_by == head
-    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
-    assert actions[-3:] == ["figure_enter", "submit", "approve"]
-
-
-def test_a_correction_is_a_new_version_and_the_old_value_is_kept(clerk, head):
-    coal = StatisticalItem.objects.get(code="coal_raw")
-    first = figure_enter(item=coal, year=2024, quarter=1, value=D("100"), user=clerk)
-    figures_submit(figures=[first], user=clerk)
-    figures_approve(figures=[first], user=head)
-
-    second = figure_enter(
-        item=coal, year=2024, quarter=1, value=D("120"), user=clerk, reason="表计读数更正"
-    )
-    first.refresh_from_db()
-    assert (second.version, second.supersedes_id, second.reason) == (2, first.pk, "表计读数更正")
-    assert first.value == D("100")
-    assert first.counts is True
-    figures_submit(figures=[second], user=clerk)
-    figures_approve(figures=[second], user=head)
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.counts, second.counts) == (False, True)
-    assert Figure.objects.filter(item=coal, period="2024Q1").count() == 2
-
-
-def test_a_stale_form_is_refused_with_both_values(clerk):
-    coal = StatisticalItem.objects.get(code="coal_raw")
-    figure_enter(item=coal, year=2024, quarter=2, value=D("100"), user=clerk, expected_version=0)
-    with pytest.raises(ConflictError) as refused:
-        figure_enter(item=coal, year=2024, quarter=2, value=D("90"), user=clerk, expected_version=0)
-    assert refused.value.details["current_value"] == "100"
-    assert refused.value.details["your_value"] == "90"
-    assert Figure.objects.filter(item=coal, period="2024Q2").count() == 1
-
-
-@pytest.mark.parametrize(
-    ("_case", "persona", "action"),
-    [
-        ("a clerk cannot enter another department's item", "other_clerk", "enter"),
-        ("a clerk cannot approve", "clerk", "approve"),
-        ("the committee cannot approve", "committee_member", "approve"),
-        ("an auditor cannot enter", "auditor", "enter"),
-        ("an outsider cannot enter", "outsider", "enter"),
-    ],
-)
-def test_workflow_permissions(request, clerk, _case, persona, action):
-    coal = StatisticalItem.objects.get(code="coal_raw")
-    figure = figure_enter(item=coal, year=2024, quarter=3, value=D("1"), user=clerk)
-    figures_submit(figures=[figure], user=clerk)
-    person = request.getfixturevalue(persona)
-    if action == "enter":
-        with pytest.raises(PermissionRefused):
-            figure_enter(item=coal, year=2024, quarter=3, value=D("2"), user=person)
-    else:
-        with pytest.raises(PermissionRefused):
-            figures_approve(figures=[figure], user=person)
-    figure.refresh_from_db()
-    assert figure.state == "submitted"
-    assert figure.value == D("1")
-
-
-def test_returning_needs_a_comment(clerk, head):
-    coal = StatisticalItem.objects.get(code="coal_raw")
-    figure = figure_enter(item=coal, year=2024, quarter=4, value=D("1"), user=clerk)
-    figures_submit(figures=[figure], user=clerk)
-    with pytest.raises(ApplicationError):
-        figures_return(figures=[figure], user=head, comment=" ")
-    figures_return(figures=[figure], user=head, comment="请核对单位")
-    figure.refresh_from_db()
-    assert (figure.state, figure.decision_comment) == ("returned", "请核对单位")
-
-
 def test_postgres_refuses_overwriting_a_figure_or_an_audit_event(clerk):
     if connection.vendor != "postgresql":
         pytest.skip("the triggers exist on PostgreSQL")
@@ -186,7 +94,16 @@ def test_a_repeated_import_is_a_no_op(administrator, worked_example):
     assert IndicatorResult.objects.count() == results
 
 
-def test_an_import_revising_an_approved_figure_keeps_the_old_value(administrator, worked_example):
+def test_an_import_revising_an_approved_figure_keeps_the_old_value(
+    administrator, worked_example, statistics_office
+):
+    lock_exception_grant(
+        department=Department.objects.get(code="DRS"),
+        period="2025Q4",
+        reason="统计局修订",
+        hours=2,
+        user=statistics_office,
+    )
     outcome = import_rows(
         [{"period": "2025Q4", "item": "coal_raw", "value": "70000"}],
         user=administrator,
@@ -198,6 +115,22 @@ def test_an_import_revising_an_approved_figure_keeps_the_old_value(administrator
         (D("60000"), "approved", True),
         (D("70000"), "submitted", False),
     ]
+    assert DepartmentPeriod.objects.get(department__code="DRS", period="2025Q4").state == (
+        "submitted"
+    )
+
+
+def test_an_approved_period_refuses_an_import_without_a_lock_exception(
+    administrator, worked_example
+):
+    with pytest.raises(ApplicationError) as refused:
+        import_rows(
+            [{"period": "2025Q4", "item": "coal_raw", "value": "70000"}],
+            user=administrator,
+            approve=False,
+        )
+    assert refused.value.code == "period_locked"
+    assert Figure.objects.filter(item__code="coal_raw", period="2025Q4").count() == 1
 
 
 def test_a_dry_run_writes_nothing_and_shows_the_diff(administrator, worked_example):
@@ -550,10 +483,17 @@ def test_two_workers_never_compute_at_once(worked_example):
 
 
 def test_preview_shows_a_departments_unapproved_figures_only_to_its_staff(
-    worked_example, clerk, committee_member
+    worked_example, clerk, committee_member, statistics_office
 ):
     coal = StatisticalItem.objects.get(code="coal_raw")
-    figure_enter(item=coal, year=2025, quarter=4, value=D("70000"), user=clerk)
+    lock_exception_grant(
+        department=Department.objects.get(code="DRS"),
+        period="2025Q4",
+        reason="更正原煤",
+        hours=2,
+        user=statistics_office,
+    )
+    figure_enter(item=coal, year=2025, quarter=4, value=D("70000"), user=clerk, reason="更正")
     client = APIClient()
     client.force_authenticate(clerk)
     params = {"indicator": "energy_intensity_iva", "period": "2025"}

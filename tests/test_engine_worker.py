@@ -16,7 +16,14 @@ from kombu import pools
 
 from indicators.models import Figure, IndicatorResult, RecomputeRequest, StatisticalItem
 from indicators.recompute import recompute_sweep
-from indicators.services import figure_enter, figures_approve, figures_submit
+from indicators.workflow import (
+    EntryValue,
+    department_period_approve,
+    department_period_save,
+    department_period_submit,
+    lock_exception_grant,
+)
+from tasks.models import Department
 from tests.helpers import import_rows, worked_example_rows
 from tests.services import wait_for
 
@@ -107,24 +114,33 @@ def _intensity_2025():
     )
 
 
-def _revise_coal_2025q4(clerk, head, value: str):
-    coal = StatisticalItem.objects.get(code="coal_raw")
-    figure = figure_enter(
-        item=coal, year=2025, quarter=4, value=D(value), user=clerk, reason="更正"
+def _revise_coal_2025q4(clerk, head, statistics_office, value: str):
+    """The correction path of an approved quarter: unlock, correct with a reason, submit,
+    approve again."""
+    drs = Department.objects.get(code="DRS")
+    lock_exception_grant(
+        department=drs, period="2025Q4", reason="原煤数据更正", hours=2, user=statistics_office
     )
-    figures_submit(figures=[figure], user=clerk)
-    figures_approve(figures=[figure], user=head)
-    return figure
+    department_period_save(
+        department=drs,
+        period="2025Q4",
+        entries=[EntryValue("coal_raw", D(value))],
+        user=clerk,
+        reason="表计读数更正",
+    )
+    department_period_submit(department=drs, period="2025Q4", user=clerk)
+    department_period_approve(department=drs, period="2025Q4", user=head)
+    return StatisticalItem.objects.get(code="coal_raw").figures.get(period="2025Q4", is_latest=True)
 
 
 def test_approving_a_figure_updates_the_stored_result(
-    celery_worker_process, administrator, clerk, head
+    celery_worker_process, administrator, clerk, head, statistics_office
 ):
     import_rows(worked_example_rows(), user=administrator)
     assert wait_for(lambda: _intensity_2025() is not None, timeout=30), celery_worker_process.log()
     assert round(_intensity_2025(), 5) == D("0.36465")
 
-    _revise_coal_2025q4(clerk, head, "70000")  # +10,000 t of raw coal in 2025 Q4
+    _revise_coal_2025q4(clerk, head, statistics_office, "70000")  # +10,000 t raw coal
 
     expected = (D("504142.78") + D("10000") * D("0.7143")) / (D("504142.78") / D("0.36465"))
     assert wait_for(lambda: round(_intensity_2025(), 4) == round(expected, 4), timeout=30)
@@ -132,7 +148,7 @@ def test_approving_a_figure_updates_the_stored_result(
 
 
 def test_an_approval_while_the_broker_is_down_is_saved_and_caught_up(
-    celery_worker_process, private_redis, administrator, clerk, head, settings
+    celery_worker_process, private_redis, administrator, clerk, head, statistics_office, settings
 ):
     settings.RECOMPUTE_SWEEP_AFTER = timedelta(0)
     import_rows(worked_example_rows(), user=administrator)
@@ -141,7 +157,7 @@ def test_an_approval_while_the_broker_is_down_is_saved_and_caught_up(
 
     private_redis.stop()
     _use_broker(private_redis.url)
-    figure = _revise_coal_2025q4(clerk, head, "70000")
+    figure = _revise_coal_2025q4(clerk, head, statistics_office, "70000")
 
     figure.refresh_from_db()
     assert (figure.state, figure.counts) == ("approved", True)  # the approval is saved

@@ -1,0 +1,108 @@
+"""Writes of the reporting calendar: opening rounds, and the reminders around deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.models import User
+from audit.services import audit_record
+from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from indicators.models import DepartmentPeriod, StatisticalItem
+from indicators.workflow import parse_period
+from reporting.models import ReportingRound
+from reporting.notifications import notify
+from tasks.models import Department
+
+
+def period_end(year: int, quarter: int | None) -> dt.date:
+    if quarter is None:
+        return dt.date(year, 12, 31)
+    month = quarter * 3
+    next_month = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return next_month - dt.timedelta(days=1)
+
+
+def default_deadline(year: int, quarter: int | None) -> dt.date:
+    """By default a round closes 15 days after its period ends (REPORTING_DEADLINE_DAYS)."""
+    return period_end(year, quarter) + dt.timedelta(days=settings.REPORTING_DEADLINE_DAYS)
+
+
+@transaction.atomic
+def round_open(*, period: str, user, deadline: dt.date | None = None) -> ReportingRound:
+    """Open the reporting round of `period` (idempotent: an existing round is returned)."""
+    if not permissions.can_manage_reference_data(user):
+        raise PermissionRefused("只有统计办可以开启填报轮次。",
+                                "Only the statistics office can open a reporting round.",
+                                code="permission_denied")
+    year, quarter = parse_period(period)
+    existing = ReportingRound.objects.filter(period=period).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            reporting_round = ReportingRound.objects.create(
+                period=period, year=year, quarter=quarter,
+                deadline=deadline or default_deadline(year, quarter), created_by=user,
+            )
+    except IntegrityError:
+        return ReportingRound.objects.get(period=period)
+    audit_record(actor=user, action="round_open", object_type="round",
+                 object_id=reporting_round.pk, period=period,
+                 details={"deadline": reporting_round.deadline.isoformat()})
+    return reporting_round
+
+
+def departments_of_round(reporting_round: ReportingRound) -> list[Department]:
+    """Departments with items of the round's frequency."""
+    ids = StatisticalItem.objects.filter(frequency=reporting_round.frequency).values_list(
+        "department_id", flat=True
+    )
+    return list(Department.objects.filter(pk__in=set(ids)).order_by("order"))
+
+
+def reminders_send(*, today: dt.date | None = None) -> int:
+    """Remind clerks and heads of departments that have not submitted: three days before a
+    round's deadline, and once it has passed. Safe to run any number of times a day: each
+    person gets each reminder once. Returns how many were sent."""
+    today = today or timezone.localdate()
+    sent = 0
+    for reporting_round in ReportingRound.objects.filter(state=ReportingRound.State.OPEN):
+        days_left = (reporting_round.deadline - today).days
+        if 0 <= days_left <= settings.REPORTING_REMIND_DAYS_BEFORE:
+            kind = "deadline_near"
+        elif days_left < 0:
+            kind = "deadline_passed"
+        else:
+            continue
+        done = set(
+            DepartmentPeriod.objects.filter(
+                period=reporting_round.period,
+                state__in=[DepartmentPeriod.State.SUBMITTED, DepartmentPeriod.State.APPROVED],
+            ).values_list("department_id", flat=True)
+        )
+        for department in departments_of_round(reporting_round):
+            if department.pk in done:
+                continue
+            people = User.objects.filter(
+                department=department, role__in=[User.Role.CLERK, User.Role.HEAD],
+                is_active=True,
+            )
+            deadline = reporting_round.deadline.isoformat()
+            if kind == "deadline_near":
+                zh = f"{reporting_round.period} 统计数据将于 {deadline} 截止，请尽快填报提交。"
+                en = f"{reporting_round.period} statistics are due on {deadline}; please submit."
+            else:
+                zh = f"{reporting_round.period} 统计数据已于 {deadline} 截止，{department.name_zh}尚未提交。"
+                en = (f"{reporting_round.period} statistics were due on {deadline}; "
+                      f"{department.name_en or department.code} has not submitted.")
+            sent += notify(
+                people, kind=kind, message_zh=zh, message_en=en,
+                link=f"/reporting/{reporting_round.period}/",
+                dedupe_key=f"{kind}:{reporting_round.period}", email=True,
+            )
+    return sent

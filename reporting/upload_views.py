@@ -1,0 +1,3 @@
+"""Spreadsheet template download, upload, preview, confirm and undo pages (to be written)."""
+
+urlpatterns = []

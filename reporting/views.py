@@ -1,0 +1,3 @@
+"""Entry, review, completeness board, history and notification pages (to be written)."""
+
+urlpatterns = []
