@@ -76,9 +76,7 @@ def _max_versions(keys: set[tuple]) -> dict[tuple, int]:
     if not keys:
         return {}
     rows = (
-        Figure.objects.filter(
-            item_id__in={k[0] for k in keys}, period__in={k[1] for k in keys}
-        )
+        Figure.objects.filter(item_id__in={k[0] for k in keys}, period__in={k[1] for k in keys})
         .values("item_id", "period", "scope")
         .annotate(highest=Max("version"))
     )
@@ -109,6 +107,7 @@ def _record(
     superseded: list[Figure] = []
     uncounted: list[Figure] = []
     changed_pairs: set[tuple[int, str]] = set()
+    missing_reason: list[tuple[StatisticalItem, str]] = []
     for data in inputs:
         key = (data.item.pk, period_label(data.year, data.quarter), data.scope)
         previous = latest.get(key)
@@ -136,11 +135,7 @@ def _record(
             outcome.unchanged += 1
             continue
         if previous is not None and previous.state == State.APPROVED and not reason.strip():
-            raise ApplicationError(
-                f"修订已审核的数据“{data.item.name_zh} {key[1]}”须填写修订原因。",
-                f"Revising the approved figure '{data.item.code} {key[1]}' needs a reason.",
-                code="reason_required",
-            )
+            missing_reason.append((data.item, key[1]))
         changed_pairs.add((data.item.department_id, key[1]))
         figure = Figure(
             item=data.item,
@@ -186,6 +181,13 @@ def _record(
         # Landing figures approved is itself an approval (administrators loading or revising
         # history, audited as such); every other write respects the lock.
         assert_writable(periods, changed_pairs, now)
+    if missing_reason:
+        item, period = missing_reason[0]
+        raise ApplicationError(
+            f"修订已审核的数据“{item.name_zh} {period}”须填写修订原因。",
+            f"Revising the approved figure '{item.code} {period}' needs a reason.",
+            code="reason_required",
+        )
     # Flags of replaced versions change before the new rows exist, so the partial unique
     # constraints (one latest, one counting version per key) hold at every statement.
     Figure.objects.bulk_update(superseded, ["is_latest"], batch_size=2000)
@@ -205,8 +207,7 @@ def _record(
         touched.update(state=DepartmentPeriod.State.APPROVED, decided_by=user, decided_at=now)
     elif state == State.SUBMITTED:
         # Imported figures arrive for the department head's review.
-        touched.update(state=DepartmentPeriod.State.SUBMITTED, submitted_by=user,
-                       submitted_at=now)
+        touched.update(state=DepartmentPeriod.State.SUBMITTED, submitted_by=user, submitted_at=now)
     else:
         # A correction under a lock exception reopens the period until it is approved again.
         touched.filter(state=DepartmentPeriod.State.APPROVED).update(

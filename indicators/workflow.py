@@ -41,8 +41,9 @@ def parse_period(period: str) -> tuple[int, int | None]:
     try:
         window = window_from_label(period)
     except ValueError as error:
-        raise ApplicationError(f"期间“{period}”格式不正确。", f"'{period}' is not a period.",
-                               code="bad_period") from error
+        raise ApplicationError(
+            f"期间“{period}”格式不正确。", f"'{period}' is not a period.", code="bad_period"
+        ) from error
     return window.year, (None if len(period) == 4 else window.quarters)
 
 
@@ -71,8 +72,10 @@ def latest_figures(department: Department, period: str) -> dict[str, Figure]:
 def _counting_history(items: list[StatisticalItem], year: int, quarter: int | None):
     """Same period last year and up to eight earlier periods, from approved figures."""
     last_year_period = f"{year - 1}Q{quarter}" if quarter else str(year - 1)
-    rows = Figure.objects.counting().filter(scope="", item__in=items).values_list(
-        "item__code", "year", "quarter", "period", "value"
+    rows = (
+        Figure.objects.counting()
+        .filter(scope="", item__in=items)
+        .values_list("item__code", "year", "quarter", "period", "value")
     )
     same_period, history = {}, {}
     for code, figure_year, figure_quarter, period, value in rows:
@@ -93,8 +96,7 @@ def _fossil_energy_tce(values: dict[str, Decimal | None]) -> Decimal | None:
     reported = [fuel for fuel in FOSSIL_FUELS if values.get(fuel) is not None]
     if not reported:
         return None
-    return sum((values[fuel] * book.lookup(f"tce.{fuel}").value for fuel in reported),
-               Decimal(0))
+    return sum((values[fuel] * book.lookup(f"tce.{fuel}").value for fuel in reported), Decimal(0))
 
 
 def validate_department_period(
@@ -110,7 +112,10 @@ def validate_department_period(
     items = department_items(department, period)
     rules = {
         item.code: validation.ItemRule(
-            item.code, item.name_zh, item.name_en or item.code, item.non_negative,
+            item.code,
+            item.name_zh,
+            item.name_en or item.code,
+            item.non_negative,
             item.part_of.code if item.part_of else None,
         )
         for item in items
@@ -149,43 +154,60 @@ def department_period_save(
     (someone saved first) is refused with both values; values failing a hard rule are
     refused with every issue. Empty values are left alone."""
     if not permissions.can_enter_figures(user, department.pk):
-        raise PermissionRefused("您只能填报本部门的数据。",
-                                "You can only enter your own department's figures.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "您只能填报本部门的数据。",
+            "You can only enter your own department's figures.",
+            code="permission_denied",
+        )
     year, quarter = parse_period(period)
     items = {item.code: item for item in department_items(department, period)}
     unknown = [e.item_code for e in entries if e.item_code not in items]
     if unknown:
-        raise ApplicationError(f"不属于本部门本期的指标项：{', '.join(unknown)}",
-                               f"Not an item of this department and period: {', '.join(unknown)}",
-                               code="unknown_item")
+        raise ApplicationError(
+            f"不属于本部门本期的指标项：{', '.join(unknown)}",
+            f"Not an item of this department and period: {', '.join(unknown)}",
+            code="unknown_item",
+        )
     filled = [e for e in entries if e.value is not None]
     current = latest_figures(department, period)
     values = {code: figure.value for code, figure in current.items()}
     values.update({e.item_code: e.value for e in filled})
     notes = {code: figure.note for code, figure in current.items()}
     notes.update({e.item_code: e.note for e in entries})
-    hard = [issue for issue in validate_department_period(
-        department=department, period=period, values=values, notes=notes, for_submission=False
-    ) if issue.severity == validation.HARD]
+    hard = [
+        issue
+        for issue in validate_department_period(
+            department=department, period=period, values=values, notes=notes, for_submission=False
+        )
+        if issue.severity == validation.HARD
+    ]
     if hard:
-        raise ApplicationError("有数据未通过校验，未保存。", "Some values failed validation; "
-                               "nothing was saved.", code="invalid",
-                               details=[issue.as_dict() for issue in hard])
+        raise ApplicationError(
+            "有数据未通过校验，未保存。",
+            "Some values failed validation; nothing was saved.",
+            code="invalid",
+            details=[issue.as_dict() for issue in hard],
+        )
     inputs, expected = [], {}
     for entry in filled:
         item = items[entry.item_code]
         inputs.append(FigureInput(item, year, quarter, "", entry.value, entry.note))
         if entry.expected_version is not None:
             expected[(item.pk, period, "")] = entry.expected_version
-    outcome = _record(inputs, user=user, state=State.DRAFT, reason=reason,
-                      expected_versions=expected, batch=batch)
+    outcome = _record(
+        inputs, user=user, state=State.DRAFT, reason=reason, expected_versions=expected, batch=batch
+    )
     for figure in outcome.created:
         audit_record(
-            actor=user, action="figure_enter", object_type="figure", object_id=figure.pk,
-            department_code=department.code, period=period,
+            actor=user,
+            action="figure_enter",
+            object_type="figure",
+            object_id=figure.pk,
+            department_code=department.code,
+            period=period,
             old_value=_value_text(figure.supersedes.value) if figure.supersedes_id else None,
-            new_value=_value_text(figure.value), reason=reason,
+            new_value=_value_text(figure.value),
+            reason=reason,
             details={"item": figure.item.code, "version": figure.version},
         )
     return outcome.created
@@ -204,29 +226,36 @@ def department_period_submit(*, department: Department, period: str, user) -> De
     """Submit the department's period for approval once every item is filled, no hard rule
     fails and every soft finding is explained in its note."""
     if not permissions.can_enter_figures(user, department.pk):
-        raise PermissionRefused("您只能提交本部门的数据。",
-                                "You can only submit your own department's figures.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "您只能提交本部门的数据。",
+            "You can only submit your own department's figures.",
+            code="permission_denied",
+        )
     row = _lock(department, period)
     now = timezone.now()
     if row.state == PeriodState.SUBMITTED:
-        raise ApplicationError("已提交，等待审核。", "Already submitted and awaiting approval.",
-                               code="invalid_state")
+        raise ApplicationError(
+            "已提交，等待审核。", "Already submitted and awaiting approval.", code="invalid_state"
+        )
     if row.state == PeriodState.APPROVED and row.pk not in exceptions_active([row], now):
-        raise ApplicationError("已审核锁定，不能再次提交。", "Approved and locked.",
-                               code="period_locked")
+        raise ApplicationError(
+            "已审核锁定，不能再次提交。", "Approved and locked.", code="period_locked"
+        )
     current = latest_figures(department, period)
     issues = validate_department_period(
-        department=department, period=period,
+        department=department,
+        period=period,
         values={code: f.value for code, f in current.items()},
-        notes={code: f.note for code, f in current.items()}, for_submission=True,
+        notes={code: f.note for code, f in current.items()},
+        for_submission=True,
     )
     blocking = validation.blocking(issues)
     if blocking:
         raise ApplicationError(
             f"有 {len(blocking)} 个问题需要先处理，未提交。",
             f"{len(blocking)} issue(s) must be resolved first; nothing was submitted.",
-            code="validation_failed", details=[issue.as_dict() for issue in blocking],
+            code="validation_failed",
+            details=[issue.as_dict() for issue in blocking],
         )
     pending = [f for f in current.values() if f.state in (State.DRAFT, State.RETURNED)]
     Figure.objects.filter(pk__in=[f.pk for f in pending]).update(
@@ -236,11 +265,20 @@ def department_period_submit(*, department: Department, period: str, user) -> De
     row.state, row.submitted_by, row.submitted_at = PeriodState.SUBMITTED, user, now
     row.version += 1
     row.save()
-    audit_record(actor=user, action="submit", object_type="department_period", object_id=row.pk,
-                 department_code=department.code, period=period, old_value=old_state,
-                 new_value=row.state, details={"figures": len(pending)})
+    audit_record(
+        actor=user,
+        action="submit",
+        object_type="department_period",
+        object_id=row.pk,
+        department_code=department.code,
+        period=period,
+        old_value=old_state,
+        new_value=row.state,
+        details={"figures": len(pending)},
+    )
     notify(
-        _people(department, User.Role.HEAD), kind="submitted",
+        _people(department, User.Role.HEAD),
+        kind="submitted",
         message_zh=f"{department.name_zh} {period} 数据已提交，请审核。",
         message_en=f"{department.name_en or department.code} {period} was submitted for approval.",
         link=f"/reporting/{period}/review/{department.code}/",
@@ -255,14 +293,18 @@ def department_period_approve(
     """Approve the submitted period: its figures count from now on, the period locks, any
     lock exception ends, and results from its year on are recomputed after commit."""
     if not permissions.can_approve(user, department.pk):
-        raise PermissionRefused("只有本部门负责人可以审核。",
-                                "Only the department's head can approve.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "只有本部门负责人可以审核。",
+            "Only the department's head can approve.",
+            code="permission_denied",
+        )
     row = _lock(department, period)
     if row.state != PeriodState.SUBMITTED:
-        raise ApplicationError(f"当前状态为“{row.get_state_display()}”，不能审核。",
-                               f"The period is {row.state}; only a submitted one can be approved.",
-                               code="invalid_state")
+        raise ApplicationError(
+            f"当前状态为“{row.get_state_display()}”，不能审核。",
+            f"The period is {row.state}; only a submitted one can be approved.",
+            code="invalid_state",
+        )
     now = timezone.now()
     submitted = list(
         Figure.objects.select_for_update()
@@ -270,29 +312,45 @@ def department_period_approve(
         .order_by("pk")
     )
     Figure.objects.filter(
-        department=department, period=period, counts=True,
+        department=department,
+        period=period,
+        counts=True,
         item_id__in=[f.item_id for f in submitted],
         scope__in={f.scope for f in submitted},
     ).exclude(pk__in=[f.pk for f in submitted]).update(counts=False)
     Figure.objects.filter(pk__in=[f.pk for f in submitted]).update(
-        state=State.APPROVED, counts=True, decided_by=user, decided_at=now,
+        state=State.APPROVED,
+        counts=True,
+        decided_by=user,
+        decided_at=now,
         decision_comment=comment,
     )
     row.state, row.decided_by, row.decided_at, row.comment = (
-        PeriodState.APPROVED, user, now, comment)
+        PeriodState.APPROVED,
+        user,
+        now,
+        comment,
+    )
     row.version += 1
     row.save()
-    LockException.objects.filter(department_period=row, valid_until__gt=now).update(
-        valid_until=now
+    LockException.objects.filter(department_period=row, valid_until__gt=now).update(valid_until=now)
+    audit_record(
+        actor=user,
+        action="approve",
+        object_type="department_period",
+        object_id=row.pk,
+        department_code=department.code,
+        period=period,
+        old_value=PeriodState.SUBMITTED,
+        new_value=row.state,
+        reason=comment,
+        details={"figures": len(submitted)},
     )
-    audit_record(actor=user, action="approve", object_type="department_period",
-                 object_id=row.pk, department_code=department.code, period=period,
-                 old_value=PeriodState.SUBMITTED, new_value=row.state, reason=comment,
-                 details={"figures": len(submitted)})
     year, _quarter = parse_period(period)
     recompute_request(from_year=year, reason=f"approve {department.code} {period}")
     notify(
-        _people(department, User.Role.CLERK, User.Role.HEAD), kind="approved",
+        _people(department, User.Role.CLERK, User.Role.HEAD),
+        kind="approved",
         message_zh=f"{department.name_zh} {period} 数据已审核通过。",
         message_en=f"{department.name_en or department.code} {period} was approved.",
         link=f"/reporting/{period}/",
@@ -306,30 +364,50 @@ def department_period_return(
 ) -> DepartmentPeriod:
     """Return the submitted period to the department with a comment (required)."""
     if not permissions.can_approve(user, department.pk):
-        raise PermissionRefused("只有本部门负责人可以退回。",
-                                "Only the department's head can return figures.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "只有本部门负责人可以退回。",
+            "Only the department's head can return figures.",
+            code="permission_denied",
+        )
     if not comment.strip():
-        raise ApplicationError("退回时必须填写意见。", "A comment is required to return figures.",
-                               code="comment_required")
+        raise ApplicationError(
+            "退回时必须填写意见。",
+            "A comment is required to return figures.",
+            code="comment_required",
+        )
     row = _lock(department, period)
     if row.state != PeriodState.SUBMITTED:
-        raise ApplicationError(f"当前状态为“{row.get_state_display()}”，不能退回。",
-                               f"The period is {row.state}; only a submitted one can be returned.",
-                               code="invalid_state")
+        raise ApplicationError(
+            f"当前状态为“{row.get_state_display()}”，不能退回。",
+            f"The period is {row.state}; only a submitted one can be returned.",
+            code="invalid_state",
+        )
     now = timezone.now()
     Figure.objects.filter(
         department=department, period=period, is_latest=True, state=State.SUBMITTED
     ).update(state=State.RETURNED, decided_by=user, decided_at=now, decision_comment=comment)
     row.state, row.decided_by, row.decided_at, row.comment = (
-        PeriodState.RETURNED, user, now, comment)
+        PeriodState.RETURNED,
+        user,
+        now,
+        comment,
+    )
     row.version += 1
     row.save()
-    audit_record(actor=user, action="return", object_type="department_period", object_id=row.pk,
-                 department_code=department.code, period=period,
-                 old_value=PeriodState.SUBMITTED, new_value=row.state, reason=comment)
+    audit_record(
+        actor=user,
+        action="return",
+        object_type="department_period",
+        object_id=row.pk,
+        department_code=department.code,
+        period=period,
+        old_value=PeriodState.SUBMITTED,
+        new_value=row.state,
+        reason=comment,
+    )
     notify(
-        _people(department, User.Role.CLERK), kind="returned",
+        _people(department, User.Role.CLERK),
+        kind="returned",
         message_zh=f"{department.name_zh} {period} 数据被退回：{comment}",
         message_en=f"{department.name_en or department.code} {period} was returned: {comment}",
         link=f"/reporting/{period}/",
@@ -343,31 +421,48 @@ def lock_exception_grant(
 ) -> LockException:
     """Let the department correct an approved period for `hours` (1 to 168)."""
     if not permissions.can_manage_reference_data(user):
-        raise PermissionRefused("只有统计办可以开通解锁。",
-                                "Only the statistics office can grant a lock exception.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "只有统计办可以开通解锁。",
+            "Only the statistics office can grant a lock exception.",
+            code="permission_denied",
+        )
     if not reason.strip():
         raise ApplicationError("请填写解锁原因。", "A reason is required.", code="reason_required")
     if not 1 <= hours <= 168:
-        raise ApplicationError("解锁时长须在 1 至 168 小时之间。",
-                               "The exception must last 1 to 168 hours.", code="invalid")
+        raise ApplicationError(
+            "解锁时长须在 1 至 168 小时之间。",
+            "The exception must last 1 to 168 hours.",
+            code="invalid",
+        )
     row = _lock(department, period)
     if row.state != PeriodState.APPROVED:
-        raise ApplicationError("只有已审核锁定的数据需要解锁。",
-                               "Only an approved (locked) period needs an exception.",
-                               code="invalid_state")
+        raise ApplicationError(
+            "只有已审核锁定的数据需要解锁。",
+            "Only an approved (locked) period needs an exception.",
+            code="invalid_state",
+        )
     exception = LockException.objects.create(
-        department_period=row, reason=reason, granted_by=user,
+        department_period=row,
+        reason=reason,
+        granted_by=user,
         valid_until=timezone.now() + timedelta(hours=hours),
     )
-    audit_record(actor=user, action="unlock", object_type="department_period", object_id=row.pk,
-                 department_code=department.code, period=period, reason=reason,
-                 details={"valid_until": exception.valid_until.isoformat(), "hours": hours})
+    audit_record(
+        actor=user,
+        action="unlock",
+        object_type="department_period",
+        object_id=row.pk,
+        department_code=department.code,
+        period=period,
+        reason=reason,
+        details={"valid_until": exception.valid_until.isoformat(), "hours": hours},
+    )
     notify(
-        _people(department, User.Role.CLERK, User.Role.HEAD), kind="unlocked",
+        _people(department, User.Role.CLERK, User.Role.HEAD),
+        kind="unlocked",
         message_zh=f"{department.name_zh} {period} 已限时解锁 {hours} 小时，可提交更正：{reason}",
         message_en=f"{department.name_en or department.code} {period} is unlocked for "
-                   f"{hours} h for a correction: {reason}",
+        f"{hours} h for a correction: {reason}",
         link=f"/reporting/{period}/",
     )
     return exception
@@ -384,21 +479,27 @@ def import_batch_undo(*, batch: ImportBatch, user) -> int:
         else permissions.can_enter_figures(user, batch.department_id)
     )
     if not allowed:
-        raise PermissionRefused("您不能撤销这次导入。", "You cannot undo this import.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "您不能撤销这次导入。", "You cannot undo this import.", code="permission_denied"
+        )
     if batch.status != ImportBatch.Status.APPLIED:
-        raise ApplicationError("这次导入不能撤销。", "This import cannot be undone.",
-                               code="invalid_state")
+        raise ApplicationError(
+            "这次导入不能撤销。", "This import cannot be undone.", code="invalid_state"
+        )
     figures = list(batch.figures.select_related("item").order_by("pk"))
     department_periods_lock({(f.department_id, f.period) for f in figures})
     if any(f.state == State.APPROVED for f in figures):
-        raise ApplicationError("导入的数据已有审核通过的，不能撤销；请提交更正。",
-                               "Some imported figures are approved; submit a correction instead.",
-                               code="already_approved")
+        raise ApplicationError(
+            "导入的数据已有审核通过的，不能撤销；请提交更正。",
+            "Some imported figures are approved; submit a correction instead.",
+            code="already_approved",
+        )
     if any(not f.is_latest for f in figures):
-        raise ApplicationError("导入后数据又被修改过，不能撤销。",
-                               "Figures changed after this import; it cannot be undone.",
-                               code="changed_since")
+        raise ApplicationError(
+            "导入后数据又被修改过，不能撤销。",
+            "Figures changed after this import; it cannot be undone.",
+            code="changed_since",
+        )
     now = timezone.now()
     Figure.objects.filter(pk__in=[f.pk for f in figures]).update(
         state=State.WITHDRAWN, is_latest=False
@@ -406,10 +507,25 @@ def import_batch_undo(*, batch: ImportBatch, user) -> int:
     Figure.objects.filter(pk__in=[f.supersedes_id for f in figures if f.supersedes_id]).update(
         is_latest=True
     )
+    # A period the import had put up for review, with nothing submitted left, reopens.
+    for department_id, period in {(f.department_id, f.period) for f in figures}:
+        still_submitted = Figure.objects.filter(
+            department_id=department_id, period=period, is_latest=True, state=State.SUBMITTED
+        ).exists()
+        if not still_submitted:
+            DepartmentPeriod.objects.filter(
+                department_id=department_id, period=period, state=PeriodState.SUBMITTED
+            ).update(state=PeriodState.OPEN)
     batch.status, batch.undone_by, batch.undone_at = ImportBatch.Status.UNDONE, user, now
     batch.save(update_fields=["status", "undone_by", "undone_at"])
-    audit_record(actor=user, action="undo", object_type="import", object_id=batch.pk,
-                 department_code=batch.department.code if batch.department else "",
-                 period=batch.period, reason=batch.filename,
-                 details={"figures": len(figures)})
+    audit_record(
+        actor=user,
+        action="undo",
+        object_type="import",
+        object_id=batch.pk,
+        department_code=batch.department.code if batch.department else "",
+        period=batch.period,
+        reason=batch.filename,
+        details={"figures": len(figures)},
+    )
     return len(figures)
