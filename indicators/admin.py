@@ -10,6 +10,8 @@ from dezhou_carbon.admin_access import PermissionRuleAdmin, administrators_only
 from dezhou_carbon.exceptions import ApplicationError
 from indicators.models import (
     Coefficient,
+    DepartmentPeriod,
+    LockException,
     EngineAlert,
     Figure,
     ImportBatch,
@@ -160,3 +162,24 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 @admin.register(EngineAlert)
 class EngineAlertAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "message_zh"]
+
+
+@admin.register(DepartmentPeriod)
+class DepartmentPeriodAdmin(ReadOnlyAdmin):
+    list_display = [
+        "department",
+        "period",
+        "state",
+        "submitted_by",
+        "submitted_at",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["state", "department"]
+    list_select_related = ["department", "submitted_by", "decided_by"]
+
+
+@admin.register(LockException)
+class LockExceptionAdmin(ReadOnlyAdmin):
+    list_display = ["department_period", "reason", "valid_until", "granted_by", "granted_at"]
+    list_select_related = ["department_period__department", "granted_by"]
