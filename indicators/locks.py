@@ -44,8 +44,11 @@ def assert_writable(periods: dict[Pair, DepartmentPeriod], pairs: set[Pair], now
     """Refuse (nothing written) when any of `pairs` is submitted or approved without a
     valid lock exception."""
     rows = [periods[pair] for pair in sorted(pairs)]
-    closed = [row for row in rows if row.state not in (DepartmentPeriod.State.OPEN,
-                                                        DepartmentPeriod.State.RETURNED)]
+    closed = [
+        row
+        for row in rows
+        if row.state not in (DepartmentPeriod.State.OPEN, DepartmentPeriod.State.RETURNED)
+    ]
     if not closed:
         return
     excepted = exceptions_active(closed, now)

@@ -206,8 +206,19 @@ def _record(
         # History loaded as approved closes its periods as a head's approval does.
         touched.update(state=DepartmentPeriod.State.APPROVED, decided_by=user, decided_at=now)
     elif state == State.SUBMITTED:
-        # Imported figures arrive for the department head's review.
-        touched.update(state=DepartmentPeriod.State.SUBMITTED, submitted_by=user, submitted_at=now)
+        # Imported figures arrive for the department head's review, unless the department
+        # still has drafts there: then it completes and submits the period itself.
+        with_drafts = set(
+            Figure.objects.filter(
+                is_latest=True,
+                state__in=[State.DRAFT, State.RETURNED],
+                department_id__in={pair[0] for pair in changed_pairs},
+                period__in={pair[1] for pair in changed_pairs},
+            ).values_list("department_id", "period")
+        )
+        touched.exclude(pk__in=[periods[pair].pk for pair in changed_pairs & with_drafts]).update(
+            state=DepartmentPeriod.State.SUBMITTED, submitted_by=user, submitted_at=now
+        )
     else:
         # A correction under a lock exception reopens the period until it is approved again.
         touched.filter(state=DepartmentPeriod.State.APPROVED).update(

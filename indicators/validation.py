@@ -51,9 +51,13 @@ class Issue:
 
     def as_dict(self) -> dict:
         return {
-            "item": self.item, "severity": self.severity, "code": self.code,
-            "message_zh": self.message_zh, "message_en": self.message_en,
-            "explained": self.explained, "blocks": self.blocks,
+            "item": self.item,
+            "severity": self.severity,
+            "code": self.code,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "explained": self.explained,
+            "blocks": self.blocks,
         }
 
 
@@ -82,64 +86,99 @@ def validate_values(
     for code in sorted(required or ()):
         if values.get(code) is None:
             rule = rules[code]
-            issues.append(Issue(code, HARD, "incomplete",
-                                f"“{rule.name_zh}”未填写（无数据请填 0）。",
-                                f"'{rule.name_en}' is empty (enter 0 if there is none)."))
+            issues.append(
+                Issue(
+                    code,
+                    HARD,
+                    "incomplete",
+                    f"“{rule.name_zh}”未填写（无数据请填 0）。",
+                    f"'{rule.name_en}' is empty (enter 0 if there is none).",
+                )
+            )
     for code, value in values.items():
         if value is None or code not in rules:
             continue
         rule = rules[code]
         note = (notes.get(code) or "").strip()
         if rule.non_negative and value < 0:
-            issues.append(Issue(code, HARD, "negative", f"“{rule.name_zh}”不能为负数。",
-                                f"'{rule.name_en}' cannot be negative."))
+            issues.append(
+                Issue(
+                    code,
+                    HARD,
+                    "negative",
+                    f"“{rule.name_zh}”不能为负数。",
+                    f"'{rule.name_en}' cannot be negative.",
+                )
+            )
         if rule.part_of and values.get(rule.part_of) is not None:
             whole = values[rule.part_of]
             if value > whole:
                 whole_rule = rules[rule.part_of]
-                issues.append(Issue(
-                    code, HARD, "part_exceeds_whole",
-                    f"“{rule.name_zh}”({value})不能大于“{whole_rule.name_zh}”({whole})。",
-                    f"'{rule.name_en}' ({value}) cannot exceed '{whole_rule.name_en}' ({whole}).",
-                ))
-        if code == "energy_feedstock" and fossil_energy_tce is not None and value > (
-            fossil_energy_tce
+                issues.append(
+                    Issue(
+                        code,
+                        HARD,
+                        "part_exceeds_whole",
+                        f"“{rule.name_zh}”({value})不能大于“{whole_rule.name_zh}”({whole})。",
+                        f"'{rule.name_en}' ({value}) cannot exceed '{whole_rule.name_en}' ({whole}).",
+                    )
+                )
+        if (
+            code == "energy_feedstock"
+            and fossil_energy_tce is not None
+            and value > (fossil_energy_tce)
         ):
-            issues.append(Issue(
-                code, HARD, "feedstock_exceeds_energy",
-                f"用作原料的能源({value} tce)不能大于化石能源消费量({fossil_energy_tce:.1f} tce)。",
-                f"Feedstock energy ({value} tce) cannot exceed fossil energy "
-                f"({fossil_energy_tce:.1f} tce).",
-            ))
+            issues.append(
+                Issue(
+                    code,
+                    HARD,
+                    "feedstock_exceeds_energy",
+                    f"用作原料的能源({value} tce)不能大于化石能源消费量({fossil_energy_tce:.1f} tce)。",
+                    f"Feedstock energy ({value} tce) cannot exceed fossil energy "
+                    f"({fossil_energy_tce:.1f} tce).",
+                )
+            )
         if code in GROWTH_ITEMS and not GROWTH_RATE_RANGE[0] <= value <= GROWTH_RATE_RANGE[1]:
             low, high = GROWTH_RATE_RANGE
-            issues.append(Issue(
-                code, HARD, "growth_out_of_range",
-                f"“{rule.name_zh}”{value}% 超出合理范围({low}% 至 {high}%)，请核对。",
-                f"'{rule.name_en}' {value}% is outside the sane range ({low}% to {high}%).",
-            ))
+            issues.append(
+                Issue(
+                    code,
+                    HARD,
+                    "growth_out_of_range",
+                    f"“{rule.name_zh}”{value}% 超出合理范围({low}% 至 {high}%)，请核对。",
+                    f"'{rule.name_en}' {value}% is outside the sane range ({low}% to {high}%).",
+                )
+            )
         last_year = same_period_last_year.get(code)
         if code not in GROWTH_ITEMS and last_year is not None and last_year > 0:
             change = value / last_year - 1
             if abs(change) > YOY_CHANGE_NEEDING_NOTE:
                 percent = f"{change * 100:+.1f}%"
-                issues.append(Issue(
-                    code, SOFT, "large_change",
-                    f"“{rule.name_zh}”较上年同期变化 {percent}，超过 30%，请在备注中说明原因。",
-                    f"'{rule.name_en}' changed {percent} on the same period last year "
-                    "(more than 30%): explain it in the note.",
-                    explained=bool(note),
-                ))
+                issues.append(
+                    Issue(
+                        code,
+                        SOFT,
+                        "large_change",
+                        f"“{rule.name_zh}”较上年同期变化 {percent}，超过 30%，请在备注中说明原因。",
+                        f"'{rule.name_en}' changed {percent} on the same period last year "
+                        "(more than 30%): explain it in the note.",
+                        explained=bool(note),
+                    )
+                )
         past = history.get(code) or []
         if code not in GROWTH_ITEMS and len(past) >= OUTLIER_MIN_HISTORY:
             mean = statistics.fmean(float(v) for v in past)
             spread = statistics.pstdev(float(v) for v in past)
             if spread > 0 and abs(float(value) - mean) > float(OUTLIER_SIGMAS) * spread:
-                issues.append(Issue(
-                    code, SOFT, "outlier",
-                    f"“{rule.name_zh}”与历史数据差异异常(均值 {mean:.2f})，请在备注中说明原因。",
-                    f"'{rule.name_en}' is an outlier against its history (mean {mean:.2f}): "
-                    "explain it in the note.",
-                    explained=bool(note),
-                ))
+                issues.append(
+                    Issue(
+                        code,
+                        SOFT,
+                        "outlier",
+                        f"“{rule.name_zh}”与历史数据差异异常(均值 {mean:.2f})，请在备注中说明原因。",
+                        f"'{rule.name_en}' is an outlier against its history (mean {mean:.2f}): "
+                        "explain it in the note.",
+                        explained=bool(note),
+                    )
+                )
     return issues

@@ -305,6 +305,19 @@ def department_period_approve(
             f"The period is {row.state}; only a submitted one can be approved.",
             code="invalid_state",
         )
+    pending = Figure.objects.filter(
+        department=department,
+        period=period,
+        is_latest=True,
+        state__in=[State.DRAFT, State.RETURNED],
+    ).count()
+    if pending:
+        raise ApplicationError(
+            f"还有 {pending} 项数据未提交，不能审核；请退回部门补充提交。",
+            f"{pending} figure(s) of this period are not submitted; return it to the "
+            "department to complete the submission.",
+            code="not_all_submitted",
+        )
     now = timezone.now()
     submitted = list(
         Figure.objects.select_for_update()

@@ -30,13 +30,22 @@ GROWTH = {2021: "9.0", 2022: "5.5", 2023: "6.2", 2024: "6.8", 2025: "6.0"}
 
 
 def worked_example_rows() -> list[dict]:
+    """The worked example as the departments report it: DRS's whole quarterly form (0 for
+    what the example does not use) and GRID's grid electricity, for 2020 and 2025."""
+    from indicators.models import StatisticalItem
+
+    drs_items = StatisticalItem.objects.filter(
+        department__code="DRS", frequency="quarter"
+    ).values_list("code", flat=True)
     rows = []
     for year, values in WORKED_EXAMPLE_ANNUAL.items():
         for quarter in range(1, 5):
-            for item, annual in values.items():
-                rows.append(
-                    {"period": f"{year}Q{quarter}", "item": item, "value": str(Decimal(annual) / 4)}
-                )
+            for item in sorted(set(drs_items) | set(values)):
+                annual = values.get(item)
+                if annual is None and item.endswith("_growth_ytd"):
+                    continue  # growth rates come from GROWTH below
+                value = str(Decimal(annual) / 4) if annual is not None else "0"
+                rows.append({"period": f"{year}Q{quarter}", "item": item, "value": value})
     for year, growth in GROWTH.items():
         for quarter in range(1, 5):
             rows.append({"period": f"{year}Q{quarter}", "item": "iva_growth_ytd", "value": growth})

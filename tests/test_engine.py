@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators import recompute
+from indicators.calculations import ENERGY_FORM_ITEMS
 from indicators.models import (
     DepartmentPeriod,
     EngineAlert,
@@ -56,7 +57,21 @@ def test_worked_example_end_to_end(worked_example):
     assert intensity.status == "achieved"
     assert intensity.method["counting"].startswith("approved figures only")
     assert intensity.method["coefficients"]["tce.coal_raw"]["value"] == "0.7143000000"
-    assert len(intensity.input_figure_ids) == 4 * 5 + 4 * 1 + 5  # 2025 energy, 2020 VA, growth
+    # Every 2025 energy figure, 2020's value added and each year's growth at Q4, no other.
+    energy_items = [*ENERGY_FORM_ITEMS, "electricity_grid"]
+    expected = set(
+        Figure.objects.filter(year=2025, item__code__in=energy_items).values_list("pk", flat=True)
+    )
+    expected |= set(
+        Figure.objects.filter(year=2020, item__code="iva_current").values_list("pk", flat=True)
+    )
+    expected |= set(
+        Figure.objects.filter(item__code="iva_growth_ytd", quarter=4, year__gt=2020).values_list(
+            "pk", flat=True
+        )
+    )
+    assert set(intensity.input_figure_ids) == expected
+    assert "electricity_pv" in intensity.method["unreported_as_zero"]
     assert intensity.provisional is False
     assert RecomputeRequest.objects.get().status == "done"
 

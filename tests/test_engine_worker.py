@@ -17,14 +17,12 @@ from kombu import pools
 from indicators.models import Figure, IndicatorResult, RecomputeRequest, StatisticalItem
 from indicators.recompute import recompute_sweep
 from indicators.workflow import (
-    EntryValue,
     department_period_approve,
-    department_period_save,
     department_period_submit,
     lock_exception_grant,
 )
 from tasks.models import Department
-from tests.helpers import import_rows, worked_example_rows
+from tests.helpers import department_fill, import_rows, worked_example_rows
 from tests.services import wait_for
 
 D = Decimal
@@ -121,12 +119,20 @@ def _revise_coal_2025q4(clerk, head, statistics_office, value: str):
     lock_exception_grant(
         department=drs, period="2025Q4", reason="原煤数据更正", hours=2, user=statistics_office
     )
-    department_period_save(
-        department=drs,
-        period="2025Q4",
-        entries=[EntryValue("coal_raw", D(value))],
+    # The worked example reported only some DRS items; a submission needs all of them.
+    department_fill(
+        "DRS",
+        "2025Q4",
         user=clerk,
         reason="表计读数更正",
+        values={
+            "coal_raw": value,
+            "natural_gas": "1750",
+            "diesel": "450",
+            "heat_purchased": "400000",
+            "iva_current": "362500",
+            "iva_growth_ytd": "6.0",
+        },
     )
     department_period_submit(department=drs, period="2025Q4", user=clerk)
     department_period_approve(department=drs, period="2025Q4", user=head)
@@ -143,7 +149,10 @@ def test_approving_a_figure_updates_the_stored_result(
     _revise_coal_2025q4(clerk, head, statistics_office, "70000")  # +10,000 t raw coal
 
     expected = (D("504142.78") + D("10000") * D("0.7143")) / (D("504142.78") / D("0.36465"))
-    assert wait_for(lambda: round(_intensity_2025(), 4) == round(expected, 4), timeout=30)
+    assert wait_for(
+        lambda: (value := _intensity_2025()) is not None and round(value, 4) == round(expected, 4),
+        timeout=30,
+    ), celery_worker_process.log()
     assert RecomputeRequest.objects.exclude(status="done").count() == 0
 
 
