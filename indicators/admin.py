@@ -11,12 +11,12 @@ from dezhou_carbon.exceptions import ApplicationError
 from indicators.models import (
     Coefficient,
     DepartmentPeriod,
-    LockException,
     EngineAlert,
     Figure,
     ImportBatch,
     Indicator,
     IndicatorResult,
+    LockException,
     MethodSetting,
     StatisticalItem,
     Target,

@@ -27,8 +27,12 @@ def notify(
         try:
             with transaction.atomic():
                 Notification.objects.create(
-                    user=user, kind=kind, message_zh=message_zh, message_en=message_en,
-                    link=link, dedupe_key=dedupe_key,
+                    user=user,
+                    kind=kind,
+                    message_zh=message_zh,
+                    message_en=message_en,
+                    link=link,
+                    dedupe_key=dedupe_key,
                 )
         except IntegrityError:
             continue  # already notified for this key

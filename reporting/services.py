@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import User
 from audit.services import audit_record
-from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.exceptions import PermissionRefused
 from indicators.models import DepartmentPeriod, StatisticalItem
 from indicators.workflow import parse_period
 from reporting.models import ReportingRound
@@ -36,9 +36,11 @@ def default_deadline(year: int, quarter: int | None) -> dt.date:
 def round_open(*, period: str, user, deadline: dt.date | None = None) -> ReportingRound:
     """Open the reporting round of `period` (idempotent: an existing round is returned)."""
     if not permissions.can_manage_reference_data(user):
-        raise PermissionRefused("只有统计办可以开启填报轮次。",
-                                "Only the statistics office can open a reporting round.",
-                                code="permission_denied")
+        raise PermissionRefused(
+            "只有统计办可以开启填报轮次。",
+            "Only the statistics office can open a reporting round.",
+            code="permission_denied",
+        )
     year, quarter = parse_period(period)
     existing = ReportingRound.objects.filter(period=period).first()
     if existing:
@@ -46,14 +48,22 @@ def round_open(*, period: str, user, deadline: dt.date | None = None) -> Reporti
     try:
         with transaction.atomic():
             reporting_round = ReportingRound.objects.create(
-                period=period, year=year, quarter=quarter,
-                deadline=deadline or default_deadline(year, quarter), created_by=user,
+                period=period,
+                year=year,
+                quarter=quarter,
+                deadline=deadline or default_deadline(year, quarter),
+                created_by=user,
             )
     except IntegrityError:
         return ReportingRound.objects.get(period=period)
-    audit_record(actor=user, action="round_open", object_type="round",
-                 object_id=reporting_round.pk, period=period,
-                 details={"deadline": reporting_round.deadline.isoformat()})
+    audit_record(
+        actor=user,
+        action="round_open",
+        object_type="round",
+        object_id=reporting_round.pk,
+        period=period,
+        details={"deadline": reporting_round.deadline.isoformat()},
+    )
     return reporting_round
 
 
@@ -89,7 +99,8 @@ def reminders_send(*, today: dt.date | None = None) -> int:
             if department.pk in done:
                 continue
             people = User.objects.filter(
-                department=department, role__in=[User.Role.CLERK, User.Role.HEAD],
+                department=department,
+                role__in=[User.Role.CLERK, User.Role.HEAD],
                 is_active=True,
             )
             deadline = reporting_round.deadline.isoformat()
@@ -98,11 +109,17 @@ def reminders_send(*, today: dt.date | None = None) -> int:
                 en = f"{reporting_round.period} statistics are due on {deadline}; please submit."
             else:
                 zh = f"{reporting_round.period} 统计数据已于 {deadline} 截止，{department.name_zh}尚未提交。"
-                en = (f"{reporting_round.period} statistics were due on {deadline}; "
-                      f"{department.name_en or department.code} has not submitted.")
+                en = (
+                    f"{reporting_round.period} statistics were due on {deadline}; "
+                    f"{department.name_en or department.code} has not submitted."
+                )
             sent += notify(
-                people, kind=kind, message_zh=zh, message_en=en,
+                people,
+                kind=kind,
+                message_zh=zh,
+                message_en=en,
                 link=f"/reporting/{reporting_round.period}/",
-                dedupe_key=f"{kind}:{reporting_round.period}", email=True,
+                dedupe_key=f"{kind}:{reporting_round.period}",
+                email=True,
             )
     return sent

@@ -18,5 +18,8 @@ def record_login(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def record_failed_login(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
-    audit_record(actor=f"? {username}", action="login_failed",
-                 details={"ip": _address(request), "username": username})
+    audit_record(
+        actor=f"? {username}",
+        action="login_failed",
+        details={"ip": _address(request), "username": username},
+    )

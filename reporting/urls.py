@@ -2,8 +2,6 @@
 reporting/views.py; spreadsheet template, upload, preview, confirm and undo in
 reporting/upload_views.py."""
 
-from django.urls import path
-
 from reporting import upload_views, views
 
 app_name = "reporting"
