@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "德州经济技术开发区国家碳达峰试点园区 — plan, targets and indicators.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page are for people who use the product, like the API itself.
+    "SERVE_PERMISSIONS": ["accounts.permissions.UsesProduct"],
     # Intranet: the docs page loads Swagger UI from the installed sidecar, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,0 +1,175 @@
+"""Who may open what: every named page and API endpoint with every persona.
+
+The URL list comes from the resolver, so a new page or endpoint without a row here fails
+`test_every_url_has_a_row`. Codes: 200 allowed; 403 refused; 302 (pages) sends an anonymous
+visitor to sign in; 405 a POST-only address opened with GET by someone allowed to use it;
+400 asks the person to choose a department first."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from audit.models import AuditEvent
+from indicators.models import Figure
+from reporting.uploads import department_upload_preview
+from tasks.models import Department
+
+PERSONAS = [
+    "anonymous",
+    "outsider",
+    "clerk",
+    "other_clerk",
+    "head",
+    "committee_member",
+    "statistics_office",
+    "auditor",
+    "administrator",
+]
+ALL_ROLES = [200, 403, 200, 200, 200, 200, 200, 200, 200]  # API: anonymous 403 too
+API_READ = [403, 403, 200, 200, 200, 200, 200, 200, 200]
+PAGE_ANY_ROLE = [302, 403, 200, 200, 200, 200, 200, 200, 200]
+
+# GET status per persona, in PERSONAS order. The URL uses period 2024Q1, department DRS
+# and an upload batch of DRS's clerk.
+GET_MATRIX = {
+    "home": [302, 302, 302, 302, 302, 302, 302, 302, 302],  # redirects to the plan page
+    "login": [200] * 9,
+    "logout": [405] * 9,  # POST only
+    "set_language": [302] * 9,
+    "plan": PAGE_ANY_ROLE,
+    "schema": API_READ,
+    "api-docs": API_READ,
+    "api:department-list": API_READ,
+    "api:task-list": API_READ,
+    "api:target-list": API_READ,
+    "api:item-list": API_READ,
+    "api:indicator-list": API_READ,
+    "api:indicator-value-list": API_READ,
+    "api:figure-list": API_READ,  # scoped to the department for department staff
+    "api:import-create": [403, 403, 403, 403, 403, 403, 405, 403, 405],
+    "reporting:index": PAGE_ANY_ROLE,
+    "reporting:notifications": PAGE_ANY_ROLE,
+    # The entry form is the user's own department's: staff of any department; nobody else.
+    "reporting:entry": [302, 403, 200, 200, 200, 403, 403, 403, 403],
+    "reporting:review": [302, 403, 403, 403, 200, 200, 200, 200, 200],
+    "reporting:board": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "reporting:history": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "reporting:template": [302, 403, 200, 200, 200, 400, 400, 400, 400],
+    "reporting:upload": [302, 403, 200, 200, 200, 403, 403, 403, 200],
+    "reporting:upload_preview": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "reporting:upload_confirm": [405] * 9,
+    "reporting:upload_undo": [405] * 9,
+}
+
+
+def named_patterns(patterns=None, namespace=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from named_patterns(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}", pattern
+
+
+def app_urls():
+    """Every named URL of the product (the Django admin has its own staff checks)."""
+    return {name: pattern for name, pattern in named_patterns() if not name.startswith("admin:")}
+
+
+def test_every_url_has_a_row():
+    assert sorted(app_urls()) == sorted(GET_MATRIX)
+
+
+@pytest.fixture
+def drs_batch(clerk):
+    return department_upload_preview(
+        department=Department.objects.get(code="DRS"),
+        period="2024Q1",
+        content=b"period,item,value\n2024Q1,coal_raw,1\n",
+        filename="a.csv",
+        user=clerk,
+    )
+
+
+def _url(name: str, batch) -> str:
+    sample = {"period": "2024Q1", "department_code": "DRS", "code": "DRS", "batch_id": batch.pk}
+    pattern = app_urls()[name]
+    return reverse(name, kwargs={key: sample[key] for key in pattern.pattern.regex.groupindex})
+
+
+def _as(request, client, persona):
+    client.logout()
+    if persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+
+
+@pytest.mark.parametrize("name", sorted(GET_MATRIX))
+def test_get_matrix(request, client, drs_batch, name):
+    url = _url(name, drs_batch)
+    seen = []
+    for persona in PERSONAS:
+        _as(request, client, persona)
+        seen.append(client.get(url).status_code)
+    assert dict(zip(PERSONAS, seen, strict=True)) == dict(
+        zip(PERSONAS, GET_MATRIX[name], strict=True)
+    )
+
+
+# State-changing requests: who is refused, and that a refusal changes nothing.
+POST_ALLOWED = {
+    "reporting:entry": {"clerk", "head"},  # DRS's own form (the ECO clerk posts to ECO's)
+    "reporting:review": {"head", "administrator"},
+    "reporting:board": {"statistics_office", "administrator"},
+    # Department staff post to their own department's upload (ECO's for the ECO clerk).
+    "reporting:upload": {"clerk", "other_clerk", "head", "administrator"},
+    "reporting:upload_confirm": {"clerk", "head", "administrator"},
+    "reporting:upload_undo": {"clerk", "head", "administrator"},
+    "api:import-create": {"statistics_office", "administrator"},
+}
+POST_BODIES = {
+    "reporting:entry": {"action": "save", "value_coal_raw": "5"},
+    "reporting:review": {"action": "return", "comment": "请核对"},
+    "reporting:board": {"department": "DRS", "reason": "更正", "hours": "2"},
+    "reporting:upload": {},
+    "reporting:upload_confirm": {},
+    "reporting:upload_undo": {},
+    "api:import-create": {"rows": [{"period": "2024Q1", "item": "coal_raw", "value": "1"}]},
+}
+
+
+def _footprint():
+    return (
+        Figure.objects.count(),
+        AuditEvent.objects.exclude(action__in=["login", "upload_rejected"]).count(),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(POST_ALLOWED))
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
+def test_post_refusals_change_nothing(request, client, drs_batch, name, persona):
+    if persona in POST_ALLOWED[name]:
+        pytest.skip("allowed: its effects are tested with the page")
+    url = _url(name, drs_batch)
+    if name == "reporting:entry" and persona == "other_clerk":
+        pytest.skip("the ECO clerk's form is ECO's own")
+    _as(request, client, persona)
+    before = _footprint()
+    if name.startswith("api:"):
+        response = client.post(url, POST_BODIES[name], content_type="application/json")
+    else:
+        response = client.post(url, POST_BODIES[name])
+    assert response.status_code == 403
+    assert _footprint() == before
+
+
+@pytest.mark.parametrize("name", sorted(POST_ALLOWED))
+def test_anonymous_posts_are_refused(client, drs_batch, name):
+    url = _url(name, drs_batch)
+    before = _footprint()
+    if name.startswith("api:"):
+        response = client.post(url, POST_BODIES[name], content_type="application/json")
+        assert response.status_code == 403
+    else:
+        response = client.post(url, POST_BODIES[name])
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
+    assert _footprint() == before
