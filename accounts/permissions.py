@@ -49,6 +49,13 @@ def can_read_department(user, department_id: int | None) -> bool:
     return is_department_staff(user) and department_id == user.department_id
 
 
+def can_read_department_history(user, department_id: int | None) -> bool:
+    """May read a department-period's history: every figure version and the audit events
+    of that department (the department's own staff, and everyone who reads all data). The
+    whole audit trail is the auditors' (can_read_audit_trail)."""
+    return can_read_department(user, department_id)
+
+
 def can_enter_figures(user, department_id: int | None) -> bool:
     """May create drafts, correct and submit figures of this department."""
     if _is_admin(user):

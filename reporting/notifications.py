@@ -4,6 +4,7 @@ import logging
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from reporting.models import Notification
 
@@ -54,3 +55,10 @@ def _send(address: str, message_zh: str, message_en: str) -> None:
         )
     except Exception:  # the notification in the product stands; the mail server may be down
         logger.warning("could not e-mail %s", address, exc_info=True)
+
+
+def notifications_mark_read(user) -> int:
+    """Mark every unread notification of `user` read; returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -471,13 +471,16 @@ def board_rows(
 # --- history -------------------------------------------------------------------------------
 
 
-def figure_versions(department: Department, period: str) -> list[Figure]:
-    """Every version of every figure of the department-period, item by item, oldest first
-    (each with `value_text`, its value as people write it)."""
+def figure_versions(department: Department, period: str, item: str = "") -> list[Figure]:
+    """Every version of every figure of the department-period (or of one item), item by
+    item, oldest first (each with `value_text`, its value as people write it)."""
+    figures = Figure.objects.filter(department=department, period=period)
+    if item:
+        figures = figures.filter(item__code=item)
     versions = list(
-        Figure.objects.filter(department=department, period=period)
-        .select_related("item", "entered_by", "submitted_by", "decided_by")
-        .order_by("item__order", "item__code", "scope", "version")
+        figures.select_related("item", "entered_by", "submitted_by", "decided_by").order_by(
+            "item__order", "item__code", "scope", "version"
+        )
     )
     for figure in versions:
         figure.value_text = plain(figure.value)
@@ -515,8 +518,9 @@ class AuditLine:
         return details.get("item", "") if isinstance(details, dict) else ""
 
 
-def audit_events(department: Department, period: str) -> list[AuditLine]:
-    """Every audit event recorded for the department and period, oldest first."""
+def audit_events(department: Department, period: str, item: str = "") -> list[AuditLine]:
+    """Every audit event recorded for the department and period, oldest first; for one
+    item, its own events and the department-level steps (submit, approve …) that decided it."""
     names = {
         item.code: item.name
         for item in StatisticalItem.objects.filter(department=department).only(
@@ -528,6 +532,8 @@ def audit_events(department: Department, period: str) -> list[AuditLine]:
         "at", "id"
     ):
         line = AuditLine(event)
+        if item and line.item not in ("", item):
+            continue
         line.item_name = names.get(line.item, line.item)
         lines.append(line)
     return lines

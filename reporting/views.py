@@ -25,7 +25,7 @@ from dezhou_carbon.exceptions import ApplicationError, ConflictError, Permission
 from indicators import workflow
 from indicators.workflow import EntryValue
 from reporting import selectors
-from reporting.models import Notification
+from reporting.notifications import notifications_mark_read
 from reporting.services import round_open
 from tasks.models import Department
 
@@ -71,13 +71,6 @@ def _render(request, template: str, context: dict, *, status: int = 200, section
 
 def _denied(error: PermissionRefused) -> PermissionDenied:
     return PermissionDenied(_says(error))
-
-
-def _notifications_mark_read(user) -> int:
-    """Mark every unread notification of `user` read (belongs in reporting.services)."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -426,15 +419,17 @@ def board(request, period):
 def history(request, period, department_code):
     """Every figure version and every audit event of one department-period."""
     department = get_object_or_404(Department, code=department_code)
-    if not permissions.can_read_department(request.user, department.pk):
+    if not permissions.can_read_department_history(request.user, department.pk):
         raise PermissionDenied
     period = _checked_period(period)
+    item = request.GET.get("item", "")[:60]
     context = {
         "department": department,
         "period": period,
+        "item": item,
         "status": selectors.period_status(department, period),
-        "versions": selectors.figure_versions(department, period),
-        "events": selectors.audit_events(department, period),
+        "versions": selectors.figure_versions(department, period, item),
+        "events": selectors.audit_events(department, period, item),
         "reads_all": permissions.can_read_all_data(request.user),
     }
     return _render(request, "reporting/history.html", context, section="history")
@@ -450,7 +445,7 @@ def notifications(request):
     if not permissions.can_use_product(request.user):
         raise PermissionDenied
     if request.method == "POST":
-        marked = _notifications_mark_read(request.user)
+        marked = notifications_mark_read(request.user)
         messages.success(request, _("已将 %(count)s 条通知标为已读。") % {"count": marked})
         return redirect("reporting:notifications")
     context = {

@@ -393,3 +393,18 @@ def test_sign_ins_and_failed_sign_ins_are_audited(client, clerk):
         "login",
     ]
     assert AuditEvent.objects.get(action="login").actor == clerk
+
+
+@pytest.mark.django_db
+def test_a_figures_history_shows_its_versions_and_the_steps_that_decided_it(
+    client, drs, clerk, head
+):
+    department_fill("DRS", "2024Q1", user=clerk, values={"coal_raw": 100, "diesel": 7})
+    department_fill("DRS", "2024Q1", user=clerk, values={"coal_raw": 120, "diesel": 7})
+    department_approve("DRS", "2024Q1", clerk=clerk, head=head)
+    client.force_login(head)
+    page = client.get("/reporting/2024Q1/history/DRS/?item=coal_raw").content.decode()
+    assert page.count('data-item="coal_raw"') == 2  # versions 1 and 2
+    assert 'data-item="diesel"' not in page
+    assert 'data-action="approve"' in page
+    assert 'data-action="submit"' in page
