@@ -90,6 +90,11 @@ def can_manage_reference_data(user) -> bool:
     return _is_admin(user) or (_active(user) and user.role == Role.STATISTICS_OFFICE)
 
 
+def can_close_warnings(user) -> bool:
+    """May close (销号) a resolved warning: the management committee."""
+    return _is_admin(user) or (_active(user) and user.role == Role.COMMITTEE)
+
+
 def can_export(user) -> bool:
     return _is_admin(user) or (_active(user) and user.role in {Role.AUDITOR, Role.COMMITTEE})
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tasks",
     "indicators",
     "reporting",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dezhou_carbon.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "dezhou_carbon.urls"
@@ -157,6 +159,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.jobs.reminders_send",
         "schedule": crontab(hour=9, minute=0),  # 09:00 Asia/Shanghai, office hours
     },
+    "warnings-daily": {
+        "task": "dashboards.jobs.warnings_daily",
+        "schedule": crontab(hour=9, minute=30),  # deadlines passed overnight, overdue loops
+    },
     "nightly-full-recompute": {
         "task": "indicators.jobs.full_recompute_and_reconcile",
         "schedule": crontab(hour=2, minute=0),  # 02:00 Asia/Shanghai, after the day's entry
@@ -187,7 +193,14 @@ USE_TZ = True
 # --- Static files (plotly.js and API docs assets come from installed packages) ---------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js ships inside the installed plotly package (so its version always matches the
+# figures plotly.py writes); it is served from there as static/plotly/plotly.min.js.
+import plotly as _plotly  # noqa: E402
+
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("plotly", Path(_plotly.__file__).resolve().parent / "package_data"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

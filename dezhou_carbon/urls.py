@@ -27,6 +27,7 @@ urlpatterns = [
     path("", task_views.home, name="home"),
     path("plan/", task_views.plan_page, name="plan"),
     path("reporting/", include("reporting.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html"),

@@ -10,6 +10,10 @@ def recompute_job(self, request_id: int) -> str:
     from indicators.recompute import recompute_run
 
     outcome = recompute_run(request_id=request_id)
+    if outcome == "done":
+        from dashboards.jobs import warnings_sync
+
+        warnings_sync.delay()  # new results may raise or update warnings
     if outcome == "busy":
         # Another worker is computing; come back when it is likely done. If this retry
         # cannot be published, the request stays pending and the sweep queues it.

@@ -1,0 +1,109 @@
+"""What the committee watches and acts on: warnings (预警) with their response loop, and the
+lead departments' quarterly progress reports on their tasks."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class EarlyWarning(models.Model):
+    """A warning raised by the engine (a yellow or red target, a missed deadline, a data
+    anomaly), owned by a department, answered and closed: open → acknowledged (response,
+    rectification plan, due date) → resolved (evidence) → closed by the committee."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("目标预警")
+        DEADLINE = "deadline", _("逾期未报")
+        ANOMALY = "anomaly", _("数据异常")
+
+    class Level(models.TextChoices):
+        YELLOW = "yellow", _("二级预警(黄)")
+        RED = "red", _("一级预警(红)")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待响应")
+        ACKNOWLEDGED = "acknowledged", _("整改中")
+        RESOLVED = "resolved", _("待销号")
+        CLOSED = "closed", _("已销号")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind)
+    level = models.CharField(_("级别"), max_length=10, choices=Level)
+    state = models.CharField(_("状态"), max_length=15, choices=State, default=State.OPEN)
+    dedupe_key = models.CharField(max_length=120)
+    target = models.ForeignKey(
+        "indicators.Target", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "tasks.Department",
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="warnings",
+    )
+    period = models.CharField(_("期间"), max_length=7, blank=True)
+    title_zh = models.CharField(_("标题"), max_length=200)
+    title_en = models.CharField(_("英文标题"), max_length=300, blank=True)
+    message_zh = models.TextField(_("说明"))
+    message_en = models.TextField(_("英文说明"), blank=True)
+    response = models.TextField(_("情况说明"), blank=True)
+    rectification_plan = models.TextField(_("整改措施"), blank=True)
+    due_date = models.DateField(_("整改期限"), null=True, blank=True)
+    evidence = models.TextField(_("整改佐证"), blank=True)
+    closing_comment = models.TextField(_("销号意见"), blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(_("升级督办时间"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One warning per subject until it is closed; a later period updates it.
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=~Q(state="closed"), name="one_live_warning"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "department"], name="warning_state_idx")]
+        verbose_name = _("预警")
+        verbose_name_plural = _("预警")
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.title_zh}"
+
+
+class ProgressReport(models.Model):
+    """A lead department's quarterly report on one of its tasks (text and an attachment)."""
+
+    task = models.ForeignKey("tasks.Task", on_delete=models.PROTECT, related_name="reports")
+    department = models.ForeignKey(
+        "tasks.Department", on_delete=models.PROTECT, related_name="progress_reports"
+    )
+    period = models.CharField(_("期间"), max_length=7)
+    text = models.TextField(_("进展情况"))
+    attachment = models.FileField(_("附件"), upload_to="progress/%Y/", blank=True)
+    attachment_name = models.CharField(max_length=255, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["task", "-period", "-submitted_at"]
+        verbose_name = _("进展报告")
+        verbose_name_plural = _("进展报告")
+
+    def __str__(self) -> str:
+        return f"{self.task.code} {self.period}"

@@ -1,0 +1,460 @@
+"""Writes of the committee's side: raising warnings from the stored results, the warning
+response loop (acknowledge → resolve → close), escalation of overdue ones, and the lead
+departments' progress on their tasks. Every step is audited and notified."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.models import User
+from audit.services import audit_record
+from dashboards.models import EarlyWarning, ProgressReport
+from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from indicators.models import DepartmentPeriod, EngineAlert, IndicatorResult, Target
+from reporting.models import ReportingRound
+from reporting.notifications import notify
+from tasks.models import Department, Responsibility, Task, WorkItem
+
+State = EarlyWarning.State
+WARNING_STATUSES = {"yellow": EarlyWarning.Level.YELLOW, "red": EarlyWarning.Level.RED}
+OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER = dt.timedelta(days=7)
+DEADLINE_RED_AFTER_DAYS = 30
+
+
+def target_owners() -> dict[int, Department]:
+    """The lead department of each target's first task (the department that owns its gap)."""
+    leads = {
+        r.task_id: r.department
+        for r in Responsibility.objects.filter(role=Responsibility.Role.LEAD)
+        .select_related("department")
+        .order_by("task_id", "order")
+    }
+    owners = {}
+    for target in Target.objects.prefetch_related("tasks"):
+        tasks = sorted(target.tasks.all(), key=lambda t: t.order)
+        for task in tasks:
+            if task.pk in leads:
+                owners[target.pk] = leads[task.pk]
+                break
+    return owners
+
+
+def _staff(department: Department | None) -> list[User]:
+    if department is None:
+        return list(User.objects.filter(role=User.Role.STATISTICS_OFFICE, is_active=True))
+    return list(
+        User.objects.filter(
+            department=department, role__in=[User.Role.CLERK, User.Role.HEAD], is_active=True
+        )
+    )
+
+
+def _committee() -> list[User]:
+    return list(User.objects.filter(role=User.Role.COMMITTEE, is_active=True))
+
+
+def _raise(
+    *,
+    key: str,
+    kind: str,
+    level: str,
+    department,
+    period: str,
+    target=None,
+    title_zh: str,
+    title_en: str,
+    message_zh: str,
+    message_en: str,
+) -> EarlyWarning | None:
+    """Create the live warning for `key`, or bring the live one up to date (a red level is
+    never lowered while the warning is live). Returns the warning when newly raised."""
+    live = (
+        EarlyWarning.objects.select_for_update()
+        .filter(dedupe_key=key)
+        .exclude(state=State.CLOSED)
+        .first()
+    )
+    if live is not None:
+        changed = live.period != period or (level == EarlyWarning.Level.RED and live.level != level)
+        if changed:
+            live.period = period
+            if level == EarlyWarning.Level.RED:
+                live.level = level
+            live.message_zh, live.message_en = message_zh, message_en
+            live.save()
+        return None
+    try:
+        with transaction.atomic():
+            warning = EarlyWarning.objects.create(
+                dedupe_key=key,
+                kind=kind,
+                level=level,
+                department=department,
+                period=period,
+                target=target,
+                title_zh=title_zh,
+                title_en=title_en,
+                message_zh=message_zh,
+                message_en=message_en,
+            )
+    except IntegrityError:
+        return None  # raised by a concurrent run
+    audit_record(
+        actor=None,
+        action="warning_raise",
+        object_type="warning",
+        object_id=warning.pk,
+        department_code=department.code if department else "",
+        period=period,
+        new_value=level,
+        reason=title_zh,
+    )
+    notify(
+        _staff(department),
+        kind="warning",
+        message_zh=f"【{warning.get_level_display()}】{title_zh}",
+        message_en=f"[{level}] {title_en}",
+        link=f"/dashboards/warnings/{warning.pk}/",
+        dedupe_key=f"warning:{warning.pk}",
+        email=True,
+    )
+    return warning
+
+
+def _latest_park_results() -> dict[int, IndicatorResult]:
+    """The latest judged result of each target (plain statistical basis, the park)."""
+    latest: dict[int, IndicatorResult] = {}
+    results = (
+        IndicatorResult.objects.filter(scope="", variant="", target__isnull=False)
+        .exclude(status="")
+        .select_related("target", "indicator")
+    )
+    for result in results:
+        rank = (result.year, result.quarter or 5)
+        current = latest.get(result.target_id)
+        if current is None or rank > (current.year, current.quarter or 5):
+            latest[result.target_id] = result
+    return latest
+
+
+@transaction.atomic
+def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
+    """Raise or update warnings from what is stored now: a target whose latest result is
+    yellow or red, a round past its deadline with departments not submitted, an engine
+    alert. Safe to run any number of times: one live warning per subject."""
+    today = today or timezone.localdate()
+    owners = target_owners()
+    raised = []
+    for result in _latest_park_results().values():
+        level = WARNING_STATUSES.get(result.status)
+        if level is None:
+            continue
+        target = result.target
+        status = result.get_status_display()
+        raised.append(
+            _raise(
+                key=f"status:{target.code}",
+                kind=EarlyWarning.Kind.STATUS,
+                level=level,
+                department=owners.get(target.pk),
+                period=result.period,
+                target=target,
+                title_zh=f"{target.code} {target.title_zh}：{status}",
+                title_en=f"{target.code} {target.title_en}: {result.status}",
+                message_zh=f"{result.period} {result.indicator.name_zh} 为 {result.value}"
+                f" {result.indicator.unit}，目标 {result.target_value}（{status}）。",
+                message_en=f"{result.period} {result.indicator.name_en}: {result.value} "
+                f"{result.indicator.unit}, target {result.target_value} ({result.status}).",
+            )
+        )
+    from reporting.services import departments_of_round
+
+    for reporting_round in ReportingRound.objects.filter(
+        state=ReportingRound.State.OPEN, deadline__lt=today
+    ):
+        done = set(
+            DepartmentPeriod.objects.filter(
+                period=reporting_round.period,
+                state__in=[DepartmentPeriod.State.SUBMITTED, DepartmentPeriod.State.APPROVED],
+            ).values_list("department_id", flat=True)
+        )
+        late_days = (today - reporting_round.deadline).days
+        for department in departments_of_round(reporting_round):
+            if department.pk in done:
+                continue
+            raised.append(
+                _raise(
+                    key=f"deadline:{reporting_round.period}:{department.code}",
+                    kind=EarlyWarning.Kind.DEADLINE,
+                    level=EarlyWarning.Level.RED
+                    if late_days > DEADLINE_RED_AFTER_DAYS
+                    else EarlyWarning.Level.YELLOW,
+                    department=department,
+                    period=reporting_round.period,
+                    title_zh=f"{department.name_zh} {reporting_round.period} 逾期未报",
+                    title_en=f"{department.name_en or department.code} {reporting_round.period} "
+                    "is overdue",
+                    message_zh=f"截止日期 {reporting_round.deadline}，已逾期 {late_days} 天。",
+                    message_en=f"Due {reporting_round.deadline}; {late_days} day(s) overdue.",
+                )
+            )
+    for alert in EngineAlert.objects.filter(created_at__date__gte=today - dt.timedelta(days=30)):
+        raised.append(
+            _raise(
+                key=f"anomaly:{alert.pk}",
+                kind=EarlyWarning.Kind.ANOMALY,
+                level=EarlyWarning.Level.RED,
+                department=None,
+                period="",
+                title_zh=f"数据异常：{alert.message_zh[:150]}",
+                title_en=f"Data anomaly: {alert.message_en[:250]}",
+                message_zh=alert.message_zh,
+                message_en=alert.message_en,
+            )
+        )
+    return [warning for warning in raised if warning is not None]
+
+
+def _may_answer(user, warning: EarlyWarning) -> bool:
+    if warning.department_id is None:
+        return permissions.can_manage_reference_data(user)
+    return permissions.can_enter_figures(user, warning.department_id)
+
+
+def _locked(warning: EarlyWarning) -> EarlyWarning:
+    return EarlyWarning.objects.select_for_update().get(pk=warning.pk)
+
+
+def _refuse_state(warning: EarlyWarning, expected: str) -> None:
+    raise ApplicationError(
+        f"预警当前为“{warning.get_state_display()}”，不能执行该操作。",
+        f"The warning is {warning.state}; expected {expected}.",
+        code="invalid_state",
+    )
+
+
+@transaction.atomic
+def warning_acknowledge(
+    *, warning: EarlyWarning, user, response: str, plan: str, due_date: dt.date
+) -> EarlyWarning:
+    """The owning department explains the situation and commits to a plan and a date."""
+    warning = _locked(warning)
+    if not _may_answer(user, warning):
+        raise PermissionRefused(
+            "只有责任单位可以响应预警。",
+            "Only the owning department can respond.",
+            code="permission_denied",
+        )
+    if warning.state != State.OPEN:
+        _refuse_state(warning, "open")
+    if not response.strip() or not plan.strip():
+        raise ApplicationError(
+            "请填写情况说明和整改措施。",
+            "A response and a rectification plan are required.",
+            code="required",
+        )
+    if due_date < timezone.localdate():
+        raise ApplicationError(
+            "整改期限不能早于今天。", "The due date cannot be in the past.", code="invalid"
+        )
+    warning.state, warning.response, warning.rectification_plan = State.ACKNOWLEDGED, response, plan
+    warning.due_date, warning.acknowledged_by, warning.acknowledged_at = (
+        due_date,
+        user,
+        timezone.now(),
+    )
+    warning.save()
+    audit_record(
+        actor=user,
+        action="warning_acknowledge",
+        object_type="warning",
+        object_id=warning.pk,
+        old_value=State.OPEN,
+        new_value=warning.state,
+        reason=response,
+        details={"plan": plan, "due_date": due_date.isoformat()},
+    )
+    notify(
+        _committee(),
+        kind="warning_acknowledged",
+        message_zh=f"预警“{warning.title_zh}”已响应，整改期限 {due_date}。",
+        message_en=f"'{warning.title_en}' was acknowledged; due {due_date}.",
+        link=f"/dashboards/warnings/{warning.pk}/",
+    )
+    return warning
+
+
+@transaction.atomic
+def warning_resolve(*, warning: EarlyWarning, user, evidence: str) -> EarlyWarning:
+    """The owning department reports the rectification done, with evidence."""
+    warning = _locked(warning)
+    if not _may_answer(user, warning):
+        raise PermissionRefused(
+            "只有责任单位可以提交整改结果。",
+            "Only the owning department can resolve.",
+            code="permission_denied",
+        )
+    if warning.state != State.ACKNOWLEDGED:
+        _refuse_state(warning, "acknowledged")
+    if not evidence.strip():
+        raise ApplicationError("请提供整改佐证。", "Evidence is required.", code="required")
+    warning.state, warning.evidence = State.RESOLVED, evidence
+    warning.resolved_by, warning.resolved_at = user, timezone.now()
+    warning.save()
+    audit_record(
+        actor=user,
+        action="warning_resolve",
+        object_type="warning",
+        object_id=warning.pk,
+        old_value=State.ACKNOWLEDGED,
+        new_value=warning.state,
+        reason=evidence,
+    )
+    notify(
+        _committee(),
+        kind="warning_resolved",
+        message_zh=f"预警“{warning.title_zh}”已整改，请销号。",
+        message_en=f"'{warning.title_en}' was resolved; please close it.",
+        link=f"/dashboards/warnings/{warning.pk}/",
+    )
+    return warning
+
+
+@transaction.atomic
+def warning_close(*, warning: EarlyWarning, user, comment: str = "") -> EarlyWarning:
+    """The committee closes (销号) a resolved warning."""
+    warning = _locked(warning)
+    if not permissions.can_close_warnings(user):
+        raise PermissionRefused(
+            "只有管委会可以销号。",
+            "Only the committee can close warnings.",
+            code="permission_denied",
+        )
+    if warning.state != State.RESOLVED:
+        _refuse_state(warning, "resolved")
+    warning.state, warning.closing_comment = State.CLOSED, comment
+    warning.closed_by, warning.closed_at = user, timezone.now()
+    warning.save()
+    audit_record(
+        actor=user,
+        action="warning_close",
+        object_type="warning",
+        object_id=warning.pk,
+        old_value=State.RESOLVED,
+        new_value=warning.state,
+        reason=comment,
+    )
+    notify(
+        _staff(warning.department),
+        kind="warning_closed",
+        message_zh=f"预警“{warning.title_zh}”已销号。",
+        message_en=f"'{warning.title_en}' was closed.",
+        link=f"/dashboards/warnings/{warning.pk}/",
+    )
+    return warning
+
+
+@transaction.atomic
+def warnings_escalate(*, now: dt.datetime | None = None) -> int:
+    """Escalate (督办) warnings left unanswered for a week or past their due date: the
+    committee and the owning department's head are told, once per warning."""
+    now = now or timezone.now()
+    overdue = (
+        EarlyWarning.objects.select_for_update()
+        .filter(escalated_at__isnull=True)
+        .filter(
+            Q(state=State.OPEN, created_at__lt=now - OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER)
+            | Q(state=State.ACKNOWLEDGED, due_date__lt=now.date())
+        )
+    )
+    count = 0
+    for warning in overdue:
+        warning.escalated_at = now
+        warning.save(update_fields=["escalated_at", "updated_at"])
+        audit_record(
+            actor=None,
+            action="warning_escalate",
+            object_type="warning",
+            object_id=warning.pk,
+            new_value=warning.state,
+        )
+        heads = [u for u in _staff(warning.department) if u.role == User.Role.HEAD]
+        notify(
+            [*_committee(), *heads],
+            kind="warning_escalated",
+            message_zh=f"【督办】预警“{warning.title_zh}”已超期未处理。",
+            message_en=f"[Escalated] '{warning.title_en}' is overdue.",
+            link=f"/dashboards/warnings/{warning.pk}/",
+            dedupe_key=f"escalate:{warning.pk}",
+            email=True,
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def work_item_update(*, item: WorkItem, user, status: str, evidence: str) -> WorkItem:
+    """The lead department records a work item's progress and its evidence."""
+    lead = item.task.responsibilities.filter(role=Responsibility.Role.LEAD).first()
+    if lead is None or not permissions.can_enter_figures(user, lead.department_id):
+        raise PermissionRefused(
+            "只有牵头单位可以更新工作要点进展。",
+            "Only the lead department can update a work item.",
+            code="permission_denied",
+        )
+    if status not in WorkItem.Status.values:
+        raise ApplicationError("进展状态无效。", "Invalid status.", code="invalid")
+    old = item.status
+    item.status, item.evidence = status, evidence
+    item.save(update_fields=["status", "evidence"])
+    audit_record(
+        actor=user,
+        action="work_item_update",
+        object_type="work_item",
+        object_id=item.pk,
+        department_code=lead.department.code,
+        old_value=old,
+        new_value=status,
+        reason=evidence,
+    )
+    return item
+
+
+@transaction.atomic
+def progress_report_submit(
+    *, task: Task, period: str, text: str, user, attachment=None
+) -> ProgressReport:
+    """The lead department's quarterly progress report on a task."""
+    lead = task.responsibilities.filter(role=Responsibility.Role.LEAD).first()
+    if lead is None or not permissions.can_enter_figures(user, lead.department_id):
+        raise PermissionRefused(
+            "只有牵头单位可以报送任务进展。",
+            "Only the lead department can report progress.",
+            code="permission_denied",
+        )
+    if not text.strip():
+        raise ApplicationError("请填写进展情况。", "The report text is required.", code="required")
+    report = ProgressReport.objects.create(
+        task=task,
+        department=lead.department,
+        period=period,
+        text=text,
+        submitted_by=user,
+        attachment=attachment or "",
+        attachment_name=getattr(attachment, "name", "")[:255],
+    )
+    audit_record(
+        actor=user,
+        action="progress_report",
+        object_type="task",
+        object_id=task.pk,
+        department_code=lead.department.code,
+        period=period,
+        reason=text[:500],
+    )
+    return report
