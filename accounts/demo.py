@@ -36,9 +36,19 @@ def demo_setup() -> list[str]:
         user.set_password(DEMO_PASSWORD)
         user.save()
         lines.append(f"  {username:<12} {user.get_role_display()} {department_code or ''}")
-    outcome = demo_statistics_load(user=system_user())
+    system = system_user()
+    outcome = demo_statistics_load(user=system)
     lines.append(
         f"演示统计数据 / demo statistics: {outcome.row_count} rows, "
         f"{outcome.to_create} new versions"
+    )
+    from dashboards.services import warnings_sync
+    from reporting.services import round_open
+
+    for period in ("2025", "2026Q1", "2026Q2", "2026Q3"):
+        round_open(period=period, user=system)
+    raised = warnings_sync()
+    lines.append(
+        f"演示填报轮次与预警 / demo rounds and warnings: 4 rounds, {len(raised)} new warnings"
     )
     return lines
