@@ -5,6 +5,7 @@ departments' progress on their tasks. Every step is audited and notified."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -72,7 +73,9 @@ def _raise(
     message_en: str,
 ) -> EarlyWarning | None:
     """Create the live warning for `key`, or bring the live one up to date (a red level is
-    never lowered while the warning is live). Returns the warning when newly raised."""
+    never lowered while the warning is live; a move to red is audited and notified). A
+    warning the committee closed is not raised again for the same period and level.
+    Returns the warning when newly raised."""
     live = (
         EarlyWarning.objects.select_for_update()
         .filter(dedupe_key=key)
@@ -80,14 +83,47 @@ def _raise(
         .first()
     )
     if live is not None:
-        changed = live.period != period or (level == EarlyWarning.Level.RED and live.level != level)
-        if changed:
+        turns_red = level == EarlyWarning.Level.RED and live.level != level
+        if live.period != period or turns_red:
+            old = f"{live.level} {live.period}"
             live.period = period
-            if level == EarlyWarning.Level.RED:
+            if turns_red:
                 live.level = level
             live.message_zh, live.message_en = message_zh, message_en
             live.save()
+            audit_record(
+                actor=None,
+                action="warning_update",
+                object_type="warning",
+                object_id=live.pk,
+                department_code=department.code if department else "",
+                period=period,
+                old_value=old,
+                new_value=f"{live.level} {period}",
+                reason=title_zh,
+            )
+            if turns_red:
+                notify(
+                    _staff(department),
+                    kind="warning",
+                    message_zh=f"【{live.get_level_display()}】{title_zh}",
+                    message_en=f"[red] {title_en}",
+                    link=f"/dashboards/warnings/{live.pk}/",
+                    dedupe_key=f"warning-red:{live.pk}",
+                    email=True,
+                )
         return None
+    closed = (
+        EarlyWarning.objects.filter(dedupe_key=key, state=State.CLOSED)
+        .order_by("-closed_at")
+        .first()
+    )
+    if (
+        closed is not None
+        and closed.period == period
+        and (level == closed.level or level == EarlyWarning.Level.YELLOW)
+    ):
+        return None  # already answered and closed for this very result
     try:
         with transaction.atomic():
             warning = EarlyWarning.objects.create(
@@ -126,6 +162,13 @@ def _raise(
     return warning
 
 
+def _figure(value, places: int) -> str:
+    """A stored value as the committee reads it: rounded half up to the indicator's places."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,}"
+
+
 def _latest_park_results() -> dict[int, IndicatorResult]:
     """The latest judged result of each target (plain statistical basis, the park)."""
     latest: dict[int, IndicatorResult] = {}
@@ -156,6 +199,8 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
             continue
         target = result.target
         status = result.get_status_display()
+        shown = _figure(result.value, result.indicator.decimal_places)
+        aim = _figure(result.target_value, result.indicator.decimal_places)
         raised.append(
             _raise(
                 key=f"status:{target.code}",
@@ -166,10 +211,10 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
                 target=target,
                 title_zh=f"{target.code} {target.title_zh}：{status}",
                 title_en=f"{target.code} {target.title_en}: {result.status}",
-                message_zh=f"{result.period} {result.indicator.name_zh} 为 {result.value}"
-                f" {result.indicator.unit}，目标 {result.target_value}（{status}）。",
-                message_en=f"{result.period} {result.indicator.name_en}: {result.value} "
-                f"{result.indicator.unit}, target {result.target_value} ({result.status}).",
+                message_zh=f"{result.period} {result.indicator.name_zh} 为 {shown}"
+                f" {result.indicator.unit}，目标 {aim}（{status}）。",
+                message_en=f"{result.period} {result.indicator.name_en}: {shown} "
+                f"{result.indicator.unit}, target {aim} ({result.status}).",
             )
         )
     from reporting.services import departments_of_round
@@ -369,7 +414,7 @@ def warnings_escalate(*, now: dt.datetime | None = None) -> int:
         .filter(escalated_at__isnull=True)
         .filter(
             Q(state=State.OPEN, created_at__lt=now - OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER)
-            | Q(state=State.ACKNOWLEDGED, due_date__lt=now.date())
+            | Q(state=State.ACKNOWLEDGED, due_date__lt=timezone.localdate(now))
         )
     )
     count = 0

@@ -1,1 +1,400 @@
-urlpatterns = []
+"""Pages of early warnings (预警): the list of every warning the user may see, with filters,
+counts and overdue / escalated marks, and one warning with its history and the action form
+that fits the user and the warning's state.
+
+Who sees what (only the rules of `accounts.permissions`):
+- readers of all data (committee, auditors, statistics office, administrators): every warning;
+- department staff: their own department's warnings only;
+- anyone else: 403.
+Who acts: the owning department's staff acknowledge (response, rectification plan, due
+date) and resolve (evidence); a data anomaly has no department and the statistics office
+answers it; the committee closes (销号) a resolved warning with a comment. Every write goes
+through `dashboards.services`, whose refusals are shown in the page's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import permissions
+from audit.models import AuditEvent
+from dashboards import services
+from dashboards.models import EarlyWarning
+from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from tasks.models import Department
+
+State = EarlyWarning.State
+Level = EarlyWarning.Level
+PAGE_SIZE = 50
+NO_DEPARTMENT = "none"  # the department filter's value for data anomalies (no owner)
+LIVE = "live"  # the state filter's default: every warning not yet closed
+ALL = "all"
+
+
+# --- shared helpers ------------------------------------------------------------------------
+
+
+def _english() -> bool:
+    return (get_language() or "zh-hans").startswith("en")
+
+
+def _says(error: ApplicationError) -> str:
+    """A service's refusal in the page's language."""
+    return (error.message_en or error.message_zh) if _english() else error.message_zh
+
+
+def _visible(user):
+    """The warnings `user` may see: all for readers of all data, else their department's."""
+    warnings = EarlyWarning.objects.select_related("department", "target")
+    if permissions.can_read_all_data(user):
+        return warnings
+    department_id = getattr(user, "department_id", None)
+    if department_id is not None and permissions.can_enter_figures(user, department_id):
+        return warnings.filter(department_id=department_id)
+    return warnings.none()
+
+
+def _may_see(user, warning: EarlyWarning) -> bool:
+    if permissions.can_read_all_data(user):
+        return True
+    return warning.department_id is not None and permissions.can_enter_figures(
+        user, warning.department_id
+    )
+
+
+def _may_answer(user, warning: EarlyWarning) -> bool:
+    """The owning department answers; a data anomaly (no department) the statistics office."""
+    if warning.department_id is None:
+        return permissions.can_manage_reference_data(user)
+    return permissions.can_enter_figures(user, warning.department_id)
+
+
+def _may(user, warning: EarlyWarning, action: str) -> bool:
+    """May `user` take `action` on this warning at all (whatever its state)?"""
+    if action in ("acknowledge", "resolve"):
+        return _may_answer(user, warning)
+    if action == "close":
+        return permissions.can_close_warnings(user)
+    return False
+
+
+def _overdue_q(now):
+    """Unanswered for a week, or acknowledged and past its due date (what escalates)."""
+    unanswered_since = now - services.OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER
+    return Q(state=State.OPEN, created_at__lt=unanswered_since) | Q(
+        state=State.ACKNOWLEDGED, due_date__lt=timezone.localdate(now)
+    )
+
+
+def _is_overdue(warning: EarlyWarning, now) -> bool:
+    if warning.state == State.OPEN:
+        return warning.created_at < now - services.OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER
+    if warning.state == State.ACKNOWLEDGED and warning.due_date is not None:
+        return warning.due_date < timezone.localdate(now)
+    return False
+
+
+def _dress(warning: EarlyWarning, now) -> EarlyWarning:
+    """Attach what the templates show: title and message in the page's language, marks."""
+    english = _english()
+    warning.display_title = (warning.title_en if english else "") or warning.title_zh
+    warning.display_message = (warning.message_en if english else "") or warning.message_zh
+    warning.overdue = _is_overdue(warning, now)
+    return warning
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    state: str = LIVE
+    level: str = ""
+    department: str = ""
+    flag: str = ""
+
+    @classmethod
+    def from_query(cls, query, *, departments: list[Department]) -> Filters:
+        """The filters asked for; an unknown value is ignored (the filter is off)."""
+        state = query.get("state", LIVE)
+        level = query.get("level", "")
+        department = query.get("department", "")
+        flag = query.get("flag", "")
+        codes = {d.code for d in departments} | {NO_DEPARTMENT}
+        return cls(
+            state=state if state in {LIVE, ALL, *State.values} else LIVE,
+            level=level if level in Level.values else "",
+            department=department if department in codes else "",
+            flag=flag if flag in ("overdue", "escalated") else "",
+        )
+
+    def apply(self, warnings, now):
+        if self.state == LIVE:
+            warnings = warnings.exclude(state=State.CLOSED)
+        elif self.state != ALL:
+            warnings = warnings.filter(state=self.state)
+        if self.level:
+            warnings = warnings.filter(level=self.level)
+        if self.department == NO_DEPARTMENT:
+            warnings = warnings.filter(department__isnull=True)
+        elif self.department:
+            warnings = warnings.filter(department__code=self.department)
+        if self.flag == "overdue":
+            warnings = warnings.filter(_overdue_q(now))
+        elif self.flag == "escalated":
+            warnings = warnings.filter(escalated_at__isnull=False).exclude(state=State.CLOSED)
+        return warnings
+
+    @property
+    def query_string(self) -> str:
+        """These filters as a query string (the pager's links keep them)."""
+        return urlencode({key: value for key, value in self.__dict__.items() if value})
+
+
+def _counts(warnings, now) -> dict[str, int]:
+    """One query: warnings per state, live ones per level, overdue and escalated live ones."""
+    live = ~Q(state=State.CLOSED)
+    return warnings.aggregate(
+        total=Count("pk"),
+        live=Count("pk", filter=live),
+        **{state: Count("pk", filter=Q(state=state)) for state in State.values},
+        red=Count("pk", filter=live & Q(level=Level.RED)),
+        yellow=Count("pk", filter=live & Q(level=Level.YELLOW)),
+        overdue=Count("pk", filter=_overdue_q(now)),
+        escalated=Count("pk", filter=live & Q(escalated_at__isnull=False)),
+    )
+
+
+STATE_ORDER = Case(
+    *(When(state=state, then=Value(index)) for index, state in enumerate(State.values)),
+    output_field=IntegerField(),
+)
+
+
+@login_required
+@require_http_methods(["GET"])
+def warning_list(request):
+    """Every warning the user may see: live ones first, red before yellow, newest first."""
+    user = request.user
+    if not permissions.can_use_product(user):
+        raise PermissionDenied
+    reads_all = permissions.can_read_all_data(user)
+    now = timezone.now()
+    visible = _visible(user)
+    departments = list(Department.objects.order_by("order", "code")) if reads_all else []
+    filters = Filters.from_query(request.GET, departments=departments)
+    chosen = filters.apply(visible, now).order_by(
+        STATE_ORDER,
+        Case(When(level=Level.RED, then=Value(0)), default=Value(1)),
+        "-created_at",
+        "-pk",
+    )
+    page = Paginator(chosen, PAGE_SIZE).get_page(request.GET.get("page"))
+    warnings = [_dress(warning, now) for warning in page.object_list]
+    own = None
+    if not reads_all and getattr(user, "department_id", None):
+        own = user.department
+    context = {
+        "warnings": warnings,
+        "page": page,
+        "filters": filters,
+        "counts": _counts(visible, now),
+        "reads_all": reads_all,
+        "own_department": own,
+        "departments": departments,
+        "states": State.choices,
+        "levels": Level.choices,
+        "no_department": NO_DEPARTMENT,
+        "live": LIVE,
+        "all": ALL,
+    }
+    return render(request, "dashboards/warnings.html", context)
+
+
+# --- one warning ---------------------------------------------------------------------------
+
+
+class AcknowledgeForm(forms.Form):
+    """Response and plan are checked by the service (its message names both)."""
+
+    response = forms.CharField(required=False, max_length=4000)
+    rectification_plan = forms.CharField(required=False, max_length=4000)
+    due_date = forms.DateField(
+        error_messages={
+            "required": gettext_lazy("请填写整改期限。"),
+            "invalid": gettext_lazy("整改期限的格式应为 2026-06-30。"),
+        }
+    )
+
+
+class ResolveForm(forms.Form):
+    evidence = forms.CharField(required=False, max_length=4000)
+
+
+class CloseForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+FORMS = {"acknowledge": AcknowledgeForm, "resolve": ResolveForm, "close": CloseForm}
+EXPECTED_STATE = {
+    "acknowledge": State.OPEN,
+    "resolve": State.ACKNOWLEDGED,
+    "close": State.RESOLVED,
+}
+
+
+def _perform(action: str, warning: EarlyWarning, user, data: dict) -> str:
+    """Call the service for `action`; returns the success message."""
+    if action == "acknowledge":
+        services.warning_acknowledge(
+            warning=warning,
+            user=user,
+            response=data["response"],
+            plan=data["rectification_plan"],
+            due_date=data["due_date"],
+        )
+        return _("已响应预警，整改期限 %(due)s。") % {"due": data["due_date"].isoformat()}
+    if action == "resolve":
+        services.warning_resolve(warning=warning, user=user, evidence=data["evidence"])
+        return _("已提交整改佐证，等待管委会销号。")
+    services.warning_close(warning=warning, user=user, comment=data["comment"].strip())
+    return _("预警已销号。")
+
+
+ACTION_LABELS = {
+    "warning_raise": gettext_lazy("发出预警"),
+    "warning_acknowledge": gettext_lazy("响应"),
+    "warning_resolve": gettext_lazy("提交整改"),
+    "warning_close": gettext_lazy("销号"),
+    "warning_escalate": gettext_lazy("督办"),
+}
+
+
+@dataclass
+class HistoryLine:
+    event: AuditEvent
+    action_label: str
+    old: str
+    new: str
+    due_date: str
+
+
+def _history(warning: EarlyWarning) -> list[HistoryLine]:
+    """The warning's audit events, oldest first, with labels in the page's language."""
+    labels = {**dict(State.choices), **dict(Level.choices)}
+
+    def label(value) -> str:
+        if value in (None, ""):
+            return ""
+        return str(labels.get(value, value))
+
+    events = AuditEvent.objects.filter(object_type="warning", object_id=str(warning.pk))
+    lines = []
+    for event in events.order_by("at", "id"):
+        details = event.details if isinstance(event.details, dict) else {}
+        lines.append(
+            HistoryLine(
+                event=event,
+                action_label=str(ACTION_LABELS.get(event.action, event.action)),
+                old=label(event.old_value),
+                new=label(event.new_value),
+                due_date=str(details.get("due_date", "")),
+            )
+        )
+    return lines
+
+
+def _waiting_note(warning: EarlyWarning) -> str:
+    """What happens next, for someone who has no form to fill at this state."""
+    if warning.state == State.OPEN:
+        if warning.department_id is None:
+            return _("等待统计办响应：情况说明、整改措施和整改期限。")
+        return _("等待责任单位响应：情况说明、整改措施和整改期限。")
+    if warning.state == State.ACKNOWLEDGED:
+        return _("整改中：责任单位完成后提交整改佐证。")
+    if warning.state == State.RESOLVED:
+        return _("整改已完成，等待管委会销号。")
+    return _("本预警已销号。")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def warning_detail(request, pk: int):
+    """One warning, its history and the form the user may fill at its state."""
+    user = request.user
+    warning = get_object_or_404(
+        EarlyWarning.objects.select_related(
+            "department", "target", "acknowledged_by", "resolved_by", "closed_by"
+        ),
+        pk=pk,
+    )
+    if not _may_see(user, warning):
+        raise PermissionDenied
+    bound: dict[str, forms.Form] = {}
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in FORMS:
+            errors.append(_("请求无效。"))
+            status = 400
+        elif not _may(user, warning, action):
+            raise PermissionDenied
+        else:
+            form = FORMS[action](request.POST)
+            bound[action] = form
+            if form.is_valid():
+                try:
+                    done = _perform(action, warning, user, form.cleaned_data)
+                except PermissionRefused as error:
+                    raise PermissionDenied(_says(error)) from error
+                except ApplicationError as error:
+                    errors.append(_says(error))
+                    status = 400
+                else:
+                    messages.success(request, done)
+                    return redirect("dashboards:warning_detail", pk=warning.pk)
+            else:
+                errors.extend(str(m) for field in form.errors.values() for m in field)
+                status = 400
+        warning.refresh_from_db()
+    now = timezone.now()
+    _dress(warning, now)
+    action = next(
+        (
+            name
+            for name, state in EXPECTED_STATE.items()
+            if warning.state == state and _may(user, warning, name)
+        ),
+        "",
+    )
+    context = {
+        "warning": warning,
+        "action": action,
+        "form": bound.get(action) or (FORMS[action]() if action else None),
+        "errors": errors,
+        "waiting": "" if action else _waiting_note(warning),
+        "history": _history(warning),
+        "today": timezone.localdate(now),
+        "reads_all": permissions.can_read_all_data(user),
+    }
+    return render(request, "dashboards/warning_detail.html", context, status=status)
+
+
+urlpatterns = [
+    path("warnings/", warning_list, name="warnings"),
+    path("warnings/<int:pk>/", warning_detail, name="warning_detail"),
+]
