@@ -5,8 +5,10 @@ departments' progress on their tasks. Every step is audited and notified."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,10 +23,30 @@ from reporting.models import ReportingRound
 from reporting.notifications import notify
 from tasks.models import Department, Responsibility, Task, WorkItem
 
+logger = logging.getLogger(__name__)
 State = EarlyWarning.State
 WARNING_STATUSES = {"yellow": EarlyWarning.Level.YELLOW, "red": EarlyWarning.Level.RED}
 OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER = dt.timedelta(days=7)
 DEADLINE_RED_AFTER_DAYS = 30
+
+
+PLAN_PROGRESS_KEY = "dashboards:plan-progress"
+
+
+def plan_progress_bump() -> None:
+    """Work-item progress changed: pages that show it (cached) must be rebuilt."""
+    try:
+        cache.add(PLAN_PROGRESS_KEY, 0, timeout=None)
+        cache.incr(PLAN_PROGRESS_KEY)
+    except Exception:  # the cache is an accelerator; without it pages are built anyway
+        logger.warning("cache unavailable while bumping plan progress", exc_info=True)
+
+
+def plan_progress_version() -> int:
+    try:
+        return int(cache.get(PLAN_PROGRESS_KEY) or 0)
+    except Exception:
+        return -1
 
 
 def target_owners() -> dict[int, Department]:
@@ -457,6 +479,9 @@ def work_item_update(*, item: WorkItem, user, status: str, evidence: str) -> Wor
     old = item.status
     item.status, item.evidence = status, evidence
     item.save(update_fields=["status", "evidence"])
+    # Bumped now and again after commit, so no page cached in between keeps the old state.
+    plan_progress_bump()
+    transaction.on_commit(plan_progress_bump)
     audit_record(
         actor=user,
         action="work_item_update",

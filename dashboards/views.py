@@ -1,1 +1,345 @@
-urlpatterns = []
+"""Pages of the committee's dashboards: overview, indicator, plan board, department,
+heatmap and the meeting-room big screen (warnings live in dashboards/warning_views.py).
+
+Views stay thin: `accounts.permissions` decides who may do what, `dashboards.selectors`
+reads stored results (a fixed number of queries per page), `dashboards.charts` builds the
+chart figures (cached per results generation by `dashboards.cache`) and every write goes
+through `dashboards.services`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import wraps
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import permissions
+from dashboards import cache as dashboard_cache
+from dashboards import charts, selectors, services
+from dashboards.cache import cached
+from dashboards.models import ProgressReport
+from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from indicators.models import PARK_SCOPE
+from tasks.models import Responsibility, Task, WorkItem
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+BIGSCREEN_REFRESH_SECONDS = 300
+QUARTER = re.compile(r"^\d{4}Q[1-4]$")
+SCOPE = re.compile(r"^[0-9A-Z]{18}$")
+
+
+def _english() -> bool:
+    return (get_language() or "zh-hans").startswith("en")
+
+
+def _says(error: ApplicationError) -> str:
+    return error.message_en if _english() else error.message_zh
+
+
+def product_page(view):
+    """Signed in (else to the login page) and allowed to use the product (else 403)."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not permissions.can_use_product(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
+
+
+def _render(request, template: str, context: dict, *, section: str, status: int = 200):
+    return render(request, template, {"section": section, **context}, status=status)
+
+
+# --- overview and big screen -------------------------------------------------------------------
+
+
+@product_page
+@require_GET
+def overview(request):
+    """A card per target for the chosen period and assessment variant, the status counts,
+    open warnings and the latest round's submission completeness.
+
+    The rendered page is cached per session (it carries the user's forms), language and
+    filters, under the results generation and a freshness stamp of warnings and
+    submissions: a recompute, an answered warning or an approved period shows at once."""
+    period, variant = request.GET.get("period") or "", request.GET.get("variant") or ""
+
+    def build() -> str:
+        data = selectors.overview(period=period or None, variant=variant or None)
+        response = _render(
+            request,
+            "dashboards/overview.html",
+            {"data": data, "legend": selectors.status_legend()},
+            section="overview",
+        )
+        return response.content.decode()
+
+    parts = (
+        "overview-page",
+        selectors.freshness_stamp(),
+        request.session.session_key or "-",
+        request.user.pk,
+        request.user.role,
+        get_language(),
+        period[:10],
+        variant[:40],
+    )
+    return HttpResponse(dashboard_cache.cached(parts, build))
+
+
+@product_page
+@require_GET
+def bigscreen(request):
+    """The meeting-room screen: the target cards and counts, large and dark; it reloads
+    itself every five minutes (static/js/bigscreen.js)."""
+    data = selectors.overview()
+    return render(
+        request,
+        "dashboards/bigscreen.html",
+        {
+            "data": data,
+            "legend": selectors.status_legend(),
+            "refresh_seconds": BIGSCREEN_REFRESH_SECONDS,
+            "now": timezone.localtime(),
+        },
+    )
+
+
+# --- indicator ---------------------------------------------------------------------------------
+
+
+def chart_labels() -> charts.Labels:
+    return charts.Labels(
+        annual=_("年度值"),
+        ytd=_("年内累计值"),
+        path=_("{code} 目标路径"),
+        hold=_("{code} 保持线"),
+        target=_("{code} 目标({year})"),
+        projection=_("按当前增速预测(至{year})"),
+        period=_("期间"),
+        variants={value: str(label) for value, label in selectors.Variant.choices if value},
+    )
+
+
+def indicator_chart(page: selectors.IndicatorPage) -> dict:
+    """The chart's figure, cached per results generation, indicator, scope and language."""
+    key = ("chart", page.indicator.code, page.scope or "park", get_language() or "")
+    return cached(key, lambda: charts.indicator_figure(page.series, chart_labels()))
+
+
+@product_page
+@require_GET
+def indicator(request, indicator_code):
+    """Actual values against the path to each target, and every stored value with its
+    method trace and inputs."""
+    scope = request.GET.get("scope", PARK_SCOPE)
+    if scope and not SCOPE.match(scope):
+        raise Http404
+    page = selectors.indicator_page(indicator_code, scope=scope)
+    if scope not in page.scopes:
+        raise Http404
+    return _render(
+        request,
+        "dashboards/indicator.html",
+        {"page": page, "figure": indicator_chart(page), "legend": selectors.status_legend()},
+        section="indicator",
+    )
+
+
+# --- plan board --------------------------------------------------------------------------------
+
+
+def _lead(task: Task) -> Responsibility | None:
+    return task.responsibilities.filter(role=Responsibility.Role.LEAD).first()
+
+
+def _report_periods(today: dt.date) -> list[str]:
+    """The quarter just ended first, then the current one and the six before."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    periods = []
+    for _step in range(8):
+        periods.append(f"{year}Q{quarter}")
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return [periods[1], periods[0], *periods[2:]]
+
+
+def _work_item_post(request):
+    """The lead department records a work item's status and evidence."""
+    item = get_object_or_404(
+        WorkItem.objects.select_related("task"), pk=_int(request.POST.get("item"))
+    )
+    try:
+        services.work_item_update(
+            item=item,
+            user=request.user,
+            status=request.POST.get("status", ""),
+            evidence=request.POST.get("evidence", "").strip()[:5000],
+        )
+    except PermissionRefused as error:
+        raise PermissionDenied(_says(error)) from error
+    except ApplicationError as error:
+        return item.task, _says(error)
+    messages.success(request, _("已更新工作要点 %(code)s 的进展。") % {"code": item.code})
+    return item.task, None
+
+
+def _report_post(request):
+    """The lead department's quarterly progress report, with an optional attachment."""
+    task = get_object_or_404(Task, pk=_int(request.POST.get("task")))
+    lead = _lead(task)
+    if lead is None or not permissions.can_enter_figures(request.user, lead.department_id):
+        raise PermissionDenied(_("只有牵头单位可以报送任务进展。"))
+    period = request.POST.get("period", "")
+    attachment = request.FILES.get("attachment")
+    if not QUARTER.match(period):
+        return task, _("请选择报告期(如 2026Q3)。")
+    if attachment is not None and attachment.size > MAX_ATTACHMENT_BYTES:
+        return task, _("附件不能超过 10 MB。")
+    try:
+        services.progress_report_submit(
+            task=task,
+            period=period,
+            text=request.POST.get("text", "").strip()[:20000],
+            user=request.user,
+            attachment=attachment,
+        )
+    except PermissionRefused as error:
+        raise PermissionDenied(_says(error)) from error
+    except ApplicationError as error:
+        return task, _says(error)
+    messages.success(
+        request,
+        _("已报送任务 %(code)s %(period)s 的进展。") % {"code": task.code, "period": period},
+    )
+    return task, None
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@product_page
+@require_http_methods(["GET", "POST"])
+def plan_board(request):
+    """Sections → tasks and policy innovations with their units, targets' status, work
+    items and progress reports; the lead department's staff update them here."""
+    error, error_task, status = None, None, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "work_item":
+            task, error = _work_item_post(request)
+        elif action == "report":
+            task, error = _report_post(request)
+        else:
+            raise Http404
+        if error is None:
+            return redirect(f"{reverse('dashboards:plan_board')}#task-{task.code}")
+        error_task, status = task.pk, 400
+    board = selectors.plan_board()
+    user = request.user
+    for _section, rows in board.sections:
+        for row in rows:
+            row.may_update = row.lead is not None and permissions.can_enter_figures(
+                user, row.lead.department_id
+            )
+            row.error = error if row.task.pk == error_task else None
+    return _render(
+        request,
+        "dashboards/plan_board.html",
+        {
+            "board": board,
+            "error": error,
+            "statuses": WorkItem.Status.choices,
+            "report_periods": _report_periods(timezone.localdate()),
+            "max_attachment_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "legend": selectors.status_legend(),
+        },
+        section="plan",
+        status=status,
+    )
+
+
+@product_page
+@require_GET
+def progress_report_attachment(request, report_id):
+    """A progress report's attachment, to anyone who may use the product."""
+    report = get_object_or_404(ProgressReport, pk=report_id)
+    if not report.attachment:
+        raise Http404
+    try:
+        handle = report.attachment.open("rb")
+    except (FileNotFoundError, OSError) as error:
+        raise Http404 from error
+    name = report.attachment_name or Path(report.attachment.name).name
+    response = FileResponse(handle, as_attachment=True, filename=Path(name).name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- department and heatmap ------------------------------------------------------------------
+
+
+@product_page
+@require_GET
+def department(request, code):
+    """A responsible unit: its tasks, items, submissions and open warnings."""
+    chosen = request.GET.get("code", "")
+    if chosen and chosen != code and re.match(r"^[A-Za-z0-9_-]{1,20}$", chosen):
+        return redirect("dashboards:department", code=chosen)
+    page = selectors.department_page(code)
+    return _render(
+        request,
+        "dashboards/department.html",
+        {"page": page, "legend": selectors.status_legend()},
+        section="department",
+    )
+
+
+@product_page
+@require_GET
+def heatmap(request):
+    """Targets × periods coloured by status."""
+    data = selectors.heatmap(
+        variant=request.GET.get("variant"), annual_only=request.GET.get("annual") == "1"
+    )
+    return _render(
+        request,
+        "dashboards/heatmap.html",
+        {
+            "data": data,
+            "legend": selectors.status_legend(),
+            "variants": selectors.Variant.choices,
+        },
+        section="heatmap",
+    )
+
+
+urlpatterns = [
+    path("", overview, name="overview"),
+    path("bigscreen/", bigscreen, name="bigscreen"),
+    path("indicators/<slug:indicator_code>/", indicator, name="indicator"),
+    path("plan/", plan_board, name="plan_board"),
+    path(
+        "reports/<int:report_id>/attachment/",
+        progress_report_attachment,
+        name="report_attachment",
+    ),
+    path("departments/<slug:code>/", department, name="department"),
+    path("heatmap/", heatmap, name="heatmap"),
+]

@@ -6,12 +6,15 @@ visitor to sign in; 405 a POST-only address opened with GET by someone allowed t
 400 asks the person to choose a department first."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from audit.models import AuditEvent
+from dashboards.models import EarlyWarning
+from dashboards.services import progress_report_submit
 from indicators.models import Figure
 from reporting.uploads import department_upload_preview
-from tasks.models import Department
+from tasks.models import Department, Task, WorkItem
 
 PERSONAS = [
     "anonymous",
@@ -58,6 +61,16 @@ GET_MATRIX = {
     "reporting:upload_preview": [302, 403, 200, 403, 200, 200, 200, 200, 200],
     "reporting:upload_confirm": [405] * 9,
     "reporting:upload_undo": [405] * 9,
+    "dashboards:overview": PAGE_ANY_ROLE,
+    "dashboards:bigscreen": PAGE_ANY_ROLE,
+    "dashboards:indicator": PAGE_ANY_ROLE,
+    "dashboards:plan_board": PAGE_ANY_ROLE,
+    "dashboards:report_attachment": PAGE_ANY_ROLE,
+    "dashboards:department": PAGE_ANY_ROLE,
+    "dashboards:heatmap": PAGE_ANY_ROLE,
+    # Department staff see their own department's warnings (the sample is DRS's).
+    "dashboards:warnings": PAGE_ANY_ROLE,
+    "dashboards:warning_detail": [302, 403, 200, 403, 200, 200, 200, 200, 200],
 }
 
 
@@ -80,18 +93,42 @@ def test_every_url_has_a_row():
 
 
 @pytest.fixture
-def drs_batch(clerk):
-    return department_upload_preview(
+def drs_batch(clerk, settings, tmp_path):
+    """An upload of DRS, a DRS warning and a progress report: the objects the URLs name."""
+    batch = department_upload_preview(
         department=Department.objects.get(code="DRS"),
         period="2024Q1",
         content=b"period,item,value\n2024Q1,coal_raw,1\n",
         filename="a.csv",
         user=clerk,
     )
+    drs = Department.objects.get(code="DRS")
+    batch.warning = EarlyWarning.objects.create(
+        dedupe_key="status:T1", kind="status", level="red", department=drs, period="2025",
+        title_zh="T1 预警", message_zh="说明",
+    )  # fmt: skip
+    settings.MEDIA_ROOT = tmp_path
+    batch.report = progress_report_submit(
+        task=Task.objects.get(code="1"),
+        period="2024Q1",
+        text="进展",
+        user=clerk,
+        attachment=SimpleUploadedFile("进展.txt", "一季度进展".encode()),
+    )
+    batch.work_item = WorkItem.objects.get(task__code="1", code="1.1")
+    return batch
 
 
 def _url(name: str, batch) -> str:
-    sample = {"period": "2024Q1", "department_code": "DRS", "code": "DRS", "batch_id": batch.pk}
+    sample = {
+        "period": "2024Q1",
+        "department_code": "DRS",
+        "code": "DRS",
+        "batch_id": batch.pk,
+        "indicator_code": "energy_intensity_iva",
+        "report_id": batch.report.pk,
+        "pk": batch.warning.pk,
+    }
     pattern = app_urls()[name]
     return reverse(name, kwargs={key: sample[key] for key in pattern.pattern.regex.groupindex})
 
@@ -124,6 +161,9 @@ POST_ALLOWED = {
     "reporting:upload_confirm": {"clerk", "head", "administrator"},
     "reporting:upload_undo": {"clerk", "head", "administrator"},
     "api:import-create": {"statistics_office", "administrator"},
+    # The lead department of the tasks (DRS leads task 1) updates work items and reports.
+    "dashboards:plan_board": {"clerk", "head", "administrator"},
+    "dashboards:warning_detail": {"clerk", "head", "committee_member", "administrator"},
 }
 POST_BODIES = {
     "reporting:entry": {"action": "save", "value_coal_raw": "5"},
@@ -133,6 +173,13 @@ POST_BODIES = {
     "reporting:upload_confirm": {},
     "reporting:upload_undo": {},
     "api:import-create": {"rows": [{"period": "2024Q1", "item": "coal_raw", "value": "1"}]},
+    "dashboards:plan_board": {"action": "work_item", "status": "done"},  # + the item's id
+    "dashboards:warning_detail": {
+        "action": "acknowledge",
+        "response": "说明",
+        "rectification_plan": "措施",
+        "due_date": "2099-01-01",
+    },
 }
 
 
@@ -153,10 +200,13 @@ def test_post_refusals_change_nothing(request, client, drs_batch, name, persona)
         pytest.skip("the ECO clerk's form is ECO's own")
     _as(request, client, persona)
     before = _footprint()
+    body = dict(POST_BODIES[name])
+    if name == "dashboards:plan_board":
+        body["item"] = drs_batch.work_item.pk
     if name.startswith("api:"):
-        response = client.post(url, POST_BODIES[name], content_type="application/json")
+        response = client.post(url, body, content_type="application/json")
     else:
-        response = client.post(url, POST_BODIES[name])
+        response = client.post(url, body)
     assert response.status_code == 403
     assert _footprint() == before
 

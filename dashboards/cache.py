@@ -1,0 +1,47 @@
+"""Cached page data of the dashboards, keyed by the results generation.
+
+Every key includes `indicators.cache.results_generation()`, which a recompute bumps after it
+commits: nothing stale survives a recompute and no expiry needs guessing. The cache is an
+accelerator only. When it is down (Redis unreachable) the value is built and returned
+as if nothing were cached, and the page still works.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+
+from indicators.cache import results_generation
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A week: entries of an old generation are never read again and simply age out.
+TIMEOUT_SECONDS = 7 * 24 * 3600
+
+
+def generation_key(*parts: object) -> str:
+    """`dashboards:<generation>:<part>:<part>…` for the current results generation."""
+    return ":".join(["dashboards", str(results_generation()), *(str(part) for part in parts)])
+
+
+def cached(parts: tuple, build: Callable[[], T]) -> T:
+    """The value cached under `parts` (plus the results generation), or `build()` stored
+    there. A failing cache (read or write) falls back to `build()`."""
+    key = generation_key(*parts)
+    try:
+        value = cache.get(key)
+    except Exception:
+        logger.warning("cache unavailable while reading %s", key, exc_info=True)
+        return build()
+    if value is not None:
+        return value
+    value = build()
+    try:
+        cache.set(key, value, timeout=TIMEOUT_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable while writing %s", key, exc_info=True)
+    return value

@@ -1,0 +1,1004 @@
+"""Reads of the committee's dashboards. Pages read stored results only (IndicatorResult,
+written by the recompute), never figures through the engine, and every function here
+answers with a fixed number of queries whatever the number of results, periods or scopes.
+
+Vocabulary:
+- a target's *judged* result for a period is the newest park result at or before that
+  period whose active target is this target (after a target's year has passed, its final
+  assessment stays on its card; a later target of the same indicator takes over);
+- an *upcoming* target is one no result has been judged against yet (the 2030 target while
+  the 2025 one is active): its card shows the indicator's current value and the target.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from dashboards.models import EarlyWarning, ProgressReport
+from dashboards.services import target_owners
+from indicators.calculations import window_from_label
+from indicators.exchange import decimal_text
+from indicators.models import (
+    PARK_SCOPE,
+    DepartmentPeriod,
+    Figure,
+    Indicator,
+    IndicatorResult,
+    StatisticalItem,
+    Target,
+)
+from reporting.models import ReportingRound
+from reporting.services import departments_of_round
+from tasks.models import Department, Plan, Responsibility, Task, WorkItem
+
+Status = IndicatorResult.Status
+Variant = IndicatorResult.Variant
+NEWEST_FIRST = ("-year", F("quarter").desc(nulls_first=True))  # the year after its Q3
+# Statuses a card can have besides the engine's: a target not judged yet, the base period
+# (not judged: the starting point) and a milestone (its work items instead of a number).
+UPCOMING, BASE, MILESTONE = "upcoming", "base", "milestone"
+COUNTED_STATUSES = [Status.ACHIEVED, Status.GREEN, Status.YELLOW, Status.RED, Status.NO_DATA]
+OPEN_WARNINGS_SHOWN = 10
+RECENT_ROUNDS = 8
+
+
+# --- numbers and periods as pages show them ------------------------------------------------
+
+
+def number_text(value, places: int = 2) -> str:
+    """A stored decimal rounded half up for display, with thousands separators."""
+    if value is None:
+        return "—"
+    quantum = Decimal(1).scaleb(-places)
+    return format(Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP), ",f")
+
+
+def percent_text(fraction, places: int = 1, *, signed: bool = False) -> str:
+    """A fraction as a percentage: 0.4751 → "47.5%"; signed: −0.2349 → "−23.5%"."""
+    if fraction is None:
+        return "—"
+    text = number_text(Decimal(fraction) * 100, places)
+    if signed and not text.startswith("-") and Decimal(fraction) != 0:
+        text = "+" + text
+    return text.replace("-", "−") + "%"
+
+
+def bar_percent(fraction) -> int:
+    """A fraction as the width of a small bar: 0–100."""
+    if fraction is None:
+        return 0
+    return int(min(max(Decimal(fraction), Decimal(0)), Decimal(1)) * 100)
+
+
+def period_key(period: str) -> tuple[int, int]:
+    window = window_from_label(period)
+    return (window.year, window.quarters)
+
+
+def _up_to(period: str) -> Q:
+    """Results of `period` and of every earlier window (a year comes after its Q3)."""
+    window = window_from_label(period)
+    if window.is_annual:
+        return Q(year__lte=window.year)
+    return Q(year__lt=window.year) | Q(year=window.year, quarter__lte=window.quarters)
+
+
+def result_periods() -> list[str]:
+    """Every period with a stored park result, newest first (one query)."""
+    rows = (
+        IndicatorResult.objects.filter(scope=PARK_SCOPE)
+        .order_by()
+        .values_list("year", "quarter")
+        .distinct()
+    )
+    labels = {str(year) if quarter is None else f"{year}Q{quarter}" for year, quarter in rows}
+    return sorted(labels, key=period_key, reverse=True)
+
+
+def chosen_period(requested: str | None, periods: list[str]) -> str | None:
+    """The requested period when it is stored, else the latest one."""
+    if requested and requested in periods:
+        return requested
+    return periods[0] if periods else None
+
+
+def chosen_variant(requested: str | None) -> str:
+    return requested if requested in Variant.values else Variant.PLAIN
+
+
+def variant_label(variant: str) -> str:
+    return str(Variant(variant).label) if variant in Variant.values else variant
+
+
+# --- target cards (overview, big screen, plan board, department page) ------------------------
+
+
+def target_value_text(target: Target, value, *, unit: str, places: int) -> str:
+    """What a target promises, as the cards and tables say it."""
+    if target.kind == Target.Kind.MILESTONE:
+        return "—"
+    if target.awaits_value:
+        return _("目标值待管理员设定")
+    if value is None and target.kind in (
+        Target.Kind.REDUCTION_VS_BASE,
+        Target.Kind.REDUCTION_VS_TARGET,
+    ):
+        return _("较%(year)s年下降%(percent)s%%") % {
+            "year": target.base_year or "",
+            "percent": format(target.value.normalize(), "f"),
+        }
+    text = number_text(target.value if value is None else value, places)
+    return f"{text} {unit}" if unit else text
+
+
+@dataclass
+class TargetCard:
+    """One target as the overview shows it for a period and an assessment variant."""
+
+    target: Target
+    status: str
+    result: IndicatorResult | None = None  # judged against this target
+    current: IndicatorResult | None = None  # the indicator's newest value (upcoming targets)
+    owner: Department | None = None
+    work_items: list[WorkItem] = field(default_factory=list)
+    task_items: list[WorkItem] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.target.code
+
+    @property
+    def indicator(self) -> Indicator | None:
+        return self.target.indicator
+
+    @property
+    def shown(self) -> IndicatorResult | None:
+        return self.result or self.current
+
+    @property
+    def places(self) -> int:
+        return self.indicator.decimal_places if self.indicator else 2
+
+    @property
+    def unit(self) -> str:
+        return self.indicator.unit if self.indicator else ""
+
+    @property
+    def is_milestone(self) -> bool:
+        return self.target.kind == Target.Kind.MILESTONE
+
+    @property
+    def variant(self) -> str:
+        return self.shown.variant if self.shown else ""
+
+    @property
+    def variant_label(self) -> str:
+        return variant_label(self.variant) if self.variant else ""
+
+    @property
+    def value_text(self) -> str:
+        shown = self.shown
+        if shown is None or shown.value is None:
+            return "—"
+        return number_text(shown.value, self.places)
+
+    @property
+    def pending_base(self) -> bool:
+        return bool(self.result and self.result.target_pending_base)
+
+    @property
+    def pending_base_year(self):
+        base = self.target.base_target
+        return base.target_year if base is not None else self.target.base_year
+
+    @property
+    def target_text(self) -> str:
+        if self.pending_base:
+            return _("待%(year)s年基数") % {"year": self.pending_base_year}
+        value = self.result.target_value if self.result else None
+        # The unit is on the card once, beside the actual value.
+        return target_value_text(self.target, value, unit="", places=self.places)
+
+    @property
+    def target_awaits_value(self) -> bool:
+        return self.target.awaits_value
+
+    @property
+    def period(self) -> str:
+        return self.shown.period if self.shown else ""
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.shown and self.shown.provisional)
+
+    @property
+    def completion(self):
+        return self.result.completion if self.result else None
+
+    @property
+    def time_progress(self):
+        return self.result.time_progress if self.result else None
+
+    @property
+    def completion_text(self) -> str:
+        return percent_text(self.completion)
+
+    @property
+    def time_progress_text(self) -> str:
+        return percent_text(self.time_progress)
+
+    @property
+    def completion_bar(self) -> int:
+        return bar_percent(self.completion)
+
+    @property
+    def time_progress_bar(self) -> int:
+        return bar_percent(self.time_progress)
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+    @property
+    def items_done(self) -> int:
+        return sum(1 for item in self.task_items if item.status == WorkItem.Status.DONE)
+
+
+def status_label(status: str) -> str:
+    if status in Status.values:
+        return str(Status(status).label)
+    return {
+        UPCOMING: _("未到考核期"),
+        BASE: _("基准期"),
+        MILESTONE: _("推进中"),
+        "": _("不评价"),
+    }.get(status, status)
+
+
+def status_legend() -> list[tuple[str, str]]:
+    return [(status, status_label(status)) for status in COUNTED_STATUSES]
+
+
+def _latest_result_id(results, period: str | None) -> Subquery:
+    results = results.filter(scope=PARK_SCOPE)
+    if period:
+        results = results.filter(_up_to(period))
+    return Subquery(results.order_by(*NEWEST_FIRST).values("pk")[:1])
+
+
+def _common_length(a: str, b: str) -> int:
+    """Length of the longest common substring (short titles only)."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
+def _milestone_items(targets: list[Target]) -> dict[int, tuple[list[WorkItem], list[WorkItem]]]:
+    """For each milestone target: (the work items that are the milestone, every work item
+    of its tasks). The plan links milestones to tasks, not to work items: the items whose
+    title shares the longest run of words with the target's title are the milestone's
+    (“建成省级生态工业园区” → 11.4); all of the task's items when nothing matches. Two queries."""
+    milestones = {t.pk: t for t in targets if t.kind == Target.Kind.MILESTONE}
+    if not milestones:
+        return {}
+    links = list(
+        Target.tasks.through.objects.filter(target_id__in=milestones).values_list(
+            "target_id", "task_id"
+        )
+    )
+    items_by_task: dict[int, list[WorkItem]] = defaultdict(list)
+    for item in WorkItem.objects.filter(task_id__in={task for _target, task in links}).order_by(
+        "task__order", "order"
+    ):
+        items_by_task[item.task_id].append(item)
+    answer = {}
+    for target_id, target in milestones.items():
+        items = [i for t, task in links if t == target_id for i in items_by_task[task]]
+        scores = {item.pk: _common_length(target.title_zh, item.title_zh) for item in items}
+        best = max(scores.values(), default=0)
+        matched = [i for i in items if best >= 4 and scores[i.pk] == best] or items
+        answer[target_id] = (matched, items)
+    return answer
+
+
+def _milestone_status(items: list[WorkItem]) -> str:
+    if items and all(item.status == WorkItem.Status.DONE for item in items):
+        return Status.ACHIEVED
+    return MILESTONE
+
+
+def target_cards(*, period: str | None, variant: str = "", owners: bool = True) -> list[TargetCard]:
+    """A card per target for `period` (results at or before it) and the assessment variant
+    (for indicators that have it; others show their statistical value). Five queries, and
+    three more with the owning departments."""
+    variant = chosen_variant(variant)
+    plain = IndicatorResult.objects.filter(variant=Variant.PLAIN)
+    annotations = {
+        "judged_plain": _latest_result_id(plain.filter(target=OuterRef("pk")), period),
+        "current_plain": _latest_result_id(plain.filter(indicator=OuterRef("indicator")), period),
+    }
+    if variant:
+        chosen = IndicatorResult.objects.filter(variant=variant)
+        annotations["judged_variant"] = _latest_result_id(
+            chosen.filter(target=OuterRef("pk")), period
+        )
+        annotations["current_variant"] = _latest_result_id(
+            chosen.filter(indicator=OuterRef("indicator")), period
+        )
+    targets = list(
+        Target.objects.select_related("indicator", "base_target")
+        .order_by("plan_id", "order")
+        .annotate(**annotations)
+    )
+    ids = {getattr(t, name) for t in targets for name in annotations} - {None}
+    results = IndicatorResult.objects.in_bulk(ids) if ids else {}
+    milestone_items = _milestone_items(targets)
+    owner_of = target_owners() if owners else {}
+    cards = []
+    for target in targets:
+        judged = results.get(getattr(target, "judged_variant", None)) or results.get(
+            target.judged_plain
+        )
+        current = results.get(getattr(target, "current_variant", None)) or results.get(
+            target.current_plain
+        )
+        card = TargetCard(target=target, status=Status.NO_DATA, owner=owner_of.get(target.pk))
+        if target.kind == Target.Kind.MILESTONE:
+            card.work_items, card.task_items = milestone_items.get(target.pk, ([], []))
+            card.status = _milestone_status(card.work_items)
+        elif judged is not None:
+            card.result = judged
+            card.status = judged.status or BASE
+        elif (
+            current is not None
+            and target.target_year is not None
+            and target.target_year > current.year
+        ):
+            card.current, card.status = current, UPCOMING
+        cards.append(card)
+    return cards
+
+
+def status_counts(cards: list[TargetCard]) -> list[tuple[str, str, int]]:
+    """(status, label, number of cards) for achieved, green, yellow, red and no data."""
+    counts = Counter(card.status for card in cards)
+    return [(status, status_label(status), counts.get(status, 0)) for status in COUNTED_STATUSES]
+
+
+# --- overview --------------------------------------------------------------------------------
+
+
+@dataclass
+class CompletenessRow:
+    department: Department
+    state: str
+    state_label: str
+
+    @property
+    def done(self) -> bool:
+        return self.state in (DepartmentPeriod.State.SUBMITTED, DepartmentPeriod.State.APPROVED)
+
+
+@dataclass
+class Completeness:
+    reporting_round: ReportingRound
+    rows: list[CompletenessRow]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for row in self.rows if row.done)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+
+NOT_STARTED = "not_started"
+
+
+def _state_label(state: str) -> str:
+    if state in DepartmentPeriod.State.values:
+        return str(DepartmentPeriod.State(state).label)
+    return _("未开始")
+
+
+def latest_round_completeness() -> Completeness | None:
+    """The newest reporting round and each of its departments' submission state (four
+    queries)."""
+    reporting_round = (
+        ReportingRound.objects.order_by("-year", F("quarter").desc(nulls_last=True), "-pk")
+        .only("pk", "period", "year", "quarter", "deadline", "state")
+        .first()
+    )
+    if reporting_round is None:
+        return None
+    states = dict(
+        DepartmentPeriod.objects.filter(period=reporting_round.period).values_list(
+            "department_id", "state"
+        )
+    )
+    rows = []
+    for department in departments_of_round(reporting_round):
+        state = states.get(department.pk, NOT_STARTED)
+        rows.append(CompletenessRow(department, state, _state_label(state)))
+    return Completeness(reporting_round, rows)
+
+
+def open_warnings(*, department: Department | None = None, limit: int = OPEN_WARNINGS_SHOWN):
+    """(the newest open warnings, how many are open): two queries."""
+    warnings = EarlyWarning.objects.exclude(state=EarlyWarning.State.CLOSED)
+    if department is not None:
+        warnings = warnings.filter(department=department)
+    shown = list(
+        warnings.select_related("department", "target").order_by("-created_at", "-pk")[:limit]
+    )
+    return shown, warnings.count()
+
+
+@dataclass
+class Overview:
+    periods: list[str]
+    period: str | None
+    variant: str
+    cards: list[TargetCard]
+    counts: list[tuple[str, str, int]]
+    warnings: list[EarlyWarning]
+    warnings_open: int
+    completeness: Completeness | None
+
+    @property
+    def variants(self) -> list[tuple[str, str]]:
+        return [(value, str(label)) for value, label in Variant.choices]
+
+
+def overview(*, period: str | None = None, variant: str | None = None) -> Overview:
+    periods = result_periods()
+    period = chosen_period(period, periods)
+    variant = chosen_variant(variant)
+    cards = target_cards(period=period, variant=variant)
+    warnings, warnings_open = open_warnings()
+    return Overview(
+        periods=periods,
+        period=period,
+        variant=variant,
+        cards=cards,
+        counts=status_counts(cards),
+        warnings=warnings,
+        warnings_open=warnings_open,
+        completeness=latest_round_completeness(),
+    )
+
+
+# --- indicator page --------------------------------------------------------------------------
+
+
+@dataclass
+class InputFigure:
+    pk: int
+    department: str
+    item: str
+    period: str
+
+    @property
+    def history_url(self) -> str:
+        return f"/reporting/{self.period}/history/{self.department}/?item={self.item}"
+
+
+def _figures_api_url(result: IndicatorResult) -> str:
+    ids = ",".join(str(pk) for pk in result.input_figure_ids or ())
+    return f"/api/v1/figures/?ids={ids}"
+
+
+def _plain(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def note_label(note: str) -> str:
+    """One of the engine's notes (method["notes"]) in the page's language."""
+    return {
+        "target_value_not_set": _("目标值待管理员设定"),
+        "target_pending_base": _("目标基数尚未产生"),
+        "base_value_missing": _("缺少基准年数值"),
+        "inputs_missing": _("输入数据不全"),
+    }.get(note, note)
+
+
+@dataclass
+class ResultRow:
+    """One stored value with its assessment variants and its method trace."""
+
+    result: IndicatorResult
+    indicator: Indicator
+    variant_slots: list[tuple[str, IndicatorResult | None]]  # each variant the indicator has
+    inputs: list[InputFigure]
+
+    @property
+    def period(self) -> str:
+        return self.result.period
+
+    @property
+    def value_text(self) -> str:
+        return number_text(self.result.value, self.indicator.decimal_places)
+
+    @property
+    def change_vs_base_text(self) -> str:
+        return percent_text(self.result.change_vs_base, 2, signed=True)
+
+    @property
+    def change_yoy_text(self) -> str:
+        return percent_text(self.result.change_yoy, 2, signed=True)
+
+    @property
+    def target_text(self) -> str:
+        target = self.result.target
+        if target is None:
+            return "—"
+        if self.result.target_pending_base:
+            base = target.base_target.target_year if target.base_target else target.base_year
+            return _("待%(year)s年基数") % {"year": base}
+        return target_value_text(
+            target,
+            self.result.target_value,
+            unit=self.indicator.unit,
+            places=self.indicator.decimal_places,
+        )
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.result.status)
+
+    @property
+    def method(self) -> dict:
+        return self.result.method or {}
+
+    @property
+    def coefficients(self) -> list[dict]:
+        """Each coefficient used: key, value (without trailing zeros), version, year."""
+        used = sorted((self.method.get("coefficients") or {}).values(), key=lambda c: c["key"])
+        return [{**c, "value": decimal_text(c.get("value")) or ""} for c in used]
+
+    @property
+    def variant_traces(self) -> list[tuple[str, str, int, str]]:
+        """(variant, formula, number of inputs, figures API address) of each variant."""
+        return [
+            (
+                variant_label(result.variant),
+                (result.method or {}).get("formula", ""),
+                len(result.input_figure_ids or ()),
+                _figures_api_url(result),
+            )
+            for result in self.variants
+        ]
+
+    @property
+    def rule_versions(self) -> list[tuple[str, object]]:
+        rules = self.method.get("rules") or {}
+        return sorted((rules.get("versions") or {}).items())
+
+    @property
+    def rules(self) -> list[tuple[str, object]]:
+        rules = self.method.get("rules") or {}
+        return [(key, value) for key, value in sorted(rules.items()) if key != "versions"]
+
+    @property
+    def rules_text(self) -> list[tuple[str, str]]:
+        """Each counting rule the computation used, as `key: name=value, …`."""
+        answer = []
+        for key, value in self.rules:
+            if isinstance(value, dict):
+                value = ", ".join(f"{k}={_plain(v)}" for k, v in sorted(value.items()))
+            answer.append((key, _plain(value)))
+        return answer
+
+    @property
+    def notes(self) -> list[str]:
+        return [note_label(note) for note in self.method.get("notes") or ()]
+
+    @property
+    def input_groups(self) -> list[tuple[str, str, list[InputFigure]]]:
+        """The input figures by (period, department), in period order."""
+        groups: dict[tuple[str, str], list[InputFigure]] = {}
+        for figure in self.inputs:
+            groups.setdefault((figure.period, figure.department), []).append(figure)
+        return [(period, department, figures) for (period, department), figures in groups.items()]
+
+    @property
+    def figures_api_url(self) -> str:
+        return _figures_api_url(self.result)
+
+    @property
+    def variants(self) -> list[IndicatorResult]:
+        return [result for _variant, result in self.variant_slots if result is not None]
+
+    @property
+    def variant_cells(self) -> list[tuple[str, IndicatorResult | None, str]]:
+        places = self.indicator.decimal_places
+        return [
+            (variant, result, number_text(result.value, places) if result else "—")
+            for variant, result in self.variant_slots
+        ]
+
+
+@dataclass
+class IndicatorPage:
+    indicator: Indicator
+    scope: str
+    scopes: list[str]
+    targets: list[Target]
+    base_year: int | None
+    rows: list[ResultRow]
+    variants: list[str]  # the assessment variants this indicator has (besides plain)
+    series: dict  # pure chart input (see dashboards.charts.indicator_figure)
+
+    @property
+    def variant_labels(self) -> list[tuple[str, str]]:
+        return [(v, variant_label(v)) for v in self.variants]
+
+
+def _period_order(result: IndicatorResult) -> tuple[int, int]:
+    return (result.year, result.quarter or 4)
+
+
+def indicator_page(code: str, *, scope: str = PARK_SCOPE) -> IndicatorPage:
+    """Every stored value of one indicator and scope with its variants, targets and the
+    input figures of every row (their departments and items in one query). Five queries."""
+    indicator = get_object_or_404(Indicator, code=code)
+    targets = [
+        t
+        for t in indicator.targets.select_related("plan", "base_target").order_by(
+            "target_year", "order"
+        )
+        if t.kind != Target.Kind.MILESTONE
+    ]
+    scopes = sorted(
+        set(
+            IndicatorResult.objects.filter(indicator=indicator)
+            .order_by()
+            .values_list("scope", flat=True)
+            .distinct()
+        )
+        | {PARK_SCOPE}
+    )
+    results = list(
+        IndicatorResult.objects.filter(indicator=indicator, scope=scope).select_related(
+            "target", "target__base_target"
+        )
+    )
+    by_period: dict[str, dict[str, IndicatorResult]] = defaultdict(dict)
+    for result in results:
+        by_period[result.period][result.variant] = result
+    variants = [v for v in Variant.values if v and any(r.variant == v for r in results)]
+    ids = {pk for result in results for pk in result.input_figure_ids or ()}
+    figures = {}
+    if ids:
+        for pk, department, item, period in Figure.objects.filter(pk__in=ids).values_list(
+            "pk", "department__code", "item__code", "period"
+        ):
+            figures[pk] = InputFigure(pk, department, item, period)
+    rows = []
+    for period in sorted(by_period, key=period_key, reverse=True):
+        found = by_period[period]
+        main = found.get(Variant.PLAIN) or next(iter(found.values()))
+        inputs = sorted(
+            (figures[pk] for pk in main.input_figure_ids or () if pk in figures),
+            key=lambda f: (period_key(f.period), f.department, f.item),
+        )
+        rows.append(
+            ResultRow(
+                result=main,
+                indicator=indicator,
+                variant_slots=[
+                    (v, found.get(v) if found.get(v) is not main else None) for v in variants
+                ],
+                inputs=inputs,
+            )
+        )
+    base_year = targets[0].plan.base_year if targets else _plan_base_year()
+    series = chart_series(indicator, results, targets, base_year=base_year)
+    return IndicatorPage(
+        indicator=indicator,
+        scope=scope,
+        scopes=scopes,
+        targets=targets,
+        base_year=base_year,
+        rows=rows,
+        variants=variants,
+        series=series,
+    )
+
+
+def _plan_base_year() -> int | None:
+    plan = Plan.objects.order_by("pk").only("base_year").first()
+    return plan.base_year if plan else None
+
+
+def chart_series(
+    indicator: Indicator, results: list[IndicatorResult], targets: list[Target], *, base_year
+) -> dict:
+    """The plain data dashboards.charts.indicator_figure draws (no model instances)."""
+
+    def points(variant: str) -> list[tuple[int, int | None, str, Decimal]]:
+        return [
+            (r.year, r.quarter, r.period, r.value)
+            for r in sorted(results, key=_period_order)
+            if r.variant == variant and r.value is not None
+        ]
+
+    return {
+        "code": indicator.code,
+        "unit": indicator.unit,
+        "path_kind": indicator.path_kind,
+        "decimal_places": indicator.decimal_places,
+        "base_year": base_year,
+        "points": points(Variant.PLAIN),
+        "variants": {
+            v: points(v) for v in Variant.values if v and any(r.variant == v for r in results)
+        },
+        "targets": [
+            {
+                "code": t.code,
+                "kind": t.kind,
+                "value": t.value,
+                "target_year": t.target_year,
+                "base_year": t.base_year,
+            }
+            for t in targets
+            if t.target_year is not None
+        ],
+    }
+
+
+# --- plan board ------------------------------------------------------------------------------
+
+
+@dataclass
+class TaskBoardRow:
+    task: Task
+    lead: Responsibility | None
+    supports: list[Responsibility]
+    target_cards: list[TargetCard]
+    work_items: list[WorkItem]
+    reports: list[ProgressReport]
+
+    @property
+    def items_done(self) -> int:
+        return sum(1 for item in self.work_items if item.status == WorkItem.Status.DONE)
+
+
+@dataclass
+class PlanBoard:
+    plan: Plan | None
+    sections: list[tuple[object, list[TaskBoardRow]]]
+    period: str | None
+
+
+def plan_board() -> PlanBoard:
+    """Sections → tasks and policy innovations: lead and supporting units, each task's
+    targets with their latest status, work items, and the lead's progress reports.
+    A fixed number of queries."""
+    plan = Plan.objects.order_by("pk").first()
+    if plan is None:
+        return PlanBoard(plan=None, sections=[], period=None)
+    period = chosen_period(None, result_periods())
+    cards = {card.target.pk: card for card in target_cards(period=period, owners=False)}
+    reports: dict[int, list[ProgressReport]] = defaultdict(list)
+    for report in ProgressReport.objects.filter(task__plan=plan).select_related(
+        "submitted_by", "department"
+    ):
+        reports[report.task_id].append(report)
+    tasks = Task.objects.order_by("order").prefetch_related(
+        Prefetch(
+            "responsibilities",
+            queryset=Responsibility.objects.select_related("department").lead_first(),
+        ),
+        Prefetch("targets", queryset=Target.objects.order_by("order").only("pk", "order")),
+        Prefetch("work_items", queryset=WorkItem.objects.order_by("order")),
+    )
+    sections = []
+    for section in plan.sections.order_by("order").prefetch_related(
+        Prefetch("tasks", queryset=tasks)
+    ):
+        rows = []
+        for task in section.tasks.all():
+            responsibilities = list(task.responsibilities.all())
+            lead = next((r for r in responsibilities if r.role == Responsibility.Role.LEAD), None)
+            rows.append(
+                TaskBoardRow(
+                    task=task,
+                    lead=lead,
+                    supports=[r for r in responsibilities if r is not lead],
+                    target_cards=[cards[t.pk] for t in task.targets.all() if t.pk in cards],
+                    work_items=list(task.work_items.all()),
+                    reports=reports.get(task.pk, []),
+                )
+            )
+        sections.append((section, rows))
+    return PlanBoard(plan=plan, sections=sections, period=period)
+
+
+# --- department page -------------------------------------------------------------------------
+
+
+@dataclass
+class RoundState:
+    reporting_round: ReportingRound
+    state: str
+    state_label: str
+
+
+@dataclass
+class DepartmentPage:
+    department: Department
+    lead_tasks: list[TaskBoardRow]
+    support_tasks: list[TaskBoardRow]
+    items: list[StatisticalItem]
+    rounds: list[RoundState]
+    warnings: list[EarlyWarning]
+    warnings_open: int
+    departments: list[Department]
+
+
+def department_page(code: str) -> DepartmentPage:
+    """A responsible unit: its tasks (lead, support) with their targets' status and work
+    items, the items it reports, its submissions in recent rounds and its open warnings."""
+    department = get_object_or_404(Department, code=code)
+    period = chosen_period(None, result_periods())
+    cards = {card.target.pk: card for card in target_cards(period=period, owners=False)}
+    responsibilities = list(
+        Responsibility.objects.filter(department=department)
+        .select_related("task", "task__section")
+        .prefetch_related(
+            Prefetch(
+                "task__responsibilities",
+                queryset=Responsibility.objects.select_related("department").lead_first(),
+            ),
+            Prefetch(
+                "task__targets", queryset=Target.objects.order_by("order").only("pk", "order")
+            ),
+            Prefetch("task__work_items", queryset=WorkItem.objects.order_by("order")),
+        )
+        .order_by("task__order")
+    )
+    lead_tasks, support_tasks = [], []
+    for responsibility in responsibilities:
+        task = responsibility.task
+        others = list(task.responsibilities.all())
+        lead = next((r for r in others if r.role == Responsibility.Role.LEAD), None)
+        row = TaskBoardRow(
+            task=task,
+            lead=lead,
+            supports=[r for r in others if r is not lead],
+            target_cards=[cards[t.pk] for t in task.targets.all() if t.pk in cards],
+            work_items=list(task.work_items.all()),
+            reports=[],
+        )
+        (lead_tasks if responsibility.role == Responsibility.Role.LEAD else support_tasks).append(
+            row
+        )
+    items = list(StatisticalItem.objects.filter(department=department).order_by("order", "code"))
+    frequencies = {item.frequency for item in items}
+    wanted = Q()
+    if StatisticalItem.Frequency.QUARTER in frequencies:
+        wanted |= Q(quarter__isnull=False)
+    if StatisticalItem.Frequency.YEAR in frequencies:
+        wanted |= Q(quarter__isnull=True)
+    rounds = (
+        list(
+            ReportingRound.objects.filter(wanted).order_by(
+                "-year", F("quarter").desc(nulls_last=True), "-pk"
+            )[:RECENT_ROUNDS]
+        )
+        if frequencies
+        else []
+    )
+    states = dict(
+        DepartmentPeriod.objects.filter(
+            department=department, period__in=[r.period for r in rounds]
+        ).values_list("period", "state")
+    )
+    round_states = [
+        RoundState(r, states.get(r.period, NOT_STARTED), _state_label(states.get(r.period, "")))
+        for r in rounds
+    ]
+    warnings, warnings_open = open_warnings(department=department, limit=50)
+    return DepartmentPage(
+        department=department,
+        lead_tasks=lead_tasks,
+        support_tasks=support_tasks,
+        items=items,
+        rounds=round_states,
+        warnings=warnings,
+        warnings_open=warnings_open,
+        departments=list(Department.objects.filter(is_active=True).order_by("order")),
+    )
+
+
+# --- heatmap ---------------------------------------------------------------------------------
+
+
+@dataclass
+class HeatmapRow:
+    target: Target
+    cells: list[tuple[str, str, str, str]]  # (period, status, label, value text) per column
+
+
+@dataclass
+class Heatmap:
+    periods: list[str]
+    rows: list[HeatmapRow]
+    variant: str
+    annual_only: bool
+
+    @property
+    def years(self) -> list[tuple[int, int]]:
+        """(year, number of columns) for the header row above the periods."""
+        counts = Counter(period_key(p)[0] for p in self.periods)
+        return sorted(counts.items())
+
+
+def heatmap(*, variant: str | None = None, annual_only: bool = False) -> Heatmap:
+    """Targets × periods, each cell the status of the result judged against that target
+    (three queries: targets, periods, statuses)."""
+    variant = chosen_variant(variant)
+    periods = sorted(result_periods(), key=period_key)
+    if annual_only:
+        periods = [p for p in periods if window_from_label(p).is_annual]
+    targets = list(Target.objects.select_related("indicator").exclude(kind=Target.Kind.MILESTONE))
+    found: dict[tuple[int, str], tuple[str, object]] = {}
+    rows = IndicatorResult.objects.filter(scope=PARK_SCOPE, target__isnull=False)
+    rows = rows.filter(variant__in={Variant.PLAIN, variant})
+    # The chosen variant wins over the plain value where the indicator has it.
+    for target_id, period, status, value, row_variant in rows.order_by().values_list(
+        "target_id", "period", "status", "value", "variant"
+    ):
+        if row_variant == variant or (target_id, period) not in found:
+            found[(target_id, period)] = (status, value)
+    labels = {status: status_label(status) for status in [*COUNTED_STATUSES, BASE]}
+    table = []
+    for target in sorted(targets, key=lambda t: (t.plan_id, t.order)):
+        places = target.indicator.decimal_places if target.indicator else 2
+        cells = []
+        for period in periods:
+            status, value = found.get((target.pk, period), (None, None))
+            if status is None:
+                cells.append((period, "none", "", ""))
+            else:
+                status = status or BASE
+                cells.append((period, status, labels[status], number_text(value, places)))
+        table.append(HeatmapRow(target, cells))
+    return Heatmap(periods=periods, rows=table, variant=variant, annual_only=annual_only)
+
+
+def freshness_stamp() -> str:
+    """What, besides stored results, the overview shows and people change between
+    recomputes: warnings and department-period states. One query."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT MAX(updated_at) FROM dashboards_earlywarning),"
+            " (SELECT COUNT(*) FROM dashboards_earlywarning),"
+            " (SELECT MAX(updated_at) FROM indicators_departmentperiod),"
+            " (SELECT COUNT(*) FROM reporting_reportinground)"
+        )
+        row = cursor.fetchone()
+    from dashboards.services import plan_progress_version
+
+    return "-".join(str(part) for part in (*row, plan_progress_version())).replace(" ", "T")
