@@ -271,38 +271,52 @@ class Inputs:
         key = (item, window.year, window.quarters)
         answer = self._answers.get(key)
         if answer is None:
-            answer = self._answers[key] = self._get(item, window)
+            self._answer_year(item, window.year)
+            answer = self._answers.get(key)
+            if answer is None:  # not a year-to-date window of 1–4 quarters
+                raise ValueError(f"not a window: {window!r}")
         return answer
 
-    def _get(self, item: str, window: Window) -> tuple[Decimal | None, list[int], bool]:
+    def _answer_year(self, item: str, year: int) -> None:
+        """The answers for the four year-to-date windows of `year`, built together: a sum
+        over Q1–Q3 is the sum over Q1–Q2 plus Q3, added in the same order as ever."""
+        answers = self._answers
         rule = self._rules.get(item)
         if rule is None:
-            return None, [], False
+            for quarters in (1, 2, 3, 4):
+                answers[(item, year, quarters)] = _NOTHING
+            return
         if rule.frequency == "year":
-            if not window.is_annual:
-                return None, [], False
-            found = self._figures.get((item, window.year, None))
+            for quarters in (1, 2, 3):
+                answers[(item, year, quarters)] = _NOTHING
+            found = self._figures.get((item, year, None))
+            answers[(item, year, 4)] = _NOTHING if found is None else (found[0], _ids(found), True)
+            return
+        figures = self._figures
+        aggregation = rule.aggregation
+        total, ids = ZERO, []
+        complete = True  # every quarter so far reported (a sum needs all of them)
+        last = None  # the latest reported quarter so far
+        for quarters in (1, 2, 3, 4):
+            found = figures.get((item, year, quarters))
             if found is None:
-                return None, [], False
-            return found[0], _ids(found), True
-        quarters = [
-            self._figures.get((item, window.year, q)) for q in range(1, window.quarters + 1)
-        ]
-        present = [f for f in quarters if f is not None]
-        if not present:
-            return None, [], False
-        if rule.aggregation == "sum":
-            if len(present) != len(quarters):
-                return None, [], True
-            ids = [i for f in present for i in _ids(f)]
-            return sum((f[0] for f in present), ZERO), ids, True
-        if rule.aggregation == "latest":
-            last = present[-1]
-            return last[0], _ids(last), True
-        last = quarters[-1]  # as published: the year-to-date figure of the window's quarter
-        if last is None:
-            return None, [], True
-        return last[0], _ids(last), True
+                complete = False
+            else:
+                last = found
+                if complete:
+                    total = total + found[0]
+                    ids = [*ids, *_ids(found)]
+            if last is None:
+                answer = _NOTHING
+            elif aggregation == "sum":
+                answer = (total, ids, True) if complete else _REPORTED_INCOMPLETE
+            elif aggregation == "latest":
+                answer = (last[0], _ids(last), True)
+            elif found is None:  # as published: the figure of the window's own quarter
+                answer = _REPORTED_INCOMPLETE
+            else:
+                answer = (found[0], _ids(found), True)
+            answers[(item, year, quarters)] = answer
 
     def quarters_reported(self, items: Iterable[str], window: Window) -> bool:
         """True when, for every quarter of the window, at least one of `items` is reported."""
@@ -315,6 +329,10 @@ class Inputs:
 
 def _ids(found: tuple[Decimal, int | None]) -> list[int]:
     return [found[1]] if found[1] is not None else []
+
+
+_NOTHING: tuple[None, list[int], bool] = (None, [], False)  # shared: never mutated
+_REPORTED_INCOMPLETE: tuple[None, list[int], bool] = (None, [], True)
 
 
 # --- Indicator formulas (methodology §1–§5) ---------------------------------------------------
@@ -409,7 +427,7 @@ class _Trace:
             try:
                 value = compute(child)
             except (_Missing, MissingCoefficient) as missing:
-                value, error = None, missing
+                value, error = None, missing.with_traceback(None)
             recorded = self.memo[key] = (
                 value,
                 error,
@@ -469,6 +487,10 @@ def _fossil_tce(trace: _Trace) -> Decimal:
     return total
 
 
+def _require_energy_form(trace: _Trace) -> None:
+    trace.require_energy_form()
+
+
 def _heat_tce(trace: _Trace) -> Decimal:
     heat = trace.item("heat_purchased") + trace.item("geothermal_heat")
     return heat * trace.coefficient("tce.heat") if heat != ZERO else ZERO
@@ -480,20 +502,24 @@ def _coal_rate_tce(trace: _Trace) -> Decimal:
 
 def energy_calorific(trace: _Trace) -> Decimal:
     """E当量: fossil fuels + all electricity at 1.229 tce/万kWh + all heat at 0.03412 tce/GJ."""
-    trace.require_energy_form()
+    trace.part("energy_form", _require_energy_form)
     electricity = trace.item("electricity_grid") + trace.item("electricity_pv")
     return (
-        _fossil_tce(trace)
+        trace.part("fossil_tce", _fossil_tce)
         + electricity * trace.coefficient("tce.electricity_calorific")
-        + _heat_tce(trace)
+        + trace.part("heat_tce", _heat_tce)
     )
 
 
 def energy_equal_value(trace: _Trace) -> Decimal:
     """E等价: fossil fuels + all electricity at the year's coal rate + all heat at 0.03412."""
-    trace.require_energy_form()
+    trace.part("energy_form", _require_energy_form)
     electricity = trace.item("electricity_grid") + trace.item("electricity_pv")
-    return _fossil_tce(trace) + electricity * _coal_rate_tce(trace) + _heat_tce(trace)
+    return (
+        trace.part("fossil_tce", _fossil_tce)
+        + electricity * _coal_rate_tce(trace)
+        + trace.part("heat_tce", _heat_tce)
+    )
 
 
 def _non_fossil_electricity(trace: _Trace, rules: CountingRules) -> Decimal:
@@ -542,7 +568,7 @@ def constant_price(
 
 def co2_emissions(trace: _Trace, rules: CountingRules) -> Decimal:
     """Fuel combustion + purchased electricity × grid factor + purchased heat × 0.11 (§4)."""
-    trace.require_energy_form()
+    trace.part("energy_form", _require_energy_form)
     total = ZERO
     for fuel in CO2_FUELS:
         quantity = trace.item(fuel)
@@ -610,10 +636,12 @@ def compute_window(
         try:
             value = compute(trace)
         except _Missing as missing:
+            missing.with_traceback(None)  # may be shared (_Trace.part): keep no frames alive
             computed = trace.result(None, FORMULAS.get(code, ""))
             computed.method["missing"] = missing.what
             computed.figure_ids = []
         except MissingCoefficient as missing:
+            missing.with_traceback(None)
             computed = trace.result(None, FORMULAS.get(code, ""))
             computed.method["missing_coefficient"] = str(missing)
             computed.figure_ids = []

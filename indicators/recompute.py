@@ -11,7 +11,15 @@ Promises:
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import gc
+import io
+import itertools
+import json
 import logging
+import queue
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -250,6 +258,172 @@ def _data_extent(scopes: set[str] | None) -> dict[str, tuple[int, int, int]]:
     return {scope: tuple(values) for scope, values in extent.items()}
 
 
+def _extent_of(figures) -> tuple[int, int, int] | None:
+    """`_data_extent` of one scope, from its counting figures {(item, year, quarter): …}."""
+    if not figures:
+        return None
+    years = {year for _item, year, _quarter in figures}
+    first, last = min(years), max(years)
+    quarters = [q for _item, year, q in figures if year == last and q is not None]
+    return first, last, max(quarters) if quarters else 4
+
+
+# A result row as the engine produces it: the IndicatorResult fields in this order, with
+# the Indicator instance first (compute_scope_rows builds instances from it; the
+# PostgreSQL writer sends its id). Every value is final (quantized decimals, method dict).
+ROW_FIELDS = (
+    "indicator",
+    "period",
+    "year",
+    "quarter",
+    "scope",
+    "variant",
+    "value",
+    "change_vs_base",
+    "change_yoy",
+    "target_id",
+    "target_value",
+    "target_pending_base",
+    "path_value",
+    "status",
+    "completion",
+    "time_progress",
+    "required_annual_change",
+    "projection",
+    "provisional",
+    "method",
+    "input_figure_ids",
+)
+_VALUE, _STATUS = ROW_FIELDS.index("value"), ROW_FIELDS.index("status")
+_COUNTING_NOTE = "approved figures only / 仅计已审核数据"
+
+
+def _scope_result_rows(
+    *,
+    scope: str,
+    inputs: calc.Inputs,
+    extent: tuple[int, int, int],
+    book: calc.CoefficientBook,
+    rules: calc.CountingRules,
+    indicators: dict,
+    targets: dict,
+    base_year: int,
+    from_year: int | None = None,
+) -> list[tuple]:
+    """Every result of one scope as row tuples (ROW_FIELDS), from `from_year` on."""
+    windows = _windows(extent, base_year=base_year)
+    computed: dict[tuple[str, str], dict[calc.Window, calc.Computed]] = {}
+    for window in windows:
+        for key, value in calc.compute_window(
+            inputs, book, rules, window, base_year=base_year
+        ).items():
+            computed.setdefault(key, {})[window] = value
+    is_park = scope == ""
+    q = calc.safe_quantize
+    relative_change = calc.relative_change
+    labels = {window: window.label for window in windows}
+    rows = []
+    for (code, variant), series in computed.items():
+        if code not in indicators:
+            continue
+        indicator, spec = indicators[code]
+        if is_park:
+            values = {w: c.value for w, c in series.items()}
+            evaluations = calc.evaluate_series(
+                spec, values, targets.get(indicator.pk, []), plan_base_year=base_year
+            )
+        else:
+            by_period = {(w.year, w.quarters): c.value for w, c in series.items()}
+        for window, result in series.items():
+            year = window.year
+            if from_year is not None and year < from_year:
+                continue
+            quarters = window.quarters
+            quarter = None if quarters == 4 else quarters
+            if not is_park:
+                # Enterprises: only values that exist, with their changes; no targets.
+                value = result.value
+                if value is None:
+                    continue
+                change_vs_base = (
+                    relative_change(value, by_period.get((base_year, quarters)))
+                    if spec.has_base_year
+                    else None
+                )
+                change_yoy = relative_change(value, by_period.get((year - 1, quarters)))
+                method = {
+                    **result.method,
+                    "engine_version": ENGINE_VERSION,
+                    "counting": _COUNTING_NOTE,
+                }
+                rows.append(
+                    (
+                        indicator,
+                        labels[window],
+                        year,
+                        quarter,
+                        scope,
+                        variant,
+                        q(value),
+                        q(change_vs_base),
+                        q(change_yoy),
+                        None,
+                        None,
+                        False,
+                        None,
+                        "",
+                        None,
+                        None,
+                        None,
+                        None,
+                        result.provisional,
+                        method,
+                        result.figure_ids,
+                    )
+                )
+                continue
+            method = {
+                **result.method,
+                "engine_version": ENGINE_VERSION,
+                "counting": _COUNTING_NOTE,
+            }
+            evaluation = evaluations.get(window) or calc.Evaluation(status="")
+            if evaluation.target is not None:
+                method["target"] = evaluation.target.code
+            if evaluation.notes:
+                method["notes"] = evaluation.notes
+            rows.append(
+                (
+                    indicator,
+                    window.label,
+                    year,
+                    quarter,
+                    scope,
+                    variant,
+                    q(result.value),
+                    q(evaluation.change_vs_base),
+                    q(evaluation.change_yoy),
+                    evaluation.target.id if evaluation.target else None,
+                    q(evaluation.target_value),
+                    evaluation.target_pending_base,
+                    q(evaluation.path_value),
+                    evaluation.status,
+                    q(evaluation.completion),
+                    q(evaluation.time_progress),
+                    q(evaluation.required_annual_change),
+                    q(evaluation.projection),
+                    result.provisional,
+                    method,
+                    result.figure_ids,
+                )
+            )
+    return rows
+
+
+def _result_instance(row: tuple, computed_at) -> IndicatorResult:
+    return IndicatorResult(**dict(zip(ROW_FIELDS, row, strict=True)), computed_at=computed_at)
+
+
 def compute_scope_rows(
     *,
     scope: str,
@@ -262,79 +436,17 @@ def compute_scope_rows(
     base_year: int,
 ) -> list[IndicatorResult]:
     """Every result of one scope (unsaved). Pure apart from building model instances."""
-    windows = _windows(extent, base_year=base_year)
-    computed: dict[tuple[str, str], dict[calc.Window, calc.Computed]] = {}
-    for window in windows:
-        for key, value in calc.compute_window(
-            inputs, book, rules, window, base_year=base_year
-        ).items():
-            computed.setdefault(key, {})[window] = value
-    is_park = scope == ""
-    rows = []
-    for (code, variant), series in computed.items():
-        if code not in indicators:
-            continue
-        indicator, spec = indicators[code]
-        values = {w: c.value for w, c in series.items()}
-        evaluations = (
-            calc.evaluate_series(
-                spec, values, targets.get(indicator.pk, []), plan_base_year=base_year
-            )
-            if is_park
-            else {}
-        )
-        for window, result in series.items():
-            if result.value is None and not is_park:
-                continue
-            evaluation = evaluations.get(window) or calc.Evaluation(status="")
-            if not is_park:
-                evaluation.change_vs_base = (
-                    calc.relative_change(
-                        result.value, values.get(calc.Window(base_year, window.quarters))
-                    )
-                    if spec.has_base_year
-                    else None
-                )
-                evaluation.change_yoy = calc.relative_change(
-                    result.value, values.get(window.shifted(-1))
-                )
-            method = {
-                **result.method,
-                "engine_version": ENGINE_VERSION,
-                "counting": "approved figures only / 仅计已审核数据",
-            }
-            if evaluation.target is not None:
-                method["target"] = evaluation.target.code
-            if evaluation.notes:
-                method["notes"] = evaluation.notes
-            q = calc.safe_quantize
-            rows.append(
-                IndicatorResult(
-                    indicator=indicator,
-                    period=window.label,
-                    year=window.year,
-                    quarter=None if window.is_annual else window.quarters,
-                    scope=scope,
-                    variant=variant,
-                    value=q(result.value),
-                    change_vs_base=q(evaluation.change_vs_base),
-                    change_yoy=q(evaluation.change_yoy),
-                    target_id=evaluation.target.id if evaluation.target else None,
-                    target_value=q(evaluation.target_value),
-                    target_pending_base=evaluation.target_pending_base,
-                    path_value=q(evaluation.path_value),
-                    status=evaluation.status,
-                    completion=q(evaluation.completion),
-                    time_progress=q(evaluation.time_progress),
-                    required_annual_change=q(evaluation.required_annual_change),
-                    projection=q(evaluation.projection),
-                    provisional=result.provisional,
-                    method=method,
-                    input_figure_ids=result.figure_ids,
-                    computed_at=timezone.now(),
-                )
-            )
-    return rows
+    rows = _scope_result_rows(
+        scope=scope,
+        inputs=inputs,
+        extent=extent,
+        book=book,
+        rules=rules,
+        indicators=indicators,
+        targets=targets,
+        base_year=base_year,
+    )
+    return [_result_instance(row, timezone.now()) for row in rows]
 
 
 RELATIVE_TOLERANCE = Decimal("1e-12")  # SQLite keeps decimals as 64-bit floats
@@ -364,81 +476,568 @@ def _comparable(result: IndicatorResult | None) -> dict | None:
     }
 
 
+_COMPARED_INDEX = [ROW_FIELDS.index(name) for name in COMPARED_FIELDS]
+
+
+def _row_comparable(row: tuple | None) -> dict | None:
+    if row is None:
+        return None
+    return {
+        name: None if row[index] is None else str(row[index])
+        for name, index in zip(COMPARED_FIELDS, _COMPARED_INDEX, strict=True)
+    }
+
+
+def _same_row(new: tuple, stored: dict) -> bool:
+    """`_same_result` for a new row tuple and the stored COMPARED_FIELDS."""
+    return new[_STATUS] == stored["status"] and all(
+        _same_number(new[index], stored[name])
+        for name, index in zip(COMPARED_FIELDS, _COMPARED_INDEX, strict=True)
+        if name != "status"
+    )
+
+
+# --- Writing results ---------------------------------------------------------------------
+
+CHUNK_ROWS = 20_000  # rows computed before they are handed to the database
+CHUNK_SCOPES = 400  # at most this many scopes per chunk (keeps IN lists short on SQLite)
+
+
+class _OrmWriter:
+    """Any database: per chunk, delete the chunk's stale results and upsert its rows with
+    bulk_create (the behaviour the engine always had)."""
+
+    def __init__(self, existing):
+        self.existing = existing
+        self.deleted = 0
+        self.written = 0
+
+    def write(self, scopes: list[str], rows: list[tuple]) -> None:
+        new_keys = {(row[0].pk, row[1], row[4], row[5]) for row in rows}
+        stale = [
+            pk
+            for pk, indicator_id, period, scope, variant in self.existing.filter(
+                scope__in=scopes
+            ).values_list("pk", "indicator_id", "period", "scope", "variant")
+            if (indicator_id, period, scope, variant) not in new_keys
+        ]
+        self._delete(stale)
+        now = timezone.now()
+        IndicatorResult.objects.bulk_create(
+            [_result_instance(row, now) for row in rows],
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["indicator", "period", "scope", "variant"],
+            update_fields=RESULT_FIELDS,
+        )
+        self.written += len(rows)
+
+    def finish(self, leftover_scopes: list[str]) -> None:
+        """Scopes with stored results but no counting figures any more lose them."""
+        for start in range(0, len(leftover_scopes), CHUNK_SCOPES):
+            chunk = leftover_scopes[start : start + CHUNK_SCOPES]
+            self._delete(list(self.existing.filter(scope__in=chunk).values_list("pk", flat=True)))
+
+    def database(self):
+        return contextlib.nullcontext()
+
+    read = None  # figures are read when needed, in the caller's thread
+
+    def stop(self) -> None:
+        pass
+
+    def _delete(self, pks: list[int]) -> None:
+        for start in range(0, len(pks), 5000):
+            IndicatorResult.objects.filter(pk__in=pks[start : start + 5000]).delete()
+        self.deleted += len(pks)
+
+
+def _copy_escape(text: str) -> str:
+    """A string in PostgreSQL's COPY text format."""
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+class _CopyWriter:
+    """PostgreSQL: the same rows and values bulk_create would write, sent with COPY.
+
+    Per chunk: COPY into a temporary table, delete the chunk's scopes' stale results, then
+    one INSERT … ON CONFLICT DO UPDATE. A helper thread does this on the same connection
+    and transaction while the engine computes the next chunk (the database and Python
+    each keep a core busy); the main thread only formats text. The method traces repeat a
+    lot (same formula, coefficients and notes for thousands of rows), so each distinct
+    trace is serialised and sent once and the rows refer to it."""
+
+    _sequence = itertools.count(1)
+
+    def __init__(self, *, from_year: int | None):
+        self.from_year = from_year
+        suffix = next(self._sequence)
+        self.chunk_table = f"recompute_chunk_{suffix}"
+        self.methods_table = f"recompute_methods_{suffix}"
+        self.computed_at = timezone.now().isoformat()
+        self.methods: dict[tuple, tuple[int, object]] = {}
+        self.texts: dict[str, str] = {}  # scopes in COPY text format
+        self.new_methods: list[str] = []
+        self.deleted = 0
+        self.written = 0
+        columns = self._columns()
+        self.copy_columns = ", ".join([*columns, "method_id", "input_figure_ids", "computed_at"])
+        target = [*columns, "method", "input_figure_ids", "computed_at"]
+        updates = ["target_id" if name == "target" else name for name in RESULT_FIELDS]
+        self.insert_sql = (
+            f"INSERT INTO indicators_indicatorresult ({', '.join(target)}) "
+            f"SELECT {', '.join('t.' + c for c in columns)}, m.method, t.input_figure_ids, "
+            f"t.computed_at FROM {self.chunk_table} t "
+            f"JOIN {self.methods_table} m ON m.id = t.method_id"
+        )
+        self.upsert_sql = (
+            f"{self.insert_sql} ON CONFLICT (indicator_id, period, scope, variant) DO UPDATE SET "
+            + ", ".join(f"{name} = EXCLUDED.{name}" for name in updates)
+        )
+        in_scopes = "r.scope = ANY(%s)" + (" AND r.year >= %s" if from_year is not None else "")
+        self.stale_sql = (
+            f"DELETE FROM indicators_indicatorresult r WHERE {in_scopes}"
+            f" AND NOT EXISTS (SELECT 1 FROM {self.chunk_table} t WHERE "
+            "t.indicator_id = r.indicator_id AND t.period = r.period "
+            "AND t.scope = r.scope AND t.variant = r.variant)"
+        )
+        self.stored_sql = (
+            f"SELECT EXISTS (SELECT 1 FROM indicators_indicatorresult r WHERE {in_scopes})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.chunk_table} ON COMMIT DROP AS "
+                f"SELECT {', '.join(columns)}, 0 AS method_id, input_figure_ids, "
+                "computed_at FROM indicators_indicatorresult WITH NO DATA"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.methods_table} "
+                "(id integer PRIMARY KEY, method jsonb NOT NULL) ON COMMIT DROP"
+            )
+        connection.ensure_connection()
+        self.dbapi = connection.connection  # psycopg2: one connection, safe across threads
+        self.integrity_error = connection.Database.IntegrityError
+        self.jobs: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.stopping = False
+        # libpq runs one command at a time and psycopg2 does not hold its connection lock
+        # through a COPY: every use of the connection while the thread lives takes this.
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._work, name="recompute-writer", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _columns() -> list[str]:
+        """The row columns before the method (ROW_FIELDS without method and figure ids)."""
+        names = ["indicator_id" if f == "indicator" else f for f in ROW_FIELDS]
+        return names[: names.index("method")]
+
+    # --- The helper thread ---
+
+    def _work(self) -> None:
+        cursor = self.dbapi.cursor()
+        try:
+            while (job := self.jobs.get()) is not None:
+                kind, *arguments = job
+                if self.error is not None or self.stopping:  # only drain the queue
+                    if kind == "read":
+                        arguments[-1].set_exception(
+                            self.error or RuntimeError("the recompute writer stopped")
+                        )
+                    continue
+                try:
+                    with self.lock:
+                        if kind == "read":
+                            sql, params, future = arguments
+                            cursor.execute(sql, params)
+                            future.set_result(cursor.fetchall())
+                        else:
+                            self._merge(cursor, *arguments)
+                except BaseException as error:
+                    self.error = error
+                    if kind == "read":
+                        arguments[-1].set_exception(error)
+        finally:
+            cursor.close()
+
+    def read(self, queryset):
+        """Queue reading `queryset`'s rows in the thread, in turn with the writing; return
+        a callable that waits for them (see selectors.counting_inputs_stream)."""
+        sql, params = queryset.query.sql_with_params()
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._submit(("read", sql, params, future))
+
+        def rows() -> list[tuple]:
+            error = future.exception()
+            if error is not None:
+                with connection.wrap_database_errors:
+                    raise error
+            return future.result()
+
+        return rows
+
+    def _merge(self, cursor, scopes: list[str], methods: bytes, rows: bytes) -> None:
+        if methods:
+            cursor.copy_expert(
+                f"COPY {self.methods_table} (id, method) FROM STDIN",
+                io.BytesIO(methods),
+                size=len(methods) + 1,
+            )
+        cursor.execute(f"TRUNCATE {self.chunk_table}")
+        if rows:
+            cursor.copy_expert(
+                f"COPY {self.chunk_table} ({self.copy_columns}) FROM STDIN",
+                io.BytesIO(rows),
+                size=len(rows) + 1,
+            )
+        params = [scopes] if self.from_year is None else [scopes, self.from_year]
+        cursor.execute(self.stale_sql, params)
+        self.deleted += cursor.rowcount
+        if not rows:
+            return
+        cursor.execute(self.stored_sql, params)
+        if cursor.fetchone()[0]:
+            cursor.execute(self.upsert_sql)
+            return
+        # No stored result of these scopes: nothing to update, and a plain INSERT costs
+        # about half of INSERT … ON CONFLICT. Should another transaction have stored some
+        # in the meantime, the upsert runs instead, as it always did.
+        cursor.execute("SAVEPOINT recompute_insert")
+        try:
+            cursor.execute(self.insert_sql)
+        except self.integrity_error:
+            cursor.execute("ROLLBACK TO SAVEPOINT recompute_insert")
+            cursor.execute(self.upsert_sql)
+        cursor.execute("RELEASE SAVEPOINT recompute_insert")
+
+    def _raise_failure(self) -> None:
+        """Raise what failed in the thread, as Django's database errors are raised."""
+        if self.error is not None:
+            with connection.wrap_database_errors:
+                raise self.error
+
+    def _submit(self, job) -> None:
+        while True:
+            self._raise_failure()
+            try:
+                self.jobs.put(job, timeout=1)
+                return
+            except queue.Full:
+                if not self.thread.is_alive():
+                    raise RuntimeError("the recompute writer stopped") from None
+
+    def close(self) -> None:
+        """Wait for every chunk to be written (the thread ends); raise what failed."""
+        if self.thread.is_alive():
+            self.jobs.put(None)
+            self.thread.join()
+        self._raise_failure()
+
+    def database(self):
+        """A reusable context manager to hold around any other use of the connection
+        while the thread lives; it raises what failed in the thread (the transaction is
+        aborted then)."""
+        return self
+
+    def __enter__(self):
+        self.lock.acquire()
+        try:
+            self._raise_failure()
+        except BaseException:
+            self.lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.lock.release()
+
+    def stop(self) -> None:
+        """End the helper thread without writing what is still queued (something failed
+        and the transaction is rolled back); a no-op once `close` has run."""
+        if self.thread.is_alive():
+            self.stopping = True
+            self.jobs.put(None)
+            self.thread.join()
+
+    # --- The main thread ---
+
+    def _method_id(self, method: dict) -> int:
+        """The id of this trace in the methods table, sending it the first time.
+
+        The key is the trace's keys and scalar values plus the identity of its containers
+        (a trace's coefficient entries and the rules are shared objects, see
+        CoefficientBook.traced); the cache keeps every object whose identity is part of a
+        key alive, so an identity can never stand for another object."""
+        key = [tuple(method)]
+        shared = []
+        for value in method.values():
+            kind = type(value)
+            if kind is str or kind is int or value is None or kind is bool:
+                key.append((kind, value))
+            elif kind is dict:
+                entries = tuple(value.values())
+                key.append((tuple(value), *map(id, entries)))
+                shared.append(entries)
+            elif kind is list:
+                items = tuple(value)
+                key.append((list, *map(id, items)))
+                shared.append(items)
+            else:
+                key.append((object, id(value)))
+                shared.append(value)
+        key = tuple(key)
+        known = self.methods.get(key)
+        if known is None:
+            known = self.methods[key] = (len(self.methods) + 1, shared)
+            text = _copy_escape(json.dumps(method, ensure_ascii=False))
+            self.new_methods.append(f"{known[0]}\t{text}\n")
+        return known[0]
+
+    def write(self, scopes: list[str], rows: list[tuple]) -> None:
+        lines = []
+        append = lines.append
+        texts, method_id, computed_at = self.texts, self._method_id, self.computed_at
+        null = "\\N"
+        for (
+            indicator,
+            period,
+            year,
+            quarter,
+            scope,
+            variant,
+            value,
+            change_vs_base,
+            change_yoy,
+            target_id,
+            target_value,
+            target_pending_base,
+            path_value,
+            status,
+            completion,
+            time_progress,
+            required_annual_change,
+            projection,
+            provisional,
+            method,
+            figure_ids,
+        ) in rows:
+            scope_text = texts.get(scope)
+            if scope_text is None:
+                scope_text = texts[scope] = _copy_escape(scope)
+            if target_id is None and target_value is None and path_value is None:
+                # Enterprise rows (and park rows without a target): most fields empty.
+                tail = (
+                    f"{null}\t{null}\t{'t' if target_pending_base else 'f'}\t{null}\t"
+                    f"{_copy_escape(status)}\t"
+                    f"{null if completion is None else completion}\t"
+                    f"{null if time_progress is None else time_progress}\t"
+                    f"{null if required_annual_change is None else required_annual_change}\t"
+                    f"{null if projection is None else projection}"
+                )
+            else:
+                tail = "\t".join(
+                    (
+                        null if target_id is None else str(target_id),
+                        null if target_value is None else str(target_value),
+                        "t" if target_pending_base else "f",
+                        null if path_value is None else str(path_value),
+                        _copy_escape(status),
+                        null if completion is None else str(completion),
+                        null if time_progress is None else str(time_progress),
+                        null if required_annual_change is None else str(required_annual_change),
+                        null if projection is None else str(projection),
+                    )
+                )
+            append(
+                f"{indicator.pk}\t{_copy_escape(period)}\t{year}\t"
+                f"{null if quarter is None else quarter}\t{scope_text}\t"
+                f"{_copy_escape(variant)}\t{null if value is None else value}\t"
+                f"{null if change_vs_base is None else change_vs_base}\t"
+                f"{null if change_yoy is None else change_yoy}\t{tail}\t"
+                f"{'t' if provisional else 'f'}\t{method_id(method)}\t"
+                f"[{', '.join(map(str, figure_ids))}]\t{computed_at}\n"
+            )
+        methods = "".join(self.new_methods).encode()
+        self.new_methods = []
+        self._submit(("merge", list(scopes), methods, "".join(lines).encode()))
+        self.written += len(rows)
+
+    def finish(self, leftover_scopes: list[str]) -> None:
+        """Write what is queued, then remove the results of scopes without figures."""
+        for start in range(0, len(leftover_scopes), CHUNK_SCOPES):
+            self._submit(("merge", leftover_scopes[start : start + CHUNK_SCOPES], b"", b""))
+        self.close()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {self.chunk_table}, {self.methods_table}")
+
+
+def _stored_scopes(existing, from_year: int | None) -> set[str]:
+    """The scopes that have stored results (from `from_year` on)."""
+    if connection.vendor != "postgresql":
+        return set(existing.order_by().values_list("scope", flat=True).distinct())
+    # A skip scan of the (scope, year) index: one probe per scope, not a table scan.
+    year = "" if from_year is None else " AND year >= %(year)s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE s(scope) AS ("
+            f" SELECT min(scope) FROM indicators_indicatorresult WHERE TRUE{year}"
+            " UNION ALL SELECT (SELECT min(scope) FROM indicators_indicatorresult"
+            f" WHERE scope > s.scope{year}) FROM s WHERE s.scope IS NOT NULL"
+            ") SELECT scope FROM s WHERE scope IS NOT NULL",
+            {"year": from_year},
+        )
+        return {scope for (scope,) in cursor.fetchall()}
+
+
+@contextmanager
+def _fewer_collections():
+    """Collect cyclic garbage less often while computing: the engine allocates a great
+    many small acyclic objects (decimals, tuples, dicts) that reference counting frees,
+    and the default thresholds would have the collector rescan them over and over."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _copy_supported() -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        return hasattr(cursor.cursor, "copy_expert")
+
+
 def results_recompute(
     *, from_year: int | None = None, scopes: set[str] | None = None, reconcile: bool = False
 ) -> RecomputeStats:
     """Recompute and store the results of `scopes` (None: every scope) for `from_year` and
     every later year. With `reconcile`, differences from the stored results are returned
-    (the nightly check that incremental recomputes lost nothing)."""
+    (the nightly check that incremental recomputes lost nothing).
+
+    Scopes are computed and written a chunk at a time from one streaming read of the
+    counting figures, so memory holds one chunk of results, never all of them."""
     plan = Plan.objects.order_by("pk").first()
     base_year = plan.base_year if plan else 2020
     book = selectors.coefficient_book()
     rules = selectors.counting_rules()
     indicators = selectors.indicator_specs()
     targets = selectors.target_specs_by_indicator()
-    extents = _data_extent(scopes)
-    inputs_by_scope = selectors.counting_inputs_by_scope(scopes=scopes)
     stats = RecomputeStats()
-    target_scopes = set(extents) | (scopes or set())
-    new_rows: list[IndicatorResult] = []
-    for scope, extent in extents.items():
-        rows = compute_scope_rows(
-            scope=scope,
-            inputs=inputs_by_scope[scope],
-            extent=extent,
-            book=book,
-            rules=rules,
-            indicators=indicators,
-            targets=targets,
-            base_year=base_year,
+    existing = IndicatorResult.objects.all()
+    if scopes is not None:
+        existing = existing.filter(scope__in=scopes)
+    if from_year is not None:
+        existing = existing.filter(year__gte=from_year)
+    differences: list[tuple[tuple, dict]] = []
+
+    def compare(chunk_scopes: list[str], rows: list[tuple]) -> None:
+        by_key = {(row[0].pk, row[1], row[4], row[5]): row for row in rows}
+        stored_rows = existing.filter(scope__in=chunk_scopes).values(
+            "indicator_id", "period", "scope", "variant", "year", "quarter", *COMPARED_FIELDS
         )
-        new_rows.extend(r for r in rows if from_year is None or r.year >= from_year)
-        stats.scopes += 1
-    with transaction.atomic():
-        existing = IndicatorResult.objects.all()
-        if scopes is not None:
-            existing = existing.filter(scope__in=target_scopes)
-        if from_year is not None:
-            existing = existing.filter(year__gte=from_year)
-        new_keys = {(r.indicator_id, r.period, r.scope, r.variant) for r in new_rows}
-        if reconcile:
-            by_key = {(r.indicator_id, r.period, r.scope, r.variant): r for r in new_rows}
-            for old in existing.iterator(chunk_size=5000):
-                key = (old.indicator_id, old.period, old.scope, old.variant)
-                new = by_key.get(key)
-                if new is None or not _same_result(new, old):
-                    stats.differences.append(
+        for stored in stored_rows.iterator(chunk_size=5000):
+            new = by_key.get(
+                (stored["indicator_id"], stored["period"], stored["scope"], stored["variant"])
+            )
+            if new is None or not _same_row(new, stored):
+                differences.append(
+                    (
+                        _difference_order(stored, indicators),
                         {
-                            "indicator_id": old.indicator_id,
-                            "period": old.period,
-                            "scope": old.scope,
-                            "variant": old.variant,
-                            "stored": _comparable(old),
-                            "recomputed": _comparable(new),
-                        }
+                            "indicator_id": stored["indicator_id"],
+                            "period": stored["period"],
+                            "scope": stored["scope"],
+                            "variant": stored["variant"],
+                            "stored": {
+                                name: None if stored[name] is None else str(stored[name])
+                                for name in COMPARED_FIELDS
+                            },
+                            "recomputed": _row_comparable(new),
+                        },
                     )
-        stale = [
-            pk
-            for pk, indicator_id, period, scope, variant in existing.values_list(
-                "pk", "indicator_id", "period", "scope", "variant"
-            ).iterator(chunk_size=5000)
-            if (indicator_id, period, scope, variant) not in new_keys
-        ]
-        for start in range(0, len(stale), 5000):
-            IndicatorResult.objects.filter(pk__in=stale[start : start + 5000]).delete()
-        stats.deleted = len(stale)
-        IndicatorResult.objects.bulk_create(
-            new_rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["indicator", "period", "scope", "variant"],
-            update_fields=RESULT_FIELDS,
-        )
-        stats.written = len(new_rows)
+                )
+
+    with transaction.atomic(), _fewer_collections():
+        writer = _CopyWriter(from_year=from_year) if _copy_supported() else _OrmWriter(existing)
+        try:
+            computed_scopes: set[str] = set()
+            chunk_scopes: list[str] = []
+            chunk_rows: list[tuple] = []
+
+            def flush() -> None:
+                if reconcile:
+                    with writer.database():
+                        compare(chunk_scopes, chunk_rows)
+                writer.write(chunk_scopes, chunk_rows)
+                chunk_scopes.clear()
+                chunk_rows.clear()
+
+            figures_by_scope = selectors.counting_inputs_stream(
+                scopes=scopes, lock=writer.database(), read=writer.read
+            )
+            for scope, figures, inputs in figures_by_scope:
+                chunk_rows.extend(
+                    _scope_result_rows(
+                        scope=scope,
+                        inputs=inputs,
+                        extent=_extent_of(figures),
+                        book=book,
+                        rules=rules,
+                        indicators=indicators,
+                        targets=targets,
+                        base_year=base_year,
+                        from_year=from_year,
+                    )
+                )
+                chunk_scopes.append(scope)
+                computed_scopes.add(scope)
+                stats.scopes += 1
+                if len(chunk_rows) >= CHUNK_ROWS or len(chunk_scopes) >= CHUNK_SCOPES:
+                    flush()
+            if chunk_scopes:
+                flush()
+            with writer.database():
+                stored = set(scopes) if scopes is not None else _stored_scopes(existing, from_year)
+                leftover = sorted(stored - computed_scopes)
+                if reconcile:
+                    for start in range(0, len(leftover), CHUNK_SCOPES):
+                        compare(leftover[start : start + CHUNK_SCOPES], [])
+            writer.finish(leftover)
+        finally:
+            writer.stop()
+        stats.deleted = writer.deleted
+        stats.written = writer.written
+    differences.sort(key=lambda pair: pair[0])
+    stats.differences = [difference for _order, difference in differences]
     from indicators.cache import results_generation_bump
 
     transaction.on_commit(results_generation_bump)
     return stats
+
+
+def _difference_order(stored: dict, indicators: dict) -> tuple:
+    """IndicatorResult's default ordering (indicator, scope, variant, year, quarter), as
+    the stored rows were read before: the order differences are reported in."""
+    indicator = next(
+        (i for i, _spec in indicators.values() if i.pk == stored["indicator_id"]), None
+    )
+    quarter = stored["quarter"]
+    nulls_last = connection.vendor == "postgresql"
+    return (
+        (indicator.order, indicator.code) if indicator else (0, ""),
+        stored["indicator_id"],
+        stored["scope"],
+        stored["variant"],
+        stored["year"],
+        (quarter is None) == nulls_last,
+        quarter or 0,
+    )
 
 
 def full_recompute_and_reconcile() -> RecomputeStats:

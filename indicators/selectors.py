@@ -3,7 +3,9 @@ coefficients and counting rules, targets as pure specs, and stored results."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 
 from indicators.calculations import (
@@ -47,6 +49,68 @@ def counting_inputs_by_scope(*, scopes: set[str] | None = None) -> dict[str, Inp
     for scope, item_id, year, quarter, value, pk in rows.iterator(chunk_size=5000):
         figures[scope][(codes[item_id], year, quarter)] = (Decimal(value), pk)
     return {scope: Inputs(data, rules) for scope, data in figures.items()}
+
+
+def counting_scopes() -> list[str]:
+    """Every scope with approved figures in force, in order."""
+    return list(
+        Figure.objects.counting().order_by("scope").values_list("scope", flat=True).distinct()
+    )
+
+
+def counting_inputs_stream(
+    *,
+    scopes: set[str] | None = None,
+    scopes_per_query: int = 100,
+    lock=None,
+    read=None,
+) -> Iterator[tuple[str, dict, Inputs]]:
+    """(scope, figures, Inputs) for each scope with approved figures in force, in scope
+    order, reading `scopes_per_query` scopes per query: only those scopes' figures are
+    held at a time. `figures` is the mapping the Inputs answer from: (item, year,
+    quarter) → (value, id).
+
+    Each query runs holding `lock` (a context manager), if any. `read(queryset)`, if
+    given, starts reading a query's rows and returns a callable that waits for them: the
+    stream then starts reading the next scopes before it yields the current ones, so the
+    reading overlaps the caller's work."""
+    guard = lock if lock is not None else contextlib.nullcontext()
+    with guard:
+        rules = item_rules()
+        codes = dict(StatisticalItem.objects.values_list("pk", "code"))
+        ordered = sorted(scopes) if scopes is not None else counting_scopes()
+
+    def query(batch: list[str]):
+        return (
+            Figure.objects.counting()
+            .filter(scope__in=batch)
+            .values_list("scope", "item_id", "year", "quarter", "value", "pk")
+        )
+
+    def read_when_needed(queryset):
+        def rows() -> list[tuple]:
+            with guard:
+                return list(queryset)
+
+        return rows
+
+    start = read or read_when_needed
+    batches = [
+        ordered[index : index + scopes_per_query]
+        for index in range(0, len(ordered), scopes_per_query)
+    ]
+    pending = start(query(batches[0])) if batches else None
+    for index, batch in enumerate(batches):
+        rows = pending()
+        pending = start(query(batches[index + 1])) if index + 1 < len(batches) else None
+        by_scope: dict[str, dict] = defaultdict(dict)
+        for scope, item_id, year, quarter, value, pk in rows:
+            by_scope[scope][(codes[item_id], year, quarter)] = (Decimal(value), pk)
+        del rows
+        for scope in batch:
+            figures = by_scope.pop(scope, None)
+            if figures:
+                yield scope, figures, Inputs(figures, rules)
 
 
 def preview_inputs(*, department_id: int, scope: str = "") -> Inputs:
