@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import User
+from accounts.selectors import department_staff, people_with_role
 from audit.services import audit_record
 from dashboards.models import EarlyWarning, ProgressReport
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
@@ -68,17 +69,15 @@ def target_owners() -> dict[int, Department]:
 
 
 def _staff(department: Department | None) -> list[User]:
+    """Who answers a warning: the owning department's staff; the statistics office for a
+    data anomaly that no department owns."""
     if department is None:
-        return list(User.objects.filter(role=User.Role.STATISTICS_OFFICE, is_active=True))
-    return list(
-        User.objects.filter(
-            department=department, role__in=[User.Role.CLERK, User.Role.HEAD], is_active=True
-        )
-    )
+        return people_with_role(User.Role.STATISTICS_OFFICE)
+    return department_staff(department)
 
 
 def _committee() -> list[User]:
-    return list(User.objects.filter(role=User.Role.COMMITTEE, is_active=True))
+    return people_with_role(User.Role.COMMITTEE)
 
 
 def _raise(

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import User
+from accounts.selectors import department_staff
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators import selectors, validation
@@ -217,10 +218,6 @@ def _lock(department: Department, period: str) -> DepartmentPeriod:
     return department_periods_lock({(department.pk, period)})[(department.pk, period)]
 
 
-def _people(department: Department, *roles: str) -> list[User]:
-    return list(User.objects.filter(department=department, role__in=roles, is_active=True))
-
-
 @transaction.atomic
 def department_period_submit(*, department: Department, period: str, user) -> DepartmentPeriod:
     """Submit the department's period for approval once every item is filled, no hard rule
@@ -277,7 +274,7 @@ def department_period_submit(*, department: Department, period: str, user) -> De
         details={"figures": len(pending)},
     )
     notify(
-        _people(department, User.Role.HEAD),
+        department_staff(department, User.Role.HEAD),
         kind="submitted",
         message_zh=f"{department.name_zh} {period} 数据已提交，请审核。",
         message_en=f"{department.name_en or department.code} {period} was submitted for approval.",
@@ -362,7 +359,7 @@ def department_period_approve(
     year, _quarter = parse_period(period)
     recompute_request(from_year=year, reason=f"approve {department.code} {period}")
     notify(
-        _people(department, User.Role.CLERK, User.Role.HEAD),
+        department_staff(department, User.Role.CLERK, User.Role.HEAD),
         kind="approved",
         message_zh=f"{department.name_zh} {period} 数据已审核通过。",
         message_en=f"{department.name_en or department.code} {period} was approved.",
@@ -419,7 +416,7 @@ def department_period_return(
         reason=comment,
     )
     notify(
-        _people(department, User.Role.CLERK),
+        department_staff(department, User.Role.CLERK),
         kind="returned",
         message_zh=f"{department.name_zh} {period} 数据被退回：{comment}",
         message_en=f"{department.name_en or department.code} {period} was returned: {comment}",
@@ -471,7 +468,7 @@ def lock_exception_grant(
         details={"valid_until": exception.valid_until.isoformat(), "hours": hours},
     )
     notify(
-        _people(department, User.Role.CLERK, User.Role.HEAD),
+        department_staff(department, User.Role.CLERK, User.Role.HEAD),
         kind="unlocked",
         message_zh=f"{department.name_zh} {period} 已限时解锁 {hours} 小时，可提交更正：{reason}",
         message_en=f"{department.name_en or department.code} {period} is unlocked for "

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.models import User
+from accounts.selectors import department_staff
 from audit.services import audit_record
 from dezhou_carbon.exceptions import PermissionRefused
 from indicators.models import DepartmentPeriod, StatisticalItem
@@ -98,11 +98,7 @@ def reminders_send(*, today: dt.date | None = None) -> int:
         for department in departments_of_round(reporting_round):
             if department.pk in done:
                 continue
-            people = User.objects.filter(
-                department=department,
-                role__in=[User.Role.CLERK, User.Role.HEAD],
-                is_active=True,
-            )
+            people = department_staff(department)
             deadline = reporting_round.deadline.isoformat()
             if kind == "deadline_near":
                 zh = f"{reporting_round.period} 统计数据将于 {deadline} 截止，请尽快填报提交。"
