@@ -110,13 +110,6 @@ class UsesProduct(BasePermission):
         return can_use_product(request.user)
 
 
-class ReadsAllData(BasePermission):
-    """DRF: the user may read all departments' data (results, figures)."""
-
-    def has_permission(self, request, view) -> bool:
-        return can_use_product(request.user)
-
-
 class RunsImports(BasePermission):
     def has_permission(self, request, view) -> bool:
         return can_run_imports(request.user)

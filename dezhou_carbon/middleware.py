@@ -30,6 +30,7 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             docs = request.path.startswith("/api/docs")
             response["Content-Security-Policy"] = DOCS_POLICY if docs else POLICY
-        if request.user.is_authenticated if hasattr(request, "user") else False:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
             response.setdefault("Cache-Control", "no-store")
         return response

@@ -13,6 +13,7 @@ from indicators import exchange
 from indicators.importing import parse_import_records
 from indicators.models import Figure, Indicator, IndicatorResult, StatisticalItem, Target
 from indicators.preview import preview_results
+from indicators.selectors import indicator_results
 from indicators.services import statistics_import
 from tasks.models import Task
 
@@ -145,14 +146,12 @@ class IndicatorValueListApi(generics.ListAPIView):
         params = self.request.query_params
         if params.get("preview") in ("1", "true"):
             return self._preview(params)
-        queryset = IndicatorResult.objects.select_related("indicator", "target").filter(
-            scope=params.get("scope", ""), variant=params.get("variant", "")
+        return indicator_results(
+            indicator=params.get("indicator") or None,
+            period=params.get("period") or None,
+            scope=params.get("scope", ""),
+            variant=params.get("variant", ""),
         )
-        if params.get("indicator"):
-            queryset = queryset.filter(indicator__code=params["indicator"])
-        if params.get("period"):
-            queryset = queryset.filter(period=params["period"])
-        return queryset.order_by("indicator__order", "scope", "year", "quarter")
 
     def _preview(self, params) -> list[IndicatorResult]:
         """Department staff only: their own department's newest figures, not yet approved."""

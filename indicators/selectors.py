@@ -37,20 +37,6 @@ def item_rules() -> dict[str, ItemRule]:
     }
 
 
-def counting_inputs_by_scope(*, scopes: set[str] | None = None) -> dict[str, Inputs]:
-    """The approved figures in force, grouped by scope, as pure Inputs."""
-    rules = item_rules()
-    codes = dict(StatisticalItem.objects.values_list("pk", "code"))
-    figures: dict[str, dict] = defaultdict(dict)
-    queryset = Figure.objects.counting()
-    if scopes is not None:
-        queryset = queryset.filter(scope__in=scopes)
-    rows = queryset.values_list("scope", "item_id", "year", "quarter", "value", "pk")
-    for scope, item_id, year, quarter, value, pk in rows.iterator(chunk_size=5000):
-        figures[scope][(codes[item_id], year, quarter)] = (Decimal(value), pk)
-    return {scope: Inputs(data, rules) for scope, data in figures.items()}
-
-
 def counting_scopes() -> list[str]:
     """Every scope with approved figures in force, in order."""
     return list(

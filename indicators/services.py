@@ -228,55 +228,6 @@ def _record(
     return outcome
 
 
-def figure_enter(
-    *,
-    item: StatisticalItem,
-    year: int,
-    quarter: int | None,
-    value: Decimal,
-    user,
-    scope: str = "",
-    note: str = "",
-    reason: str = "",
-    expected_version: int | None = None,
-) -> Figure | None:
-    """Save a draft value as a new version (None when it equals the newest version).
-    `expected_version` (the version the person saw; 0 for none) refuses a lost update."""
-    if not permissions.can_enter_figures(user, item.department_id):
-        raise PermissionRefused(
-            "您只能填报本部门的数据。",
-            "You can only enter your own department's figures.",
-            code="permission_denied",
-        )
-    data = FigureInput(item, year, quarter, scope, Decimal(value), note)
-    key = (item.pk, period_label(year, quarter), scope)
-    with transaction.atomic():
-        expected = {key: expected_version} if expected_version is not None else None
-        outcome = _record(
-            [data], user=user, state=State.DRAFT, reason=reason, expected_versions=expected
-        )
-        if not outcome.created:
-            return None
-        figure = outcome.created[0]
-        figure = Figure.objects.get(item=item, period=key[1], scope=scope, is_latest=True)
-        audit_record(
-            actor=user,
-            action="figure_enter",
-            object_type="figure",
-            object_id=figure.pk,
-            department_code=item.department.code,
-            period=figure.period,
-            old_value=_value_text(figure.supersedes.value) if figure.supersedes_id else None,
-            new_value=_value_text(figure.value),
-            reason=reason,
-            details={"item": item.code, "scope": scope, "version": figure.version},
-        )
-        return figure
-
-
-# --- Imports ------------------------------------------------------------------------------
-
-
 @dataclass
 class ImportOutcome:
     batch: ImportBatch | None

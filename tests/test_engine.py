@@ -25,10 +25,8 @@ from indicators.models import (
     ImportBatch,
     IndicatorResult,
     RecomputeRequest,
-    StatisticalItem,
 )
-from indicators.services import figure_enter
-from indicators.workflow import lock_exception_grant
+from indicators.workflow import EntryValue, department_period_save, lock_exception_grant
 from tasks.models import Department
 from tests.helpers import import_rows, worked_example_rows
 
@@ -85,8 +83,10 @@ def test_results_from_ytd_windows_compare_with_the_same_window(worked_example):
 def test_postgres_refuses_overwriting_a_figure_or_an_audit_event(clerk):
     if connection.vendor != "postgresql":
         pytest.skip("the triggers exist on PostgreSQL")
-    coal = StatisticalItem.objects.get(code="coal_raw")
-    figure = figure_enter(item=coal, year=2024, quarter=1, value=D("100"), user=clerk)
+    drs = Department.objects.get(code="DRS")
+    [figure] = department_period_save(
+        department=drs, period="2024Q1", entries=[EntryValue("coal_raw", D("100"))], user=clerk
+    )
     with pytest.raises(DatabaseError), transaction.atomic():
         Figure.objects.filter(pk=figure.pk).update(value=D("1"))
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -500,7 +500,6 @@ def test_two_workers_never_compute_at_once(worked_example):
 def test_preview_shows_a_departments_unapproved_figures_only_to_its_staff(
     worked_example, clerk, committee_member, statistics_office
 ):
-    coal = StatisticalItem.objects.get(code="coal_raw")
     lock_exception_grant(
         department=Department.objects.get(code="DRS"),
         period="2025Q4",
@@ -508,7 +507,13 @@ def test_preview_shows_a_departments_unapproved_figures_only_to_its_staff(
         hours=2,
         user=statistics_office,
     )
-    figure_enter(item=coal, year=2025, quarter=4, value=D("70000"), user=clerk, reason="更正")
+    department_period_save(
+        department=Department.objects.get(code="DRS"),
+        period="2025Q4",
+        entries=[EntryValue("coal_raw", D("70000"))],
+        user=clerk,
+        reason="更正",
+    )
     client = APIClient()
     client.force_authenticate(clerk)
     params = {"indicator": "energy_intensity_iva", "period": "2025"}
