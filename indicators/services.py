@@ -15,7 +15,8 @@ from django.utils import timezone
 from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
-from indicators.importing import ImportRow, ParseResult
+from indicators import bulk
+from indicators.importing import ImportColumns, ImportRow, ParseResult
 from indicators.locks import assert_writable, department_periods_lock
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, StatisticalItem
 from indicators.recompute import recompute_request
@@ -81,6 +82,34 @@ def _max_versions(keys: set[tuple]) -> dict[tuple, int]:
         .annotate(highest=Max("version"))
     )
     return {(r["item_id"], r["period"], r["scope"]): r["highest"] for r in rows}
+
+
+def _periods_after_write(periods: dict, changed_pairs: set, *, state: str, user, now) -> None:
+    """The department-periods whose figures changed take the state the new versions put
+    them in."""
+    touched = DepartmentPeriod.objects.filter(pk__in=[periods[p].pk for p in changed_pairs])
+    if state == State.APPROVED:
+        # History loaded as approved closes its periods as a head's approval does.
+        touched.update(state=DepartmentPeriod.State.APPROVED, decided_by=user, decided_at=now)
+    elif state == State.SUBMITTED:
+        # Imported figures arrive for the department head's review, unless the department
+        # still has drafts there: then it completes and submits the period itself.
+        with_drafts = set(
+            Figure.objects.filter(
+                is_latest=True,
+                state__in=[State.DRAFT, State.RETURNED],
+                department_id__in={pair[0] for pair in changed_pairs},
+                period__in={pair[1] for pair in changed_pairs},
+            ).values_list("department_id", "period")
+        )
+        touched.exclude(pk__in=[periods[pair].pk for pair in changed_pairs & with_drafts]).update(
+            state=DepartmentPeriod.State.SUBMITTED, submitted_by=user, submitted_at=now
+        )
+    else:
+        # A correction under a lock exception reopens the period until it is approved again.
+        touched.filter(state=DepartmentPeriod.State.APPROVED).update(
+            state=DepartmentPeriod.State.OPEN
+        )
 
 
 def _record(
@@ -201,29 +230,7 @@ def _record(
             "Someone else saved this figure at the same moment; reload and try again.",
             code="conflict",
         ) from error
-    touched = DepartmentPeriod.objects.filter(pk__in=[periods[p].pk for p in changed_pairs])
-    if state == State.APPROVED:
-        # History loaded as approved closes its periods as a head's approval does.
-        touched.update(state=DepartmentPeriod.State.APPROVED, decided_by=user, decided_at=now)
-    elif state == State.SUBMITTED:
-        # Imported figures arrive for the department head's review, unless the department
-        # still has drafts there: then it completes and submits the period itself.
-        with_drafts = set(
-            Figure.objects.filter(
-                is_latest=True,
-                state__in=[State.DRAFT, State.RETURNED],
-                department_id__in={pair[0] for pair in changed_pairs},
-                period__in={pair[1] for pair in changed_pairs},
-            ).values_list("department_id", "period")
-        )
-        touched.exclude(pk__in=[periods[pair].pk for pair in changed_pairs & with_drafts]).update(
-            state=DepartmentPeriod.State.SUBMITTED, submitted_by=user, submitted_at=now
-        )
-    else:
-        # A correction under a lock exception reopens the period until it is approved again.
-        touched.filter(state=DepartmentPeriod.State.APPROVED).update(
-            state=DepartmentPeriod.State.OPEN
-        )
+    _periods_after_write(periods, changed_pairs, state=state, user=user, now=now)
     outcome.changed_pairs = changed_pairs
     return outcome
 
@@ -322,6 +329,10 @@ def statistics_import(
             details=errors,
         )
     items = {i.code: i for i in StatisticalItem.objects.all()}
+    if not dry_run and bulk.available():
+        return _statistics_import_bulk(
+            parsed=parsed, items=items, user=user, filename=filename, source=source, approve=approve
+        )
     changes = _changes_preview(parsed.rows, items)
     if dry_run:
         return ImportOutcome(
@@ -384,4 +395,80 @@ def statistics_import(
         outcome.unchanged,
         outcome.revised_approved,
         changes,
+    )
+
+
+def _columns_of(rows: list[ImportRow]) -> ImportColumns:
+    return ImportColumns(
+        lines=[r.line for r in rows],
+        periods=[r.period for r in rows],
+        years=[r.year for r in rows],
+        quarters=[r.quarter for r in rows],
+        item_codes=[r.item_code for r in rows],
+        values=[str(r.value) for r in rows],  # Decimal(str(d)) is d, digit for digit
+        original_values=[r.original_value for r in rows],
+        original_units=[r.original_unit for r in rows],
+        scopes=[r.scope for r in rows],
+        notes=[r.note for r in rows],
+    )
+
+
+def _statistics_import_bulk(
+    *, parsed: ParseResult, items: dict, user, filename: str, source: str, approve: bool
+) -> ImportOutcome:
+    """statistics_import on PostgreSQL: the same transaction, records and outcome, with the
+    figures written by indicators.bulk (COPY + INSERT … SELECT)."""
+    columns = parsed.columns if parsed.columns is not None else _columns_of(parsed.rows)
+    state = State.APPROVED if approve else State.SUBMITTED
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            sha256=parsed.sha256,
+            filename=filename,
+            source=source,
+            status=ImportBatch.Status.APPLIED,
+            approve=approve,
+            row_count=len(columns),
+            created_by=user,
+        )
+        now = timezone.now()
+        outcome = bulk.figures_import_bulk(
+            columns,
+            items,
+            user=user,
+            state=state,
+            reason=f"导入 / import {filename}".strip(),
+            batch=batch,
+            now=now,
+        )
+        _periods_after_write(
+            outcome.periods, outcome.changed_pairs, state=state, user=user, now=now
+        )
+        batch.created_count = outcome.created
+        batch.unchanged_count = outcome.unchanged
+        batch.save(update_fields=["created_count", "unchanged_count"])
+        audit_record(
+            actor=user,
+            action="import",
+            object_type="import",
+            object_id=batch.pk,
+            reason=filename,
+            details={
+                "sha256": parsed.sha256,
+                "rows": len(columns),
+                "created": outcome.created,
+                "unchanged": outcome.unchanged,
+                "revised_approved": outcome.revised_approved,
+                "approved": approve,
+            },
+        )
+        if approve and outcome.created:
+            recompute_request(from_year=outcome.first_year, reason=f"import {batch.pk}")
+    return ImportOutcome(
+        batch,
+        False,
+        len(columns),
+        outcome.created,
+        outcome.unchanged,
+        outcome.revised_approved,
+        outcome.changes,
     )

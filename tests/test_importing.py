@@ -23,6 +23,9 @@ from indicators.importing import (
     ImportRow,
     ItemSpec,
     RowError,
+    _decode_csv,
+    _read_csv_text,
+    _validate_table,
     parse_import_file,
     parse_import_records,
 )
@@ -1198,3 +1201,141 @@ def test_any_plain_decimal_reads_back_exactly(value, separators, full_width):
 
     assert result.errors == []
     assert result.rows[0].value == value
+
+
+# ---------------------------------------------------------------- the fast path
+
+
+def _row_by_row(content: bytes):
+    """What the row-by-row check reads (the path every CSV took before the fast path)."""
+    text, _encoding = _decode_csv(content)
+    return _validate_table(_read_csv_text(text), ITEMS, 100_000)
+
+
+def _same_as_row_by_row(content: bytes, *, fast: bool) -> None:
+    result = parse_import_file(content, "a.csv", ITEMS)
+    slow = _row_by_row(content)
+    assert (result.columns is not None) == fast
+    assert result.errors == slow.errors
+    assert result.row_count == len(slow.rows)
+    assert result.rows == slow.rows
+    # Digit for digit, not only equal: 1.50 stays 1.50.
+    assert [r.value.as_tuple() for r in result.rows] == [r.value.as_tuple() for r in slow.rows]
+
+
+_PLAIN = ["2024Q3", "coal_raw", "12.5", "t", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("rows", "fast"),
+    [
+        pytest.param(
+            [_PLAIN, ["2024Q3", "natural_gas", "0.50", "", "", ""]], True, id="plain_case"
+        ),
+        pytest.param(
+            [
+                ["2024q3", "COAL_RAW", "007", "", VALID_CODE.lower(), ""],
+                ["2024 Q4", "coal_raw", "+5", "", "", ""],
+            ],
+            True,
+            id="spellings_the_parser_normalises_case",
+        ),
+        pytest.param(
+            [
+                ["2024Q3", "coal_raw", "1.2", "万吨", "", ""],
+                ["2024Q3", "natural_gas", "8000", "m3", "", ""],
+            ],
+            True,
+            id="units_converted_case",
+        ),
+        pytest.param(
+            [["2024Q3", "iva_growth_ytd", "-1.50", "%", "", ""]], True, id="negative_growth_case"
+        ),
+        pytest.param(
+            [
+                ["2024Q3", "coal_raw", "1", "", "", "  a\tb\x07c "],
+                ["2024Q4", "coal_raw", "2", "", "", "备注"],
+            ],
+            True,
+            id="notes_cleaned_case",
+        ),
+        pytest.param(
+            [["2024Q3", "coal_raw", "1", "", "", "a, b"]],
+            False,
+            id="quoted_note_takes_the_csv_module_case",
+        ),
+        pytest.param(
+            [["2024Q3", "iva_growth_ytd", "-0.00", "", "", ""]], False, id="negative_zero_case"
+        ),
+        pytest.param([["2024Q3", "coal_raw", "-1", "", "", ""]], False, id="negative_refused_case"),
+        pytest.param([["2024Q3", "coal_raw", "1,234.5", "", "", ""]], False, id="separators_case"),
+        pytest.param([["2024Q3", "coal_raw", "1e5", "", "", ""]], False, id="exponent_case"),
+        pytest.param([["2024Q3", "coal_raw", "1.1234567", "", "", ""]], False, id="places_case"),
+        pytest.param(
+            [["2024Q3", "coal_raw", "1.5000000", "", "", ""]], False, id="trailing_zeros_case"
+        ),
+        pytest.param([["2024Q3", "coal_raw", "", "", "", ""]], False, id="empty_value_case"),
+        pytest.param([_PLAIN, _PLAIN], False, id="duplicate_case"),
+        pytest.param(
+            [_PLAIN, ["2024q3", "COAL_RAW", "1", "", "", ""]],
+            False,
+            id="duplicate_in_other_spelling_case",
+        ),
+        pytest.param([["2024", "coal_raw", "1", "", "", ""]], False, id="frequency_case"),
+        pytest.param([["2024Q3", "coal", "1", "", "", ""]], False, id="unknown_item_case"),
+        pytest.param([["2024Q3", "coal_raw", "1", "kWh", "", ""]], False, id="bad_unit_case"),
+        pytest.param(
+            [["2024Q3", "coal_raw", "1", "", "91350100M000100Y44", ""]], False, id="bad_scope_case"
+        ),
+        pytest.param([["2024Q3", "coal_raw", "1", "", "", "x" * 1001]], False, id="long_note_case"),
+        pytest.param(
+            [_PLAIN, ["", "", "", "", "", ""], [*_PLAIN[:2], "3", *_PLAIN[3:]]],
+            False,
+            id="blank_row_case",
+        ),
+        pytest.param([_PLAIN, ["2024Q4", "coal_raw"]], False, id="short_row_case"),
+    ],
+)
+def test_the_fast_path_reads_exactly_what_the_row_by_row_check_reads(rows, fast):
+    _same_as_row_by_row(_csv(rows), fast=fast)
+
+
+def test_the_fast_path_keeps_spreadsheet_lines_with_lf_and_wider_rows():
+    content = b"period,item,value,extra\n2024Q3,coal_raw,1,x\n2024Q4,coal_raw,2,y,z\n"
+
+    result = parse_import_file(content, "a.csv", ITEMS)
+
+    assert result.columns is not None
+    assert [(r.line, r.value) for r in result.rows] == [(2, Decimal(1)), (3, Decimal(2))]
+    _same_as_row_by_row(content, fast=True)
+
+
+_ANY_PERIOD = st.sampled_from(["2024Q3", "2024q4", "2024 Q1", "2024", "2024年第2季度", "", "24Q3"])
+_ANY_ITEM = st.sampled_from(["coal_raw", "Coal_Raw", "iva_growth_ytd", "straw_utilized", "x", ""])
+_ANY_VALUE = st.one_of(
+    st.decimals(min_value=-(10**17), max_value=10**17, places=6, allow_nan=False).map(
+        lambda d: f"{d:f}"
+    ),
+    st.sampled_from(["0", "-0", "+0.0", "007", "1.", ".5", "1,000", " 1", "1e3", "", "１２"]),
+)
+_ANY_UNIT = st.sampled_from(["", "t", "吨", "万吨", "kg", "%", "kWh", " t "])
+_ANY_SCOPE = st.sampled_from(["", VALID_CODE, VALID_CODE.lower(), OTHER_CODE, "123"])
+_ANY_NOTE = st.text(alphabet="ab ,\t\x07\u202e中", max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(_ANY_PERIOD, _ANY_ITEM, _ANY_VALUE, _ANY_UNIT, _ANY_SCOPE, _ANY_NOTE).map(list),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_any_table_reads_the_same_on_both_paths(rows):
+    content = _csv(rows)
+    result = parse_import_file(content, "a.csv", ITEMS)
+    slow = _row_by_row(content)
+
+    assert result.errors == slow.errors
+    assert result.rows == slow.rows
+    assert [r.value.as_tuple() for r in result.rows] == [r.value.as_tuple() for r in slow.rows]
