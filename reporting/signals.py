@@ -1,13 +1,21 @@
-"""Sign-ins and failed sign-ins go to the audit trail (who, when, from where)."""
+"""Sign-ins, failed sign-ins and lockouts go to the audit trail (who, when, from where)."""
 
+from datetime import timedelta
+
+from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
+from django.utils import timezone
 
+from accounts.signin import client_address
+from audit.models import AuditEvent
 from audit.services import audit_record
 
 
 def _address(request) -> str:
-    return (request.META.get("REMOTE_ADDR", "") if request is not None else "")[:64]
+    # The same address django-axes counts failures against (the client behind the proxy).
+    return client_address(request) if request is not None else ""
 
 
 @receiver(user_logged_in)
@@ -17,9 +25,37 @@ def record_login(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def record_failed_login(sender, credentials, request=None, **kwargs):
+    """Every refused sign-in, including those refused because of a lockout."""
     username = str(credentials.get("username", ""))[:150]
     audit_record(
         actor=f"? {username}",
         action="login_failed",
         details={"ip": _address(request), "username": username},
+    )
+
+
+@receiver(user_locked_out)
+def record_lockout(sender, request, username, ip_address, **kwargs):
+    """One record when a (username, address) pair gets locked out. Axes signals again on
+    each attempt refused during the lockout; those are already `login_failed` records."""
+    username = str(username or "")[:150]
+    ip_address = str(ip_address or "")[:64]
+    cooloff = settings.AXES_COOLOFF_TIME or timedelta(0)
+    already = AuditEvent.objects.filter(
+        action="login_locked_out",
+        at__gte=timezone.now() - cooloff,
+        details__username=username,
+        details__ip=ip_address,
+    )
+    if cooloff and already.exists():
+        return
+    audit_record(
+        actor=f"? {username}",
+        action="login_locked_out",
+        details={
+            "ip": ip_address,
+            "username": username,
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_minutes": int(cooloff.total_seconds() // 60),
+        },
     )
