@@ -1,0 +1,102 @@
+"""The audit trail as CSV (UTF-8 with BOM) and xlsx for auditors. Reasons, values and
+details are whatever people typed: written inert (reports.inert), never as formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.utils import timezone
+
+from reports.inert import csv_cell, needs_quoting
+
+COLUMNS = [
+    ("id", "编号", "Id"),
+    ("at", "时间", "Time"),
+    ("actor", "操作人", "Actor"),
+    ("action", "操作", "Action"),
+    ("object_type", "对象类型", "Object type"),
+    ("object_id", "对象", "Object"),
+    ("department_code", "部门", "Department"),
+    ("period", "期间", "Period"),
+    ("old_value", "原值", "Old value"),
+    ("new_value", "新值", "New value"),
+    ("reason", "原因", "Reason"),
+    ("details", "详情", "Details"),
+]
+
+
+def _json(value) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _row(event) -> list:
+    return [
+        event.pk,
+        timezone.localtime(event.at).replace(microsecond=0, tzinfo=None),
+        event.actor_label,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.department_code,
+        event.period,
+        _json(event.old_value),
+        _json(event.new_value),
+        event.reason,
+        _json(event.details),
+    ]
+
+
+def _headings(language: str) -> list[str]:
+    english = language.startswith("en")
+    return [en if english else zh for _key, zh, en in COLUMNS]
+
+
+def audit_csv(events, *, language: str) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(_headings(language))
+    for event in events:
+        row = _row(event)
+        row[1] = row[1].isoformat(sep=" ")
+        writer.writerow([csv_cell(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def audit_xlsx(events, *, language: str) -> bytes:
+    import xlsxwriter
+
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        output,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    heading = workbook.add_format({"bold": True, "bg_color": "#E6F4EA", "border": 1})
+    quoted = workbook.add_format({"quote_prefix": True})
+    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet = workbook.add_worksheet("审计记录" if not language.startswith("en") else "Audit trail")
+    for col, text in enumerate(_headings(language)):
+        sheet.write_string(0, col, text, heading)
+        sheet.set_column(col, col, 20 if col in (1, 8, 9, 10, 11) else 12)
+    for index, event in enumerate(events, start=1):
+        for col, value in enumerate(_row(event)):
+            if col == 0:
+                sheet.write_number(index, col, value)
+            elif col == 1:
+                sheet.write_datetime(index, col, value, moment)
+            elif value in (None, ""):
+                sheet.write_blank(index, col, None)
+            else:
+                text = str(value)
+                sheet.write_string(index, col, text, quoted if needs_quoting(text) else None)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    return output.getvalue()
