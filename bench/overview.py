@@ -3,6 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dezhou_bench_overview \\
         .venv/bin/python bench/overview.py [--target /dashboards/] [--clients 50] [--duration 15]
 
+`bench/all.py` runs it together with the engine benchmark (`bench/run.py`) and prints one
+table of both.
+
 The requirement: "Overview throughput under 50 concurrent clients is at least half the
 throughput of a trivial view on the same server, measured in the same run."
 
@@ -15,15 +18,17 @@ Then it collects the static files into a temporary DEZHOU_VAR_DIR, starts gunico
 through the login form for a session cookie, and drives `--clients` concurrent clients
 (threads with http.client, nothing to install) for `--duration` seconds each against
 
-  (a) the trivial view: GET /accounts/login/ as an anonymous visitor (the product has no
-      health endpoint yet; the login form is the cheapest page it serves), and
+  (a) the trivial view: GET /health/ as an anonymous visitor (the monitoring endpoint),
+      or GET /accounts/login/ where the server has no /health/ answering 200, and
   (b) the target page (default /dashboards/, the committee's overview) with the session.
 
 Both are measured in the same run against the same server, after a short warm-up of each.
-It prints requests/s, p50, p95 and errors of each and the ratio, writes
-bench/results/overview-latest.json, and exits non-zero if the ratio is below 0.5 or any
-request failed. gunicorn is always stopped; every loop and wait is bounded; only loopback
-addresses are ever contacted.
+While the clients run, the resident memory of gunicorn's worker processes is sampled from
+/proc; each worker's peak (VmHWM) is read before gunicorn stops. It prints requests/s, p50,
+p95 and errors of each, the ratio and the workers' peak memory, writes
+bench/results/overview-latest.json (or --json PATH), and exits non-zero if the ratio is
+below 0.5 or any request failed. gunicorn is always stopped; every loop and wait is
+bounded; only loopback addresses are ever contacted.
 """
 
 from __future__ import annotations
@@ -59,6 +64,9 @@ SERVER_START_TIMEOUT = 60
 SERVER_STOP_TIMEOUT = 15
 REQUEST_TIMEOUT = 60  # a single request; gunicorn's own worker timeout is 30 s
 MAX_REQUESTS_PER_CLIENT = 1_000_000  # a second bound besides the clock
+HEALTH_PATH = "/health/"
+LOGIN_PATH = "/accounts/login/"
+MEMORY_SAMPLE_SECONDS = 0.5
 
 
 # --- Guards ----------------------------------------------------------------------------------
@@ -174,7 +182,26 @@ def step_user() -> dict:
     return {"user": USERNAME}
 
 
-CHILD_STEPS = {"setup": step_setup, "user": step_user}
+def step_static() -> dict:
+    """collectstatic into this run's DEZHOU_VAR_DIR with the manifest the pages' {% static %}
+    tags read, as in production, but without whitenoise's gzip and brotli copies: the
+    clients fetch pages, never static files, and compressing every file (plotly's package
+    data included) takes many minutes on a busy two-core machine."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    started = time.perf_counter()
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    return {"seconds": time.perf_counter() - started}
+
+
+CHILD_STEPS = {"setup": step_setup, "user": step_user, "static": step_static}
 
 
 def child_main(step: str, out: str) -> None:
@@ -301,6 +328,86 @@ def sign_in(port: int, password: str) -> str:
     return cookie_header(jar)
 
 
+# --- Memory of gunicorn's workers ---------------------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers), from /proc/*/stat."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue  # ended meanwhile
+        # "pid (comm) state ppid …": comm may contain spaces and parentheses.
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (peak resident) of a process, in KiB."""
+    values = {}
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    values[line[:5]] = int(line.split()[1])
+    except OSError:
+        return {}
+    return values
+
+
+class WorkerMemory:
+    """Samples the RSS of gunicorn's workers in a thread while the load runs; `stop` reads
+    each worker's own peak (VmHWM, which the kernel keeps) one last time."""
+
+    def __init__(self, master_pid: int):
+        self.master_pid = master_pid
+        self.peak_kb: dict[int, int] = {}  # worker pid → its VmHWM, last read
+        self.peak_sum_rss_kb = 0  # the largest sum of the workers' RSS in one sample
+        self.samples = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        total = 0
+        for pid in children_of(self.master_pid):
+            values = memory_kb(pid)
+            if values:
+                total += values.get("VmRSS", 0)
+                self.peak_kb[pid] = max(self.peak_kb.get(pid, 0), values.get("VmHWM", 0))
+        self.peak_sum_rss_kb = max(self.peak_sum_rss_kb, total)
+        self.samples += 1
+
+    def _run(self) -> None:
+        while not self._stopping.wait(MEMORY_SAMPLE_SECONDS):
+            self.sample()
+
+    def start(self) -> None:
+        self.sample()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+        self.sample()
+
+    def summary(self) -> dict:
+        peaks = sorted(self.peak_kb.values(), reverse=True)
+        return {
+            "workers_seen": len(peaks),
+            "peak_mb_sum_of_workers": round(sum(peaks) / 1024, 1),
+            "peak_mb_largest_worker": round(peaks[0] / 1024, 1) if peaks else None,
+            "peak_mb_sum_of_rss_sampled": round(self.peak_sum_rss_kb / 1024, 1),
+            "samples": self.samples,
+            "source": "VmHWM in /proc/<pid>/status of each gunicorn worker (children of the master)",
+        }
+
+
 # --- The load ----------------------------------------------------------------------------------
 
 
@@ -423,7 +530,7 @@ def machine() -> dict:
     }
 
 
-def print_table(rows: list[Measurement], ratio: float, ok: bool) -> None:
+def print_table(rows: list[Measurement], ratio: float, ok: bool, memory: dict) -> None:
     print()
     print(f"{'page':<34} {'req/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'ok':>8} {'errors':>7}")
     for row in rows:
@@ -436,6 +543,10 @@ def print_table(rows: list[Measurement], ratio: float, ok: bool) -> None:
         f"\nratio target/trivial = {ratio:.3f} (required ≥ {REQUIRED_RATIO}) → "
         f"{'PASS' if ok else 'FAIL'}"
     )
+    print(
+        f"gunicorn workers' peak memory: {memory['peak_mb_sum_of_workers']} MB together "
+        f"({memory['workers_seen']} workers, largest {memory['peak_mb_largest_worker']} MB)"
+    )
 
 
 # --- Main --------------------------------------------------------------------------------------
@@ -444,7 +555,11 @@ def print_table(rows: list[Measurement], ratio: float, ok: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", default="/dashboards/", help="page measured (b)")
-    parser.add_argument("--trivial", default="/accounts/login/", help="trivial view (a)")
+    parser.add_argument(
+        "--trivial",
+        default="auto",
+        help=f"trivial view (a); auto: {HEALTH_PATH} if it answers 200, else {LOGIN_PATH}",
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per page")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds per page, unmeasured")
@@ -453,6 +568,12 @@ def main() -> int:
         "--reuse", action="store_true", help="keep the existing bench database (no reseeding)"
     )
     parser.add_argument("--no-json", action="store_true", help="do not write the results file")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=RESULTS,
+        help="where to write the results (default %(default)s)",
+    )
     parser.add_argument("--child", choices=sorted(CHILD_STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -466,7 +587,7 @@ def main() -> int:
     if not 1 <= args.workers <= 16:
         sys.exit("bench/overview: --workers must be 1..16")
     for page in (args.target, args.trivial):
-        if not page.startswith("/"):
+        if page != "auto" and not page.startswith("/"):
             sys.exit(f"bench/overview: {page!r} must be a path on this server")
 
     url = os.environ.get("DATABASE_URL", "")
@@ -510,14 +631,7 @@ def main() -> int:
             setup = run_child("setup", env, work)
             print(f"    seeded: {setup}", flush=True)
         run_child("user", env, work)
-        print("  … collectstatic", flush=True)
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-            env={**env, "DJANGO_SETTINGS_MODULE": "dezhou_carbon.settings"},
-            cwd=ROOT,
-            check=True,
-            timeout=SETUP_TIMEOUT,
-        )
+        run_child("static", env, work)  # collectstatic
         print(f"  … gunicorn -w {args.workers} on {HOST}:{server.port}", flush=True)
         server.start()
         cookie = sign_in(server.port, password)
@@ -530,9 +644,16 @@ def main() -> int:
             )
             return 2
         target_marker = b"</html>"
-        trivial_marker = b'name="csrfmiddlewaretoken"'
+        trivial = args.trivial
+        if trivial == "auto":
+            status, _, _ = request("GET", server.port, HEALTH_PATH)
+            trivial = HEALTH_PATH if status == 200 else LOGIN_PATH
+            print(f"  … trivial view: {trivial} ({HEALTH_PATH} answered HTTP {status})", flush=True)
+        # A request counts only with its page's marker in the body (else it is an error).
+        markers = {LOGIN_PATH: b'name="csrfmiddlewaretoken"', HEALTH_PATH: b'"status"'}
+        trivial_marker = markers.get(trivial, b"")
         pages = [
-            ("trivial", args.trivial, "", trivial_marker),
+            ("trivial", trivial, "", trivial_marker),
             ("target", args.target, cookie, target_marker),
         ]
         if args.warmup:
@@ -548,6 +669,8 @@ def main() -> int:
                     marker=marker,
                 )
         measured = []
+        memory = WorkerMemory(server.process.pid)
+        memory.start()
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         for label, path, jar, marker in pages:
             print(f"  … {label} {path}: {args.duration:.0f} s", flush=True)
@@ -563,6 +686,7 @@ def main() -> int:
                 )
             )
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        memory.stop()  # before gunicorn stops: each worker's peak is read from /proc
     finally:
         server.stop()
         gunicorn_log = server.log()
@@ -572,7 +696,8 @@ def main() -> int:
     ratio = target.throughput / trivial.throughput if trivial.throughput else 0.0
     errors = trivial.errors + target.errors
     ok = ratio >= REQUIRED_RATIO and errors == 0
-    print_table(measured, ratio, ok)
+    memory_summary = memory.summary()
+    print_table(measured, ratio, ok, memory_summary)
     if errors:
         print(f"errors: {trivial.error_samples[:3] + target.error_samples[:3]}")
         print(f"gunicorn log (tail):\n{gunicorn_log}")
@@ -584,6 +709,7 @@ def main() -> int:
         "trivial": trivial.summary(),
         "target": target.summary(),
         "server": {"gunicorn_workers": args.workers, "worker_class": "sync", "debug": False},
+        "memory": memory_summary,
         "cache": "redis" if redis_url else "locmem (per worker)",
         "client_cpu_seconds": round(
             (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime),
@@ -596,9 +722,10 @@ def main() -> int:
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     if not args.no_json:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        path = args.json.resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0 if ok else 1
 
 

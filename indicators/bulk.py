@@ -53,6 +53,7 @@ class BulkOutcome:
     unchanged: int = 0
     revised_approved: int = 0
     first_year: int | None = None  # the earliest year among the created versions
+    scopes: set = field(default_factory=set)  # the scopes of the created versions
     changed_pairs: set = field(default_factory=set)
     changes: Sequence[dict] = ()
     periods: dict = field(default_factory=dict)  # the locked department-periods
@@ -240,6 +241,7 @@ def figures_import_bulk(
             outcome.first_year = (
                 min(columns.years[i] for i in kept) if skipped else min(columns.years)
             )
+            outcome.scopes = {columns.scopes[i] for i in kept} if skipped else set(columns.scopes)
         if state != State.APPROVED:
             # Landing figures approved is itself an approval; every other write respects
             # the lock (as in _record).

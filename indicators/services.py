@@ -18,10 +18,29 @@ from dezhou_carbon.exceptions import ApplicationError, ConflictError, Permission
 from indicators import bulk
 from indicators.importing import ImportColumns, ImportRow, ParseResult
 from indicators.locks import assert_writable, department_periods_lock
-from indicators.models import DepartmentPeriod, Figure, ImportBatch, StatisticalItem
+from indicators.models import (
+    DepartmentPeriod,
+    Figure,
+    ImportBatch,
+    RecomputeRequest,
+    StatisticalItem,
+)
 from indicators.recompute import recompute_request
 
 State = Figure.State
+
+
+# Beyond this many enterprises, one request for every scope is cheaper than one per scope
+# (each request is a row, a job and a scan of the scope's figures).
+MAX_SCOPES_PER_REQUEST = 50
+
+
+def recompute_scopes(scopes: set[str]) -> set[str]:
+    """The scopes an approved import must have recomputed: those of its new figures (the
+    park is ""), or every scope when the import touched many enterprises."""
+    if len(scopes) > MAX_SCOPES_PER_REQUEST:
+        return {RecomputeRequest.ALL_SCOPES}
+    return scopes
 
 
 def period_label(year: int, quarter: int | None) -> str:
@@ -385,7 +404,9 @@ def statistics_import(
         )
         if approve and outcome.created:
             recompute_request(
-                from_year=min(f.year for f in outcome.created), reason=f"import {batch.pk}"
+                from_year=min(f.year for f in outcome.created),
+                reason=f"import {batch.pk}",
+                scopes=recompute_scopes({f.scope for f in outcome.created}),
             )
     return ImportOutcome(
         batch,
@@ -462,7 +483,11 @@ def _statistics_import_bulk(
             },
         )
         if approve and outcome.created:
-            recompute_request(from_year=outcome.first_year, reason=f"import {batch.pk}")
+            recompute_request(
+                from_year=outcome.first_year,
+                reason=f"import {batch.pk}",
+                scopes=recompute_scopes(outcome.scopes),
+            )
     return ImportOutcome(
         batch,
         False,

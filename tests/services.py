@@ -10,16 +10,19 @@ Tests that use these fixtures get the `services` or `browser` marker automatical
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -41,7 +44,13 @@ CHROMIUM_ARGS = [
 WORKER_START_TIMEOUT = 30.0
 WORKER_STOP_TIMEOUT = 10.0
 
-SERVICE_FIXTURES = {"require_postgres", "require_redis", "celery_worker_process"}
+SERVICE_FIXTURES = {
+    "require_postgres",
+    "require_redis",
+    "celery_worker_process",
+    "private_redis_server",
+    "private_postgres",
+}
 BROWSER_FIXTURES = {"browser_page"}
 
 T = TypeVar("T")
@@ -149,6 +158,222 @@ def _database_url(settings_dict: dict[str, Any]) -> str:
     return f"postgres://{netloc}/{quote(str(settings_dict['NAME']), safe='')}{query}"
 
 
+# --- Private Redis and PostgreSQL servers, to stop and restart ----------------------------
+
+
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server process of one test alone (no persistence, like a restarted broker
+    that lost its queues), so stopping it disturbs nobody else."""
+
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def answers(self) -> bool:
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        if not wait_for(self.answers, timeout=10):
+            self.stop()
+            pytest.fail(f"private redis-server on port {self.port} did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def celery_broker_use(url: str) -> None:
+    """Point this process's Celery producer at `url`, dropping pooled connections (call it
+    again after the broker restarts: kombu keeps the dead ones otherwise)."""
+    from kombu import pools
+
+    from dezhou_carbon.celery import app
+
+    app.conf.broker_url = url
+    pools.reset()
+    app._pool = None
+    if "amqp" in app.__dict__:  # created lazily on first publish
+        app.__dict__["amqp"]._producer_pool = None
+
+
+@pytest.fixture
+def private_redis_server() -> Iterator[PrivateRedis]:
+    """A private redis-server this process publishes to (restored afterwards). A test that
+    also wants a worker on it overrides `require_redis` to return its `url`."""
+    if not shutil.which("redis-server"):
+        _unavailable("redis-server is not installed (apt-get install redis-server)")
+    from dezhou_carbon.celery import app
+
+    server = PrivateRedis(free_port())
+    server.start()
+    previous = app.conf.broker_url
+    try:
+        celery_broker_use(server.url)
+        yield server
+    finally:
+        server.stop()
+        celery_broker_use(previous)
+
+
+def _postgres_bin() -> Path:
+    """Debian's server binaries, the newest major version installed (15 on this machine)."""
+    found = [
+        path.parent
+        for path in Path("/usr/lib/postgresql").glob("*/bin/initdb")
+        if path.parent.parent.name.isdigit()
+    ]
+    found.sort(key=lambda path: int(path.parent.name))
+    return found[-1] if found else Path("/usr/lib/postgresql/15/bin")
+
+
+POSTGRES_BIN = _postgres_bin()
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL cluster of one test alone (data and socket in a temporary directory,
+    trust authentication, loopback only), so it can be crashed and restarted. As root the
+    server runs as the `postgres` OS user, as PostgreSQL requires."""
+
+    directory: Path
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "server.log"
+
+    def url(self, database: str = "postgres", **options: str) -> str:
+        query = f"?{urlencode(options)}" if options else ""
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}{query}"
+
+    def _run(self, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        if os.geteuid() == 0:
+            command = ("runuser", "-u", "postgres", "--", *command)
+        return subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def _pg_ctl(self, action: str, *extra: str, timeout: float = 120) -> None:
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c max_connections=50"
+        )  # fsync off: only processes crash here, never the machine
+        done = self._run(
+            str(POSTGRES_BIN / "pg_ctl"), action, "-D", str(self.data), "-l", str(self.log_path),
+            "-o", options, "-w", "-t", str(int(timeout)), *extra,
+            timeout=timeout + 10,
+        )  # fmt: skip
+        if done.returncode != 0:
+            pytest.fail(f"pg_ctl {action} failed: {done.stdout}{done.stderr}\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def init(self) -> None:
+        done = self._run(
+            str(POSTGRES_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
+            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+        )  # fmt: skip
+        if done.returncode != 0:
+            pytest.fail(f"initdb failed: {done.stdout}{done.stderr}")
+
+    def start(self) -> None:
+        self._pg_ctl("start")
+
+    def restart(self, mode: str = "immediate") -> None:
+        """`immediate`: every server process quits at once, without a checkpoint, as in a
+        crash; the restart then runs crash recovery from the write-ahead log."""
+        self._pg_ctl("restart", "-m", mode)
+
+    def stop(self, mode: str = "immediate") -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run(str(POSTGRES_BIN / "pg_ctl"), "stop", "-D", str(self.data), "-m", mode,
+                      "-w", "-t", "60", timeout=70)  # fmt: skip
+
+    def query(self, sql: str, params=(), *, database: str = "postgres") -> list[tuple]:
+        """Run one statement in autocommit and return its rows ([] when it returns none)."""
+        import psycopg2
+
+        connection = psycopg2.connect(
+            self.url(database), connect_timeout=5, options="-c statement_timeout=120s"
+        )
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def private_postgres(require_postgres) -> Iterator[PrivatePostgres]:
+    """A started private PostgreSQL cluster on a free port, removed afterwards."""
+    if not (POSTGRES_BIN / "initdb").exists():
+        _unavailable(f"{POSTGRES_BIN}/initdb is missing (apt-get install postgresql-15)")
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            _unavailable("running as root without a `postgres` OS user to run PostgreSQL as")
+    directory = Path(tempfile.mkdtemp(prefix="dezhou_private_pg_"))
+    if os.geteuid() == 0:
+        os.chown(directory, owner.pw_uid, owner.pw_gid)
+    server = PrivatePostgres(directory, free_port())
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 # --- a real Celery worker ---------------------------------------------------------------
 
 
@@ -159,9 +384,27 @@ class CeleryWorker:
     hostname: str
     log_path: Path
     database_url: str
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group (it runs in a session of its own), as
+        a crash or an out-of-memory kill would: no warm shutdown, no ack, no cleanup."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=WORKER_STOP_TIMEOUT)
+
+    def start_another(self) -> None:
+        """Start a new worker process on the same queue (after `kill`), and wait until it
+        answers; the fixture stops whichever process is current at teardown."""
+        if self.process.poll() is None:
+            raise RuntimeError("the previous worker is still running: kill or stop it first")
+        self.process = _worker_spawn(self.command, self.env, self.log_path, append=True)
+        _worker_wait_ready(self)
 
 
 def _purge(app, queue: str, *, forget: bool = False) -> None:
@@ -184,6 +427,41 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=WORKER_STOP_TIMEOUT)
+
+
+def _worker_spawn(
+    command: list[str], env: dict[str, str], log_path: Path, *, append: bool = False
+) -> subprocess.Popen:
+    with log_path.open("ab" if append else "wb") as log:
+        return subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: `CeleryWorker.kill` ends it all
+        )
+
+
+def _worker_wait_ready(worker: CeleryWorker) -> None:
+    from dezhou_carbon.celery import app
+
+    process = worker.process
+
+    def answered() -> bool:
+        if process.poll() is not None:
+            pytest.fail(
+                f"celery worker exited with code {process.returncode} while starting:\n"
+                f"{worker.log()}"
+            )
+        return bool(app.control.ping(destination=[worker.hostname], timeout=0.5))
+
+    if not wait_for(answered, timeout=WORKER_START_TIMEOUT, interval=0.1):
+        pytest.fail(
+            f"celery worker {worker.hostname} did not answer ping within "
+            f"{WORKER_START_TIMEOUT:.0f} s:\n{worker.log()}"
+        )
 
 
 @pytest.fixture
@@ -227,37 +505,18 @@ def celery_worker_process(
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
     request.node.stash[_worker_log_key] = log_path
-    process = None
+    worker = None
     try:
         _purge(app, queue)
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=settings.BASE_DIR,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        worker = CeleryWorker(process, queue, hostname, log_path, database_url)
-
-        def answered() -> bool:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"celery worker exited with code {process.returncode} while starting:\n"
-                    f"{worker.log()}"
-                )
-            return bool(app.control.ping(destination=[hostname], timeout=0.5))
-
-        if not wait_for(answered, timeout=WORKER_START_TIMEOUT, interval=0.1):
-            pytest.fail(
-                f"celery worker {hostname} did not answer ping within "
-                f"{WORKER_START_TIMEOUT:.0f} s:\n{worker.log()}"
-            )
+        process = _worker_spawn(command, env, log_path)
+        worker = CeleryWorker(process, queue, hostname, log_path, database_url, command, env)
+        _worker_wait_ready(worker)
         yield worker
     finally:
-        if process is not None:
-            _stop(process)  # a failing test's report gets the worker log (makereport above)
+        if worker is not None:
+            # The current process (a test may have started another); a failing test's
+            # report gets the worker log (makereport above).
+            _stop(worker.process)
         try:
             _purge(app, queue, forget=True)
         except Exception as exc:  # teardown must not hide the test's own result
