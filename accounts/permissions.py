@@ -2,7 +2,8 @@
 
 Views, API endpoints, services and templates ask these functions; none of them checks a
 role by itself. The rules:
-- the committee and auditors read everything; auditors also export and read the audit trail;
+- the committee and auditors read everything; auditors also read the audit trail;
+- auditors, the committee and the statistics office export reports;
 - a department clerk enters and submits figures of their own department only;
 - a department head does what a clerk does and approves or returns their own department;
 - the statistics office runs imports, manages reporting rounds, items and coefficients;
@@ -96,11 +97,25 @@ def can_close_warnings(user) -> bool:
 
 
 def can_export(user) -> bool:
-    return _is_admin(user) or (_active(user) and user.role in {Role.AUDITOR, Role.COMMITTEE})
+    """May ask for and download reports (auditors, the committee, the statistics office)."""
+    return _is_admin(user) or (
+        _active(user) and user.role in {Role.AUDITOR, Role.COMMITTEE, Role.STATISTICS_OFFICE}
+    )
 
 
 def can_read_audit_trail(user) -> bool:
     return _is_admin(user) or (_active(user) and user.role == Role.AUDITOR)
+
+
+def can_create_api_token(user, *, signed_in_with_token: bool) -> bool:
+    """May create an API token for themselves: anyone who uses the product, signed in
+    in the browser (a token never mints further tokens)."""
+    return can_use_product(user) and not signed_in_with_token
+
+
+def can_revoke_api_token(user, owner_id: int | None) -> bool:
+    """May revoke this token: its owner (also with the token itself), or an administrator."""
+    return _is_admin(user) or (_active(user) and owner_id == user.pk)
 
 
 class UsesProduct(BasePermission):

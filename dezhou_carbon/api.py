@@ -1,4 +1,5 @@
-"""API-wide plumbing: error responses in Chinese and English."""
+"""API-wide plumbing: error responses in Chinese and English, the checks every API view
+shares, and the errors every operation documents in the schema."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -45,3 +46,67 @@ def exception_handler(exc, context):
         body["details"] = response.data
     response.data = body
     return response
+
+
+# --- shared pieces of the API views and their schema --------------------------------------
+
+
+class ApiViewMixin:
+    """Checks every API view shares after authentication and permissions: a query string
+    with a NUL character is refused (PostgreSQL cannot compare text with it)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for key, values in request.query_params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise drf_exceptions.ValidationError(
+                    {key.replace("\x00", ""): ["Null characters are not allowed."]}
+                )
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_ERROR_STATUSES = {
+    "400": "Bad input: message_zh / message_en say why, details list every problem.",
+    "403": "Not signed in, or not allowed: nothing was changed.",
+    "404": "No such object (or not visible to you).",
+    "409": "Someone changed the data first: details carry both values.",
+}
+
+
+def error_responses_hook(result, generator, request, public):
+    """drf-spectacular postprocessing: every operation documents its JSON errors (400 and
+    403 everywhere, 404 with a path parameter or a body, 409 for writes), with one Error
+    schema."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message_zh": {"type": "string"},
+                "message_en": {"type": "string"},
+                "details": {},
+            },
+            "required": ["code", "message_zh", "message_en"],
+        },
+    )
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            wanted = ["400", "403"]
+            if "{" in path or method != "get":  # a write may name an unknown object
+                wanted.append("404")
+            if method != "get":
+                wanted.append("409")
+            responses = operation.setdefault("responses", {})
+            for status in wanted:
+                responses.setdefault(
+                    status,
+                    {
+                        "description": _ERROR_STATUSES[status],
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    },
+                )
+    return result

@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -68,9 +67,12 @@ INSTALLED_APPS = [
     "indicators",
     "reporting",
     "dashboards",
+    "reports",
+    "axes",  # login throttling (AXES_* below)
 ]
 
 MIDDLEWARE = [
+    "dezhou_carbon.logging.RequestIdMiddleware",  # first: every later line gets the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,8 +81,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.sessions.SessionTimeoutMiddleware",  # after auth and messages
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dezhou_carbon.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as axes requires: turns a lockout into the sign-in page with the reason.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dezhou_carbon.urls"
@@ -167,21 +172,53 @@ CELERY_BEAT_SCHEDULE = {
         "task": "indicators.jobs.full_recompute_and_reconcile",
         "schedule": crontab(hour=2, minute=0),  # 02:00 Asia/Shanghai, after the day's entry
     },
+    "reports-sweep": {
+        "task": "reports.jobs.report_sweep",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Auth, i18n, time -----------------------------------------------------------------
+# Django's validators with zh/en messages (accounts/passwords.py); no composition or
+# rotation rules (ASVS 6.2).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "plan"
 LOGOUT_REDIRECT_URL = "login"
+# axes first: it refuses a locked-out (username, address) before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling for a park intranet where a department shares one NAT address: count
+# failures per (username, address) pair, so neither a colleague behind the same address
+# nor the same person elsewhere is locked out, and lift the lock by itself after the
+# cool-off instead of waiting for an administrator (ecosystem notes §2.7, ASVS 6.1.1).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", 8))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not restart it: the page can say when to try again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # not the cache: Redis may be down
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail already (reporting/signals.py)
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_response"
+# The client address behind our reverse proxy (django-ipware is not installed, so axes'
+# AXES_IPWARE_* settings would be ignored): see accounts/signin.py and DJANGO_PROXY_COUNT.
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_address"
+# Session limits (accounts/sessions.py): signed out after this long without a request, and
+# this long after signing in whatever the activity (ASVS 7.3.1, 7.3.2).
+SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("DJANGO_SESSION_IDLE_MINUTES", 30)))
+SESSION_ABSOLUTE_TIMEOUT = timedelta(
+    hours=float(os.environ.get("DJANGO_SESSION_ABSOLUTE_HOURS", 12))
+)
+SESSION_ACTIVITY_RESOLUTION = timedelta(minutes=1)  # "last seen" is written at most this often
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -219,7 +256,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Scripts: `Authorization: Token <key>` or `Bearer <key>`; only hashes are stored.
+        "accounts.tokens.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -240,6 +278,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `state`, `status` or `kind`: each choice set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "FigureStateEnum": "indicators.models.Figure.State",
+        "DepartmentPeriodStateEnum": "indicators.models.DepartmentPeriod.State",
+        "ImportBatchStatusEnum": "indicators.models.ImportBatch.Status",
+        "WarningStateEnum": "dashboards.models.EarlyWarning.State",
+        "WarningKindEnum": "dashboards.models.EarlyWarning.Kind",
+        "WarningLevelEnum": "dashboards.models.EarlyWarning.Level",
+        "TaskKindEnum": "tasks.models.Task.Kind",
+        "WorkItemStatusEnum": "tasks.models.WorkItem.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dezhou_carbon.api.error_responses_hook",  # every operation documents its errors
+    ],
 }
 
 # --- Security (production values; `manage.py check --deploy` must pass) -----------------
@@ -257,6 +310,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if env_bool("DJANGO_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of Django that append to X-Forwarded-For (nginx:
+# `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`); 0 without a proxy.
+PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", 1 if env_bool("DJANGO_BEHIND_PROXY") else 0))
 
 # --- Product settings -------------------------------------------------------------------
 # Tests that need PostgreSQL, Redis or a browser fail instead of skipping when this is set.
@@ -276,10 +332,27 @@ EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 25))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "carbon@localhost")
 
+# Monitoring: GET /health/ (dezhou_carbon/health.py) answers 503 when the oldest pending
+# recompute request is older than this (workers or the broker are not keeping up).
+HEALTH_RECOMPUTE_MAX_AGE_SECONDS = int(os.environ.get("HEALTH_RECOMPUTE_MAX_AGE_SECONDS", 1800))
+HEALTH_REDIS_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_REDIS_TIMEOUT_SECONDS", 2))
+# Monitors probe gunicorn directly over HTTP on the machine: no redirect to HTTPS there.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+
+# LOG_FORMAT=json: one JSON object per line with the request id (dezhou_carbon/logging.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"()": "dezhou_carbon.logging.PlainFormatter"},
+        "json": {"()": "dezhou_carbon.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+# Celery would replace the root handler with its own text format; in JSON mode the worker
+# and beat keep the handler above, so their lines are JSON too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

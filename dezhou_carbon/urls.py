@@ -1,16 +1,36 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import api as account_api
+from dashboards import api as dashboard_api
+from dezhou_carbon import health
 from indicators import api as indicator_api
+from reporting import api as reporting_api
+from reports import api as report_api
 from tasks import api as task_api
 from tasks import views as task_views
 
+_DEPARTMENT_PERIOD = (
+    rf"^department-periods/{reporting_api.DEPARTMENT_PATTERN}/{reporting_api.PERIOD_PATTERN}/"
+)
+
 api_v1 = [
+    path("me/", account_api.MeApi.as_view(), name="me"),
+    path("tokens/", account_api.ApiTokenListApi.as_view(), name="token-list"),
+    path("tokens/<int:pk>/revoke/", account_api.ApiTokenRevokeApi.as_view(), name="token-revoke"),
     path("departments/", task_api.DepartmentListApi.as_view(), name="department-list"),
+    path("sections/", task_api.SectionListApi.as_view(), name="section-list"),
     path("tasks/", task_api.TaskListApi.as_view(), name="task-list"),
+    path("work-items/", task_api.WorkItemListApi.as_view(), name="work-item-list"),
+    path("work-items/<int:pk>/", task_api.WorkItemDetailApi.as_view(), name="work-item-detail"),
+    path(
+        "progress-reports/",
+        dashboard_api.ProgressReportListApi.as_view(),
+        name="progress-report-list",
+    ),
     path("targets/", indicator_api.TargetListApi.as_view(), name="target-list"),
     path("items/", indicator_api.ItemListApi.as_view(), name="item-list"),
     path("indicators/", indicator_api.IndicatorListApi.as_view(), name="indicator-list"),
@@ -21,6 +41,59 @@ api_v1 = [
     ),
     path("figures/", indicator_api.FigureListApi.as_view(), name="figure-list"),
     path("imports/", indicator_api.ImportApi.as_view(), name="import-create"),
+    path("imports/<int:pk>/", indicator_api.ImportDetailApi.as_view(), name="import-detail"),
+    path("imports/<int:pk>/undo/", indicator_api.ImportUndoApi.as_view(), name="import-undo"),
+    path(
+        "department-periods/",
+        reporting_api.DepartmentPeriodListApi.as_view(),
+        name="department-period-list",
+    ),
+    re_path(
+        rf"{_DEPARTMENT_PERIOD}$",
+        reporting_api.DepartmentPeriodDetailApi.as_view(),
+        name="department-period-detail",
+    ),
+    re_path(
+        rf"{_DEPARTMENT_PERIOD}submit/$",
+        reporting_api.DepartmentPeriodSubmitApi.as_view(),
+        name="department-period-submit",
+    ),
+    re_path(
+        rf"{_DEPARTMENT_PERIOD}approve/$",
+        reporting_api.DepartmentPeriodApproveApi.as_view(),
+        name="department-period-approve",
+    ),
+    re_path(
+        rf"{_DEPARTMENT_PERIOD}return/$",
+        reporting_api.DepartmentPeriodReturnApi.as_view(),
+        name="department-period-return",
+    ),
+    re_path(
+        rf"{_DEPARTMENT_PERIOD}lock-exceptions/$",
+        reporting_api.DepartmentPeriodUnlockApi.as_view(),
+        name="department-period-unlock",
+    ),
+    path("rounds/", reporting_api.RoundListApi.as_view(), name="round-list"),
+    path("notifications/", reporting_api.NotificationListApi.as_view(), name="notification-list"),
+    path(
+        "notifications/mark-read/",
+        reporting_api.NotificationMarkReadApi.as_view(),
+        name="notification-mark-read",
+    ),
+    path("warnings/", dashboard_api.WarningListApi.as_view(), name="warning-list"),
+    path("warnings/<int:pk>/", dashboard_api.WarningDetailApi.as_view(), name="warning-detail"),
+    path(
+        "warnings/<int:pk>/acknowledge/",
+        dashboard_api.WarningAcknowledgeApi.as_view(),
+        name="warning-acknowledge",
+    ),
+    path(
+        "warnings/<int:pk>/resolve/",
+        dashboard_api.WarningResolveApi.as_view(),
+        name="warning-resolve",
+    ),
+    path("warnings/<int:pk>/close/", dashboard_api.WarningCloseApi.as_view(), name="warning-close"),
+    *report_api.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -28,6 +101,7 @@ urlpatterns = [
     path("plan/", task_views.plan_page, name="plan"),
     path("reporting/", include("reporting.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("reports/", include("reports.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html"),
@@ -39,4 +113,5 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("health/", health.health, name="health"),
 ]

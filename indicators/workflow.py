@@ -20,6 +20,7 @@ from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators import selectors, validation
 from indicators.calculations import FOSSIL_FUELS, window_from_label
+from indicators.importing import MAX_YEAR, MIN_YEAR
 from indicators.locks import department_periods_lock, exceptions_active
 from indicators.models import (
     DepartmentPeriod,
@@ -39,8 +40,12 @@ HISTORY_QUARTERS = 8
 
 
 def parse_period(period: str) -> tuple[int, int | None]:
+    """'2024Q3' → (2024, 3), '2024' → (2024, None); a 400 for anything else, including a
+    year outside the one range imports accept (year 0 has no calendar: dates would fail)."""
     try:
         window = window_from_label(period)
+        if not MIN_YEAR <= window.year <= MAX_YEAR:
+            raise ValueError(period)
     except ValueError as error:
         raise ApplicationError(
             f"期间“{period}”格式不正确。", f"'{period}' is not a period.", code="bad_period"

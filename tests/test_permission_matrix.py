@@ -30,6 +30,7 @@ PERSONAS = [
 ALL_ROLES = [200, 403, 200, 200, 200, 200, 200, 200, 200]  # API: anonymous 403 too
 API_READ = [403, 403, 200, 200, 200, 200, 200, 200, 200]
 PAGE_ANY_ROLE = [302, 403, 200, 200, 200, 200, 200, 200, 200]
+API_POST_ONLY = [403, 403, 405, 405, 405, 405, 405, 405, 405]  # a write opened with GET
 
 # GET status per persona, in PERSONAS order. The URL uses period 2024Q1, department DRS
 # and an upload batch of DRS's clerk.
@@ -38,6 +39,7 @@ GET_MATRIX = {
     "login": [200] * 9,
     "logout": [405] * 9,  # POST only
     "set_language": [302] * 9,
+    "health": [200] * 9,  # monitoring: no sign-in, and nothing sensitive in the answer
     "plan": PAGE_ANY_ROLE,
     "schema": API_READ,
     "api-docs": API_READ,
@@ -48,7 +50,31 @@ GET_MATRIX = {
     "api:indicator-list": API_READ,
     "api:indicator-value-list": API_READ,
     "api:figure-list": API_READ,  # scoped to the department for department staff
-    "api:import-create": [403, 403, 403, 403, 403, 403, 405, 403, 405],
+    "api:import-create": API_READ,  # GET lists imports (department staff: their own)
+    # API v1 for scripts (tests/test_api_schema.py has every operation × persona).
+    "api:me": API_READ,
+    "api:token-list": API_READ,
+    "api:token-revoke": API_POST_ONLY,
+    "api:section-list": API_READ,
+    "api:work-item-list": API_READ,
+    "api:work-item-detail": API_READ,
+    "api:progress-report-list": API_READ,
+    "api:import-detail": [403, 403, 200, 403, 200, 200, 200, 200, 200],  # DRS's upload
+    "api:import-undo": API_POST_ONLY,
+    "api:department-period-list": API_READ,
+    "api:department-period-detail": [403, 403, 200, 403, 200, 200, 200, 200, 200],
+    "api:department-period-submit": API_POST_ONLY,
+    "api:department-period-approve": API_POST_ONLY,
+    "api:department-period-return": API_POST_ONLY,
+    "api:department-period-unlock": API_POST_ONLY,
+    "api:round-list": API_READ,
+    "api:notification-list": API_READ,
+    "api:notification-mark-read": API_POST_ONLY,
+    "api:warning-list": API_READ,
+    "api:warning-detail": [403, 403, 200, 403, 200, 200, 200, 200, 200],
+    "api:warning-acknowledge": API_POST_ONLY,
+    "api:warning-resolve": API_POST_ONLY,
+    "api:warning-close": API_POST_ONLY,
     "reporting:index": PAGE_ANY_ROLE,
     "reporting:notifications": PAGE_ANY_ROLE,
     # The entry form is the user's own department's: staff of any department; nobody else.
@@ -71,6 +97,18 @@ GET_MATRIX = {
     # Department staff see their own department's warnings (the sample is DRS's).
     "dashboards:warnings": PAGE_ANY_ROLE,
     "dashboards:warning_detail": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    # Reports: those who export (committee, statistics office, auditors); lineage of
+    # results for those who read all data, of a figure also for its department's staff;
+    # the audit trail for auditors.
+    "reports:index": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "reports:status": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "reports:download": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "reports:lineage_result": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "reports:lineage_figure": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "reports:audit_export": [302, 403, 403, 403, 403, 403, 403, 200, 200],
+    "api:report-list": [403, 403, 403, 403, 403, 200, 200, 200, 200],
+    "api:report-detail": [403, 403, 403, 403, 403, 200, 200, 200, 200],
+    "api:report-download": [403, 403, 403, 403, 403, 200, 200, 200, 200],
 }
 
 
@@ -116,7 +154,29 @@ def drs_batch(clerk, settings, tmp_path):
         attachment=SimpleUploadedFile("进展.txt", "一季度进展".encode()),
     )
     batch.work_item = WorkItem.objects.get(task__code="1", code="1.1")
+    batch.export, batch.result, batch.figure = _reports_samples(clerk, drs)
     return batch
+
+
+def _reports_samples(clerk, drs):
+    """A finished report of a 2023 round, a stored result and a DRS draft figure."""
+    from indicators.models import Indicator, IndicatorResult, StatisticalItem
+    from reporting.models import ReportingRound
+    from reports.models import ReportRequest
+
+    reporting_round = ReportingRound.objects.create(period="2023", year=2023, deadline="2024-01-15")
+    export = ReportRequest.objects.create(
+        reporting_round=reporting_round, format="csv", language="zh-hans", requested_by=clerk,
+        status="done", percent=100, content=b"\xef\xbb\xbfa\r\n", filename="r.csv",
+    )  # fmt: skip
+    result = IndicatorResult.objects.create(
+        indicator=Indicator.objects.get(code="energy_intensity_iva"), period="2024", year=2024
+    )
+    figure = Figure.objects.create(
+        item=StatisticalItem.objects.get(code="coal_raw"), department=drs, period="2024Q1",
+        year=2024, quarter=1, value=1, entered_by=clerk,
+    )  # fmt: skip
+    return export, result, figure
 
 
 def _url(name: str, batch) -> str:
@@ -128,7 +188,15 @@ def _url(name: str, batch) -> str:
         "indicator_code": "energy_intensity_iva",
         "report_id": batch.report.pk,
         "pk": batch.warning.pk,
+        "export_id": batch.export.pk,
+        "result_id": batch.result.pk,
+        "figure_id": batch.figure.pk,
     }
+    sample["department"] = "DRS"
+    if name in ("api:import-detail", "api:import-undo"):
+        sample["pk"] = batch.pk
+    elif name == "api:work-item-detail":
+        sample["pk"] = batch.work_item.pk
     pattern = app_urls()[name]
     return reverse(name, kwargs={key: sample[key] for key in pattern.pattern.regex.groupindex})
 
@@ -161,9 +229,25 @@ POST_ALLOWED = {
     "reporting:upload_confirm": {"clerk", "head", "administrator"},
     "reporting:upload_undo": {"clerk", "head", "administrator"},
     "api:import-create": {"statistics_office", "administrator"},
+    # API v1 writes: DRS's drafts, period 2024Q1 and the DRS warning, as on the pages.
+    "api:figure-list": {"clerk", "head", "administrator"},
+    "api:department-period-submit": {"clerk", "head", "administrator"},
+    "api:department-period-approve": {"head", "administrator"},
+    "api:department-period-return": {"head", "administrator"},
+    "api:department-period-unlock": {"statistics_office", "administrator"},
+    "api:round-list": {"statistics_office", "administrator"},
+    "api:import-undo": {"clerk", "head", "administrator"},
+    "api:progress-report-list": {"clerk", "head", "administrator"},
+    "api:warning-acknowledge": {"clerk", "head", "administrator"},
+    "api:warning-resolve": {"clerk", "head", "administrator"},
+    "api:warning-close": {"committee_member", "administrator"},
+    "api:token-list": {p for p in PERSONAS if p not in ("anonymous", "outsider")},
+    "api:notification-mark-read": {p for p in PERSONAS if p not in ("anonymous", "outsider")},
     # The lead department of the tasks (DRS leads task 1) updates work items and reports.
     "dashboards:plan_board": {"clerk", "head", "administrator"},
     "dashboards:warning_detail": {"clerk", "head", "committee_member", "administrator"},
+    "reports:index": {"committee_member", "statistics_office", "auditor", "administrator"},
+    "api:report-list": {"committee_member", "statistics_office", "auditor", "administrator"},
 }
 POST_BODIES = {
     "reporting:entry": {"action": "save", "value_coal_raw": "5"},
@@ -173,7 +257,30 @@ POST_BODIES = {
     "reporting:upload_confirm": {},
     "reporting:upload_undo": {},
     "api:import-create": {"rows": [{"period": "2024Q1", "item": "coal_raw", "value": "1"}]},
+    "api:figure-list": {
+        "department": "DRS",
+        "period": "2024Q1",
+        "entries": [{"item": "coal_raw", "value": "5"}],
+    },
+    "api:department-period-submit": {},
+    "api:department-period-approve": {"comment": "同意"},
+    "api:department-period-return": {"comment": "请核对"},
+    "api:department-period-unlock": {"reason": "更正", "hours": 2},
+    "api:round-list": {"period": "2024Q1"},
+    "api:import-undo": {},
+    "api:progress-report-list": {"task": "1", "period": "2024Q1", "text": "进展"},
+    "api:warning-acknowledge": {
+        "response": "说明",
+        "rectification_plan": "措施",
+        "due_date": "2099-01-01",
+    },
+    "api:warning-resolve": {"evidence": "佐证"},
+    "api:warning-close": {"comment": "同意"},
+    "api:token-list": {"name": "脚本"},
+    "api:notification-mark-read": {},
     "dashboards:plan_board": {"action": "work_item", "status": "done"},  # + the item's id
+    "reports:index": {"format": "csv", "language": "zh-hans"},
+    "api:report-list": {"period": "2023", "format": "csv"},
     "dashboards:warning_detail": {
         "action": "acknowledge",
         "response": "说明",
