@@ -358,6 +358,7 @@ def step_group_by(args) -> dict:
 
 
 def step_full(args) -> dict:
+    from indicators import recompute
     from indicators.models import IndicatorResult
     from indicators.recompute import results_recompute
 
@@ -367,6 +368,9 @@ def step_full(args) -> dict:
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        "workers": recompute.PARALLEL_WORKERS
+        if stats.scopes >= recompute.PARALLEL_MIN_SCOPES
+        else 0,
         "rss_before_mb": before,
         "scopes": stats.scopes,
         "written": stats.written,
@@ -500,6 +504,14 @@ def child_main(args) -> None:
     load_before = os.getloadavg()[0]
     result = STEPS[args.step](args)
     result["peak_mb"] = peak_rss_mb()
+    # Worker processes (the full recompute forks some): the largest one's peak, counted once
+    # per worker on top of this process's own — an upper bound, since forked workers share
+    # the parent's pages until they write them.
+    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if workers_peak and result.get("workers"):
+        result["own_peak_mb"] = result["peak_mb"]
+        result["workers_peak_mb"] = workers_peak
+        result["peak_mb"] += result["workers"] * workers_peak
     result["load_average_1min"] = [load_before, os.getloadavg()[0]]
     Path(args.out).write_text(json.dumps(result, default=str), encoding="utf-8")
 
@@ -581,6 +593,46 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def import_only(args, url: str, work: Path) -> None:
+    """The import step and its baseline alone: a seeded, figure-free database (kept as
+    the template with --reuse), the import file, pd.read_csv, then the import in a fresh copy.
+    Prints the two rows; writes no JSON."""
+    name = database_name(url)
+    template, import_name = f"{name}_template", f"{name}_import"
+    if not args.reuse:
+        admin_execute(
+            url,
+            *(
+                f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'
+                for db in (import_name, template, name)
+            ),
+            f'CREATE DATABASE "{name}"',
+        )
+        run_step("setup", url, args, work)
+        admin_execute(url, f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
+    run_step("describe", with_database(url, template), args, work)
+    pandas_parse = run_step("pandas", url, args, work)
+    admin_execute(
+        url,
+        f'DROP DATABASE IF EXISTS "{import_name}" WITH (FORCE)',
+        f'CREATE DATABASE "{import_name}" TEMPLATE "{template}"',
+    )
+    imported = run_step("import", with_database(url, import_name), args, work)
+    admin_execute(url, f'DROP DATABASE IF EXISTS "{import_name}" WITH (FORCE)')
+    loads = [*pandas_parse["load_average_1min"], *imported["load_average_1min"]]
+    ratio = imported["seconds"] / pandas_parse["seconds"]
+    print(f"\n1-minute load average during the measured steps: {min(loads):.2f}–{max(loads):.2f}")
+    print(
+        f"pd.read_csv (baseline): {pandas_parse['seconds']:.3f} s, {pandas_parse['peak_mb']:.0f} MB"
+    )
+    print(
+        f"import: parse {imported['parse_seconds']:.3f} s + statistics_import "
+        f"{imported['import_seconds']:.3f} s = {imported['seconds']:.3f} s, "
+        f"{imported['peak_mb']:.0f} MB, {ratio:.1f}× "
+        f"(≤{LIMIT_RATIO}×: {verdict(imported['seconds'] <= LIMIT_RATIO * pandas_parse['seconds'])})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--figures", type=int, default=1_000_000)
@@ -594,6 +646,11 @@ def main() -> None:
         help="measure again on the existing bench database (no regeneration)",
     )
     parser.add_argument("--no-json", action="store_true", help="do not write latest.json")
+    parser.add_argument(
+        "--import-only",
+        action="store_true",
+        help="only the import step and its pd.read_csv baseline (no generated figures)",
+    )
     parser.add_argument("--child", dest="step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
@@ -620,6 +677,9 @@ def main() -> None:
         flush=True,
     )
 
+    if args.import_only:
+        import_only(args, url, work)
+        return
     setup = generate = None
     if not args.reuse:
         admin_execute(

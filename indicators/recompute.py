@@ -18,8 +18,12 @@ import io
 import itertools
 import json
 import logging
+import multiprocessing
+import os
 import queue
 import threading
+import traceback
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -330,7 +334,11 @@ def _scope_result_rows(
         if is_park:
             values = {w: c.value for w, c in series.items()}
             evaluations = calc.evaluate_series(
-                spec, values, targets.get(indicator.pk, []), plan_base_year=base_year
+                spec,
+                values,
+                targets.get(indicator.pk, []),
+                plan_base_year=base_year,
+                from_year=from_year,
             )
         else:
             by_period = {(w.year, w.quarters): c.value for w, c in series.items()}
@@ -561,209 +569,20 @@ def _copy_escape(text: str) -> str:
     return text
 
 
-class _CopyWriter:
-    """PostgreSQL: the same rows and values bulk_create would write, sent with COPY.
+class _RowFormatter:
+    """Result rows (ROW_FIELDS) as the text lines of `COPY recompute_chunk`, each distinct
+    method trace as a line of `COPY recompute_methods` the first time it is used.
 
-    Per chunk: COPY into a temporary table, delete the chunk's scopes' stale results, then
-    one INSERT … ON CONFLICT DO UPDATE. A helper thread does this on the same connection
-    and transaction while the engine computes the next chunk (the database and Python
-    each keep a core busy); the main thread only formats text. The method traces repeat a
-    lot (same formula, coefficients and notes for thousands of rows), so each distinct
-    trace is serialised and sent once and the rows refer to it."""
+    Trace ids are `first_id`, `first_id + id_step`, …: formatters in several processes
+    (see _ParallelRows) number their traces apart without talking to each other."""
 
-    _sequence = itertools.count(1)
-
-    def __init__(self, *, from_year: int | None):
-        self.from_year = from_year
-        suffix = next(self._sequence)
-        self.chunk_table = f"recompute_chunk_{suffix}"
-        self.methods_table = f"recompute_methods_{suffix}"
-        self.computed_at = timezone.now().isoformat()
+    def __init__(self, computed_at: str, *, first_id: int = 1, id_step: int = 1):
+        self.computed_at = computed_at
+        self.first_id = first_id
+        self.id_step = id_step
         self.methods: dict[tuple, tuple[int, object]] = {}
         self.texts: dict[str, str] = {}  # scopes in COPY text format
         self.new_methods: list[str] = []
-        self.deleted = 0
-        self.written = 0
-        columns = self._columns()
-        self.copy_columns = ", ".join([*columns, "method_id", "input_figure_ids", "computed_at"])
-        target = [*columns, "method", "input_figure_ids", "computed_at"]
-        updates = ["target_id" if name == "target" else name for name in RESULT_FIELDS]
-        self.insert_sql = (
-            f"INSERT INTO indicators_indicatorresult ({', '.join(target)}) "
-            f"SELECT {', '.join('t.' + c for c in columns)}, m.method, t.input_figure_ids, "
-            f"t.computed_at FROM {self.chunk_table} t "
-            f"JOIN {self.methods_table} m ON m.id = t.method_id"
-        )
-        self.upsert_sql = (
-            f"{self.insert_sql} ON CONFLICT (indicator_id, period, scope, variant) DO UPDATE SET "
-            + ", ".join(f"{name} = EXCLUDED.{name}" for name in updates)
-        )
-        in_scopes = "r.scope = ANY(%s)" + (" AND r.year >= %s" if from_year is not None else "")
-        self.stale_sql = (
-            f"DELETE FROM indicators_indicatorresult r WHERE {in_scopes}"
-            f" AND NOT EXISTS (SELECT 1 FROM {self.chunk_table} t WHERE "
-            "t.indicator_id = r.indicator_id AND t.period = r.period "
-            "AND t.scope = r.scope AND t.variant = r.variant)"
-        )
-        self.stored_sql = (
-            f"SELECT EXISTS (SELECT 1 FROM indicators_indicatorresult r WHERE {in_scopes})"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {self.chunk_table} ON COMMIT DROP AS "
-                f"SELECT {', '.join(columns)}, 0 AS method_id, input_figure_ids, "
-                "computed_at FROM indicators_indicatorresult WITH NO DATA"
-            )
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {self.methods_table} "
-                "(id integer PRIMARY KEY, method jsonb NOT NULL) ON COMMIT DROP"
-            )
-        connection.ensure_connection()
-        self.dbapi = connection.connection  # psycopg2: one connection, safe across threads
-        self.integrity_error = connection.Database.IntegrityError
-        self.jobs: queue.Queue = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.stopping = False
-        # libpq runs one command at a time and psycopg2 does not hold its connection lock
-        # through a COPY: every use of the connection while the thread lives takes this.
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self._work, name="recompute-writer", daemon=True)
-        self.thread.start()
-
-    @staticmethod
-    def _columns() -> list[str]:
-        """The row columns before the method (ROW_FIELDS without method and figure ids)."""
-        names = ["indicator_id" if f == "indicator" else f for f in ROW_FIELDS]
-        return names[: names.index("method")]
-
-    # --- The helper thread ---
-
-    def _work(self) -> None:
-        cursor = self.dbapi.cursor()
-        try:
-            while (job := self.jobs.get()) is not None:
-                kind, *arguments = job
-                if self.error is not None or self.stopping:  # only drain the queue
-                    if kind == "read":
-                        arguments[-1].set_exception(
-                            self.error or RuntimeError("the recompute writer stopped")
-                        )
-                    continue
-                try:
-                    with self.lock:
-                        if kind == "read":
-                            sql, params, future = arguments
-                            cursor.execute(sql, params)
-                            future.set_result(cursor.fetchall())
-                        else:
-                            self._merge(cursor, *arguments)
-                except BaseException as error:
-                    self.error = error
-                    if kind == "read":
-                        arguments[-1].set_exception(error)
-        finally:
-            cursor.close()
-
-    def read(self, queryset):
-        """Queue reading `queryset`'s rows in the thread, in turn with the writing; return
-        a callable that waits for them (see selectors.counting_inputs_stream)."""
-        sql, params = queryset.query.sql_with_params()
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        self._submit(("read", sql, params, future))
-
-        def rows() -> list[tuple]:
-            error = future.exception()
-            if error is not None:
-                with connection.wrap_database_errors:
-                    raise error
-            return future.result()
-
-        return rows
-
-    def _merge(self, cursor, scopes: list[str], methods: bytes, rows: bytes) -> None:
-        if methods:
-            cursor.copy_expert(
-                f"COPY {self.methods_table} (id, method) FROM STDIN",
-                io.BytesIO(methods),
-                size=len(methods) + 1,
-            )
-        cursor.execute(f"TRUNCATE {self.chunk_table}")
-        if rows:
-            cursor.copy_expert(
-                f"COPY {self.chunk_table} ({self.copy_columns}) FROM STDIN",
-                io.BytesIO(rows),
-                size=len(rows) + 1,
-            )
-        params = [scopes] if self.from_year is None else [scopes, self.from_year]
-        cursor.execute(self.stale_sql, params)
-        self.deleted += cursor.rowcount
-        if not rows:
-            return
-        cursor.execute(self.stored_sql, params)
-        if cursor.fetchone()[0]:
-            cursor.execute(self.upsert_sql)
-            return
-        # No stored result of these scopes: nothing to update, and a plain INSERT costs
-        # about half of INSERT … ON CONFLICT. Should another transaction have stored some
-        # in the meantime, the upsert runs instead, as it always did.
-        cursor.execute("SAVEPOINT recompute_insert")
-        try:
-            cursor.execute(self.insert_sql)
-        except self.integrity_error:
-            cursor.execute("ROLLBACK TO SAVEPOINT recompute_insert")
-            cursor.execute(self.upsert_sql)
-        cursor.execute("RELEASE SAVEPOINT recompute_insert")
-
-    def _raise_failure(self) -> None:
-        """Raise what failed in the thread, as Django's database errors are raised."""
-        if self.error is not None:
-            with connection.wrap_database_errors:
-                raise self.error
-
-    def _submit(self, job) -> None:
-        while True:
-            self._raise_failure()
-            try:
-                self.jobs.put(job, timeout=1)
-                return
-            except queue.Full:
-                if not self.thread.is_alive():
-                    raise RuntimeError("the recompute writer stopped") from None
-
-    def close(self) -> None:
-        """Wait for every chunk to be written (the thread ends); raise what failed."""
-        if self.thread.is_alive():
-            self.jobs.put(None)
-            self.thread.join()
-        self._raise_failure()
-
-    def database(self):
-        """A reusable context manager to hold around any other use of the connection
-        while the thread lives; it raises what failed in the thread (the transaction is
-        aborted then)."""
-        return self
-
-    def __enter__(self):
-        self.lock.acquire()
-        try:
-            self._raise_failure()
-        except BaseException:
-            self.lock.release()
-            raise
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.lock.release()
-
-    def stop(self) -> None:
-        """End the helper thread without writing what is still queued (something failed
-        and the transaction is rolled back); a no-op once `close` has run."""
-        if self.thread.is_alive():
-            self.stopping = True
-            self.jobs.put(None)
-            self.thread.join()
-
-    # --- The main thread ---
 
     def _method_id(self, method: dict) -> int:
         """The id of this trace in the methods table, sending it the first time.
@@ -792,12 +611,13 @@ class _CopyWriter:
         key = tuple(key)
         known = self.methods.get(key)
         if known is None:
-            known = self.methods[key] = (len(self.methods) + 1, shared)
+            known = self.methods[key] = (self.first_id + self.id_step * len(self.methods), shared)
             text = _copy_escape(json.dumps(method, ensure_ascii=False))
             self.new_methods.append(f"{known[0]}\t{text}\n")
         return known[0]
 
-    def write(self, scopes: list[str], rows: list[tuple]) -> None:
+    def format(self, rows: list[tuple]) -> tuple[bytes, bytes]:
+        """(the traces not sent before, the rows) in COPY text."""
         lines = []
         append = lines.append
         texts, method_id, computed_at = self.texts, self._method_id, self.computed_at
@@ -863,16 +683,386 @@ class _CopyWriter:
             )
         methods = "".join(self.new_methods).encode()
         self.new_methods = []
-        self._submit(("merge", list(scopes), methods, "".join(lines).encode()))
-        self.written += len(rows)
+        return methods, "".join(lines).encode()
+
+
+class _CopyWriter:
+    """PostgreSQL: the same rows and values bulk_create would write, sent with COPY.
+
+    Per chunk: COPY into a temporary table; when the chunk's scopes have no stored result,
+    one INSERT; otherwise insert the new keys, update the stored rows that differ (identical
+    ones are not rewritten) and delete stale ones, each only when there are some (see
+    `_merge`). A helper thread does this on the same connection and transaction while the
+    engine computes the next chunk (the database and Python each keep a core busy); the
+    main thread only formats text (or passes on the workers'). The method traces repeat a
+    lot (same formula, coefficients and notes for thousands of rows), so each distinct
+    trace is serialised and sent once and the rows refer to it."""
+
+    _sequence = itertools.count(1)
+
+    def __init__(self, *, from_year: int | None, computed_at: str | None = None):
+        self.from_year = from_year
+        suffix = next(self._sequence)
+        self.chunk_table = f"recompute_chunk_{suffix}"
+        self.methods_table = f"recompute_methods_{suffix}"
+        self.computed_at = computed_at or timezone.now().isoformat()
+        self.formatter = _RowFormatter(self.computed_at)
+        self.deleted = 0
+        self.written = 0
+        columns = self._columns()
+        self.copy_columns = ", ".join([*columns, "method_id", "input_figure_ids", "computed_at"])
+        target = [*columns, "method", "input_figure_ids", "computed_at"]
+        updates = ["target_id" if name == "target" else name for name in RESULT_FIELDS]
+        self.insert_sql = (
+            f"INSERT INTO indicators_indicatorresult ({', '.join(target)}) "
+            f"SELECT {', '.join('t.' + c for c in columns)}, m.method, t.input_figure_ids, "
+            f"t.computed_at FROM {self.chunk_table} t "
+            f"JOIN {self.methods_table} m ON m.id = t.method_id"
+        )
+        self.upsert_sql = (
+            f"{self.insert_sql} ON CONFLICT (indicator_id, period, scope, variant) DO UPDATE SET "
+            + ", ".join(f"{name} = EXCLUDED.{name}" for name in updates)
+        )
+        self.insert_new_sql = (
+            f"{self.insert_sql} ON CONFLICT (indicator_id, period, scope, variant) DO NOTHING"
+        )
+        in_scopes = "r.scope = ANY(%s)" + (" AND r.year >= %s" if from_year is not None else "")
+        # A stored row that already holds exactly what was computed (value, status, trace
+        # and figure ids alike) is left as it is: rewriting it (or locking it, as
+        # ON CONFLICT DO UPDATE does even when its WHERE is false) would only cost a dead
+        # tuple, five index entries and the WAL. Its computed_at stays the time it last
+        # changed.
+        compared = [name for name in updates if name != "computed_at"]
+        new_value = {name: f"n.{name}" for name in updates}
+        new_value["method"] = "m.method"
+        self.update_changed_sql = (
+            "UPDATE indicators_indicatorresult r SET "
+            + ", ".join(f"{name} = {new_value[name]}" for name in updates)
+            + f" FROM {self.chunk_table} n JOIN {self.methods_table} m ON m.id = n.method_id"
+            f" WHERE {in_scopes} AND r.indicator_id = n.indicator_id AND r.period = n.period"
+            " AND r.scope = n.scope AND r.variant = n.variant"
+            f" AND ({', '.join('r.' + name for name in compared)}) IS DISTINCT FROM"
+            f" ({', '.join(new_value[name] for name in compared)})"
+        )
+        # One pass over the chunk joined with its stored rows: how many of the computed
+        # rows are stored, and how many of those differ. The statements that insert,
+        # update and delete run only when there is something for them to do.
+        self.check_sql = (
+            "SELECT count(*), count(*) FILTER (WHERE"
+            f" ({', '.join('r.' + name for name in compared)}) IS DISTINCT FROM"
+            f" ({', '.join(new_value[name] for name in compared)}))"
+            f" FROM {self.chunk_table} n JOIN {self.methods_table} m ON m.id = n.method_id"
+            f" JOIN indicators_indicatorresult r ON {in_scopes}"
+            " AND r.indicator_id = n.indicator_id AND r.period = n.period"
+            " AND r.scope = n.scope AND r.variant = n.variant"
+        )
+        self.stale_sql = (
+            f"DELETE FROM indicators_indicatorresult r WHERE {in_scopes}"
+            f" AND NOT EXISTS (SELECT 1 FROM {self.chunk_table} t WHERE "
+            "t.indicator_id = r.indicator_id AND t.period = r.period "
+            "AND t.scope = r.scope AND t.variant = r.variant)"
+        )
+        self.stored_sql = f"SELECT count(*) FROM indicators_indicatorresult r WHERE {in_scopes}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.chunk_table} ON COMMIT DROP AS "
+                f"SELECT {', '.join(columns)}, 0 AS method_id, input_figure_ids, "
+                "computed_at FROM indicators_indicatorresult WITH NO DATA"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.methods_table} "
+                "(id integer PRIMARY KEY, method jsonb NOT NULL) ON COMMIT DROP"
+            )
+            # The chunk (~20,000 rows) joined with the traces and the chunk's stored rows:
+            # with the default 4 MB these joins sort and hash in batches on disk. Only for
+            # this transaction (or savepoint), and set back in `finish`.
+            cursor.execute("SHOW work_mem")
+            self.work_mem = cursor.fetchone()[0]
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        connection.ensure_connection()
+        self.dbapi = connection.connection  # psycopg2: one connection, safe across threads
+        self.integrity_error = connection.Database.IntegrityError
+        self.jobs: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.stopping = False
+        # libpq runs one command at a time and psycopg2 does not hold its connection lock
+        # through a COPY: every use of the connection while the thread lives takes this.
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._work, name="recompute-writer", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _columns() -> list[str]:
+        """The row columns before the method (ROW_FIELDS without method and figure ids)."""
+        names = ["indicator_id" if f == "indicator" else f for f in ROW_FIELDS]
+        return names[: names.index("method")]
+
+    # --- The helper thread ---
+
+    def _work(self) -> None:
+        cursor = self.dbapi.cursor()
+        try:
+            while (job := self.jobs.get()) is not None:
+                kind, *arguments = job
+                if self.error is not None or self.stopping:  # only drain the queue
+                    if kind == "read":
+                        arguments[-1].set_exception(
+                            self.error or RuntimeError("the recompute writer stopped")
+                        )
+                    continue
+                try:
+                    with self.lock:
+                        if kind == "read":
+                            sql, params, future = arguments
+                            cursor.execute(sql, params)
+                            future.set_result(cursor.fetchall())
+                        else:
+                            self._merge(cursor, *arguments)
+                except BaseException as error:
+                    self.error = error
+                    if kind == "read":
+                        arguments[-1].set_exception(error)
+        finally:
+            cursor.close()
+
+    def read(self, queryset):
+        """Queue reading `queryset`'s rows in the thread, in turn with the writing; return
+        a callable that waits for them (see selectors.counting_inputs_stream)."""
+        sql, params = queryset.query.sql_with_params()
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._submit(("read", sql, params, future))
+
+        def rows() -> list[tuple]:
+            error = future.exception()
+            if error is not None:
+                with connection.wrap_database_errors:
+                    raise error
+            return future.result()
+
+        return rows
+
+    def _merge(
+        self, cursor, scopes: list[str], methods: bytes, rows: bytes, row_count: int
+    ) -> None:
+        if methods:
+            cursor.copy_expert(
+                f"COPY {self.methods_table} (id, method) FROM STDIN",
+                io.BytesIO(methods),
+                size=len(methods) + 1,
+            )
+        cursor.execute(f"TRUNCATE {self.chunk_table}")
+        if rows:
+            cursor.copy_expert(
+                f"COPY {self.chunk_table} ({self.copy_columns}) FROM STDIN",
+                io.BytesIO(rows),
+                size=len(rows) + 1,
+            )
+        params = [scopes] if self.from_year is None else [scopes, self.from_year]
+        if not rows:  # scopes without figures: every stored result of theirs goes
+            cursor.execute(self.stale_sql, params)
+            self.deleted += cursor.rowcount
+            return
+        cursor.execute(self.stored_sql, params)
+        stored = cursor.fetchone()[0]
+        if stored:
+            cursor.execute(self.check_sql, params)
+            already_stored, changed = cursor.fetchone()
+            if already_stored < row_count:  # new keys (rows stored meanwhile are left)
+                cursor.execute(self.insert_new_sql)
+            if changed or already_stored < row_count:
+                # Stored rows that differ, and any stored by another transaction meanwhile.
+                cursor.execute(self.update_changed_sql, params)
+            # Stale results: stored, no longer computed. The anti-join that finds them reads
+            # every stored row of the chunk again, so it runs only when there are some.
+            if already_stored < stored:
+                cursor.execute(self.stale_sql, params)
+                self.deleted += cursor.rowcount
+            return
+        # No stored result of these scopes: nothing to update, and a plain INSERT costs
+        # about half of INSERT … ON CONFLICT. Should another transaction have stored some
+        # in the meantime, the upsert runs instead, as it always did.
+        cursor.execute("SAVEPOINT recompute_insert")
+        try:
+            cursor.execute(self.insert_sql)
+        except self.integrity_error:
+            cursor.execute("ROLLBACK TO SAVEPOINT recompute_insert")
+            cursor.execute(self.upsert_sql)
+        cursor.execute("RELEASE SAVEPOINT recompute_insert")
+
+    def _raise_failure(self) -> None:
+        """Raise what failed in the thread, as Django's database errors are raised."""
+        if self.error is not None:
+            with connection.wrap_database_errors:
+                raise self.error
+
+    def _submit(self, job) -> None:
+        while True:
+            self._raise_failure()
+            try:
+                self.jobs.put(job, timeout=1)
+                return
+            except queue.Full:
+                if not self.thread.is_alive():
+                    raise RuntimeError("the recompute writer stopped") from None
+
+    def close(self) -> None:
+        """Wait for every chunk to be written (the thread ends); raise what failed."""
+        if self.thread.is_alive():
+            self.jobs.put(None)
+            self.thread.join()
+        self._raise_failure()
+
+    def database(self):
+        """A reusable context manager to hold around any other use of the connection
+        while the thread lives; it raises what failed in the thread (the transaction is
+        aborted then)."""
+        return self
+
+    def __enter__(self):
+        self.lock.acquire()
+        try:
+            self._raise_failure()
+        except BaseException:
+            self.lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.lock.release()
+
+    def stop(self) -> None:
+        """End the helper thread without writing what is still queued (something failed
+        and the transaction is rolled back); a no-op once `close` has run."""
+        if self.thread.is_alive():
+            self.stopping = True
+            self.jobs.put(None)
+            self.thread.join()
+
+    # --- The main thread ---
+
+    def write(self, scopes: list[str], rows: list[tuple]) -> None:
+        methods, text = self.formatter.format(rows)
+        self.write_text(scopes, methods, text, len(rows))
+
+    def write_text(self, scopes: list[str], methods: bytes, rows: bytes, row_count: int) -> None:
+        """Queue rows already in COPY text (see _RowFormatter) for writing."""
+        self._submit(("merge", list(scopes), methods, rows, row_count))
+        self.written += row_count
 
     def finish(self, leftover_scopes: list[str]) -> None:
         """Write what is queued, then remove the results of scopes without figures."""
         for start in range(0, len(leftover_scopes), CHUNK_SCOPES):
-            self._submit(("merge", leftover_scopes[start : start + CHUNK_SCOPES], b"", b""))
+            self._submit(("merge", leftover_scopes[start : start + CHUNK_SCOPES], b"", b"", 0))
         self.close()
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {self.chunk_table}, {self.methods_table}")
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [self.work_mem])
+
+
+# --- Computing in worker processes ------------------------------------------------------------
+
+PARALLEL_WORKERS = min(2, os.cpu_count() or 1)
+PARALLEL_MIN_SCOPES = 64  # fewer scopes are computed in the caller's process
+PARALLEL_BATCH_SCOPES = 30  # scopes per batch handed to a worker (~14,000 rows)
+
+
+def _parallel_worker(compute, computed_at: str, number: int, workers: int, tasks, results):
+    """A worker process: compute and format each batch of (scope, figures) it is given."""
+    formatter = _RowFormatter(computed_at, first_id=number, id_step=workers)
+    try:
+        while (batch := tasks.get()) is not None:
+            rows: list[tuple] = []
+            for scope, figures in batch:
+                rows.extend(compute(scope, figures))
+            methods, text = formatter.format(rows)
+            results.put((methods, text, len(rows)))
+    except BaseException:
+        results.put(traceback.format_exc())
+
+
+class _ParallelRows:
+    """Result rows computed and formatted as COPY text in forked worker processes, which
+    share the engine's inputs (coefficients, rules, indicators, targets) without pickling
+    them. The caller hands out batches of scopes with their figures and gets each batch's
+    text back in the order it handed them out. Create it before any other thread starts
+    (a fork copies only the forking thread).
+
+    Workers number the traces they send apart (see _RowFormatter), and a worker's batches
+    come back in order, so a trace is always sent in or before the first batch using it."""
+
+    def __init__(self, *, workers: int, compute, computed_at: str):
+        context = multiprocessing.get_context("fork")
+        self.workers = workers
+        self.tasks = [context.Queue() for _ in range(workers)]
+        self.results = [context.Queue() for _ in range(workers)]
+        self.processes = [
+            context.Process(
+                target=_parallel_worker,
+                args=(compute, computed_at, number + 1, workers, tasks, results),
+                name=f"recompute-worker-{number + 1}",
+                daemon=True,
+            )
+            for number, (tasks, results) in enumerate(zip(self.tasks, self.results, strict=True))
+        ]
+        try:
+            for process in self.processes:
+                process.start()
+        except BaseException:
+            for process in self.processes:
+                if process.pid is not None:
+                    process.terminate()
+            raise
+        self.handed_out = 0
+        self.pending: deque[tuple[int, list[str]]] = deque()
+
+    def submit(self, batch: list[tuple[str, dict]]) -> None:
+        worker = self.handed_out % self.workers
+        self.handed_out += 1
+        self.tasks[worker].put(batch)
+        self.pending.append((worker, [scope for scope, _figures in batch]))
+
+    def busy(self) -> bool:
+        """True when enough batches are under way to keep every worker busy."""
+        return len(self.pending) >= 2 * self.workers
+
+    def next(self) -> tuple[list[str], bytes, bytes, int]:
+        """The oldest batch: (its scopes, new traces, rows, row count)."""
+        worker, scopes = self.pending.popleft()
+        while True:
+            try:
+                answer = self.results[worker].get(timeout=1)
+                break
+            except queue.Empty:
+                if not self.processes[worker].is_alive():
+                    raise RuntimeError("a recompute worker process stopped") from None
+        if isinstance(answer, str):
+            raise RuntimeError(f"a recompute worker process failed:\n{answer}")
+        methods, text, count = answer
+        return scopes, methods, text, count
+
+    def close(self) -> None:
+        for tasks in self.tasks:
+            tasks.put(None)
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        for pipe in (*self.tasks, *self.results):
+            pipe.cancel_join_thread()
+            pipe.close()
+
+
+def _parallel_rows(*, compute, computed_at: str) -> _ParallelRows | None:
+    """Worker processes for a full recompute, or None where this process may not have
+    children (a daemonic process, e.g. some pool workers): the caller computes then."""
+    if multiprocessing.current_process().daemon:
+        return None
+    try:
+        return _ParallelRows(workers=PARALLEL_WORKERS, compute=compute, computed_at=computed_at)
+    except (AssertionError, OSError):
+        logger.warning("recompute worker processes not started", exc_info=True)
+        return None
 
 
 def _stored_scopes(existing, from_year: int | None) -> set[str]:
@@ -964,7 +1154,36 @@ def results_recompute(
                 )
 
     with transaction.atomic(), _fewer_collections():
-        writer = _CopyWriter(from_year=from_year) if _copy_supported() else _OrmWriter(existing)
+        copy = _copy_supported()
+        computed_at = timezone.now().isoformat()
+        stream_scopes, parallel = scopes, None
+        if copy and not reconcile and PARALLEL_WORKERS > 1:
+            # Many scopes (a full recompute): compute them in worker processes, started
+            # before the writer's thread (see _ParallelRows).
+            if stream_scopes is None:
+                stream_scopes = set(selectors.counting_scopes())
+            if len(stream_scopes) >= PARALLEL_MIN_SCOPES:
+                item_rules = selectors.item_rules()
+
+                def compute(scope: str, figures: dict) -> list[tuple]:
+                    return _scope_result_rows(
+                        scope=scope,
+                        inputs=calc.Inputs(figures, item_rules),
+                        extent=_extent_of(figures),
+                        book=book,
+                        rules=rules,
+                        indicators=indicators,
+                        targets=targets,
+                        base_year=base_year,
+                        from_year=from_year,
+                    )
+
+                parallel = _parallel_rows(compute=compute, computed_at=computed_at)
+        writer = (
+            _CopyWriter(from_year=from_year, computed_at=computed_at)
+            if copy
+            else _OrmWriter(existing)
+        )
         try:
             computed_scopes: set[str] = set()
             chunk_scopes: list[str] = []
@@ -978,10 +1197,24 @@ def results_recompute(
                 chunk_scopes.clear()
                 chunk_rows.clear()
 
+            def write_computed(everything: bool) -> None:
+                while parallel.pending and (everything or parallel.busy()):
+                    writer.write_text(*parallel.next())
+
             figures_by_scope = selectors.counting_inputs_stream(
-                scopes=scopes, lock=writer.database(), read=writer.read
+                scopes=stream_scopes, lock=writer.database(), read=writer.read
             )
+            batch: list[tuple[str, dict]] = []
             for scope, figures, inputs in figures_by_scope:
+                computed_scopes.add(scope)
+                stats.scopes += 1
+                if parallel is not None:
+                    batch.append((scope, figures))
+                    if len(batch) >= PARALLEL_BATCH_SCOPES:
+                        parallel.submit(batch)
+                        batch = []
+                        write_computed(everything=False)
+                    continue
                 chunk_rows.extend(
                     _scope_result_rows(
                         scope=scope,
@@ -996,10 +1229,12 @@ def results_recompute(
                     )
                 )
                 chunk_scopes.append(scope)
-                computed_scopes.add(scope)
-                stats.scopes += 1
                 if len(chunk_rows) >= CHUNK_ROWS or len(chunk_scopes) >= CHUNK_SCOPES:
                     flush()
+            if parallel is not None:
+                if batch:
+                    parallel.submit(batch)
+                write_computed(everything=True)
             if chunk_scopes:
                 flush()
             with writer.database():
@@ -1011,6 +1246,8 @@ def results_recompute(
             writer.finish(leftover)
         finally:
             writer.stop()
+            if parallel is not None:
+                parallel.close()
         stats.deleted = writer.deleted
         stats.written = writer.written
     differences.sort(key=lambda pair: pair[0])

@@ -479,6 +479,31 @@ def test_missed_target_year_is_red_and_later_periods_keep_the_last_target():
     assert evaluation[Window(2020)].status == ""  # the base year is the starting point
 
 
+@pytest.mark.parametrize(
+    "from_year",
+    [
+        pytest.param(2021, id="after_the_base_year_case"),
+        pytest.param(2025, id="the_first_target_year_case"),
+        pytest.param(2026, id="the_chained_target_case"),
+        pytest.param(2031, id="after_every_window_case"),
+    ],
+)
+def test_evaluating_from_a_year_gives_the_same_evaluations_of_that_year_and_later(from_year):
+    values = {
+        Window(year, quarters): D("0.50") - D("0.013") * (year - 2020) - D("0.001") * quarters
+        for year in range(2020, 2027)
+        for quarters in (1, 2, 3, 4)
+    }
+    values[Window(2023, 2)] = None
+    full = calc.evaluate_series(INTENSITY, values, [T2, T2B], plan_base_year=2020)
+    later = calc.evaluate_series(
+        INTENSITY, values, [T2, T2B], plan_base_year=2020, from_year=from_year
+    )
+    assert later == {window: e for window, e in full.items() if window.year >= from_year}
+    # Answered again from the kept powers: the same evaluations.
+    assert calc.evaluate_series(INTENSITY, values, [T2, T2B], plan_base_year=2020) == full
+
+
 def test_target_awaiting_its_value_is_shown_as_such():
     t3 = calc.TargetSpec(4, "T3", "reduction_vs_base", "binding", None, 2030, base_year=2020)
     evaluation = calc.evaluate_series(

@@ -288,6 +288,92 @@ def test_recomputing_twice_gives_the_same_results(worked_example):
     assert _snapshot() == first
 
 
+def test_a_recompute_repairs_changed_rows_and_removes_stale_ones(worked_example):
+    """Over stored results, a recompute rewrites exactly the rows that differ from what it
+    computes (value or trace), deletes the rows it no longer computes (of a scope it
+    computes, and of a scope without figures), and leaves identical rows untouched."""
+    first = _snapshot()
+    full = {r.pk: (r.value, r.method, r.input_figure_ids) for r in IndicatorResult.objects.all()}
+    tampered = result("energy_intensity_iva", "2025")
+    untouched = result("energy_intensity_iva", "2024")
+    IndicatorResult.objects.filter(pk=tampered.pk).update(value=D("9"), method={"formula": "?"})
+    template = {
+        "indicator": tampered.indicator,
+        "year": 2019,
+        "variant": "",
+        "value": D("1"),
+        "method": {"formula": "stale"},
+        "input_figure_ids": [],
+    }
+    IndicatorResult.objects.create(**template, period="2019", scope="")
+    IndicatorResult.objects.create(**template, period="2019", scope="91371400MA3C4QXX1K")
+
+    stats = recompute.results_recompute()
+
+    assert stats.deleted == 2
+    assert _snapshot() == first
+    assert {
+        r.pk: (r.value, r.method, r.input_figure_ids) for r in IndicatorResult.objects.all()
+    } == full
+    if connection.vendor == "postgresql":  # the COPY writer skips identical rows
+        assert result("energy_intensity_iva", "2024").computed_at == untouched.computed_at
+        assert result("energy_intensity_iva", "2025").computed_at > tampered.computed_at
+
+
+def _stored_rows():
+    return {
+        (r.indicator_id, r.period, r.scope, r.variant): (
+            r.year,
+            r.quarter,
+            r.value,
+            r.change_vs_base,
+            r.change_yoy,
+            r.target_id,
+            r.target_value,
+            r.status,
+            r.completion,
+            r.provisional,
+            r.method,
+            r.input_figure_ids,
+        )
+        for r in IndicatorResult.objects.all()
+    }
+
+
+def test_worker_processes_store_what_the_caller_would(administrator, worked_example, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes are used with the COPY writer (PostgreSQL)")
+    from indicators.importing import credit_code_check_char
+
+    rows = worked_example_rows()
+    for number in range(1, 5):  # enterprises with more or fewer of the park's figures
+        first17 = f"91371400{number:09d}"
+        scope = first17 + credit_code_check_char(first17)
+        kept = rows[: len(rows) - 7 * number]
+        import_rows([{**row, "scope": scope} for row in kept], user=administrator)
+    monkeypatch.setattr(recompute, "PARALLEL_MIN_SCOPES", 10**6)
+    recompute.results_recompute()
+    in_process = _stored_rows()
+    IndicatorResult.objects.all().delete()
+
+    batches = []
+    submit = recompute._ParallelRows.submit
+    monkeypatch.setattr(recompute, "PARALLEL_WORKERS", 2)
+    monkeypatch.setattr(recompute, "PARALLEL_MIN_SCOPES", 1)
+    monkeypatch.setattr(recompute, "PARALLEL_BATCH_SCOPES", 2)
+    monkeypatch.setattr(
+        recompute._ParallelRows,
+        "submit",
+        lambda self, batch: (batches.append(len(batch)), submit(self, batch)),
+    )
+    first = recompute.results_recompute()  # an empty table
+    assert batches == [2, 2, 1]
+    assert _stored_rows() == in_process
+    again = recompute.results_recompute()  # over the stored rows: nothing to rewrite
+    assert (again.written, again.deleted) == (first.written, 0)
+    assert _stored_rows() == in_process
+
+
 def test_a_revised_figure_changes_only_its_period_and_later_ones(administrator, park):
     from indicators.demo import demo_rows
 
