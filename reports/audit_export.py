@@ -9,7 +9,7 @@ import json
 
 from django.utils import timezone
 
-from reports.inert import csv_cell, needs_quoting
+from reports.inert import csv_cell, inert_workbook, needs_quoting
 
 COLUMNS = [
     ("id", "编号", "Id"),
@@ -67,18 +67,8 @@ def audit_csv(events, *, language: str) -> bytes:
 
 
 def audit_xlsx(events, *, language: str) -> bytes:
-    import xlsxwriter
-
     output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        output,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
+    workbook = inert_workbook(output)
     heading = workbook.add_format({"bold": True, "bg_color": "#E6F4EA", "border": 1})
     quoted = workbook.add_format({"quote_prefix": True})
     moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})

@@ -22,3 +22,19 @@ def csv_cell(value) -> str:
     if isinstance(value, str):
         return "'" + value if needs_quoting(value) else value
     return str(value)
+
+
+def inert_workbook(output):
+    """An XlsxWriter workbook writing into `output` that never turns text into a formula, a
+    hyperlink or a number (XlsxWriter's defaults do all three to user strings)."""
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(
+        output,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )

@@ -23,7 +23,7 @@ from dashboards.models import EarlyWarning
 from dashboards.selectors import percent_text, status_label, variant_label
 from indicators.exchange import OUTPUT_FIELDS
 from reports import svg
-from reports.inert import csv_cell, needs_quoting
+from reports.inert import csv_cell, inert_workbook, needs_quoting
 from tasks.models import WorkItem
 
 Progress = Callable[[int], None]
@@ -308,19 +308,9 @@ def _title_rows(sheet: _Sheet, document: dict, labels: Labels, taken_at: dt.date
 def render_xlsx(
     document: dict, *, language: str, taken_at: dt.datetime, progress: Progress
 ) -> bytes:
-    import xlsxwriter
-
     labels = Labels(language)
     output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        output,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
+    workbook = inert_workbook(output)
     naive = taken_at.replace(tzinfo=None)
     workbook.set_properties(
         {
