@@ -1157,6 +1157,20 @@ def results_recompute(
         copy = _copy_supported()
         computed_at = timezone.now().isoformat()
         stream_scopes, parallel = scopes, None
+
+        def scope_rows(scope: str, figures: dict, inputs: calc.Inputs) -> list[tuple]:
+            return _scope_result_rows(
+                scope=scope,
+                inputs=inputs,
+                extent=_extent_of(figures),
+                book=book,
+                rules=rules,
+                indicators=indicators,
+                targets=targets,
+                base_year=base_year,
+                from_year=from_year,
+            )
+
         if copy and not reconcile and PARALLEL_WORKERS > 1:
             # Many scopes (a full recompute): compute them in worker processes, started
             # before the writer's thread (see _ParallelRows).
@@ -1166,17 +1180,7 @@ def results_recompute(
                 item_rules = selectors.item_rules()
 
                 def compute(scope: str, figures: dict) -> list[tuple]:
-                    return _scope_result_rows(
-                        scope=scope,
-                        inputs=calc.Inputs(figures, item_rules),
-                        extent=_extent_of(figures),
-                        book=book,
-                        rules=rules,
-                        indicators=indicators,
-                        targets=targets,
-                        base_year=base_year,
-                        from_year=from_year,
-                    )
+                    return scope_rows(scope, figures, calc.Inputs(figures, item_rules))
 
                 parallel = _parallel_rows(compute=compute, computed_at=computed_at)
         writer = (
@@ -1215,19 +1219,7 @@ def results_recompute(
                         batch = []
                         write_computed(everything=False)
                     continue
-                chunk_rows.extend(
-                    _scope_result_rows(
-                        scope=scope,
-                        inputs=inputs,
-                        extent=_extent_of(figures),
-                        book=book,
-                        rules=rules,
-                        indicators=indicators,
-                        targets=targets,
-                        base_year=base_year,
-                        from_year=from_year,
-                    )
-                )
+                chunk_rows.extend(scope_rows(scope, figures, inputs))
                 chunk_scopes.append(scope)
                 if len(chunk_rows) >= CHUNK_ROWS or len(chunk_scopes) >= CHUNK_SCOPES:
                     flush()
