@@ -207,6 +207,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # not the cache: Redis may be down
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail already (reporting/signals.py)
+AXES_VERBOSE = False  # no banner from every process that starts (commands, workers, benchmarks)
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_response"
 # The client address behind our reverse proxy (django-ipware is not installed, so axes'
