@@ -294,12 +294,15 @@ class ProgressReportCreateSerializer(serializers.Serializer):
     task = serializers.CharField(max_length=10, help_text="task code")
     period = serializers.RegexField(r"^\d{4}Q[1-4]$", max_length=6)
     text = serializers.CharField(max_length=20000)
+    attachment = serializers.FileField(
+        required=False, help_text="optional evidence file, at most 10 MB (multipart/form-data)"
+    )
 
 
 class ProgressReportListApi(ApiViewMixin, generics.ListAPIView):
     """GET: the lead departments' quarterly progress reports. POST: the lead department's
-    staff report on their task (dashboards.services.progress_report_submit; attachments
-    are uploaded on the plan board)."""
+    staff report on their task (dashboards.services.progress_report_submit), with an optional
+    attachment when sent as multipart/form-data."""
 
     permission_classes = [UsesProduct]
     serializer_class = ProgressReportSerializer
@@ -331,5 +334,6 @@ class ProgressReportListApi(ApiViewMixin, generics.ListAPIView):
             period=payload.validated_data["period"],
             text=payload.validated_data["text"].strip(),
             user=request.user,
+            attachment=payload.validated_data.get("attachment"),
         )
         return Response(ProgressReportSerializer(report).data, status=status.HTTP_201_CREATED)

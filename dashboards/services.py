@@ -494,6 +494,9 @@ def work_item_update(*, item: WorkItem, user, status: str, evidence: str) -> Wor
     return item
 
 
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # a progress report's attachment
+
+
 @transaction.atomic
 def progress_report_submit(
     *, task: Task, period: str, text: str, user, attachment=None
@@ -508,6 +511,10 @@ def progress_report_submit(
         )
     if not text.strip():
         raise ApplicationError("请填写进展情况。", "The report text is required.", code="required")
+    if attachment is not None and attachment.size > MAX_ATTACHMENT_BYTES:
+        raise ApplicationError(
+            "附件不能超过 10 MB。", "The attachment cannot exceed 10 MB.", code="too_large"
+        )
     report = ProgressReport.objects.create(
         task=task,
         department=lead.department,

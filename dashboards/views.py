@@ -33,7 +33,6 @@ from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators.models import PARK_SCOPE
 from tasks.models import Responsibility, Task, WorkItem
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 BIGSCREEN_REFRESH_SECONDS = 300
 QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 SCOPE = re.compile(r"^[0-9A-Z]{18}$")
@@ -206,8 +205,6 @@ def _report_post(request):
     attachment = request.FILES.get("attachment")
     if not QUARTER.match(period):
         return task, _("请选择报告期(如 2026Q3)。")
-    if attachment is not None and attachment.size > MAX_ATTACHMENT_BYTES:
-        return task, _("附件不能超过 10 MB。")
     try:
         services.progress_report_submit(
             task=task,
@@ -267,7 +264,7 @@ def plan_board(request):
             "error": error,
             "statuses": WorkItem.Status.choices,
             "report_periods": _report_periods(timezone.localdate()),
-            "max_attachment_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "max_attachment_mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024),
             "legend": selectors.status_legend(),
         },
         section="plan",

@@ -6,13 +6,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from audit.models import AuditEvent
-from dashboards.models import EarlyWarning
+from dashboards.models import EarlyWarning, ProgressReport
 from indicators.models import DepartmentPeriod, Figure, ImportBatch
 from reporting.models import Notification, ReportingRound
 from reporting.uploads import department_upload_confirm, department_upload_preview
@@ -403,6 +405,41 @@ def test_progress_report_by_the_lead_department(clerk, committee_member):
     response = api(clerk).post(reverse("api:progress-report-list"), body, format="json")
     assert response.status_code == 201
     assert response.json()["department"] == "DRS"
+
+
+def test_a_progress_report_carries_its_attachment_as_on_the_plan_board(
+    clerk, committee_member, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    evidence = "光伏项目并网验收单".encode()
+    response = api(clerk).post(
+        reverse("api:progress-report-list"),
+        {
+            "task": "1",
+            "period": "2024Q2",
+            "text": "二季度进展",
+            "attachment": SimpleUploadedFile("验收单.txt", evidence),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201
+    assert response.json()["attachment_name"] == "验收单.txt"
+    report = ProgressReport.objects.get(pk=response.json()["id"])
+    download = Client()
+    download.force_login(committee_member)
+    answer = download.get(reverse("dashboards:report_attachment", args=[report.pk]))
+    assert b"".join(answer.streaming_content) == evidence
+
+    too_big = SimpleUploadedFile("big.bin", b"0" * (10 * 1024 * 1024 + 1))
+    refused = api(clerk).post(
+        reverse("api:progress-report-list"),
+        {"task": "1", "period": "2024Q3", "text": "三季度", "attachment": too_big},
+        format="multipart",
+    )
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "too_large"
+    assert refused.json()["message_en"] == "The attachment cannot exceed 10 MB."
+    assert ProgressReport.objects.count() == 1
 
 
 def test_rounds_opened_by_the_statistics_office_and_listed_per_persona(statistics_office, clerk):
