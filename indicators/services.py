@@ -43,6 +43,43 @@ def recompute_scopes(scopes: set[str]) -> set[str]:
     return scopes
 
 
+def _import_applied(
+    batch: ImportBatch,
+    *,
+    user,
+    created: int,
+    unchanged: int,
+    revised_approved: int,
+    first_year: int | None,
+    scopes: set[str],
+) -> None:
+    """What every applied import ends with, whichever writer wrote its figures: the batch's
+    counts, the audit event, and (when it landed approved figures) the recompute request of
+    the scopes and years it touched — in the import's transaction."""
+    batch.created_count = created
+    batch.unchanged_count = unchanged
+    batch.save(update_fields=["created_count", "unchanged_count"])
+    audit_record(
+        actor=user,
+        action="import",
+        object_type="import",
+        object_id=batch.pk,
+        reason=batch.filename,
+        details={
+            "sha256": batch.sha256,
+            "rows": batch.row_count,
+            "created": created,
+            "unchanged": unchanged,
+            "revised_approved": revised_approved,
+            "approved": batch.approve,
+        },
+    )
+    if batch.approve and created:
+        recompute_request(
+            from_year=first_year, reason=f"import {batch.pk}", scopes=recompute_scopes(scopes)
+        )
+
+
 def period_label(year: int, quarter: int | None) -> str:
     return f"{year}Q{quarter}" if quarter else str(year)
 
@@ -384,30 +421,15 @@ def statistics_import(
             reason=f"导入 / import {filename}".strip(),
             batch=batch,
         )
-        batch.created_count = len(outcome.created)
-        batch.unchanged_count = outcome.unchanged
-        batch.save(update_fields=["created_count", "unchanged_count"])
-        audit_record(
-            actor=user,
-            action="import",
-            object_type="import",
-            object_id=batch.pk,
-            reason=filename,
-            details={
-                "sha256": parsed.sha256,
-                "rows": len(inputs),
-                "created": len(outcome.created),
-                "unchanged": outcome.unchanged,
-                "revised_approved": outcome.revised_approved,
-                "approved": approve,
-            },
+        _import_applied(
+            batch,
+            user=user,
+            created=len(outcome.created),
+            unchanged=outcome.unchanged,
+            revised_approved=outcome.revised_approved,
+            first_year=min((f.year for f in outcome.created), default=None),
+            scopes={f.scope for f in outcome.created},
         )
-        if approve and outcome.created:
-            recompute_request(
-                from_year=min(f.year for f in outcome.created),
-                reason=f"import {batch.pk}",
-                scopes=recompute_scopes({f.scope for f in outcome.created}),
-            )
     return ImportOutcome(
         batch,
         False,
@@ -464,30 +486,15 @@ def _statistics_import_bulk(
         _periods_after_write(
             outcome.periods, outcome.changed_pairs, state=state, user=user, now=now
         )
-        batch.created_count = outcome.created
-        batch.unchanged_count = outcome.unchanged
-        batch.save(update_fields=["created_count", "unchanged_count"])
-        audit_record(
-            actor=user,
-            action="import",
-            object_type="import",
-            object_id=batch.pk,
-            reason=filename,
-            details={
-                "sha256": parsed.sha256,
-                "rows": len(columns),
-                "created": outcome.created,
-                "unchanged": outcome.unchanged,
-                "revised_approved": outcome.revised_approved,
-                "approved": approve,
-            },
+        _import_applied(
+            batch,
+            user=user,
+            created=outcome.created,
+            unchanged=outcome.unchanged,
+            revised_approved=outcome.revised_approved,
+            first_year=outcome.first_year,
+            scopes=outcome.scopes,
         )
-        if approve and outcome.created:
-            recompute_request(
-                from_year=outcome.first_year,
-                reason=f"import {batch.pk}",
-                scopes=recompute_scopes(outcome.scopes),
-            )
     return ImportOutcome(
         batch,
         False,
