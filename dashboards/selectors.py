@@ -33,6 +33,7 @@ from indicators.models import (
     StatisticalItem,
     Target,
 )
+from indicators.selectors import indicator_result_scopes
 from reporting.models import ReportingRound
 from reporting.services import departments_of_round
 from tasks.models import Department, Plan, Responsibility, Task, WorkItem
@@ -667,18 +668,10 @@ def indicator_page(code: str, *, scope: str = PARK_SCOPE) -> IndicatorPage:
         )
         if t.kind != Target.Kind.MILESTONE
     ]
-    scopes = sorted(
-        set(
-            IndicatorResult.objects.filter(indicator=indicator)
-            .order_by()
-            .values_list("scope", flat=True)
-            .distinct()
-        )
-        | {PARK_SCOPE}
-    )
+    scopes = sorted(set(indicator_result_scopes(indicator.pk)) | {PARK_SCOPE})
     results = list(
         IndicatorResult.objects.filter(indicator=indicator, scope=scope).select_related(
-            "target", "target__base_target"
+            "target", "target__base_target", "trace"
         )
     )
     by_period: dict[str, dict[str, IndicatorResult]] = defaultdict(dict)

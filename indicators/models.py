@@ -5,14 +5,22 @@
 - Coefficient / MethodSetting: versioned conversion factors and counting rules (methodology).
 - Indicator / Target: what is computed and what the plan promises.
 - IndicatorResult: the stored, traced outcome of a recompute; pages and exports read these.
+- MethodTrace: one method trace, stored once for every result that shares it.
 - RecomputeRequest: the durable "needs recompute" row written with the data it concerns.
 """
 
+import hashlib
+import json
+import uuid
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from indicators.fields import IdListField
 
 PARK_SCOPE = ""  # the whole park; enterprise scopes are 18-character credit codes
 
@@ -246,9 +254,15 @@ class Figure(models.Model):
         RETURNED = "returned", _("已退回")
         WITHDRAWN = "withdrawn", _("已撤销")
 
-    item = models.ForeignKey(StatisticalItem, on_delete=models.PROTECT, related_name="figures")
+    # Figures are written 100,000 at a time by imports, and every index costs each row:
+    # no single-column index where a composite one starts with the column (`item`:
+    # figure_version_unique, `department`: figure_department_idx) or where nothing looks
+    # figures up (the three users: users are deactivated, never deleted).
+    item = models.ForeignKey(
+        StatisticalItem, on_delete=models.PROTECT, related_name="figures", db_index=False
+    )
     department = models.ForeignKey(
-        "tasks.Department", on_delete=models.PROTECT, related_name="figures"
+        "tasks.Department", on_delete=models.PROTECT, related_name="figures", db_index=False
     )
     period = models.CharField(_("期间"), max_length=7)
     year = models.PositiveSmallIntegerField(_("年"))
@@ -267,15 +281,30 @@ class Figure(models.Model):
     note = models.TextField(_("备注"), blank=True)
     reason = models.TextField(_("修订原因"), blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     entered_at = models.DateTimeField(auto_now_add=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(_("审核意见"), blank=True)
@@ -405,9 +434,57 @@ class MethodSetting(models.Model):
         return f"{self.key} v{self.version}"
 
 
+def trace_key(document: dict) -> uuid.UUID:
+    """A method trace's id, from its content: the first 128 bits of the SHA-256 of its
+    JSON with sorted keys, so equal documents get the same id whatever their key order
+    (PostgreSQL's jsonb reorders keys; SQLite keeps them) and a writer knows the id of a
+    trace without asking the database."""
+    text = json.dumps(
+        document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder
+    )
+    return uuid.UUID(hex=hashlib.sha256(text.encode()).hexdigest()[:32])
+
+
+class MethodTrace(models.Model):
+    """How a result was computed: formula, counting rule and rule versions, the coefficients
+    used (key, version, value, source), notes. Thousands of results share a few thousand
+    distinct traces (same formula, coefficients and rules), so each is stored once, with
+    its content's key as its id (`trace_key`), and results point to it; a trace is never
+    changed or deleted (on PostgreSQL a trigger refuses both)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    document = models.JSONField()
+
+    class Meta:
+        verbose_name = _("计算方法记录")
+        verbose_name_plural = _("计算方法记录")
+
+    def __str__(self) -> str:
+        return str(self.id)[:8]
+
+
+def method_traces_store(documents) -> list[uuid.UUID]:
+    """Store the traces of `documents` not stored yet; their ids, in the same order."""
+    keys = [trace_key(document) for document in documents]
+    by_key = dict(zip(keys, documents, strict=True))
+    stored = set(MethodTrace.objects.filter(pk__in=list(by_key)).values_list("pk", flat=True))
+    missing = sorted(key for key in by_key if key not in stored)
+    if missing:
+        MethodTrace.objects.bulk_create(
+            [MethodTrace(pk=key, document=by_key[key]) for key in missing],
+            ignore_conflicts=True,  # stored by another transaction meanwhile: the same trace
+        )
+    return keys
+
+
 class IndicatorResult(models.Model):
     """The computed value and status of an indicator for a period and scope, with the
-    method trace (coefficient and rule versions, input figure ids) that produced it."""
+    method trace (coefficient and rule versions; see MethodTrace) and the input figure ids
+    that produced it.
+
+    `method` reads the trace's document (select_related("trace") when reading many); on an
+    unsaved result (a preview, or before it is written) it can be set, and `save()` or
+    `results_traces_resolve` stores it as a trace."""
 
     class Status(models.TextChoices):
         ACHIEVED = "achieved", _("达标")
@@ -424,7 +501,20 @@ class IndicatorResult(models.Model):
             _("扣除原料用能和非化石能源"),
         )
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="results")
+    # Results are derived data, rewritten by one writer (indicators.recompute) from ids it
+    # reads from the same tables in the same transaction. Every index and every row-by-row
+    # foreign-key check costs each of the ~700,000 rows of a full recompute (the deferred
+    # checks of `indicator` and `trace` alone took ~7 s at commit), so: no single-column
+    # index where the unique constraint starts with the column or nothing looks results up
+    # by it, and no database constraint on `indicator` (deleted only through the ORM,
+    # which cascades) or `trace` (traces are never changed or deleted: a trigger refuses).
+    indicator = models.ForeignKey(
+        Indicator,
+        on_delete=models.CASCADE,
+        related_name="results",
+        db_index=False,
+        db_constraint=False,
+    )
     period = models.CharField(_("期间"), max_length=7)
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField(null=True, blank=True)  # None = the whole year
@@ -434,7 +524,12 @@ class IndicatorResult(models.Model):
     change_vs_base = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
     change_yoy = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
     target = models.ForeignKey(
-        Target, null=True, blank=True, on_delete=models.SET_NULL, related_name="results"
+        Target,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="results",
+        db_index=False,
     )
     target_value = models.DecimalField(max_digits=34, decimal_places=12, null=True, blank=True)
     target_pending_base = models.BooleanField(default=False)
@@ -447,24 +542,66 @@ class IndicatorResult(models.Model):
     )
     projection = models.DecimalField(max_digits=34, decimal_places=12, null=True, blank=True)
     provisional = models.BooleanField(default=False)
-    method = models.JSONField(default=dict)
-    input_figure_ids = models.JSONField(default=list)
+    trace = models.ForeignKey(
+        MethodTrace,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    input_figure_ids = IdListField()
     computed_at = models.DateTimeField(auto_now=True)
+
+    _method = None  # a document set on this instance and not stored as a trace yet
 
     class Meta:
         ordering = ["indicator", "scope", "variant", "year", "quarter"]
         constraints = [
+            # One result per (indicator, period, scope, variant); `year` is part of
+            # `period`, so adding it changes nothing that is unique. In this order the
+            # constraint's index is also the one every recompute reads by (scope, from a
+            # year on), and a recompute's rows, which arrive scope by scope, go into it
+            # next to each other instead of all over it (a second index cost ~2 s of
+            # each full recompute).
             models.UniqueConstraint(
-                fields=["indicator", "period", "scope", "variant"],
+                fields=["scope", "year", "indicator", "period", "variant"],
                 name="indicator_result_unique",
             )
         ]
-        indexes = [models.Index(fields=["scope", "year"], name="result_scope_year_idx")]
         verbose_name = _("指标计算结果")
         verbose_name_plural = _("指标计算结果")
 
     def __str__(self) -> str:
         return f"{self.indicator_id} {self.period} {self.scope or '园区'} = {self.value}"
+
+    def save(self, *args, **kwargs):
+        if self._method is not None or self.trace_id is None:
+            results_traces_resolve([self])
+        super().save(*args, **kwargs)
+
+    @property
+    def method(self) -> dict:
+        if self._method is not None:
+            return self._method
+        return self.trace.document if self.trace_id is not None else {}
+
+    @method.setter
+    def method(self, document: dict) -> None:
+        self._method = document
+
+
+def results_traces_resolve(results) -> None:
+    """Point each result to the stored trace of its `method` (storing new traces), as
+    bulk_create needs: it calls no save()."""
+    pending = [r for r in results if r._method is not None or r.trace_id is None]
+    if not pending:
+        return
+    documents = [r.method for r in pending]
+    for result, key, document in zip(
+        pending, method_traces_store(documents), documents, strict=True
+    ):
+        result.trace = MethodTrace(pk=key, document=document)
+        result._method = None
 
 
 class RecomputeRequest(models.Model):

@@ -36,7 +36,14 @@ from django.utils import timezone
 
 from indicators import calculations as calc
 from indicators import selectors
-from indicators.models import EngineAlert, Figure, IndicatorResult, RecomputeRequest
+from indicators.models import (
+    EngineAlert,
+    Figure,
+    IndicatorResult,
+    RecomputeRequest,
+    results_traces_resolve,
+    trace_key,
+)
 from tasks.models import Plan
 
 logger = logging.getLogger(__name__)
@@ -59,7 +66,7 @@ RESULT_FIELDS = [
     "required_annual_change",
     "projection",
     "provisional",
-    "method",
+    "trace",
     "input_figure_ids",
     "computed_at",
 ]
@@ -531,11 +538,13 @@ class _OrmWriter:
         ]
         self._delete(stale)
         now = timezone.now()
+        results = [_result_instance(row, now) for row in rows]
+        results_traces_resolve(results)
         IndicatorResult.objects.bulk_create(
-            [_result_instance(row, now) for row in rows],
+            results,
             batch_size=2000,
             update_conflicts=True,
-            unique_fields=["indicator", "period", "scope", "variant"],
+            unique_fields=["scope", "year", "indicator", "period", "variant"],
             update_fields=RESULT_FIELDS,
         )
         self.written += len(rows)
@@ -570,27 +579,27 @@ def _copy_escape(text: str) -> str:
 
 
 class _RowFormatter:
-    """Result rows (ROW_FIELDS) as the text lines of `COPY recompute_chunk`, each distinct
-    method trace as a line of `COPY recompute_methods` the first time it is used.
+    """Result rows (ROW_FIELDS) as the text lines of `COPY` into the results table, with
+    the id of their method trace (`trace_key`: from its content, so no process asks the
+    database for it), and each distinct trace as a line of `COPY` into the traces'
+    staging table the first time this formatter meets it."""
 
-    Trace ids are `first_id`, `first_id + id_step`, …: formatters in several processes
-    (see _ParallelRows) number their traces apart without talking to each other."""
-
-    def __init__(self, computed_at: str, *, first_id: int = 1, id_step: int = 1):
+    def __init__(self, computed_at: str):
         self.computed_at = computed_at
-        self.first_id = first_id
-        self.id_step = id_step
-        self.methods: dict[tuple, tuple[int, object]] = {}
+        self.methods: dict[tuple, tuple[str, object]] = {}
+        self.sent: set[str] = set()  # the ids of the traces sent
         self.texts: dict[str, str] = {}  # scopes in COPY text format
         self.new_methods: list[str] = []
 
-    def _method_id(self, method: dict) -> int:
-        """The id of this trace in the methods table, sending it the first time.
+    def _method_id(self, method: dict) -> str:
+        """The id of this trace (as COPY text), sending the trace the first time.
 
-        The key is the trace's keys and scalar values plus the identity of its containers
-        (a trace's coefficient entries and the rules are shared objects, see
-        CoefficientBook.traced); the cache keeps every object whose identity is part of a
-        key alive, so an identity can never stand for another object."""
+        A trace is rebuilt for every row, from parts shared by thousands of rows; hashing
+        its JSON each time would cost more than computing it. So the cache's key is the
+        trace's keys and scalar values plus the identity of its containers (a trace's
+        coefficient entries and the rules are shared objects, see CoefficientBook.traced);
+        the cache keeps every object whose identity is part of a key alive, so an identity
+        can never stand for another object."""
         key = [tuple(method)]
         shared = []
         for value in method.values():
@@ -611,9 +620,12 @@ class _RowFormatter:
         key = tuple(key)
         known = self.methods.get(key)
         if known is None:
-            known = self.methods[key] = (self.first_id + self.id_step * len(self.methods), shared)
-            text = _copy_escape(json.dumps(method, ensure_ascii=False))
-            self.new_methods.append(f"{known[0]}\t{text}\n")
+            trace_id = str(trace_key(method))
+            if trace_id not in self.sent:
+                self.sent.add(trace_id)
+                text = _copy_escape(json.dumps(method, ensure_ascii=False))
+                self.new_methods.append(f"{trace_id}\t{text}\n")
+            known = self.methods[key] = (trace_id, shared)
         return known[0]
 
     def format(self, rows: list[tuple]) -> tuple[bytes, bytes]:
@@ -679,7 +691,7 @@ class _RowFormatter:
                 f"{null if change_vs_base is None else change_vs_base}\t"
                 f"{null if change_yoy is None else change_yoy}\t{tail}\t"
                 f"{'t' if provisional else 'f'}\t{method_id(method)}\t"
-                f"[{', '.join(map(str, figure_ids))}]\t{computed_at}\n"
+                f"{{{','.join(map(str, figure_ids))}}}\t{computed_at}\n"
             )
         methods = "".join(self.new_methods).encode()
         self.new_methods = []
@@ -689,14 +701,14 @@ class _RowFormatter:
 class _CopyWriter:
     """PostgreSQL: the same rows and values bulk_create would write, sent with COPY.
 
-    Per chunk: COPY into a temporary table; when the chunk's scopes have no stored result,
-    one INSERT; otherwise insert the new keys, update the stored rows that differ (identical
-    ones are not rewritten) and delete stale ones, each only when there are some (see
-    `_merge`). A helper thread does this on the same connection and transaction while the
-    engine computes the next chunk (the database and Python each keep a core busy); the
-    main thread only formats text (or passes on the workers'). The method traces repeat a
-    lot (same formula, coefficients and notes for thousands of rows), so each distinct
-    trace is serialised and sent once and the rows refer to it."""
+    Per chunk: the traces not sent before are stored (MethodTrace, ids from their
+    content); when the chunk's scopes have no stored result, the rows are COPYed straight
+    into the results table; otherwise they go to a temporary table, and the new keys are
+    inserted, the stored rows that differ updated (identical ones are not rewritten) and
+    stale ones deleted, each only when there are some (see `_merge`). A helper thread does
+    this on the same connection and transaction while the engine computes the next chunk
+    (the database and Python each keep a core busy); the main thread only formats text (or
+    passes on the workers')."""
 
     _sequence = itertools.count(1)
 
@@ -704,27 +716,25 @@ class _CopyWriter:
         self.from_year = from_year
         suffix = next(self._sequence)
         self.chunk_table = f"recompute_chunk_{suffix}"
-        self.methods_table = f"recompute_methods_{suffix}"
+        self.methods_table = f"recompute_traces_{suffix}"
         self.computed_at = computed_at or timezone.now().isoformat()
         self.formatter = _RowFormatter(self.computed_at)
         self.deleted = 0
         self.written = 0
         columns = self._columns()
-        self.copy_columns = ", ".join([*columns, "method_id", "input_figure_ids", "computed_at"])
-        target = [*columns, "method", "input_figure_ids", "computed_at"]
-        updates = ["target_id" if name == "target" else name for name in RESULT_FIELDS]
+        target = [*columns, "trace_id", "input_figure_ids", "computed_at"]
+        self.copy_columns = ", ".join(target)
+        updates = [f"{name}_id" if name in ("target", "trace") else name for name in RESULT_FIELDS]
         self.insert_sql = (
             f"INSERT INTO indicators_indicatorresult ({', '.join(target)}) "
-            f"SELECT {', '.join('t.' + c for c in columns)}, m.method, t.input_figure_ids, "
-            f"t.computed_at FROM {self.chunk_table} t "
-            f"JOIN {self.methods_table} m ON m.id = t.method_id"
+            f"SELECT {', '.join('t.' + c for c in target)} FROM {self.chunk_table} t"
         )
         self.upsert_sql = (
-            f"{self.insert_sql} ON CONFLICT (indicator_id, period, scope, variant) DO UPDATE SET "
+            f"{self.insert_sql} ON CONFLICT (scope, year, indicator_id, period, variant) DO UPDATE SET "
             + ", ".join(f"{name} = EXCLUDED.{name}" for name in updates)
         )
         self.insert_new_sql = (
-            f"{self.insert_sql} ON CONFLICT (indicator_id, period, scope, variant) DO NOTHING"
+            f"{self.insert_sql} ON CONFLICT (scope, year, indicator_id, period, variant) DO NOTHING"
         )
         in_scopes = "r.scope = ANY(%s)" + (" AND r.year >= %s" if from_year is not None else "")
         # A stored row that already holds exactly what was computed (value, status, trace
@@ -734,11 +744,10 @@ class _CopyWriter:
         # changed.
         compared = [name for name in updates if name != "computed_at"]
         new_value = {name: f"n.{name}" for name in updates}
-        new_value["method"] = "m.method"
         self.update_changed_sql = (
             "UPDATE indicators_indicatorresult r SET "
             + ", ".join(f"{name} = {new_value[name]}" for name in updates)
-            + f" FROM {self.chunk_table} n JOIN {self.methods_table} m ON m.id = n.method_id"
+            + f" FROM {self.chunk_table} n"
             f" WHERE {in_scopes} AND r.indicator_id = n.indicator_id AND r.period = n.period"
             " AND r.scope = n.scope AND r.variant = n.variant"
             f" AND ({', '.join('r.' + name for name in compared)}) IS DISTINCT FROM"
@@ -751,7 +760,7 @@ class _CopyWriter:
             "SELECT count(*), count(*) FILTER (WHERE"
             f" ({', '.join('r.' + name for name in compared)}) IS DISTINCT FROM"
             f" ({', '.join(new_value[name] for name in compared)}))"
-            f" FROM {self.chunk_table} n JOIN {self.methods_table} m ON m.id = n.method_id"
+            f" FROM {self.chunk_table} n"
             f" JOIN indicators_indicatorresult r ON {in_scopes}"
             " AND r.indicator_id = n.indicator_id AND r.period = n.period"
             " AND r.scope = n.scope AND r.variant = n.variant"
@@ -766,14 +775,14 @@ class _CopyWriter:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {self.chunk_table} ON COMMIT DROP AS "
-                f"SELECT {', '.join(columns)}, 0 AS method_id, input_figure_ids, "
-                "computed_at FROM indicators_indicatorresult WITH NO DATA"
+                f"SELECT {self.copy_columns} FROM indicators_indicatorresult WITH NO DATA"
             )
+            # The traces a chunk sends, before they are stored.
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {self.methods_table} "
-                "(id integer PRIMARY KEY, method jsonb NOT NULL) ON COMMIT DROP"
+                f"CREATE TEMPORARY TABLE {self.methods_table} (id uuid NOT NULL, "
+                "document jsonb NOT NULL) ON COMMIT DROP"
             )
-            # The chunk (~20,000 rows) joined with the traces and the chunk's stored rows:
+            # The chunk (~20,000 rows) joined with the chunk's stored rows:
             # with the default 4 MB these joins sort and hash in batches on disk. Only for
             # this transaction (or savepoint), and set back in `finish`.
             cursor.execute("SHOW work_mem")
@@ -841,30 +850,41 @@ class _CopyWriter:
 
         return rows
 
+    @staticmethod
+    def _copy(cursor, table: str, columns: str, data: bytes) -> None:
+        cursor.copy_expert(
+            f"COPY {table} ({columns}) FROM STDIN", io.BytesIO(data), size=len(data) + 1
+        )
+
+    def _to_chunk_table(self, cursor, rows: bytes) -> None:
+        cursor.execute(f"TRUNCATE {self.chunk_table}")
+        if rows:
+            self._copy(cursor, self.chunk_table, self.copy_columns, rows)
+
     def _merge(
         self, cursor, scopes: list[str], methods: bytes, rows: bytes, row_count: int
     ) -> None:
         if methods:
-            cursor.copy_expert(
-                f"COPY {self.methods_table} (id, method) FROM STDIN",
-                io.BytesIO(methods),
-                size=len(methods) + 1,
-            )
-        cursor.execute(f"TRUNCATE {self.chunk_table}")
-        if rows:
-            cursor.copy_expert(
-                f"COPY {self.chunk_table} ({self.copy_columns}) FROM STDIN",
-                io.BytesIO(rows),
-                size=len(rows) + 1,
+            # The traces first met in this chunk; those stored before (by an earlier run)
+            # are left as they are. In id order, so two writers storing the same traces
+            # could never wait on each other. (DELETE: a TRUNCATE per chunk cost ~20 ms.)
+            cursor.execute(f"DELETE FROM {self.methods_table}")
+            self._copy(cursor, self.methods_table, "id, document", methods)
+            cursor.execute(
+                "INSERT INTO indicators_methodtrace (id, document) "
+                f"SELECT id, document FROM {self.methods_table} ORDER BY id "
+                "ON CONFLICT (id) DO NOTHING"
             )
         params = [scopes] if self.from_year is None else [scopes, self.from_year]
         if not rows:  # scopes without figures: every stored result of theirs goes
+            self._to_chunk_table(cursor, rows)
             cursor.execute(self.stale_sql, params)
             self.deleted += cursor.rowcount
             return
         cursor.execute(self.stored_sql, params)
         stored = cursor.fetchone()[0]
         if stored:
+            self._to_chunk_table(cursor, rows)
             cursor.execute(self.check_sql, params)
             already_stored, changed = cursor.fetchone()
             if already_stored < row_count:  # new keys (rows stored meanwhile are left)
@@ -878,14 +898,15 @@ class _CopyWriter:
                 cursor.execute(self.stale_sql, params)
                 self.deleted += cursor.rowcount
             return
-        # No stored result of these scopes: nothing to update, and a plain INSERT costs
-        # about half of INSERT … ON CONFLICT. Should another transaction have stored some
-        # in the meantime, the upsert runs instead, as it always did.
+        # No stored result of these scopes: nothing to compare or update, so the rows go
+        # straight into the table (one write of each row instead of two). Should another
+        # transaction have stored some in the meantime, the upsert runs instead.
         cursor.execute("SAVEPOINT recompute_insert")
         try:
-            cursor.execute(self.insert_sql)
+            self._copy(cursor, "indicators_indicatorresult", self.copy_columns, rows)
         except self.integrity_error:
             cursor.execute("ROLLBACK TO SAVEPOINT recompute_insert")
+            self._to_chunk_table(cursor, rows)
             cursor.execute(self.upsert_sql)
         cursor.execute("RELEASE SAVEPOINT recompute_insert")
 
@@ -966,9 +987,9 @@ PARALLEL_MIN_SCOPES = 64  # fewer scopes are computed in the caller's process
 PARALLEL_BATCH_SCOPES = 30  # scopes per batch handed to a worker (~14,000 rows)
 
 
-def _parallel_worker(compute, computed_at: str, number: int, workers: int, tasks, results):
+def _parallel_worker(compute, computed_at: str, tasks, results):
     """A worker process: compute and format each batch of (scope, figures) it is given."""
-    formatter = _RowFormatter(computed_at, first_id=number, id_step=workers)
+    formatter = _RowFormatter(computed_at)
     try:
         while (batch := tasks.get()) is not None:
             rows: list[tuple] = []
@@ -987,8 +1008,9 @@ class _ParallelRows:
     text back in the order it handed them out. Create it before any other thread starts
     (a fork copies only the forking thread).
 
-    Workers number the traces they send apart (see _RowFormatter), and a worker's batches
-    come back in order, so a trace is always sent in or before the first batch using it."""
+    Trace ids come from the traces' content (see _RowFormatter), so workers agree on them
+    without talking to each other; a worker's batches come back in order, so a trace is
+    always stored with or before the first batch using it."""
 
     def __init__(self, *, workers: int, compute, computed_at: str):
         context = multiprocessing.get_context("fork")
@@ -998,7 +1020,7 @@ class _ParallelRows:
         self.processes = [
             context.Process(
                 target=_parallel_worker,
-                args=(compute, computed_at, number + 1, workers, tasks, results),
+                args=(compute, computed_at, tasks, results),
                 name=f"recompute-worker-{number + 1}",
                 daemon=True,
             )
@@ -1069,7 +1091,8 @@ def _stored_scopes(existing, from_year: int | None) -> set[str]:
     """The scopes that have stored results (from `from_year` on)."""
     if connection.vendor != "postgresql":
         return set(existing.order_by().values_list("scope", flat=True).distinct())
-    # A skip scan of the (scope, year) index: one probe per scope, not a table scan.
+    # A skip scan of indicator_result_unique (scope, year, …): one probe per scope, not a
+    # table scan.
     year = "" if from_year is None else " AND year >= %(year)s"
     with connection.cursor() as cursor:
         cursor.execute(

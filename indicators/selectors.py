@@ -8,6 +8,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.db import connection
+
 from indicators.calculations import (
     CoefficientBook,
     CoefficientRow,
@@ -67,9 +69,13 @@ def counting_inputs_stream(
         ordered = sorted(scopes) if scopes is not None else counting_scopes()
 
     def query(batch: list[str]):
+        # Unordered: Figure's default ordering (by the item's order and code) costs a
+        # join and a sort of every row, and nothing here depends on the order — a scope
+        # has one counting version per (item, period), so each key below is set once.
         return (
             Figure.objects.counting()
             .filter(scope__in=batch)
+            .order_by()
             .values_list("scope", "item_id", "year", "quarter", "value", "pk")
         )
 
@@ -89,10 +95,20 @@ def counting_inputs_stream(
     for index, batch in enumerate(batches):
         rows = pending()
         pending = start(query(batches[index + 1])) if index + 1 < len(batches) else None
-        by_scope: dict[str, dict] = defaultdict(dict)
+        # `value` is already a Decimal, as read (psycopg2 reads numeric as Decimal, and
+        # Django converts SQLite's), so it is kept as it is rather than copied. A scope's
+        # rows mostly come together (as stored), so its dict is looked up once per run of
+        # them, not once per row.
+        by_scope: dict[str, dict] = {}
+        current, figures = None, None
         for scope, item_id, year, quarter, value, pk in rows:
-            by_scope[scope][(codes[item_id], year, quarter)] = (Decimal(value), pk)
-        del rows
+            if scope != current:
+                current = scope
+                figures = by_scope.get(scope)
+                if figures is None:
+                    figures = by_scope[scope] = {}
+            figures[codes[item_id], year, quarter] = (value, pk)
+        del rows, figures
         for scope in batch:
             figures = by_scope.pop(scope, None)
             if figures:
@@ -181,11 +197,35 @@ def target_specs_by_indicator() -> dict[int, list[TargetSpec]]:
     return specs
 
 
+def indicator_result_scopes(indicator_id: int) -> list[str]:
+    """The scopes with stored results of one indicator, in order. On PostgreSQL a skip scan
+    of indicator_result_unique (scope, year, indicator, …): one short probe per scope
+    instead of reading every result (the table has no index starting with the indicator)."""
+    if connection.vendor != "postgresql":
+        return list(
+            IndicatorResult.objects.filter(indicator_id=indicator_id)
+            .order_by("scope")
+            .values_list("scope", flat=True)
+            .distinct()
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE s(scope) AS ("
+            " SELECT min(scope) FROM indicators_indicatorresult WHERE indicator_id = %(id)s"
+            " UNION ALL SELECT (SELECT min(scope) FROM indicators_indicatorresult"
+            " WHERE scope > s.scope AND indicator_id = %(id)s) FROM s"
+            " WHERE s.scope IS NOT NULL"
+            ") SELECT scope FROM s WHERE scope IS NOT NULL",
+            {"id": indicator_id},
+        )
+        return [scope for (scope,) in cursor.fetchall()]
+
+
 def indicator_results(
     *, indicator: str | None = None, period: str | None = None, scope: str = "", variant: str = ""
 ):
-    """Stored results, with indicator and target fetched in the same query."""
-    queryset = IndicatorResult.objects.select_related("indicator", "target").filter(
+    """Stored results, with indicator, target and method trace fetched in the same query."""
+    queryset = IndicatorResult.objects.select_related("indicator", "target", "trace").filter(
         scope=scope, variant=variant
     )
     if indicator:

@@ -84,7 +84,9 @@ def results_lineage(result_ids) -> dict[int, dict]:
     every input figure with its version and who entered, submitted and approved it when,
     and every coefficient and counting-rule version it used. Three queries."""
     results = list(
-        IndicatorResult.objects.filter(pk__in=set(result_ids)).select_related("indicator", "target")
+        IndicatorResult.objects.filter(pk__in=set(result_ids)).select_related(
+            "indicator", "target", "trace"
+        )
     )
     figure_ids = {pk for result in results for pk in result.input_figure_ids or ()}
     figures = {f.pk: f for f in _figures_with_people().filter(pk__in=figure_ids)}

@@ -22,7 +22,14 @@ from dashboards.models import EarlyWarning, ProgressReport
 from dashboards.services import target_owners, warnings_sync
 from indicators.cache import results_generation_bump
 from indicators.demo import demo_rows
-from indicators.models import DepartmentPeriod, Figure, Indicator, IndicatorResult, Target
+from indicators.models import (
+    DepartmentPeriod,
+    Figure,
+    Indicator,
+    IndicatorResult,
+    Target,
+    results_traces_resolve,
+)
 from indicators.recompute import results_recompute
 from reporting.services import round_open
 from tasks.models import Department, WorkItem
@@ -568,6 +575,7 @@ def _stored_results(count: int, figure_ids: list[int]) -> None:
                         )
                     )
                     if len(rows) == count:
+                        results_traces_resolve(rows)
                         IndicatorResult.objects.bulk_create(rows)
                         return
 

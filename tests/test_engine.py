@@ -25,6 +25,7 @@ from indicators.models import (
     ImportBatch,
     IndicatorResult,
     RecomputeRequest,
+    method_traces_store,
 )
 from indicators.workflow import EntryValue, department_period_save, lock_exception_grant
 from tasks.models import Department
@@ -296,7 +297,8 @@ def test_a_recompute_repairs_changed_rows_and_removes_stale_ones(worked_example)
     full = {r.pk: (r.value, r.method, r.input_figure_ids) for r in IndicatorResult.objects.all()}
     tampered = result("energy_intensity_iva", "2025")
     untouched = result("energy_intensity_iva", "2024")
-    IndicatorResult.objects.filter(pk=tampered.pk).update(value=D("9"), method={"formula": "?"})
+    [tampered_trace] = method_traces_store([{"formula": "?"}])
+    IndicatorResult.objects.filter(pk=tampered.pk).update(value=D("9"), trace_id=tampered_trace)
     template = {
         "indicator": tampered.indicator,
         "year": 2019,
