@@ -748,8 +748,8 @@ class _CopyWriter:
             "UPDATE indicators_indicatorresult r SET "
             + ", ".join(f"{name} = {new_value[name]}" for name in updates)
             + f" FROM {self.chunk_table} n"
-            f" WHERE {in_scopes} AND r.indicator_id = n.indicator_id AND r.period = n.period"
-            " AND r.scope = n.scope AND r.variant = n.variant"
+            f" WHERE {in_scopes} AND r.year = n.year AND r.indicator_id = n.indicator_id"
+            " AND r.period = n.period AND r.scope = n.scope AND r.variant = n.variant"
             f" AND ({', '.join('r.' + name for name in compared)}) IS DISTINCT FROM"
             f" ({', '.join(new_value[name] for name in compared)})"
         )
@@ -762,13 +762,13 @@ class _CopyWriter:
             f" ({', '.join(new_value[name] for name in compared)}))"
             f" FROM {self.chunk_table} n"
             f" JOIN indicators_indicatorresult r ON {in_scopes}"
-            " AND r.indicator_id = n.indicator_id AND r.period = n.period"
+            " AND r.year = n.year AND r.indicator_id = n.indicator_id AND r.period = n.period"
             " AND r.scope = n.scope AND r.variant = n.variant"
         )
         self.stale_sql = (
             f"DELETE FROM indicators_indicatorresult r WHERE {in_scopes}"
             f" AND NOT EXISTS (SELECT 1 FROM {self.chunk_table} t WHERE "
-            "t.indicator_id = r.indicator_id AND t.period = r.period "
+            "t.year = r.year AND t.indicator_id = r.indicator_id AND t.period = r.period "
             "AND t.scope = r.scope AND t.variant = r.variant)"
         )
         self.stored_sql = f"SELECT count(*) FROM indicators_indicatorresult r WHERE {in_scopes}"
