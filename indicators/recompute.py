@@ -40,6 +40,7 @@ from indicators.models import (
     EngineAlert,
     Figure,
     IndicatorResult,
+    MethodTrace,
     RecomputeRequest,
     results_traces_resolve,
     trace_key,
@@ -584,10 +585,12 @@ class _RowFormatter:
     database for it), and each distinct trace as a line of `COPY` into the traces'
     staging table the first time this formatter meets it."""
 
-    def __init__(self, computed_at: str):
+    def __init__(self, computed_at: str, *, stored_traces: frozenset[str] = frozenset()):
         self.computed_at = computed_at
         self.methods: dict[tuple, tuple[str, object]] = {}
-        self.sent: set[str] = set()  # the ids of the traces sent
+        # The ids of the traces sent, or stored already (traces are never deleted): a
+        # recompute over stored results sends none of its few thousand traces again.
+        self.sent: set[str] = set(stored_traces)
         self.texts: dict[str, str] = {}  # scopes in COPY text format
         self.new_methods: list[str] = []
 
@@ -712,13 +715,19 @@ class _CopyWriter:
 
     _sequence = itertools.count(1)
 
-    def __init__(self, *, from_year: int | None, computed_at: str | None = None):
+    def __init__(
+        self,
+        *,
+        from_year: int | None,
+        computed_at: str | None = None,
+        stored_traces: frozenset[str] = frozenset(),
+    ):
         self.from_year = from_year
         suffix = next(self._sequence)
         self.chunk_table = f"recompute_chunk_{suffix}"
         self.methods_table = f"recompute_traces_{suffix}"
         self.computed_at = computed_at or timezone.now().isoformat()
-        self.formatter = _RowFormatter(self.computed_at)
+        self.formatter = _RowFormatter(self.computed_at, stored_traces=stored_traces)
         self.deleted = 0
         self.written = 0
         columns = self._columns()
@@ -987,9 +996,9 @@ PARALLEL_MIN_SCOPES = 64  # fewer scopes are computed in the caller's process
 PARALLEL_BATCH_SCOPES = 30  # scopes per batch handed to a worker (~14,000 rows)
 
 
-def _parallel_worker(compute, computed_at: str, tasks, results):
+def _parallel_worker(compute, computed_at: str, stored_traces, tasks, results):
     """A worker process: compute and format each batch of (scope, figures) it is given."""
-    formatter = _RowFormatter(computed_at)
+    formatter = _RowFormatter(computed_at, stored_traces=stored_traces)
     try:
         while (batch := tasks.get()) is not None:
             rows: list[tuple] = []
@@ -1012,7 +1021,7 @@ class _ParallelRows:
     without talking to each other; a worker's batches come back in order, so a trace is
     always stored with or before the first batch using it."""
 
-    def __init__(self, *, workers: int, compute, computed_at: str):
+    def __init__(self, *, workers: int, compute, computed_at: str, stored_traces: frozenset[str]):
         context = multiprocessing.get_context("fork")
         self.workers = workers
         self.tasks = [context.Queue() for _ in range(workers)]
@@ -1020,7 +1029,7 @@ class _ParallelRows:
         self.processes = [
             context.Process(
                 target=_parallel_worker,
-                args=(compute, computed_at, tasks, results),
+                args=(compute, computed_at, stored_traces, tasks, results),
                 name=f"recompute-worker-{number + 1}",
                 daemon=True,
             )
@@ -1075,13 +1084,20 @@ class _ParallelRows:
             pipe.close()
 
 
-def _parallel_rows(*, compute, computed_at: str) -> _ParallelRows | None:
+def _parallel_rows(
+    *, compute, computed_at: str, stored_traces: frozenset[str]
+) -> _ParallelRows | None:
     """Worker processes for a full recompute, or None where this process may not have
     children (a daemonic process, e.g. some pool workers): the caller computes then."""
     if multiprocessing.current_process().daemon:
         return None
     try:
-        return _ParallelRows(workers=PARALLEL_WORKERS, compute=compute, computed_at=computed_at)
+        return _ParallelRows(
+            workers=PARALLEL_WORKERS,
+            compute=compute,
+            computed_at=computed_at,
+            stored_traces=stored_traces,
+        )
     except (AssertionError, OSError):
         logger.warning("recompute worker processes not started", exc_info=True)
         return None
@@ -1180,6 +1196,11 @@ def results_recompute(
         copy = _copy_supported()
         computed_at = timezone.now().isoformat()
         stream_scopes, parallel = scopes, None
+        stored_traces = (
+            frozenset(str(pk) for pk in MethodTrace.objects.values_list("pk", flat=True))
+            if copy
+            else frozenset()
+        )
 
         def scope_rows(scope: str, figures: dict, inputs: calc.Inputs) -> list[tuple]:
             return _scope_result_rows(
@@ -1205,9 +1226,11 @@ def results_recompute(
                 def compute(scope: str, figures: dict) -> list[tuple]:
                     return scope_rows(scope, figures, calc.Inputs(figures, item_rules))
 
-                parallel = _parallel_rows(compute=compute, computed_at=computed_at)
+                parallel = _parallel_rows(
+                    compute=compute, computed_at=computed_at, stored_traces=stored_traces
+                )
         writer = (
-            _CopyWriter(from_year=from_year, computed_at=computed_at)
+            _CopyWriter(from_year=from_year, computed_at=computed_at, stored_traces=stored_traces)
             if copy
             else _OrmWriter(existing)
         )

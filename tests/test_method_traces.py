@@ -1,0 +1,166 @@
+"""Method traces are stored once and shared: a result points to the trace that produced it
+(id from the trace's content), traces are never changed, a recompute sends only traces not
+stored yet, the migration moved every existing result's trace, and figure ids survive as
+lists in the order the engine wrote them."""
+
+import json
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+
+from indicators import recompute
+from indicators.models import IndicatorResult, MethodTrace, trace_key
+from tests.helpers import import_rows, worked_example_rows
+
+pytestmark = pytest.mark.django_db
+BEFORE_TRACES = ("indicators", "0003_importbatch_department_importbatch_period_and_more")
+LATEST = ("indicators", "0006_result_input_figure_ids_array")
+
+
+def postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY writer and the trigger exist on PostgreSQL")
+
+
+@pytest.fixture
+def worked_example(administrator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        import_rows(worked_example_rows(), user=administrator)
+
+
+def _stored():
+    return {
+        (r.indicator_id, r.period, r.scope, r.variant): (
+            r.value,
+            r.status,
+            r.trace_id,
+            r.input_figure_ids,
+            json.dumps(r.method, sort_keys=True),
+        )
+        for r in IndicatorResult.objects.select_related("trace")
+    }
+
+
+@pytest.mark.parametrize(
+    ("_case", "first", "second", "same"),
+    [
+        ("key_order_does_not_matter", {"a": 1, "b": [1, 2]}, {"b": [1, 2], "a": 1}, True),
+        (
+            "nested_key_order_does_not_matter",
+            {"c": {"x": 1, "y": 2}},
+            {"c": {"y": 2, "x": 1}},
+            True,
+        ),
+        ("a_value_matters", {"a": "1"}, {"a": "2"}, False),
+        ("list_order_matters", {"a": [1, 2]}, {"a": [2, 1]}, False),
+        ("a_missing_key_matters", {"a": 1}, {"a": 1, "b": None}, False),
+    ],
+)
+def test_a_traces_id_comes_from_its_content(_case, first, second, same):
+    assert (trace_key(first) == trace_key(second)) is same
+
+
+def test_each_distinct_trace_is_stored_once_and_results_read_it(worked_example):
+    results = list(IndicatorResult.objects.select_related("trace"))
+    distinct = {json.dumps(r.method, sort_keys=True) for r in results}
+    assert MethodTrace.objects.count() == len(distinct) < len(results)
+    for result in results:
+        assert result.trace_id == trace_key(result.method)
+        assert result.method["formula"]
+        assert result.method["counting"]
+
+
+def test_a_result_saved_with_a_method_stores_its_trace_once(worked_example):
+    original = IndicatorResult.objects.select_related("trace").first()
+    copy = IndicatorResult.objects.create(
+        indicator=original.indicator,
+        period="2019",
+        year=2019,
+        scope="",
+        method=dict(reversed(list(original.method.items()))),  # same trace, other key order
+        input_figure_ids=[3, 1, 2],
+    )
+    assert copy.trace_id == original.trace_id
+    stored = IndicatorResult.objects.get(pk=copy.pk)
+    assert stored.method == original.method
+    assert stored.input_figure_ids == [3, 1, 2]
+
+
+def test_postgresql_refuses_changing_or_deleting_a_trace(worked_example):
+    postgresql_only()
+    trace = MethodTrace.objects.first()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        MethodTrace.objects.filter(pk=trace.pk).update(document={"formula": "rewritten"})
+    with pytest.raises(DatabaseError), transaction.atomic():
+        MethodTrace.objects.filter(pk=trace.pk).delete()
+    assert MethodTrace.objects.get(pk=trace.pk).document == trace.document
+
+
+def test_a_recompute_over_stored_results_sends_no_stored_trace_again(worked_example, monkeypatch):
+    postgresql_only()
+    sent = []
+    merge = recompute._CopyWriter._merge
+
+    def spy(self, cursor, scopes, methods, rows, row_count):
+        sent.append(methods)
+        return merge(self, cursor, scopes, methods, rows, row_count)
+
+    monkeypatch.setattr(recompute._CopyWriter, "_merge", spy)
+    before = _stored()
+    recompute.results_recompute()
+    assert sent
+    assert not any(sent)
+    assert _stored() == before
+
+
+def test_rows_stored_meanwhile_by_another_transaction_are_upserted(worked_example, monkeypatch):
+    """The COPY straight into the table is for scopes without stored results; should some
+    appear after the writer looked (another transaction), the unique constraint refuses the
+    COPY and the rows are upserted instead — here the writer is made to look wrongly."""
+    postgresql_only()
+    before = _stored()
+    IndicatorResult.objects.filter(period="2025").delete()
+    init = recompute._CopyWriter.__init__
+
+    def blind(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.stored_sql = "SELECT 0 WHERE cardinality(%s::text[]) >= 0"
+
+    monkeypatch.setattr(recompute._CopyWriter, "__init__", blind)
+    recompute.results_recompute()
+    after = _stored()
+    assert after.keys() == before.keys()
+    assert {k: v[:4] for k, v in after.items()} == {k: v[:4] for k, v in before.items()}
+
+
+def test_the_migration_moves_every_method_into_one_shared_trace(transactional_db, park):
+    executor = MigrationExecutor(connection)
+    executor.migrate([BEFORE_TRACES])
+    old = executor.loader.project_state([BEFORE_TRACES]).apps
+    indicator = old.get_model("indicators", "Indicator").objects.get(code="energy_intensity_iva")
+    Result = old.get_model("indicators", "IndicatorResult")
+    shared = {"formula": "E ÷ V", "coefficients": {"k@0": {"key": "k", "value": "1.5"}}}
+    other = {"formula": "CO₂ ÷ GDP", "notes": ["提示"]}
+    for year, method, ids in [
+        (2021, shared, [5, 4, 9]),
+        (2022, dict(reversed(list(shared.items()))), []),
+        (2023, other, [7]),
+    ]:
+        Result.objects.create(
+            indicator=indicator,
+            period=str(year),
+            year=year,
+            scope="",
+            method=method,
+            input_figure_ids=ids,
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate([LATEST])
+
+    stored = {r.year: r for r in IndicatorResult.objects.select_related("trace")}
+    assert MethodTrace.objects.count() == 2
+    assert stored[2021].trace_id == stored[2022].trace_id != stored[2023].trace_id
+    assert stored[2021].method == shared
+    assert stored[2023].method == other
+    assert [stored[y].input_figure_ids for y in (2021, 2022, 2023)] == [[5, 4, 9], [], [7]]
