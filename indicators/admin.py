@@ -1,6 +1,8 @@
 """Reference data for the statistics office (items, targets, coefficients, counting rules)
 and read-only views of figures and results: every change to those goes through services."""
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
@@ -143,6 +145,12 @@ class IndicatorResultAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "variant", "indicator"]
     list_select_related = ["indicator"]
+    readonly_fields = ["method_document"]
+
+    @admin.display(description=_("计算方法"))
+    def method_document(self, result: IndicatorResult) -> str:
+        """The method trace (stored once in MethodTrace and shared by many results)."""
+        return json.dumps(result.method, ensure_ascii=False, indent=2)
 
 
 @admin.register(ImportBatch)

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.utils.html import escape
 
 from indicators import recompute
 from indicators.models import IndicatorResult, MethodTrace, trace_key
@@ -164,3 +165,11 @@ def test_the_migration_moves_every_method_into_one_shared_trace(transactional_db
     assert stored[2021].method == shared
     assert stored[2023].method == other
     assert [stored[y].input_figure_ids for y in (2021, 2022, 2023)] == [[5, 4, 9], [], [7]]
+
+
+def test_the_admin_shows_a_results_method_trace(worked_example, administrator, client):
+    result = IndicatorResult.objects.select_related("trace").first()
+    client.force_login(administrator)
+    page = client.get(f"/admin/indicators/indicatorresult/{result.pk}/change/")
+    assert page.status_code == 200
+    assert escape(result.method["formula"]) in page.content.decode()
