@@ -233,6 +233,19 @@ class ImportBatch(models.Model):
         return f"{self.filename or self.source} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+def _figure_person() -> models.ForeignKey:
+    """Who entered, submitted or decided a figure. Not indexed: nothing looks figures up by
+    person (users are deactivated, never deleted), and an import writes 100,000 rows."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+
+
 class FigureQuerySet(models.QuerySet):
     def counting(self):
         """The approved version in force for each (item, period, scope): what results use."""
@@ -254,10 +267,9 @@ class Figure(models.Model):
         RETURNED = "returned", _("已退回")
         WITHDRAWN = "withdrawn", _("已撤销")
 
-    # Figures are written 100,000 at a time by imports, and every index costs each row:
-    # no single-column index where a composite one starts with the column (`item`:
-    # figure_version_unique, `department`: figure_department_idx) or where nothing looks
-    # figures up (the three users: users are deactivated, never deleted).
+    # Figures are written 100,000 at a time by imports, and every index costs each row: no
+    # single-column index where a composite one starts with the column (`item`:
+    # figure_version_unique, `department`: figure_department_idx), nor on the people.
     item = models.ForeignKey(
         StatisticalItem, on_delete=models.PROTECT, related_name="figures", db_index=False
     )
@@ -280,32 +292,11 @@ class Figure(models.Model):
     state = models.CharField(_("状态"), max_length=10, choices=State, default=State.DRAFT)
     note = models.TextField(_("备注"), blank=True)
     reason = models.TextField(_("修订原因"), blank=True)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    entered_by = _figure_person()
     entered_at = models.DateTimeField(auto_now_add=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    submitted_by = _figure_person()
     submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    decided_by = _figure_person()
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(_("审核意见"), blank=True)
     import_batch = models.ForeignKey(

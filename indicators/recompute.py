@@ -72,6 +72,8 @@ RESULT_FIELDS = [
     "computed_at",
 ]
 COMPARED_FIELDS = ["value", "status", "target_value", "change_vs_base", "change_yoy"]
+# The columns of indicator_result_unique, the key a recompute upserts by.
+RESULT_KEY = "scope, year, indicator_id, period, variant"
 
 
 # --- Requests ------------------------------------------------------------------------------
@@ -725,7 +727,7 @@ class _CopyWriter:
         self.from_year = from_year
         suffix = next(self._sequence)
         self.chunk_table = f"recompute_chunk_{suffix}"
-        self.methods_table = f"recompute_traces_{suffix}"
+        self.traces_table = f"recompute_traces_{suffix}"
         self.computed_at = computed_at or timezone.now().isoformat()
         self.formatter = _RowFormatter(self.computed_at, stored_traces=stored_traces)
         self.deleted = 0
@@ -739,12 +741,10 @@ class _CopyWriter:
             f"SELECT {', '.join('t.' + c for c in target)} FROM {self.chunk_table} t"
         )
         self.upsert_sql = (
-            f"{self.insert_sql} ON CONFLICT (scope, year, indicator_id, period, variant) DO UPDATE SET "
+            f"{self.insert_sql} ON CONFLICT ({RESULT_KEY}) DO UPDATE SET "
             + ", ".join(f"{name} = EXCLUDED.{name}" for name in updates)
         )
-        self.insert_new_sql = (
-            f"{self.insert_sql} ON CONFLICT (scope, year, indicator_id, period, variant) DO NOTHING"
-        )
+        self.insert_new_sql = f"{self.insert_sql} ON CONFLICT ({RESULT_KEY}) DO NOTHING"
         in_scopes = "r.scope = ANY(%s)" + (" AND r.year >= %s" if from_year is not None else "")
         # A stored row that already holds exactly what was computed (value, status, trace
         # and figure ids alike) is left as it is: rewriting it (or locking it, as
@@ -788,7 +788,7 @@ class _CopyWriter:
             )
             # The traces a chunk sends, before they are stored.
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {self.methods_table} (id uuid NOT NULL, "
+                f"CREATE TEMPORARY TABLE {self.traces_table} (id uuid NOT NULL, "
                 "document jsonb NOT NULL) ON COMMIT DROP"
             )
             # The chunk (~20,000 rows) joined with the chunk's stored rows:
@@ -877,11 +877,11 @@ class _CopyWriter:
             # The traces first met in this chunk; those stored before (by an earlier run)
             # are left as they are. In id order, so two writers storing the same traces
             # could never wait on each other. (DELETE: a TRUNCATE per chunk cost ~20 ms.)
-            cursor.execute(f"DELETE FROM {self.methods_table}")
-            self._copy(cursor, self.methods_table, "id, document", methods)
+            cursor.execute(f"DELETE FROM {self.traces_table}")
+            self._copy(cursor, self.traces_table, "id, document", methods)
             cursor.execute(
                 "INSERT INTO indicators_methodtrace (id, document) "
-                f"SELECT id, document FROM {self.methods_table} ORDER BY id "
+                f"SELECT id, document FROM {self.traces_table} ORDER BY id "
                 "ON CONFLICT (id) DO NOTHING"
             )
         params = [scopes] if self.from_year is None else [scopes, self.from_year]
@@ -985,7 +985,7 @@ class _CopyWriter:
             self._submit(("merge", leftover_scopes[start : start + CHUNK_SCOPES], b"", b"", 0))
         self.close()
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {self.chunk_table}, {self.methods_table}")
+            cursor.execute(f"DROP TABLE {self.chunk_table}, {self.traces_table}")
             cursor.execute("SELECT set_config('work_mem', %s, true)", [self.work_mem])
 
 
