@@ -1196,9 +1196,12 @@ def results_recompute(
         copy = _copy_supported()
         computed_at = timezone.now().isoformat()
         stream_scopes, parallel = scopes, None
+        # A full recompute uses nearly every stored trace: read their ids once rather than
+        # send thousands of traces again. An incremental one (an approval's few scopes,
+        # within its 200 ms) sends the few it uses and lets the database skip stored ones.
         stored_traces = (
             frozenset(str(pk) for pk in MethodTrace.objects.values_list("pk", flat=True))
-            if copy
+            if copy and scopes is None
             else frozenset()
         )
 
