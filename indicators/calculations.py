@@ -389,6 +389,11 @@ class Computed:
     provisional: bool = False
     method: dict = field(default_factory=dict)
     figure_ids: list[int] = field(default_factory=list)
+    # A hashable stand-in for `method`: two results of one CoefficientBook and
+    # CountingRules with equal signatures have equal methods (see _Trace.result). It names
+    # the book's coefficient entries by identity, so it is meaningful only while they are
+    # alive, e.g. while something holds a method with those entries.
+    signature: tuple | None = None
 
 
 class _Missing(Exception):
@@ -482,13 +487,41 @@ class _Trace:
         if not self.inputs.quarters_reported(ENERGY_FORM_ITEMS, self.window):
             raise _Missing("energy_form")
 
-    def result(self, value: Decimal | None, formula: str, rules: dict | None = None) -> Computed:
-        method = {"formula": formula, "coefficients": self.coefficients}
-        if self.zero_items:
-            method["unreported_as_zero"] = sorted(self.zero_items)
+    def result(
+        self,
+        value: Decimal | None,
+        formula: str,
+        rules: dict | None = None,
+        *,
+        missing: tuple[str, str] | None = None,
+        variant: str = "",
+    ) -> Computed:
+        """The value with its method. `missing` = (key, what) marks a value that could not
+        be computed (no figure ids then); `variant` names an assessment variant."""
+        coefficients = self.coefficients
+        zero_items = tuple(sorted(self.zero_items)) if self.zero_items else ()
+        method = {"formula": formula, "coefficients": coefficients}
+        if zero_items:
+            method["unreported_as_zero"] = list(zero_items)
         if rules:
             method["rules"] = rules
-        return Computed(value, self.provisional, method, sorted(set(self.figure_ids)))
+        if missing is not None:
+            method[missing[0]] = missing[1]
+        if variant:
+            method["variant"] = variant
+        # Everything `method` is built from: the formula, missing and variant by value; the
+        # coefficient entries by identity, as the book shares them and each entry determines
+        # its label (see CoefficientBook.traced); the rules by identity (shared, frozen).
+        signature = (
+            formula,
+            tuple(map(id, coefficients.values())),
+            zero_items,
+            id(rules) if rules else None,
+            missing,
+            variant,
+        )
+        figure_ids = [] if missing is not None else sorted(set(self.figure_ids))
+        return Computed(value, self.provisional, method, figure_ids, signature)
 
 
 def _fossil_tce(trace: _Trace) -> Decimal:
@@ -646,22 +679,21 @@ def compute_window(
 
     def run(code: str, variant: str, compute) -> None:
         trace = _Trace(inputs, book, window, memo)
+        formula = FORMULAS.get(code, "")
         try:
             value = compute(trace)
         except _Missing as missing:
             missing.with_traceback(None)  # may be shared (_Trace.part): keep no frames alive
-            computed = trace.result(None, FORMULAS.get(code, ""))
-            computed.method["missing"] = missing.what
-            computed.figure_ids = []
+            computed = trace.result(
+                None, formula, missing=("missing", missing.what), variant=variant
+            )
         except MissingCoefficient as missing:
             missing.with_traceback(None)
-            computed = trace.result(None, FORMULAS.get(code, ""))
-            computed.method["missing_coefficient"] = str(missing)
-            computed.figure_ids = []
+            computed = trace.result(
+                None, formula, missing=("missing_coefficient", str(missing)), variant=variant
+            )
         else:
-            computed = trace.result(value, FORMULAS.get(code, ""), rules_trace)
-        if variant:
-            computed.method["variant"] = variant
+            computed = trace.result(value, formula, rules_trace, variant=variant)
         results[(code, variant)] = computed
 
     def iva(trace):

@@ -323,8 +323,16 @@ def _scope_result_rows(
     targets: dict,
     base_year: int,
     from_year: int | None = None,
+    shared_methods: dict | None = None,
 ) -> list[tuple]:
-    """Every result of one scope as row tuples (ROW_FIELDS), from `from_year` on."""
+    """Every result of one scope as row tuples (ROW_FIELDS), from `from_year` on.
+
+    Enterprise rows with equal methods share one method dict, taken from `shared_methods`
+    (signature → method; pass the same dict for every scope computed with this `book` and
+    `rules`): building one per row cost more than its formula, and the COPY formatter
+    recognises a shared one by identity. Never mutate a row's method."""
+    if shared_methods is None:
+        shared_methods = {}
     windows = _windows(extent, base_year=base_year)
     computed: dict[tuple[str, str], dict[calc.Window, calc.Computed]] = {}
     for window in windows:
@@ -369,11 +377,15 @@ def _scope_result_rows(
                     else None
                 )
                 change_yoy = relative_change(value, by_period.get((year - 1, quarters)))
-                method = {
-                    **result.method,
-                    "engine_version": ENGINE_VERSION,
-                    "counting": _COUNTING_NOTE,
-                }
+                method = shared_methods.get(result.signature)
+                if method is None:
+                    method = {
+                        **result.method,
+                        "engine_version": ENGINE_VERSION,
+                        "counting": _COUNTING_NOTE,
+                    }
+                    if result.signature is not None:
+                        shared_methods[result.signature] = method
                 rows.append(
                     (
                         indicator,
@@ -581,6 +593,16 @@ def _copy_escape(text: str) -> str:
     return text
 
 
+class _IdTexts(dict):
+    """int → its decimal text, made on first use (a lookup costs a third of `str`)."""
+
+    __slots__ = ()
+
+    def __missing__(self, number: int) -> str:
+        text = self[number] = str(number)
+        return text
+
+
 class _RowFormatter:
     """Result rows (ROW_FIELDS) as the text lines of `COPY` into the results table, with
     the id of their method trace (`trace_key`: from its content, so no process asks the
@@ -590,6 +612,9 @@ class _RowFormatter:
     def __init__(self, computed_at: str, *, stored_traces: frozenset[str] = frozenset()):
         self.computed_at = computed_at
         self.methods: dict[tuple, tuple[str, object]] = {}
+        # id(method) → (trace id, method): rows share method dicts (see _scope_result_rows),
+        # so most rows are recognised by identity. The dict is kept, so its id stays its own.
+        self.by_identity: dict[int, tuple[str, dict]] = {}
         # The ids of the traces sent, or stored already (traces are never deleted): a
         # recompute over stored results sends none of its few thousand traces again.
         self.sent: set[str] = set(stored_traces)
@@ -597,7 +622,14 @@ class _RowFormatter:
         self.new_methods: list[str] = []
 
     def _method_id(self, method: dict) -> str:
-        """The id of this trace (as COPY text), sending the trace the first time.
+        """The id of this trace (as COPY text), sending the trace the first time."""
+        known = self.by_identity.get(id(method))
+        if known is None:
+            known = self.by_identity[id(method)] = (self._method_id_by_content(method), method)
+        return known[0]
+
+    def _method_id_by_content(self, method: dict) -> str:
+        """The id of a trace met for the first time as this dict.
 
         A trace is rebuilt for every row, from parts shared by thousands of rows; hashing
         its JSON each time would cost more than computing it. So the cache's key is the
@@ -638,6 +670,9 @@ class _RowFormatter:
         lines = []
         append = lines.append
         texts, method_id, computed_at = self.texts, self._method_id, self.computed_at
+        # A figure's id is in ~14 rows of its scope (every window and indicator using it):
+        # its text is made once per batch.
+        id_text = _IdTexts().__getitem__
         null = "\\N"
         for (
             indicator,
@@ -670,10 +705,10 @@ class _RowFormatter:
                 tail = (
                     f"{null}\t{null}\t{'t' if target_pending_base else 'f'}\t{null}\t"
                     f"{_copy_escape(status)}\t"
-                    f"{null if completion is None else completion}\t"
-                    f"{null if time_progress is None else time_progress}\t"
-                    f"{null if required_annual_change is None else required_annual_change}\t"
-                    f"{null if projection is None else projection}"
+                    f"{null if completion is None else str(completion)}\t"
+                    f"{null if time_progress is None else str(time_progress)}\t"
+                    f"{null if required_annual_change is None else str(required_annual_change)}\t"
+                    f"{null if projection is None else str(projection)}"
                 )
             else:
                 tail = "\t".join(
@@ -689,14 +724,15 @@ class _RowFormatter:
                         null if projection is None else str(projection),
                     )
                 )
+            # str(), not the f-string's format(): a third of the cost for a Decimal.
             append(
                 f"{indicator.pk}\t{_copy_escape(period)}\t{year}\t"
                 f"{null if quarter is None else quarter}\t{scope_text}\t"
-                f"{_copy_escape(variant)}\t{null if value is None else value}\t"
-                f"{null if change_vs_base is None else change_vs_base}\t"
-                f"{null if change_yoy is None else change_yoy}\t{tail}\t"
+                f"{_copy_escape(variant)}\t{null if value is None else str(value)}\t"
+                f"{null if change_vs_base is None else str(change_vs_base)}\t"
+                f"{null if change_yoy is None else str(change_yoy)}\t{tail}\t"
                 f"{'t' if provisional else 'f'}\t{method_id(method)}\t"
-                f"{{{','.join(map(str, figure_ids))}}}\t{computed_at}\n"
+                f"{{{','.join(map(id_text, figure_ids))}}}\t{computed_at}\n"
             )
         methods = "".join(self.new_methods).encode()
         self.new_methods = []
@@ -996,13 +1032,51 @@ PARALLEL_MIN_SCOPES = 64  # fewer scopes are computed in the caller's process
 PARALLEL_BATCH_SCOPES = 30  # scopes per batch handed to a worker (~14,000 rows)
 
 
+def _pack_figures(batch: list[tuple[str, dict]]) -> list[tuple]:
+    """A batch of (scope, figures) as few objects to pickle: pickling a Decimal goes
+    through its text anyway, one object at a time (it cost the caller ~1 s at 1M figures).
+    `_unpack_figures` gives back equal figures: a Decimal's text keeps its exact value
+    and exponent."""
+    packed = []
+    for scope, figures in batch:
+        found = figures.values()
+        packed.append(
+            (
+                scope,
+                tuple(figures),
+                ",".join([str(value) for value, _pk in found]),
+                [pk for _value, pk in found],
+            )
+        )
+    return packed
+
+
+def _unpack_figures(packed: list[tuple]) -> list[tuple[str, dict]]:
+    return [
+        (
+            scope,
+            dict(
+                zip(
+                    keys,
+                    zip(map(Decimal, values.split(",") if values else ()), pks, strict=True),
+                    strict=True,
+                )
+            ),
+        )
+        for scope, keys, values, pks in packed
+    ]
+
+
 def _parallel_worker(compute, computed_at: str, stored_traces, tasks, results):
     """A worker process: compute and format each batch of (scope, figures) it is given."""
+    # What the worker inherited stays alive in the caller: the cyclic collector need not
+    # scan it again and again (nor touch, and so copy, its pages).
+    gc.freeze()
     formatter = _RowFormatter(computed_at, stored_traces=stored_traces)
     try:
-        while (batch := tasks.get()) is not None:
+        while (packed := tasks.get()) is not None:
             rows: list[tuple] = []
-            for scope, figures in batch:
+            for scope, figures in _unpack_figures(packed):
                 rows.extend(compute(scope, figures))
             methods, text = formatter.format(rows)
             results.put((methods, text, len(rows)))
@@ -1049,7 +1123,7 @@ class _ParallelRows:
     def submit(self, batch: list[tuple[str, dict]]) -> None:
         worker = self.handed_out % self.workers
         self.handed_out += 1
-        self.tasks[worker].put(batch)
+        self.tasks[worker].put(_pack_figures(batch))
         self.pending.append((worker, [scope for scope, _figures in batch]))
 
     def busy(self) -> bool:
@@ -1205,6 +1279,8 @@ def results_recompute(
             else frozenset()
         )
 
+        shared_methods: dict = {}  # lives as long as `book` and `rules`
+
         def scope_rows(scope: str, figures: dict, inputs: calc.Inputs) -> list[tuple]:
             return _scope_result_rows(
                 scope=scope,
@@ -1216,6 +1292,7 @@ def results_recompute(
                 targets=targets,
                 base_year=base_year,
                 from_year=from_year,
+                shared_methods=shared_methods,
             )
 
         if copy and not reconcile and PARALLEL_WORKERS > 1:

@@ -583,3 +583,46 @@ def test_feedstock_variants_deduct_from_energy_never_from_value_added():
     assert round_to(without_feedstock, "0.000000000001") == round_to(
         (D("504142.78") - D("40000")) / value_added, "0.000000000001"
     )
+
+
+@given(
+    reported=st.dictionaries(
+        st.tuples(
+            st.sampled_from(sorted(ITEM_RULES)),
+            st.sampled_from([2020, 2021, 2024]),
+            st.integers(min_value=1, max_value=4),
+        ),
+        st.integers(min_value=0, max_value=500),
+        max_size=120,
+    )
+)
+def test_results_with_equal_signatures_have_equal_methods(reported):
+    """The recompute gives results with equal signatures one shared method dict, so equal
+    signatures must mean equal methods — across windows and years of one book, where one
+    label can name two different coefficient entries (elec.coal_rate@2020 as asked for
+    2020, and as the provisional stand-in for 2021)."""
+    import json
+
+    figures = {key: (D(value), number) for number, (key, value) in enumerate(reported.items())}
+    inputs = calc.Inputs(figures, ITEM_RULES)
+    methods: dict[tuple, str] = {}
+    for year in (2020, 2021, 2024):
+        for quarters in (1, 2, 3, 4):
+            window = Window(year, quarters)
+            for computed in calc.compute_window(
+                inputs, BOOK, RULES, window, base_year=2020
+            ).values():
+                document = json.dumps(computed.method, sort_keys=True)
+                assert methods.setdefault(computed.signature, document) == document
+
+
+def test_a_label_standing_in_for_another_year_gets_its_own_signature():
+    calorific = {}
+    for year in (2020, 2021):
+        inputs = annual_inputs({year: {"electricity_grid": "10", "natural_gas": "1"}})
+        calorific[year] = calc.compute_window(inputs, BOOK, RULES, Window(year), base_year=2020)[
+            ("energy_total_equal_value", "")
+        ]
+    used = [c.method["coefficients"]["elec.coal_rate@2020"] for c in calorific.values()]
+    assert used[0] != used[1]  # the 2021 use is provisional
+    assert calorific[2020].signature != calorific[2021].signature

@@ -173,3 +173,49 @@ def test_the_admin_shows_a_results_method_trace(worked_example, administrator, c
     page = client.get(f"/admin/indicators/indicatorresult/{result.pk}/change/")
     assert page.status_code == 200
     assert escape(result.method["formula"]) in page.content.decode()
+
+
+def test_figures_handed_to_worker_processes_come_back_equal_to_the_digit():
+    from decimal import Decimal
+
+    batch = [
+        (
+            "913714000000000011",
+            {
+                ("coal_raw", 2024, 1): (Decimal("1.20"), 7),
+                ("coke", 2024, 2): (Decimal("1E+2"), 8),
+                ("diesel", 2024, 3): (Decimal("-0.000"), None),
+                ("iva_current", 2024, None): (Decimal("123456789.123456789"), 9),
+            },
+        ),
+        ("", {}),
+    ]
+    back = recompute._unpack_figures(recompute._pack_figures(batch))
+    assert back == batch
+    # Equal is not enough: the same digits and exponent, as the database gave them.
+    assert [[str(v) for v, _ in figures.values()] for _, figures in back] == [
+        ["1.20", "1E+2", "-0.000", "123456789.123456789"],
+        [],
+    ]
+
+
+def test_rows_sharing_a_method_and_rows_with_an_equal_copy_get_one_trace():
+    from indicators import calculations as calc
+    from tests.test_calculations import BOOK, RULES, annual_inputs
+
+    computed = calc.compute_window(
+        annual_inputs({2020: {"electricity_grid": "10", "natural_gas": "1"}}),
+        BOOK,
+        RULES,
+        calc.Window(2020),
+        base_year=2020,
+    )[("energy_total_calorific", "")]
+    shared = {**computed.method, "engine_version": recompute.ENGINE_VERSION}
+    copy = json.loads(json.dumps(shared))
+    formatter = recompute._RowFormatter("2026-01-01T00:00:00+00:00")
+    ids = [formatter._method_id(method) for method in (shared, shared, copy)]
+    assert ids == [str(trace_key(shared))] * 3
+    methods, _rows = formatter.format([])
+    assert methods.decode().count(ids[0]) == 1  # sent once
+    # The formatter keeps the shared dict alive, so its id can never name another dict.
+    assert formatter.by_identity[id(shared)][1] is shared
