@@ -392,15 +392,24 @@ def step_incremental(args) -> dict:
 
     from accounts.models import User
     from indicators import workflow
-    from indicators.models import Figure, RecomputeRequest
+    from indicators.models import DepartmentPeriod, Figure, RecomputeRequest
     from indicators.recompute import recompute_run, results_recompute
     from tasks.models import Department
 
-    year, quarter = args.incremental_year, args.incremental_quarter
-    period = f"{year}Q{quarter}"
     clerk = User.objects.get(username=CLERK_DRS)
     head = User.objects.get(username=HEAD_DRS)
     drs = Department.objects.get(code="DRS")
+    # With --reuse, an earlier run approved (and so locked) the requested quarter: take the
+    # first quarter from it on that DRS has not approved yet.
+    approved = set(
+        DepartmentPeriod.objects.filter(
+            department=drs, state=DepartmentPeriod.State.APPROVED
+        ).values_list("period", flat=True)
+    )
+    year, quarter = args.incremental_year, args.incremental_quarter
+    while f"{year}Q{quarter}" in approved:
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    period = f"{year}Q{quarter}"
     last_year = dict(
         Figure.objects.counting()
         .filter(scope="", department=drs, year=year - 1, quarter=quarter)
