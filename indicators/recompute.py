@@ -593,6 +593,11 @@ def _copy_escape(text: str) -> str:
     return text
 
 
+# target, target value, pending base, path value, status, completion, time progress,
+# required annual change, projection: all empty, as on every enterprise row.
+_EMPTY_TARGET_FIELDS = "\\N\t\\N\tf\t\\N\t\t\\N\t\\N\t\\N\t\\N"
+
+
 class _IdTexts(dict):
     """int → its decimal text, made on first use (a lookup costs a third of `str`)."""
 
@@ -618,7 +623,8 @@ class _RowFormatter:
         # The ids of the traces sent, or stored already (traces are never deleted): a
         # recompute over stored results sends none of its few thousand traces again.
         self.sent: set[str] = set(stored_traces)
-        self.texts: dict[str, str] = {}  # scopes in COPY text format
+        self.texts: dict[str, str] = {}  # scopes and variants in COPY text format
+        self.heads: dict[tuple, tuple[str, object]] = {}  # see format
         self.new_methods: list[str] = []
 
     def _method_id(self, method: dict) -> str:
@@ -669,7 +675,8 @@ class _RowFormatter:
         """(the traces not sent before, the rows) in COPY text."""
         lines = []
         append = lines.append
-        texts, method_id, computed_at = self.texts, self._method_id, self.computed_at
+        texts, heads = self.texts, self.heads
+        method_id, computed_at = self._method_id, self.computed_at
         # A figure's id is in ~14 rows of its scope (every window and indicator using it):
         # its text is made once per batch.
         id_text = _IdTexts().__getitem__
@@ -700,8 +707,32 @@ class _RowFormatter:
             scope_text = texts.get(scope)
             if scope_text is None:
                 scope_text = texts[scope] = _copy_escape(scope)
-            if target_id is None and target_value is None and path_value is None:
-                # Enterprise rows (and park rows without a target): most fields empty.
+            variant_text = texts.get(variant)
+            if variant_text is None:
+                variant_text = texts[variant] = _copy_escape(variant)
+            # The key's leading fields repeat for every scope: their text is made once.
+            head_key = (id(indicator), period, year, quarter)
+            head = heads.get(head_key)
+            if head is None:
+                text = (
+                    f"{indicator.pk}\t{_copy_escape(period)}\t{year}\t"
+                    f"{null if quarter is None else quarter}\t"
+                )
+                head = heads[head_key] = (text, indicator)  # kept: its id stays its own
+            if (
+                target_id is None
+                and target_value is None
+                and path_value is None
+                and completion is None
+                and time_progress is None
+                and required_annual_change is None
+                and projection is None
+                and not target_pending_base
+                and not status
+            ):
+                tail = _EMPTY_TARGET_FIELDS  # enterprise rows
+            elif target_id is None and target_value is None and path_value is None:
+                # Park rows without a target: most fields empty.
                 tail = (
                     f"{null}\t{null}\t{'t' if target_pending_base else 'f'}\t{null}\t"
                     f"{_copy_escape(status)}\t"
@@ -726,9 +757,8 @@ class _RowFormatter:
                 )
             # str(), not the f-string's format(): a third of the cost for a Decimal.
             append(
-                f"{indicator.pk}\t{_copy_escape(period)}\t{year}\t"
-                f"{null if quarter is None else quarter}\t{scope_text}\t"
-                f"{_copy_escape(variant)}\t{null if value is None else str(value)}\t"
+                f"{head[0]}{scope_text}\t"
+                f"{variant_text}\t{null if value is None else str(value)}\t"
                 f"{null if change_vs_base is None else str(change_vs_base)}\t"
                 f"{null if change_yoy is None else str(change_yoy)}\t{tail}\t"
                 f"{'t' if provisional else 'f'}\t{method_id(method)}\t"
