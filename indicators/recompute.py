@@ -616,7 +616,6 @@ class _RowFormatter:
 
     def __init__(self, computed_at: str, *, stored_traces: frozenset[str] = frozenset()):
         self.computed_at = computed_at
-        self.methods: dict[tuple, tuple[str, object]] = {}
         # id(method) → (trace id, method): rows share method dicts (see _scope_result_rows),
         # so most rows are recognised by identity. The dict is kept, so its id stays its own.
         self.by_identity: dict[int, tuple[str, dict]] = {}
@@ -628,47 +627,19 @@ class _RowFormatter:
         self.new_methods: list[str] = []
 
     def _method_id(self, method: dict) -> str:
-        """The id of this trace (as COPY text), sending the trace the first time."""
+        """The id of this trace (as COPY text), sending the trace the first time.
+
+        Enterprise rows share one dict per trace (see _scope_result_rows), so a dict is
+        hashed (`trace_key`) only the first time it is met; park rows, a few hundred, each
+        bring their own. The dict is kept, so its id can never stand for another one."""
         known = self.by_identity.get(id(method))
-        if known is None:
-            known = self.by_identity[id(method)] = (self._method_id_by_content(method), method)
-        return known[0]
-
-    def _method_id_by_content(self, method: dict) -> str:
-        """The id of a trace met for the first time as this dict.
-
-        A trace is rebuilt for every row, from parts shared by thousands of rows; hashing
-        its JSON each time would cost more than computing it. So the cache's key is the
-        trace's keys and scalar values plus the identity of its containers (a trace's
-        coefficient entries and the rules are shared objects, see CoefficientBook.traced);
-        the cache keeps every object whose identity is part of a key alive, so an identity
-        can never stand for another object."""
-        key = [tuple(method)]
-        shared = []
-        for value in method.values():
-            kind = type(value)
-            if kind is str or kind is int or value is None or kind is bool:
-                key.append((kind, value))
-            elif kind is dict:
-                entries = tuple(value.values())
-                key.append((tuple(value), *map(id, entries)))
-                shared.append(entries)
-            elif kind is list:
-                items = tuple(value)
-                key.append((list, *map(id, items)))
-                shared.append(items)
-            else:
-                key.append((object, id(value)))
-                shared.append(value)
-        key = tuple(key)
-        known = self.methods.get(key)
         if known is None:
             trace_id = str(trace_key(method))
             if trace_id not in self.sent:
                 self.sent.add(trace_id)
                 text = _copy_escape(json.dumps(method, ensure_ascii=False))
                 self.new_methods.append(f"{trace_id}\t{text}\n")
-            known = self.methods[key] = (trace_id, shared)
+            known = self.by_identity[id(method)] = (trace_id, method)
         return known[0]
 
     def format(self, rows: list[tuple]) -> tuple[bytes, bytes]:
