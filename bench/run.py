@@ -391,9 +391,9 @@ def step_incremental(args) -> dict:
     from django.db import transaction
 
     from accounts.models import User
-    from indicators import workflow
     from indicators.models import DepartmentPeriod, Figure, RecomputeRequest
     from indicators.recompute import recompute_run, results_recompute
+    from reporting import workflow
     from tasks.models import Department
 
     clerk = User.objects.get(username=CLERK_DRS)

@@ -13,7 +13,7 @@ from accounts import permissions
 from accounts.permissions import UsesProduct
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
-from indicators import exchange, workflow
+from indicators import exchange
 from indicators.importing import parse_import_records
 from indicators.models import (
     Figure,
@@ -26,7 +26,7 @@ from indicators.models import (
 from indicators.preview import preview_results
 from indicators.selectors import indicator_results
 from indicators.services import statistics_import
-from reporting import uploads
+from reporting import uploads, workflow
 from tasks.models import Department, Task
 
 
@@ -488,7 +488,7 @@ class FigureListApi(ApiViewMixin, generics.ListAPIView):
     who approved, which version. Department staff see their own department's figures only.
 
     POST: save drafts of a department-period, as the entry form does
-    (indicators.workflow.department_period_save): one new version per changed value,
+    (reporting.workflow.department_period_save): one new version per changed value,
     refused for another department's figures (403), with every hard validation issue (400),
     or with both values when someone else saved first (409, `expected_version`)."""
 

@@ -3,17 +3,17 @@ into a temporary table, and the new versions are written with one INSERT … SEL
 of a Figure instance per row and bulk_create (which had Django prepare ~2 million field
 values for 100,000 rows).
 
-It keeps every promise of `indicators.services._record` for imports: the same locks in the
+It keeps every promise of `indicators.services.figure_record` for imports: the same locks in the
 same order (the department-periods, then the newest version of each key in primary-key
 order), rows equal to the newest version change nothing, a changed key gets the next
 version number and supersedes the version it replaces (whose flags change first, so the
 partial unique constraints hold at every statement), approved figures stop counting when
 an approved import replaces them, and the department-periods change state as
-`_record` leaves them. Only the rows whose key already has figures are handled one by one
+`figure_record` leaves them. Only the rows whose key already has figures are handled one by one
 in Python; a first load of 100,000 figures reads none.
 
 Called by `services.statistics_import` inside its transaction, on PostgreSQL only
-(`available()`); SQLite and any other database keep `_record`.
+(`available()`); SQLite and any other database keep `figure_record`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def available() -> bool:
         return hasattr(cursor.cursor, "copy_expert")
 
 
-def _value_text(value: Decimal) -> str:
+def value_text(value: Decimal) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
@@ -87,9 +87,9 @@ class _Changes(Sequence):
             "item": c.item_codes[index],
             "period": c.periods[index],
             "scope": c.scopes[index],
-            "old": _value_text(current.value) if current else None,
+            "old": value_text(current.value) if current else None,
             "old_state": current.state if current else None,
-            "new": _value_text(Decimal(c.values[index])),
+            "new": value_text(Decimal(c.values[index])),
         }
 
     def __getitem__(self, at):
@@ -164,7 +164,7 @@ def figures_import_bulk(
             f"FROM indicators_figure f JOIN indicators_statisticalitem i ON i.id = f.item_id "
             f"JOIN {STAGE} s ON s.item_code = i.code AND s.period = f.period AND s.scope = f.scope"
         )
-        # The newest version of each key, locked in primary-key order as _record does.
+        # The newest version of each key, locked in primary-key order as figure_record does.
         cursor.execute(
             "SELECT f.id, f.item_id, f.period, f.scope, f.value, f.note, f.state, f.counts, "
             f"f.version {key_join} WHERE f.is_latest ORDER BY f.id FOR UPDATE OF f"
@@ -244,7 +244,7 @@ def figures_import_bulk(
             outcome.scopes = {columns.scopes[i] for i in kept} if skipped else set(columns.scopes)
         if state != State.APPROVED:
             # Landing figures approved is itself an approval; every other write respects
-            # the lock (as in _record).
+            # the lock (as in figure_record).
             assert_writable(periods, outcome.changed_pairs, now)
         if not reason.strip() and outcome.revised_approved:
             raise ApplicationError(

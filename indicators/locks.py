@@ -1,6 +1,6 @@
 """The lock of a department's period: once approved, its figures cannot change unless the
 statistics office granted a lock exception that is still valid. Checked in the one place
-figures are written (indicators.services._record), under the same row lock that approval
+figures are written (indicators.services.figure_record), under the same row lock that approval
 takes, so an import racing an approval can never land in an approved period."""
 
 from __future__ import annotations

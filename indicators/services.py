@@ -84,7 +84,7 @@ def period_label(year: int, quarter: int | None) -> str:
     return f"{year}Q{quarter}" if quarter else str(year)
 
 
-def _value_text(value: Decimal) -> str:
+def value_text(value: Decimal) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
@@ -168,7 +168,7 @@ def _periods_after_write(periods: dict, changed_pairs: set, *, state: str, user,
         )
 
 
-def _record(
+def figure_record(
     inputs: list[FigureInput],
     *,
     user,
@@ -205,8 +205,8 @@ def _record(
                     code="conflict",
                     details={
                         "item": data.item.code,
-                        "your_value": _value_text(data.value),
-                        "current_value": _value_text(previous.value) if previous else None,
+                        "your_value": value_text(data.value),
+                        "current_value": value_text(previous.value) if previous else None,
                         "current_version": current_version,
                         "current_by": previous.entered_by.get_username()
                         if previous and previous.entered_by
@@ -323,9 +323,9 @@ def _changes_preview(rows: list[ImportRow], items: dict[str, StatisticalItem]) -
                 "item": row.item_code,
                 "period": row.period,
                 "scope": row.scope,
-                "old": _value_text(current.value) if current else None,
+                "old": value_text(current.value) if current else None,
                 "old_state": current.state if current else None,
-                "new": _value_text(row.value),
+                "new": value_text(row.value),
             }
         )
     return changes
@@ -414,7 +414,7 @@ def statistics_import(
             row_count=len(inputs),
             created_by=user,
         )
-        outcome = _record(
+        outcome = figure_record(
             inputs,
             user=user,
             state=State.APPROVED if approve else State.SUBMITTED,

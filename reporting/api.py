@@ -3,7 +3,7 @@ of what is stored), the workflow's actions (submit, approve, return with a comme
 exceptions), reporting rounds and the person's notifications.
 
 Thin, like the pages (reporting/views.py): the rules of `accounts.permissions` decide who
-reads what; every write is one call of `indicators.workflow`, `reporting.services` or
+reads what; every write is one call of `reporting.workflow`, `reporting.services` or
 `reporting.notifications`, whose refusals become 4xx JSON in Chinese and English."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from rest_framework.response import Response
 from accounts import permissions
 from accounts.permissions import UsesProduct
 from dezhou_carbon.api import ApiViewMixin
-from indicators import validation, workflow
+from indicators import validation
 from indicators.models import DepartmentPeriod
-from reporting import selectors
+from reporting import selectors, workflow
 from reporting.models import Notification, ReportingRound
 from reporting.notifications import notifications_mark_read
 from reporting.services import round_open
@@ -218,7 +218,7 @@ _EMPTY = inline_serializer("Empty", fields={})
 
 
 class DepartmentPeriodSubmitApi(_DepartmentPeriodApi):
-    """Submit for the head's approval (indicators.workflow.department_period_submit): every
+    """Submit for the head's approval (reporting.workflow.department_period_submit): every
     item filled, no hard issue and every soft issue explained, else 400 with each issue."""
 
     @extend_schema(request=_EMPTY)
@@ -234,7 +234,7 @@ class CommentSerializer(serializers.Serializer):
 
 class DepartmentPeriodApproveApi(_DepartmentPeriodApi):
     """The department's head approves the submitted period: it locks, its figures count
-    and results are recomputed (indicators.workflow.department_period_approve)."""
+    and results are recomputed (reporting.workflow.department_period_approve)."""
 
     @extend_schema(request=CommentSerializer)
     def post(self, request, department: str, period: str):
@@ -274,7 +274,7 @@ class LockExceptionRequestSerializer(serializers.Serializer):
 
 class DepartmentPeriodUnlockApi(_DepartmentPeriodApi):
     """The statistics office lets the department correct an approved period for 1 to 168
-    hours, with a reason (indicators.workflow.lock_exception_grant)."""
+    hours, with a reason (reporting.workflow.lock_exception_grant)."""
 
     @extend_schema(
         request=LockExceptionRequestSerializer, responses={201: DepartmentPeriodDetailSerializer}

@@ -18,14 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditEvent
 from indicators import validation
 from indicators.models import DepartmentPeriod, Figure, LockException, StatisticalItem
-from indicators.workflow import (
+from reporting.models import Notification, ReportingRound
+from reporting.services import departments_of_round
+from reporting.workflow import (
     department_items,
     latest_figures,
     parse_period,
     validate_department_period,
 )
-from reporting.models import Notification, ReportingRound
-from reporting.services import departments_of_round
 from tasks.models import Department
 
 PeriodState = DepartmentPeriod.State

@@ -13,9 +13,9 @@ from accounts.selectors import department_staff
 from audit.services import audit_record
 from dezhou_carbon.exceptions import PermissionRefused
 from indicators.models import DepartmentPeriod, StatisticalItem
-from indicators.workflow import parse_period
 from reporting.models import ReportingRound
 from reporting.notifications import notify
+from reporting.workflow import parse_period
 from tasks.models import Department
 
 

@@ -2,7 +2,7 @@
 preview every change and error, confirm (all or nothing) or undo.
 
 Views (reporting/upload_views.py) only translate HTTP to these calls. Every check of who
-may do what asks accounts.permissions; every write goes through indicators.workflow, so
+may do what asks accounts.permissions; every write goes through reporting.workflow, so
 an upload obeys exactly the rules the entry form obeys (validation, locks, versions).
 
 - `department_template_xlsx`: the department's items for the period with their newest
@@ -15,7 +15,7 @@ an upload obeys exactly the rules the entry form obeys (validation, locks, versi
 - `department_upload_confirm`: apply a clean preview (within an hour) as new draft
   versions linked to the batch, refusing a lost update (the versions seen in the preview
   must still be the newest).
-- `department_upload_undo`: withdraw what an upload wrote (indicators.workflow).
+- `department_upload_undo`: withdraw what an upload wrote (reporting.workflow).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from indicators.importing import (
 )
 from indicators.locks import department_periods_lock, exceptions_active
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, StatisticalItem
-from indicators.workflow import (
+from reporting.workflow import (
     EntryValue,
     department_items,
     department_period_save,
@@ -706,7 +706,7 @@ def department_upload_confirm(*, batch: ImportBatch, user) -> ImportBatch:
 
 @transaction.atomic
 def department_upload_undo(*, batch: ImportBatch, user) -> int:
-    """Withdraw the versions a confirmed upload wrote (indicators.workflow.import_batch_undo),
+    """Withdraw the versions a confirmed upload wrote (reporting.workflow.import_batch_undo),
     refused while the period is submitted for approval. Returns how many were withdrawn."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)  # no join: FOR UPDATE
     if batch.department_id is None or not permissions.can_enter_figures(user, batch.department_id):

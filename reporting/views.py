@@ -2,7 +2,7 @@
 review, the completeness board, a department-period's history and notifications.
 
 Views stay thin: they check the rules of `accounts.permissions`, read through
-`reporting.selectors` and write only through the services (`indicators.workflow`,
+`reporting.selectors` and write only through the services (`reporting.workflow`,
 `reporting.services`), turning their errors into messages next to the fields concerned."""
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import permissions
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
-from indicators import workflow
-from indicators.workflow import EntryValue
-from reporting import selectors
+from reporting import selectors, workflow
 from reporting.notifications import notifications_mark_read
 from reporting.services import round_open
+from reporting.workflow import EntryValue
 from tasks.models import Department
 
 PERIOD = r"(?P<period>\d{4}(?:Q[1-4])?)"

@@ -64,7 +64,7 @@ def department_fill(
     department_code: str, period: str, *, user, values=None, notes=None, reason: str = ""
 ):
     """Save every item of the department for the period (0 unless given) as drafts."""
-    from indicators.workflow import EntryValue, department_items, department_period_save
+    from reporting.workflow import EntryValue, department_items, department_period_save
     from tasks.models import Department
 
     department = Department.objects.get(code=department_code)
@@ -81,7 +81,7 @@ def department_fill(
 
 def department_approve(department_code: str, period: str, *, clerk, head):
     """Submit and approve a department's period (the everyday path)."""
-    from indicators.workflow import department_period_approve, department_period_submit
+    from reporting.workflow import department_period_approve, department_period_submit
     from tasks.models import Department
 
     department = Department.objects.get(code=department_code)

@@ -22,9 +22,9 @@ from accounts.tokens import api_token_create, key_hash
 from audit.models import AuditEvent
 from dashboards.models import EarlyWarning, ProgressReport
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, LockException
-from indicators.workflow import department_period_approve, department_period_submit
 from reporting.models import Notification, ReportingRound
 from reporting.uploads import department_upload_confirm, department_upload_preview
+from reporting.workflow import department_period_approve, department_period_submit
 from tasks.models import Department, WorkItem
 from tests.helpers import department_fill
 

@@ -29,7 +29,7 @@ from audit.models import AuditEvent
 from dezhou_carbon.exceptions import ApplicationError, ConflictError
 from indicators import recompute
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, RecomputeRequest
-from indicators.workflow import (
+from reporting.workflow import (
     EntryValue,
     department_period_approve,
     department_period_save,

@@ -27,7 +27,7 @@ from indicators.models import (
     RecomputeRequest,
     method_traces_store,
 )
-from indicators.workflow import EntryValue, department_period_save, lock_exception_grant
+from reporting.workflow import EntryValue, department_period_save, lock_exception_grant
 from tasks.models import Department
 from tests.helpers import import_rows, worked_example_rows
 

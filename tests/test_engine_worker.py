@@ -16,7 +16,7 @@ from kombu import pools
 
 from indicators.models import Figure, IndicatorResult, RecomputeRequest, StatisticalItem
 from indicators.recompute import recompute_sweep
-from indicators.workflow import (
+from reporting.workflow import (
     department_period_approve,
     department_period_submit,
     lock_exception_grant,

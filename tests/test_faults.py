@@ -40,7 +40,7 @@ from indicators.recompute import (
     results_recompute,
 )
 from indicators.reference import coefficient_revise
-from indicators.workflow import (
+from reporting.workflow import (
     EntryValue,
     department_items,
     department_period_approve,

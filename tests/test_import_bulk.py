@@ -1,5 +1,5 @@
 """The import's two writers give the same figures: indicators.bulk (COPY + INSERT … SELECT,
-PostgreSQL) and the ORM path of indicators.services._record (SQLite, and PostgreSQL when the
+PostgreSQL) and the ORM path of indicators.services.figure_record (SQLite, and PostgreSQL when the
 bulk path is switched off here). Every test runs on whichever database the suite uses; on
 PostgreSQL the `writer` parameter runs each scenario through both."""
 

@@ -16,7 +16,9 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEvent
 from indicators.models import DepartmentPeriod, Figure, LockException, StatisticalItem
-from indicators.workflow import (
+from reporting.models import Notification, ReportingRound
+from reporting.services import round_open
+from reporting.workflow import (
     EntryValue,
     department_items,
     department_period_approve,
@@ -25,8 +27,6 @@ from indicators.workflow import (
     department_period_submit,
     lock_exception_grant,
 )
-from reporting.models import Notification, ReportingRound
-from reporting.services import round_open
 from tasks.models import Department
 from tests.helpers import department_approve, department_fill, import_rows
 

@@ -21,13 +21,6 @@ from audit.models import AuditEvent
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators.importing import ImportFileError, ItemSpec, parse_import_file
 from indicators.models import DepartmentPeriod, Figure, ImportBatch
-from indicators.workflow import (
-    EntryValue,
-    department_items,
-    department_period_approve,
-    department_period_save,
-    latest_figures,
-)
 from reporting import uploads
 from reporting.uploads import (
     TEMPLATE_HEADERS,
@@ -35,6 +28,13 @@ from reporting.uploads import (
     department_upload_confirm,
     department_upload_preview,
     department_upload_undo,
+)
+from reporting.workflow import (
+    EntryValue,
+    department_items,
+    department_period_approve,
+    department_period_save,
+    latest_figures,
 )
 from tasks.models import Department
 from tests.helpers import department_fill
@@ -408,7 +408,7 @@ def test_confirming_twice_is_refused_cleanly(clerk, client):
 def test_undo_is_refused_once_the_period_is_submitted_or_approved(
     clerk, head, client, _case, approve, fragment
 ):
-    from indicators.workflow import department_period_submit
+    from reporting.workflow import department_period_submit
 
     department_fill("DRS", PERIOD, user=clerk)
     client.force_login(clerk)

@@ -26,9 +26,9 @@ from dashboards.services import (
 )
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators.models import EngineAlert, IndicatorResult, Target
-from indicators.workflow import department_period_submit
 from reporting.models import Notification
 from reporting.services import departments_of_round, round_open
+from reporting.workflow import department_period_submit
 from tasks.models import Department
 from tests.helpers import department_fill
 

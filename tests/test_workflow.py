@@ -11,7 +11,9 @@ from audit.models import AuditEvent
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
 from indicators import validation
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, RecomputeRequest
-from indicators.workflow import (
+from reporting.models import Notification, ReportingRound
+from reporting.services import default_deadline, reminders_send, round_open
+from reporting.workflow import (
     EntryValue,
     department_period_approve,
     department_period_return,
@@ -20,8 +22,6 @@ from indicators.workflow import (
     import_batch_undo,
     lock_exception_grant,
 )
-from reporting.models import Notification, ReportingRound
-from reporting.services import default_deadline, reminders_send, round_open
 from tasks.models import Department
 from tests.helpers import department_approve, department_fill, import_rows
 

@@ -2,7 +2,7 @@
 approve or return, lock, grant a lock exception, correct, undo an upload.
 
 Each service is one transaction that locks the department-period row first (the same
-order `_record` uses), writes its audit record and notifies the people concerned."""
+order `figure_record` uses), writes its audit record and notifies the people concerned."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from indicators.models import (
     StatisticalItem,
 )
 from indicators.recompute import recompute_request
-from indicators.services import FigureInput, _record, _value_text
+from indicators.services import FigureInput, figure_record, value_text
 from reporting.notifications import notify
 from tasks.models import Department
 
@@ -200,7 +200,7 @@ def department_period_save(
         inputs.append(FigureInput(item, year, quarter, "", entry.value, entry.note))
         if entry.expected_version is not None:
             expected[(item.pk, period, "")] = entry.expected_version
-    outcome = _record(
+    outcome = figure_record(
         inputs, user=user, state=State.DRAFT, reason=reason, expected_versions=expected, batch=batch
     )
     for figure in outcome.created:
@@ -211,8 +211,8 @@ def department_period_save(
             object_id=figure.pk,
             department_code=department.code,
             period=period,
-            old_value=_value_text(figure.supersedes.value) if figure.supersedes_id else None,
-            new_value=_value_text(figure.value),
+            old_value=value_text(figure.supersedes.value) if figure.supersedes_id else None,
+            new_value=value_text(figure.value),
             reason=reason,
             details={"item": figure.item.code, "version": figure.version},
         )
