@@ -285,6 +285,8 @@ class ProgressReportSerializer(serializers.ModelSerializer):
             "period",
             "text",
             "attachment_name",
+            "attachment_kind",
+            "attachment_sha256",
             "submitted_by",
             "submitted_at",
         ]
@@ -295,7 +297,12 @@ class ProgressReportCreateSerializer(serializers.Serializer):
     period = serializers.RegexField(r"^\d{4}Q[1-4]$", max_length=6)
     text = serializers.CharField(max_length=20000)
     attachment = serializers.FileField(
-        required=False, help_text="optional evidence file, at most 10 MB (multipart/form-data)"
+        required=False,
+        help_text=(
+            "optional evidence file, at most 10 MB (multipart/form-data): a document, "
+            "image, spreadsheet or archive, checked by content; programs and macro-enabled "
+            "files are refused"
+        ),
     )
 
 

@@ -95,6 +95,10 @@ class ProgressReport(models.Model):
     text = models.TextField(_("进展情况"))
     attachment = models.FileField(_("附件"), upload_to="progress/%Y/", blank=True)
     attachment_name = models.CharField(max_length=255, blank=True)
+    # Checked by content on upload (dezhou_carbon/files.py); the digest shows later that
+    # the stored file is the one submitted.
+    attachment_sha256 = models.CharField(max_length=64, blank=True)
+    attachment_kind = models.CharField(max_length=20, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -19,6 +19,7 @@ from accounts.selectors import department_staff, people_with_role
 from audit.services import audit_record
 from dashboards.models import EarlyWarning, ProgressReport
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.files import evidence_file_check
 from indicators.models import DepartmentPeriod, EngineAlert, IndicatorResult, Target
 from reporting.models import ReportingRound
 from reporting.notifications import notify
@@ -511,10 +512,12 @@ def progress_report_submit(
         )
     if not text.strip():
         raise ApplicationError("请填写进展情况。", "The report text is required.", code="required")
-    if attachment is not None and attachment.size > MAX_ATTACHMENT_BYTES:
-        raise ApplicationError(
-            "附件不能超过 10 MB。", "The attachment cannot exceed 10 MB.", code="too_large"
-        )
+    # By content: documents, images, spreadsheets, archives; never programs or macros.
+    checked = (
+        evidence_file_check(attachment, max_bytes=MAX_ATTACHMENT_BYTES)
+        if attachment is not None
+        else None
+    )
     report = ProgressReport.objects.create(
         task=task,
         department=lead.department,
@@ -522,7 +525,9 @@ def progress_report_submit(
         text=text,
         submitted_by=user,
         attachment=attachment or "",
-        attachment_name=getattr(attachment, "name", "")[:255],
+        attachment_name=checked.name if checked else "",
+        attachment_sha256=checked.sha256 if checked else "",
+        attachment_kind=checked.kind if checked else "",
     )
     audit_record(
         actor=user,
@@ -532,5 +537,10 @@ def progress_report_submit(
         department_code=lead.department.code,
         period=period,
         reason=text[:500],
+        details=(
+            {"attachment": checked.name, "sha256": checked.sha256, "kind": checked.kind}
+            if checked
+            else None
+        ),
     )
     return report
