@@ -16,13 +16,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from dashboards.models import EarlyWarning, ProgressReport
 from dashboards.services import target_owners
-from indicators.calculations import window_from_label
+from indicators.calculations import FOSSIL_FUELS, window_from_label
 from indicators.exchange import decimal_text
 from indicators.models import (
     PARK_SCOPE,
@@ -30,6 +30,8 @@ from indicators.models import (
     Figure,
     Indicator,
     IndicatorResult,
+    MethodTrace,
+    RecomputeRequest,
     StatisticalItem,
     Target,
 )
@@ -109,6 +111,108 @@ def chosen_period(requested: str | None, periods: list[str]) -> str | None:
     return periods[0] if periods else None
 
 
+# --- the default period (issue 15 #1) -------------------------------------------------------
+
+
+def rounds_of_period(period: str) -> list[str]:
+    """The reporting rounds whose figures a result period is computed from: a quarter's
+    own round; for a whole year, its fourth quarter's round and the yearly round."""
+    window = window_from_label(period)
+    if window.is_annual:
+        return [f"{window.year}Q4", str(window.year)]
+    return [period]
+
+
+@dataclass
+class RoundProgress:
+    """An open reporting round that not every department has had approved yet."""
+
+    period: str
+    approved: int
+    total: int
+
+
+def rounds_in_progress() -> dict[str, RoundProgress]:
+    """Open rounds with a department not approved yet, by period (three queries at most,
+    whatever the number of rounds, departments or figures)."""
+    open_rounds = list(
+        ReportingRound.objects.filter(state=ReportingRound.State.OPEN).values_list(
+            "period", "quarter"
+        )
+    )
+    if not open_rounds:
+        return {}
+    reporting: dict[str, set[int]] = defaultdict(set)
+    for frequency, department_id in (
+        StatisticalItem.objects.order_by().values_list("frequency", "department_id").distinct()
+    ):
+        reporting[frequency].add(department_id)
+    approved: dict[str, set[int]] = defaultdict(set)
+    for period, department_id in DepartmentPeriod.objects.filter(
+        period__in=[period for period, _quarter in open_rounds],
+        state=DepartmentPeriod.State.APPROVED,
+    ).values_list("period", "department_id"):
+        approved[period].add(department_id)
+    answer = {}
+    for period, quarter in open_rounds:
+        expected = reporting[StatisticalItem.Frequency.QUARTER if quarter else "year"]
+        done = len(expected & approved[period])
+        if done < len(expected):
+            answer[period] = RoundProgress(period, done, len(expected))
+    return answer
+
+
+@dataclass
+class PeriodChoice:
+    """The period a dashboard shows. By default the latest period whose reporting is
+    settled (every round it is computed from closed or approved by every department, or
+    no round at all: figures imported for past years), so one department's early approval
+    does not empty the committee's cards for the whole reporting window; the newer period
+    with results stays one click away."""
+
+    periods: list[str]  # every period with stored results, newest first
+    period: str | None  # the one shown
+    settled: str | None  # the default
+    newer: str | None  # the newest period with results, when reporting on it is in progress
+    progress: RoundProgress | None  # that period's round (departments approved / expected)
+    requested: bool  # chosen by the reader (?period=), not the default
+    unsettled: frozenset = frozenset()  # periods whose reporting is in progress
+
+    @property
+    def shows_unsettled(self) -> bool:
+        """The period shown is one whose reporting is still in progress."""
+        return self.period is not None and self.period in self.unsettled
+
+
+def period_choice(requested: str | None) -> PeriodChoice:
+    """The period to show for `?period=` (ignored unless it has results): four queries."""
+    periods = result_periods()
+    in_progress = rounds_in_progress()
+    unsettled = frozenset(
+        period
+        for period in periods
+        if any(code in in_progress for code in rounds_of_period(period))
+    )
+    settled = next((period for period in periods if period not in unsettled), None)
+    newest = periods[0] if periods else None
+    newer = newest if newest in unsettled else None
+    progress = None
+    if newer is not None:
+        progress = next(
+            (in_progress[code] for code in rounds_of_period(newer) if code in in_progress), None
+        )
+    chosen = requested if requested and requested in periods else None
+    return PeriodChoice(
+        periods=periods,
+        period=chosen or settled or newest,
+        settled=settled,
+        newer=newer,
+        progress=progress,
+        requested=chosen is not None,
+        unsettled=unsettled,
+    )
+
+
 def chosen_variant(requested: str | None) -> str:
     return requested if requested in Variant.values else Variant.PLAIN
 
@@ -149,6 +253,7 @@ class TargetCard:
     owner: Department | None = None
     work_items: list[WorkItem] = field(default_factory=list)
     task_items: list[WorkItem] = field(default_factory=list)
+    missing: MissingInput | None = None  # why a "no data" card has no value
 
     @property
     def code(self) -> str:
@@ -368,7 +473,105 @@ def target_cards(*, period: str | None, variant: str = "", owners: bool = True) 
         ):
             card.current, card.status = current, UPCOMING
         cards.append(card)
+    reasons = missing_inputs(
+        [card.result for card in cards if card.status == Status.NO_DATA and card.result]
+    )
+    for card in cards:
+        if card.result is not None and card.result.pk in reasons:
+            card.missing = reasons[card.result.pk]
     return cards
+
+
+# --- why a card has no data (issue 15 #11) ----------------------------------------------------
+
+# The engine reports the statistics department's energy form as one missing input.
+ENERGY_FORM = "energy_form"
+
+
+@dataclass
+class MissingInput:
+    """What a "no data" card waits for: the item, in words, and the department that reports
+    it, with that department's state in the round, and where the round's progress is."""
+
+    item_code: str
+    item_name: str
+    department: Department | None
+    period: str  # the round whose figures are missing
+    state: str
+    state_label: str
+
+    @property
+    def board_url(self) -> str:
+        return f"/reporting/{self.period}/board/"
+
+
+def _missing_item_code(document: dict) -> str | None:
+    """The input the engine found missing (`method.missing`), the energy form as its first
+    item."""
+    code = (document or {}).get("missing")
+    if code == ENERGY_FORM:
+        return FOSSIL_FUELS[0]
+    return code or None
+
+
+def missing_inputs(results: list[IndicatorResult]) -> dict[int, MissingInput]:
+    """For each result without a value (by id): the missing item, its department and that
+    department's state for the result's round. Three queries whatever the number."""
+    empty = [r for r in results if r.value is None and r.trace_id is not None]
+    if not empty:
+        return {}
+    traces = MethodTrace.objects.in_bulk({r.trace_id for r in empty})
+    codes = {
+        r.pk: _missing_item_code(traces[r.trace_id].document) for r in empty if r.trace_id in traces
+    }
+    codes = {pk: code for pk, code in codes.items() if code}
+    items = {
+        item.code: item
+        for item in StatisticalItem.objects.filter(code__in=set(codes.values())).select_related(
+            "department"
+        )
+    }
+    by_pk = {r.pk: r for r in empty}
+    rounds = {code for pk in codes for code in rounds_of_period(by_pk[pk].period)}
+    states = {
+        (department_id, period): state
+        for department_id, period, state in DepartmentPeriod.objects.filter(
+            period__in=rounds, department_id__in={i.department_id for i in items.values()}
+        ).values_list("department_id", "period", "state")
+    }
+    answer = {}
+    for pk, code in codes.items():
+        item = items.get(code)
+        result = by_pk[pk]
+        if item is None:
+            answer[pk] = MissingInput(code, code, None, result.period, "", "")
+            continue
+        # The round the item's department has not had approved (else the result's own).
+        quarterly = item.frequency == StatisticalItem.Frequency.QUARTER
+        candidates = [
+            period
+            for period in rounds_of_period(result.period)
+            if window_from_label(period).is_annual != quarterly
+        ] or [result.period]
+        late = next(
+            (
+                period
+                for period in candidates
+                if states.get((item.department_id, period)) != DepartmentPeriod.State.APPROVED
+            ),
+            candidates[0],
+        )
+        state = states.get((item.department_id, late), NOT_STARTED)
+        energy_form = traces[result.trace_id].document.get("missing") == ENERGY_FORM
+        answer[pk] = MissingInput(
+            item_code=code,
+            item_name=_("能源消费表（分品种能源消费量）") if energy_form else item.name,
+            department=item.department,
+            period=late,
+            state=state,
+            state_label=_state_label(state),
+        )
+    return answer
 
 
 def status_counts(cards: list[TargetCard]) -> list[tuple[str, str, int]]:
@@ -451,6 +654,7 @@ def open_warnings(*, department: Department | None = None, limit: int = OPEN_WAR
 class Overview:
     periods: list[str]
     period: str | None
+    choice: PeriodChoice
     variant: str
     cards: list[TargetCard]
     counts: list[tuple[str, str, int]]
@@ -463,15 +667,23 @@ class Overview:
         return [(value, str(label)) for value, label in Variant.choices]
 
 
-def overview(*, period: str | None = None, variant: str | None = None) -> Overview:
-    periods = result_periods()
-    period = chosen_period(period, periods)
+def overview(
+    *,
+    period: str | None = None,
+    variant: str | None = None,
+    choice: PeriodChoice | None = None,
+) -> Overview:
+    """The overview of the period chosen by `period_choice` (pass `choice` when the caller
+    already has it)."""
+    choice = choice or period_choice(period)
+    period = choice.period
     variant = chosen_variant(variant)
     cards = target_cards(period=period, variant=variant)
     warnings, warnings_open = open_warnings()
     return Overview(
-        periods=periods,
+        periods=choice.periods,
         period=period,
+        choice=choice,
         variant=variant,
         cards=cards,
         counts=status_counts(cards),
@@ -977,6 +1189,37 @@ def heatmap(*, variant: str | None = None, annual_only: bool = False) -> Heatmap
                 cells.append((period, status, labels[status], number_text(value, places)))
         table.append(HeatmapRow(target, cells))
     return Heatmap(periods=periods, rows=table, variant=variant, annual_only=annual_only)
+
+
+@dataclass
+class RecomputeState:
+    """Whether results are being recomputed (a request pending or running, as /health/
+    sees them) and when the last recompute finished: pages say "updating" meanwhile."""
+
+    pending: bool
+    last_result_at: object  # datetime | None
+
+    @property
+    def key(self) -> str:
+        """For cache keys of pages that show the notice."""
+        stamp = self.last_result_at.isoformat() if self.last_result_at else "-"
+        return f"{int(self.pending)}@{stamp}"
+
+
+def recompute_state() -> RecomputeState:
+    """One query (two while updating when no recompute request has finished yet: the
+    results' own time then)."""
+    found = RecomputeRequest.objects.aggregate(
+        pending=Count(
+            "pk",
+            filter=Q(status__in=[RecomputeRequest.Status.PENDING, RecomputeRequest.Status.RUNNING]),
+        ),
+        last=Max("updated_at", filter=Q(status=RecomputeRequest.Status.DONE)),
+    )
+    last = found["last"]
+    if found["pending"] and last is None:
+        last = IndicatorResult.objects.aggregate(last=Max("computed_at"))["last"]
+    return RecomputeState(pending=bool(found["pending"]), last_result_at=last)
 
 
 def freshness_stamp() -> str:

@@ -75,13 +75,16 @@ def overview(request):
     filters, under the results generation and a freshness stamp of warnings and
     submissions: a recompute, an answered warning or an approved period shows at once."""
     period, variant = request.GET.get("period") or "", request.GET.get("variant") or ""
+    # Resolved before the cache: which period is the default changes with the rounds.
+    choice = selectors.period_choice(period or None)
+    updating = selectors.recompute_state()
 
     def build() -> str:
-        data = selectors.overview(period=period or None, variant=variant or None)
+        data = selectors.overview(variant=variant or None, choice=choice)
         response = _render(
             request,
             "dashboards/overview.html",
-            {"data": data, "legend": selectors.status_legend()},
+            {"data": data, "legend": selectors.status_legend(), "updating": updating},
             section="overview",
         )
         return response.content.decode()
@@ -93,8 +96,11 @@ def overview(request):
         request.user.pk,
         request.user.role,
         get_language(),
-        period[:10],
+        choice.period or "-",
+        int(choice.requested),
+        choice.newer or "-",
         variant[:40],
+        updating.key,
     )
     return HttpResponse(dashboard_cache.cached(parts, build))
 
@@ -103,8 +109,10 @@ def overview(request):
 @require_GET
 def bigscreen(request):
     """The meeting-room screen: the target cards and counts, large and dark; it reloads
-    itself every five minutes (static/js/bigscreen.js)."""
-    data = selectors.overview()
+    itself every five minutes (static/js/bigscreen.js). Same period rule as the overview
+    (`?period=` to choose another)."""
+    choice = selectors.period_choice(request.GET.get("period") or None)
+    data = selectors.overview(choice=choice)
     return render(
         request,
         "dashboards/bigscreen.html",
@@ -113,6 +121,7 @@ def bigscreen(request):
             "legend": selectors.status_legend(),
             "refresh_seconds": BIGSCREEN_REFRESH_SECONDS,
             "now": timezone.localtime(),
+            "updating": selectors.recompute_state(),
         },
     )
 

@@ -614,7 +614,9 @@ def test_query_counts_do_not_grow_with_the_stored_results(
     results_generation_bump()
     large = _query_counts(client)
     assert large == small
-    assert max(small.values()) <= 20, small
+    # The overview's share: the period rule (open rounds, departments, approvals), the
+    # "updating" notice and the missing inputs of "no data" cards (traces, items, states).
+    assert max(small.values()) <= 26, small
 
 
 # --- the chart cache ---------------------------------------------------------------------------
