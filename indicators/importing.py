@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 
 from dezhou_carbon.exceptions import ApplicationError
+from enterprises import credit_code
 from indicators.units import UnitError, convert, normalize_unit
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "parse_import_file",
     "parse_import_records",
     "parse_period",
+    "read_table",
     "validate_credit_code",
 ]
 
@@ -382,41 +384,9 @@ def _fits(value: Decimal) -> bool:
     return len(digits) + exponent <= MAX_INTEGER_DIGITS
 
 
-# Unified social credit code, GB 32100-2015.
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_VALUE = {c: i for i, c in enumerate(_CREDIT_CHARS)}
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def credit_code_check_char(first17: str) -> str:
-    total = sum(_CREDIT_VALUE[c] * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
-    return _CREDIT_CHARS[(31 - total % 31) % 31]
-
-
-def validate_credit_code(text: str) -> tuple[str, str, str]:
-    """Return ``(code, "", "")`` for a valid code (uppercased), else ``("", reason_zh, reason_en)``."""
-    code = _SPACES.sub("", unicodedata.normalize("NFKC", text)).upper()
-    if len(code) != 18:
-        return (
-            "",
-            f"应为 18 位，实际 {len(code)} 位",
-            f"must have 18 characters, not {len(code)}",
-        )
-    bad = sorted({c for c in code if c not in _CREDIT_VALUE})
-    if bad:
-        shown = "".join(bad)[:10]
-        return (
-            "",
-            f"含有不允许的字符“{shown}”（不使用 I、O、S、V、Z）",
-            f"contains characters not allowed: '{shown}' (I, O, S, V, Z are never used)",
-        )
-    if credit_code_check_char(code[:17]) != code[17]:
-        return (
-            "",
-            "校验码不正确，请核对",
-            "the check character is wrong; please check the code",
-        )
-    return code, "", ""
+# Unified social credit code, GB 32100-2015: one implementation, in enterprises.credit_code.
+credit_code_check_char = credit_code.check_char
+validate_credit_code = credit_code.validate
 
 
 _NOTE_DROP = {cp: None for cp in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if cp not in (9, 10)}
@@ -1226,6 +1196,33 @@ def parse_import_file(
         sha256=digest,
         sheet=sheet,
         warnings=warnings,
+    )
+
+
+def read_table(
+    content: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[list[str]], set[tuple[int, int]] | None, str]:
+    """The cells of a .csv or .xlsx file as text, with the same refusals as a statistics
+    file (size, encoding, zip bomb, macros): ``(table, formula cells without a value,
+    encoding)``. For other row formats (the enterprise register) that check rows themselves."""
+    if len(content) > max_bytes:
+        raise ImportFileError(
+            f"文件大小 {_fmt_bytes(len(content))}，超过上限 {_fmt_bytes(max_bytes)}",
+            f"The file is {_fmt_bytes(len(content))}; the limit is {_fmt_bytes(max_bytes)}",
+            details={"size": len(content), "limit": max_bytes},
+            code="too_large",
+        )
+    suffix = filename.rsplit(".", 1)[-1].strip().lower() if "." in filename else ""
+    if suffix == "csv":
+        text, encoding = _decode_csv(content)
+        return _read_csv_text(text), None, encoding
+    if suffix == "xlsx":
+        table, formula_cells, _sheet, _ignored = _read_xlsx(content)
+        return table, formula_cells, "xlsx"
+    raise ImportFileError(
+        f"不支持的文件类型“{_show(filename)}”，请上传 .csv 或 .xlsx 文件",
+        f"Unsupported file type '{_show(filename)}'; upload a .csv or .xlsx file",
+        code="unsupported_type",
     )
 
 
