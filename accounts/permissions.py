@@ -118,6 +118,20 @@ def can_revoke_api_token(user, owner_id: int | None) -> bool:
     return _is_admin(user) or (_active(user) and owner_id == user.pk)
 
 
+def can_manage_enterprises(user) -> bool:
+    """May register enterprises, import the register and decide key-unit designations
+    (the statistics office, which keeps the register, and administrators)."""
+    return _is_admin(user) or (_active(user) and user.role == Role.STATISTICS_OFFICE)
+
+
+def can_read_enterprise(user, supervising_department_id: int | None) -> bool:
+    """May read an enterprise's register entry and ledger: who reads all data, and the
+    staff of the enterprise's supervising department."""
+    if can_read_all_data(user):
+        return True
+    return is_department_staff(user) and supervising_department_id == user.department_id
+
+
 class UsesProduct(BasePermission):
     """DRF: the request's user may use the product at all."""
 

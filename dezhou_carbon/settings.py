@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "reporting",
     "dashboards",
     "reports",
+    "enterprises",
     "axes",  # login throttling (AXES_* below)
 ]
 

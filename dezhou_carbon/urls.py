@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as account_api
 from dashboards import api as dashboard_api
 from dezhou_carbon import health
+from enterprises import api as enterprise_api
 from indicators import api as indicator_api
 from reporting import api as reporting_api
 from reports import api as report_api
@@ -94,6 +95,7 @@ api_v1 = [
     ),
     path("warnings/<int:pk>/close/", dashboard_api.WarningCloseApi.as_view(), name="warning-close"),
     *report_api.api_urlpatterns,
+    *enterprise_api.api_urlpatterns,
 ]
 
 urlpatterns = [

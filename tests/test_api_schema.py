@@ -21,6 +21,7 @@ from accounts.models import ApiToken
 from accounts.tokens import api_token_create, key_hash
 from audit.models import AuditEvent
 from dashboards.models import EarlyWarning, ProgressReport
+from enterprises.models import Enterprise
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, LockException
 from reporting.models import Notification, ReportingRound
 from reporting.uploads import department_upload_confirm, department_upload_preview
@@ -92,6 +93,12 @@ MATRIX = {
     "POST /api/v1/reports/": [403, 403, 403, 403, 403, 400, 400, 400, 400],
     "GET /api/v1/reports/{export_id}/": [403, 403, 403, 403, 403, 404, 404, 404, 404],
     "GET /api/v1/reports/{export_id}/download/": [403, 403, 403, 403, 403, 404, 404, 404, 404],
+    # Enterprises (enterprises/api.py): the sample is supervised by DRS; another
+    # department's staff get 404, as for an enterprise that does not exist.
+    "GET /api/v1/enterprises/": READ,
+    "POST /api/v1/enterprises/": OFFICE_CREATES,
+    "GET /api/v1/enterprises/{credit_code}/": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "POST /api/v1/enterprises/{credit_code}/designations/": OFFICE_CREATES,
 }
 
 # A body that the allowed personas' request succeeds with.
@@ -119,9 +126,22 @@ BODIES = {
     },
     "POST /api/v1/warnings/{id}/resolve/": {"evidence": "佐证"},
     "POST /api/v1/warnings/{id}/close/": {"comment": "同意"},
+    "POST /api/v1/enterprises/": {
+        "code": "91110000600037341L",
+        "name": "新登记企业",
+        "industry": "2614",
+        "department": "DRS",
+    },
+    "POST /api/v1/enterprises/{credit_code}/designations/": {
+        "designated": True,
+        "basis": "threshold_10000",
+        "year": 2025,
+        "reason": "2025年综合能耗超过1万吨标准煤",
+    },
 }
 # The period each department-period action is tried on (set up in `world`).
 PERIODS = {"submit": "2024Q3", "lock-exceptions": "2023Q4"}
+SAMPLE_ENTERPRISE = "91350100M000100Y43"  # GB 32100's example code
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
@@ -168,6 +188,9 @@ def world(park, clerk, head):
     )
     department_upload_confirm(batch=batch, user=clerk)
     token, _key = api_token_create(user=clerk, name="sample")
+    Enterprise.objects.create(
+        code=SAMPLE_ENTERPRISE, name="样例企业", industry="3985", supervising_department=drs
+    )
     return {
         "batch": batch,
         "token": token,
@@ -194,6 +217,7 @@ def _url(operation: str, world) -> str:
             pk = world["warnings"].get(action, world["warnings"]["acknowledge"]).pk
         path = path.replace("{id}", str(pk))
     path = path.replace("{export_id}", "0")  # no such export
+    path = path.replace("{credit_code}", SAMPLE_ENTERPRISE)
     return path.replace("{department}", "DRS").replace("{period}", PERIODS.get(action, "2024Q1"))
 
 
@@ -202,7 +226,8 @@ def database_state():
     return (
         Figure.objects.count(),
         list(Figure.objects.values_list("pk", "state", "is_latest", "counts").order_by("pk")),
-        AuditEvent.objects.count(),
+        # A refused attempt on an enterprise is itself audited (that is the point of it).
+        AuditEvent.objects.exclude(action="enterprise_access_refused").count(),
         list(DepartmentPeriod.objects.values_list("pk", "state", "version").order_by("pk")),
         LockException.objects.count(),
         list(EarlyWarning.objects.values_list("pk", "state").order_by("pk")),
@@ -212,6 +237,7 @@ def database_state():
         list(Notification.objects.values_list("pk", "read_at").order_by("pk")),
         ProgressReport.objects.count(),
         ReportingRound.objects.count(),
+        list(Enterprise.objects.values_list("code", "is_key_unit").order_by("code")),
     )
 
 

@@ -109,6 +109,11 @@ GET_MATRIX = {
     "api:report-list": [403, 403, 403, 403, 403, 200, 200, 200, 200],
     "api:report-detail": [403, 403, 403, 403, 403, 200, 200, 200, 200],
     "api:report-download": [403, 403, 403, 403, 403, 200, 200, 200, 200],
+    # Enterprises: readers of all data, and the supervising department's staff (the sample
+    # is DRS's; another department's staff get 404, as for an enterprise that does not exist).
+    "api:enterprise-list": API_READ,
+    "api:enterprise-detail": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "api:enterprise-designation": API_POST_ONLY,
 }
 
 
@@ -155,7 +160,16 @@ def drs_batch(clerk, settings, tmp_path):
     )
     batch.work_item = WorkItem.objects.get(task__code="1", code="1.1")
     batch.export, batch.result, batch.figure = _reports_samples(clerk, drs)
+    batch.enterprise = _enterprise_sample(drs)
     return batch
+
+
+def _enterprise_sample(drs):
+    from enterprises.models import Enterprise
+
+    return Enterprise.objects.create(
+        code="91350100M000100Y43", name="样例企业", industry="3985", supervising_department=drs
+    )
 
 
 def _reports_samples(clerk, drs):
@@ -191,6 +205,7 @@ def _url(name: str, batch) -> str:
         "export_id": batch.export.pk,
         "result_id": batch.result.pk,
         "figure_id": batch.figure.pk,
+        "credit_code": batch.enterprise.code,
     }
     sample["department"] = "DRS"
     if name in ("api:import-detail", "api:import-undo"):

@@ -1,0 +1,50 @@
+"""Reads of the register: which enterprises a person may see, key units, designations."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts import permissions
+from enterprises.models import Enterprise, KeyUnitDesignation
+
+
+def enterprises_visible_to(user) -> QuerySet[Enterprise]:
+    """Everything for who reads all data; the supervised enterprises for department staff;
+    nothing for anyone else."""
+    enterprises = Enterprise.objects.select_related("supervising_department")
+    if permissions.can_read_all_data(user):
+        return enterprises
+    if permissions.is_department_staff(user):
+        return enterprises.filter(supervising_department_id=user.department_id)
+    return enterprises.none()
+
+
+def registered_codes(codes) -> set[str]:
+    """Those of `codes` that are in the register."""
+    codes = {c for c in codes if c}
+    if not codes:
+        return set()
+    return set(Enterprise.objects.filter(code__in=codes).values_list("code", flat=True))
+
+
+def designation_in_force(enterprise: Enterprise) -> KeyUnitDesignation | None:
+    return enterprise.designations.order_by("-decided_at", "-id").first()
+
+
+def register_rows(enterprises) -> list[dict]:
+    """Register rows as the file has them (export, API)."""
+    return [
+        {
+            "code": e.code,
+            "name": e.name,
+            "industry": e.industry,
+            "department": e.supervising_department.code,
+            "leading_industry": e.leading_industry,
+            "above_scale": e.above_scale,
+            "contact_name": e.contact_name,
+            "contact_phone": e.contact_phone,
+            "contact_email": e.contact_email,
+            "key_unit": e.is_key_unit,
+        }
+        for e in enterprises
+    ]
