@@ -607,8 +607,8 @@ def test_recompute_runs_released_together_never_compute_at_once(
     requests = [
         RecomputeRequest.objects.get(scope="", status=RecomputeRequest.Status.PENDING),
         pending_request(RecomputeRequest.ALL_SCOPES),
-        pending_request("91371400MA3C000001"),
-        pending_request("91371400MA3C000002"),
+        pending_request("91371400MA3C00000A"),
+        pending_request("91371400MA3C00001D"),
     ]
     probe.release.set()  # no holder: the computations just race
     real = probe.real

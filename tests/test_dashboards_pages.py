@@ -20,6 +20,7 @@ from django.urls import reverse
 from dashboards import selectors
 from dashboards.models import EarlyWarning, ProgressReport
 from dashboards.services import target_owners, warnings_sync
+from enterprises import credit_code
 from indicators.cache import results_generation_bump
 from indicators.demo import demo_rows
 from indicators.models import (
@@ -336,7 +337,7 @@ def test_the_indicator_page_lists_every_value_with_its_trace_and_input_links(
 
 
 def test_the_indicator_page_shows_an_enterprise_scope(demo, committee_member):
-    scope = "91371400MA3C4QXX1K"
+    scope = "91371400MA3C4QXX1C"
     IndicatorResult.objects.create(
         indicator=Indicator.objects.get(code="energy_intensity_iva"),
         period="2025",
@@ -546,7 +547,7 @@ def _stored_results(count: int, figure_ids: list[int]) -> None:
     for target in Target.objects.exclude(kind="milestone").order_by("target_year", "order"):
         first_target.setdefault(target.indicator_id, target)
     variants = {"energy_intensity_iva": ["", "excl_feedstock", "excl_feedstock_non_fossil"]}
-    scopes = ["", *(f"91371400MA3C{n:05d}X" for n in range(1000))]
+    scopes = ["", *(credit_code.complete(f"91371400MA3C{n:05d}") for n in range(1000))]
     periods = [
         (year, quarter) for year in range(2020, 2031) for quarter in (1, 2, 3, None)
     ]  # fmt: skip

@@ -308,7 +308,7 @@ def test_a_recompute_repairs_changed_rows_and_removes_stale_ones(worked_example)
         "input_figure_ids": [],
     }
     IndicatorResult.objects.create(**template, period="2019", scope="")
-    IndicatorResult.objects.create(**template, period="2019", scope="91371400MA3C4QXX1K")
+    IndicatorResult.objects.create(**template, period="2019", scope="91371400MA3C4QXX1C")
 
     stats = recompute.results_recompute()
 
