@@ -1,8 +1,10 @@
 """API-wide plumbing: error responses in Chinese and English, the checks every API view
 shares, and the errors every operation documents in the schema."""
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -110,3 +112,13 @@ def error_responses_hook(result, generator, request, public):
                     },
                 )
     return result
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """The API docs page (Swagger UI). A visitor who is not signed in is sent to sign in
+    and comes back here, instead of a bare 403 (the demo's start message links here)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().dispatch(request, *args, **kwargs)

@@ -1,15 +1,20 @@
 """HTML pages of the plan."""
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from accounts.permissions import can_use_product
+from accounts.selectors import start_page
 from tasks.selectors import plan_page_data
 
 
 def home(request):
-    return redirect("plan")
+    """Each person's own starting point (accounts.selectors.start_page); sign in first."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return redirect(start_page(request.user))
 
 
 @login_required
