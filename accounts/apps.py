@@ -7,4 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("用户与角色")
 
     def ready(self) -> None:
-        from accounts import sessions  # noqa: F401  (a sign-in starts the session clocks)
+        from accounts import (
+            sessions,  # noqa: F401  (a sign-in starts the session clocks)
+            signin_audit,
+        )
+
+        signin_audit.connect()  # sign-ins, failures and lockouts into the audit trail

@@ -1,7 +1,10 @@
-"""Cached page data of the dashboards, keyed by the results generation.
+"""Cached page data of the dashboards, keyed by the results generation (and, for pages that
+show more than results, the page generation).
 
 Every key includes `indicators.cache.results_generation()`, which a recompute bumps after it
-commits: nothing stale survives a recompute and no expiry needs guessing. The cache is an
+commits: nothing stale survives a recompute and no expiry needs guessing. Pages that also
+show submission states, rounds, warnings or work items are cached with `page_cached`, whose
+key adds `indicators.cache.page_generation()`, bumped by the services that change those. The cache is an
 accelerator only. When it is down (Redis unreachable) the value is built and returned
 as if nothing were cached, and the page still works.
 """
@@ -14,7 +17,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 
-from indicators.cache import results_generation
+from indicators.cache import page_generation, results_generation
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,3 +48,8 @@ def cached(parts: tuple, build: Callable[[], T]) -> T:
     except Exception:
         logger.warning("cache unavailable while writing %s", key, exc_info=True)
     return value
+
+
+def page_cached(parts: tuple, build: Callable[[], str]) -> str:
+    """A whole page cached under `parts`, the results generation and the page generation."""
+    return cached(("page", page_generation(), *parts), build)

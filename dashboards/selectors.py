@@ -1220,21 +1220,3 @@ def recompute_state() -> RecomputeState:
     if found["pending"] and last is None:
         last = IndicatorResult.objects.aggregate(last=Max("computed_at"))["last"]
     return RecomputeState(pending=bool(found["pending"]), last_result_at=last)
-
-
-def freshness_stamp() -> str:
-    """What, besides stored results, the overview shows and people change between
-    recomputes: warnings and department-period states. One query."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT MAX(updated_at) FROM dashboards_earlywarning),"
-            " (SELECT COUNT(*) FROM dashboards_earlywarning),"
-            " (SELECT MAX(updated_at) FROM indicators_departmentperiod),"
-            " (SELECT COUNT(*) FROM reporting_reportinground)"
-        )
-        row = cursor.fetchone()
-    from dashboards.services import plan_progress_version
-
-    return "-".join(str(part) for part in (*row, plan_progress_version())).replace(" ", "T")

@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +19,7 @@ from audit.services import audit_record
 from dashboards.models import EarlyWarning, ProgressReport
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.files import evidence_file_check
+from indicators.cache import page_changed
 from indicators.models import DepartmentPeriod, EngineAlert, IndicatorResult, Target
 from reporting.models import ReportingRound
 from reporting.notifications import notify
@@ -30,25 +30,6 @@ State = EarlyWarning.State
 WARNING_STATUSES = {"yellow": EarlyWarning.Level.YELLOW, "red": EarlyWarning.Level.RED}
 OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER = dt.timedelta(days=7)
 DEADLINE_RED_AFTER_DAYS = 30
-
-
-PLAN_PROGRESS_KEY = "dashboards:plan-progress"
-
-
-def plan_progress_bump() -> None:
-    """Work-item progress changed: pages that show it (cached) must be rebuilt."""
-    try:
-        cache.add(PLAN_PROGRESS_KEY, 0, timeout=None)
-        cache.incr(PLAN_PROGRESS_KEY)
-    except Exception:  # the cache is an accelerator; without it pages are built anyway
-        logger.warning("cache unavailable while bumping plan progress", exc_info=True)
-
-
-def plan_progress_version() -> int:
-    try:
-        return int(cache.get(PLAN_PROGRESS_KEY) or 0)
-    except Exception:
-        return -1
 
 
 def target_owners() -> dict[int, Department]:
@@ -113,6 +94,7 @@ def _raise(
                 live.level = level
             live.message_zh, live.message_en = message_zh, message_en
             live.save()
+            page_changed()
             audit_record(
                 actor=None,
                 action="warning_update",
@@ -162,6 +144,7 @@ def _raise(
             )
     except IntegrityError:
         return None  # raised by a concurrent run
+    page_changed()
     audit_record(
         actor=None,
         action="warning_raise",
@@ -336,6 +319,7 @@ def warning_acknowledge(
         timezone.now(),
     )
     warning.save()
+    page_changed()
     audit_record(
         actor=user,
         action="warning_acknowledge",
@@ -373,6 +357,7 @@ def warning_resolve(*, warning: EarlyWarning, user, evidence: str) -> EarlyWarni
     warning.state, warning.evidence = State.RESOLVED, evidence
     warning.resolved_by, warning.resolved_at = user, timezone.now()
     warning.save()
+    page_changed()
     audit_record(
         actor=user,
         action="warning_resolve",
@@ -407,6 +392,7 @@ def warning_close(*, warning: EarlyWarning, user, comment: str = "") -> EarlyWar
     warning.state, warning.closing_comment = State.CLOSED, comment
     warning.closed_by, warning.closed_at = user, timezone.now()
     warning.save()
+    page_changed()
     audit_record(
         actor=user,
         action="warning_close",
@@ -443,6 +429,7 @@ def warnings_escalate(*, now: dt.datetime | None = None) -> int:
     for warning in overdue:
         warning.escalated_at = now
         warning.save(update_fields=["escalated_at", "updated_at"])
+        page_changed()
         audit_record(
             actor=None,
             action="warning_escalate",
@@ -479,9 +466,7 @@ def work_item_update(*, item: WorkItem, user, status: str, evidence: str) -> Wor
     old = item.status
     item.status, item.evidence = status, evidence
     item.save(update_fields=["status", "evidence"])
-    # Bumped now and again after commit, so no page cached in between keeps the old state.
-    plan_progress_bump()
-    transaction.on_commit(plan_progress_bump)
+    page_changed()
     audit_record(
         actor=user,
         action="work_item_update",

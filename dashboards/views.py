@@ -72,8 +72,8 @@ def overview(request):
     open warnings and the latest round's submission completeness.
 
     The rendered page is cached per session (it carries the user's forms), language and
-    filters, under the results generation and a freshness stamp of warnings and
-    submissions: a recompute, an answered warning or an approved period shows at once."""
+    filters, under the results and page generations: a recompute, an answered warning, a
+    submitted period or a round's new deadline shows at once."""
     period, variant = request.GET.get("period") or "", request.GET.get("variant") or ""
     # Resolved before the cache: which period is the default changes with the rounds.
     choice = selectors.period_choice(period or None)
@@ -91,7 +91,6 @@ def overview(request):
 
     parts = (
         "overview-page",
-        selectors.freshness_stamp(),
         request.session.session_key or "-",
         request.user.pk,
         request.user.role,
@@ -102,7 +101,7 @@ def overview(request):
         variant[:40],
         updating.key,
     )
-    return HttpResponse(dashboard_cache.cached(parts, build))
+    return HttpResponse(dashboard_cache.page_cached(parts, build))
 
 
 @product_page

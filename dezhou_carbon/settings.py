@@ -177,6 +177,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.jobs.report_sweep",
         "schedule": timedelta(minutes=5),
     },
+    "rounds-freeze-sweep": {
+        "task": "reports.jobs.round_freeze_sweep",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Auth, i18n, time -----------------------------------------------------------------
@@ -207,7 +211,7 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout do not restart it: the page can say when to try again.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # not the cache: Redis may be down
-AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail already (reporting/signals.py)
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail already (accounts/signin_audit.py)
 AXES_VERBOSE = False  # no banner from every process that starts (commands, workers, benchmarks)
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_response"

@@ -3,6 +3,8 @@ run twice (see indicators/recompute.py for the promises)."""
 
 from celery import shared_task
 
+from dezhou_carbon.followups import RESULTS_RECOMPUTED, announce
+
 
 @shared_task(bind=True, acks_late=True, max_retries=120)
 def recompute_job(self, request_id: int) -> str:
@@ -11,9 +13,9 @@ def recompute_job(self, request_id: int) -> str:
 
     outcome = recompute_run(request_id=request_id)
     if outcome == "done":
-        from dashboards.jobs import warnings_sync
-
-        warnings_sync.delay()  # new results may raise or update warnings
+        # New results may raise or update warnings: the dashboards app follows up
+        # (registered there, so the engine never imports the apps built on it).
+        announce(RESULTS_RECOMPUTED)
     if outcome == "busy":
         # Another worker is computing; come back when it is likely done. If this retry
         # cannot be published, the request stays pending and the sweep queues it.

@@ -16,6 +16,7 @@ from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
 from indicators import bulk
+from indicators.cache import page_changed
 from indicators.importing import ImportColumns, ImportRow, ParseResult
 from indicators.locks import assert_writable, department_periods_lock
 from indicators.models import (
@@ -142,7 +143,9 @@ def _max_versions(keys: set[tuple]) -> dict[tuple, int]:
 
 def _periods_after_write(periods: dict, changed_pairs: set, *, state: str, user, now) -> None:
     """The department-periods whose figures changed take the state the new versions put
-    them in."""
+    them in (with `QuerySet.update()`, which leaves `updated_at` alone: cached pages
+    follow the page generation, bumped here)."""
+    page_changed()
     touched = DepartmentPeriod.objects.filter(pk__in=[periods[p].pk for p in changed_pairs])
     if state == State.APPROVED:
         # History loaded as approved closes its periods as a head's approval does.

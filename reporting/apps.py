@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("季度填报")
-
-    def ready(self) -> None:
-        from reporting import signals  # noqa: F401  (login and failed-login audit records)

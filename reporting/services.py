@@ -1,4 +1,6 @@
-"""Writes of the reporting calendar: opening rounds, and the reminders around deadlines."""
+"""Writes of the reporting calendar: opening and closing rounds, changing a round's
+deadline, and the reminders around deadlines. Each change of a round goes through one of
+these services (the admin uses them too), is audited and moves the page generation."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.selectors import department_staff
 from audit.services import audit_record
-from dezhou_carbon.exceptions import PermissionRefused
+from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.followups import ROUND_CLOSED, announce
+from indicators.cache import page_changed
 from indicators.models import DepartmentPeriod, StatisticalItem
 from reporting.models import ReportingRound
 from reporting.notifications import notify
@@ -56,6 +60,7 @@ def round_open(*, period: str, user, deadline: dt.date | None = None) -> Reporti
             )
     except IntegrityError:
         return ReportingRound.objects.get(period=period)
+    page_changed()
     audit_record(
         actor=user,
         action="round_open",
@@ -63,6 +68,92 @@ def round_open(*, period: str, user, deadline: dt.date | None = None) -> Reporti
         object_id=reporting_round.pk,
         period=period,
         details={"deadline": reporting_round.deadline.isoformat()},
+    )
+    return reporting_round
+
+
+def _refuse_unless_manager(user, zh: str, en: str) -> None:
+    if not permissions.can_manage_reference_data(user):
+        raise PermissionRefused(zh, en, code="permission_denied")
+
+
+@transaction.atomic
+def round_close(*, reporting_round: ReportingRound, user, reason: str = "") -> ReportingRound:
+    """Close the round: its report data is frozen once the closing commits (the reports app
+    follows up; if the broker is down, its sweep freezes the round later). Closing a closed
+    round changes nothing."""
+    _refuse_unless_manager(
+        user,
+        "只有统计办可以结束填报轮次。",
+        "Only the statistics office can close a reporting round.",
+    )
+    reporting_round = ReportingRound.objects.select_for_update().get(pk=reporting_round.pk)
+    if reporting_round.state == ReportingRound.State.CLOSED:
+        return reporting_round
+    reporting_round.state = ReportingRound.State.CLOSED
+    reporting_round.save(update_fields=["state"])
+    page_changed()
+    audit_record(
+        actor=user,
+        action="round_close",
+        object_type="round",
+        object_id=reporting_round.pk,
+        period=reporting_round.period,
+        old_value=ReportingRound.State.OPEN,
+        new_value=ReportingRound.State.CLOSED,
+        reason=reason,
+    )
+    transaction.on_commit(
+        lambda pk=reporting_round.pk: announce(ROUND_CLOSED, reporting_round_id=pk), robust=True
+    )
+    return reporting_round
+
+
+@transaction.atomic
+def round_deadline_change(
+    *, reporting_round: ReportingRound, deadline: dt.date, user, reason: str
+) -> ReportingRound:
+    """Move an open round's deadline (with a reason); reminders and overdue warnings follow
+    the new date."""
+    _refuse_unless_manager(
+        user,
+        "只有统计办可以调整截止日期。",
+        "Only the statistics office can change a round's deadline.",
+    )
+    if not reason.strip():
+        raise ApplicationError(
+            "调整截止日期须填写原因。",
+            "A reason is required to change the deadline.",
+            code="reason_required",
+        )
+    reporting_round = ReportingRound.objects.select_for_update().get(pk=reporting_round.pk)
+    if reporting_round.state != ReportingRound.State.OPEN:
+        raise ApplicationError(
+            "填报轮次已结束，不能调整截止日期。",
+            "The round is closed; its deadline cannot change.",
+            code="invalid_state",
+        )
+    if deadline < period_end(reporting_round.year, reporting_round.quarter):
+        raise ApplicationError(
+            "截止日期不能早于期末。",
+            "The deadline cannot be before the period ends.",
+            code="invalid",
+        )
+    old = reporting_round.deadline
+    if deadline == old:
+        return reporting_round
+    reporting_round.deadline = deadline
+    reporting_round.save(update_fields=["deadline"])
+    page_changed()
+    audit_record(
+        actor=user,
+        action="round_deadline_change",
+        object_type="round",
+        object_id=reporting_round.pk,
+        period=reporting_round.period,
+        old_value=old.isoformat(),
+        new_value=deadline.isoformat(),
+        reason=reason,
     )
     return reporting_round
 

@@ -19,6 +19,7 @@ from accounts.selectors import department_staff
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators import selectors, validation
+from indicators.cache import page_changed
 from indicators.calculations import FOSSIL_FUELS, window_from_label
 from indicators.importing import MAX_YEAR, MIN_YEAR
 from indicators.locks import department_periods_lock, exceptions_active
@@ -267,6 +268,7 @@ def department_period_submit(*, department: Department, period: str, user) -> De
     row.state, row.submitted_by, row.submitted_at = PeriodState.SUBMITTED, user, now
     row.version += 1
     row.save()
+    page_changed()
     audit_record(
         actor=user,
         action="submit",
@@ -348,6 +350,7 @@ def department_period_approve(
     )
     row.version += 1
     row.save()
+    page_changed()
     LockException.objects.filter(department_period=row, valid_until__gt=now).update(valid_until=now)
     audit_record(
         actor=user,
@@ -409,6 +412,7 @@ def department_period_return(
     )
     row.version += 1
     row.save()
+    page_changed()
     audit_record(
         actor=user,
         action="return",
@@ -462,6 +466,7 @@ def lock_exception_grant(
         granted_by=user,
         valid_until=timezone.now() + timedelta(hours=hours),
     )
+    page_changed()
     audit_record(
         actor=user,
         action="unlock",
@@ -533,6 +538,7 @@ def import_batch_undo(*, batch: ImportBatch, user) -> int:
             ).update(state=PeriodState.OPEN)
     batch.status, batch.undone_by, batch.undone_at = ImportBatch.Status.UNDONE, user, now
     batch.save(update_fields=["status", "undone_by", "undone_at"])
+    page_changed()
     audit_record(
         actor=user,
         action="undo",

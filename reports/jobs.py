@@ -28,3 +28,11 @@ def round_snapshot_job(reporting_round_id: int) -> int:
 
     reporting_round = ReportingRound.objects.get(pk=reporting_round_id)
     return round_snapshot_take(reporting_round=reporting_round, user=None).pk
+
+
+@shared_task(acks_late=True)
+def round_freeze_sweep() -> int:
+    """Freeze closed rounds left without a snapshot (every five minutes under beat)."""
+    from reports.services import closed_rounds_freeze
+
+    return closed_rounds_freeze()

@@ -70,6 +70,20 @@ def round_snapshot_take(*, reporting_round: ReportingRound, user) -> RoundSnapsh
     return snapshot
 
 
+def closed_rounds_freeze() -> int:
+    """Freeze every closed round that has no snapshot yet (its closing's job was lost: the
+    broker was down); the closed state is the durable record of the pending freeze. Returns
+    how many were frozen. Safe to run at any time: a frozen round is never retaken."""
+    unfrozen = ReportingRound.objects.filter(
+        state=ReportingRound.State.CLOSED, snapshot__isnull=True
+    ).order_by("pk")
+    frozen = 0
+    for reporting_round in unfrozen:
+        round_snapshot_take(reporting_round=reporting_round, user=None)
+        frozen += 1
+    return frozen
+
+
 def report_request(
     *, reporting_round: ReportingRound, fmt: str, language: str, user
 ) -> ReportRequest:

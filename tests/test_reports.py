@@ -599,17 +599,20 @@ def test_page_query_counts_do_not_grow_with_the_data(round_2025, administrator, 
 # --- freezing on close, and requests the broker lost -----------------------------------------
 
 
-def test_closing_a_round_freezes_it_once(round_2025, django_capture_on_commit_callbacks):
+def test_closing_a_round_freezes_it_once(
+    round_2025, statistics_office, django_capture_on_commit_callbacks
+):
+    from reporting.services import round_close
+
     with django_capture_on_commit_callbacks(execute=True):
-        round_2025.state = "closed"
-        round_2025.save()
+        round_close(reporting_round=round_2025, user=statistics_office, reason="按期结束")
     snapshot = RoundSnapshot.objects.get(reporting_round=round_2025)
     assert snapshot.taken_by is None
     assert AuditEvent.objects.filter(action="report_snapshot", actor_label="system").count() == 1
     assert {t["code"] for t in snapshot.content["targets"]} >= {"T1", "T2"}
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        round_2025.save()
-    assert callbacks == []  # frozen already: nothing queued
+        round_close(reporting_round=round_2025, user=statistics_office)
+    assert callbacks == []  # closed and frozen already: nothing queued
     assert RoundSnapshot.objects.count() == 1
 
 

@@ -1,11 +1,14 @@
-"""Sign-ins, failed sign-ins and lockouts go to the audit trail (who, when, from where)."""
+"""Sign-ins, failed sign-ins and lockouts go to the audit trail (who, when, from where).
+
+Django's and django-axes's authentication signals are the only entry points to a sign-in
+(the login view is theirs), so these receivers are connected explicitly by `connect()`,
+called from AccountsConfig.ready(). The product's own state changes use no signals."""
 
 from datetime import timedelta
 
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signin import client_address
@@ -18,12 +21,10 @@ def _address(request) -> str:
     return client_address(request) if request is not None else ""
 
 
-@receiver(user_logged_in)
 def record_login(sender, request, user, **kwargs):
     audit_record(actor=user, action="login", details={"ip": _address(request)})
 
 
-@receiver(user_login_failed)
 def record_failed_login(sender, credentials, request=None, **kwargs):
     """Every refused sign-in, including those refused because of a lockout."""
     username = str(credentials.get("username", ""))[:150]
@@ -34,7 +35,6 @@ def record_failed_login(sender, credentials, request=None, **kwargs):
     )
 
 
-@receiver(user_locked_out)
 def record_lockout(sender, request, username, ip_address, **kwargs):
     """One record when a (username, address) pair gets locked out. Axes signals again on
     each attempt refused during the lockout; those are already `login_failed` records."""
@@ -59,3 +59,9 @@ def record_lockout(sender, request, username, ip_address, **kwargs):
             "cooloff_minutes": int(cooloff.total_seconds() // 60),
         },
     )
+
+
+def connect() -> None:
+    user_logged_in.connect(record_login, dispatch_uid="accounts.signin_audit.login")
+    user_login_failed.connect(record_failed_login, dispatch_uid="accounts.signin_audit.failed")
+    user_locked_out.connect(record_lockout, dispatch_uid="accounts.signin_audit.locked_out")
