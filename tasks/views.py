@@ -6,12 +6,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from accounts.permissions import can_use_product
-from accounts.selectors import start_page
+from dezhou_carbon.navigation import start_page
 from tasks.selectors import plan_page_data
 
 
 def home(request):
-    """Each person's own starting point (accounts.selectors.start_page); sign in first."""
+    """Each person's own starting point (dezhou_carbon.navigation.start_page); sign in first."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     return redirect(start_page(request.user))
