@@ -338,6 +338,12 @@ EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 25))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "carbon@localhost")
 
+# Spreadsheet imports are parsed in a child process with this much address space and
+# time (indicators/isolated_parse.py): a workbook that needs more is refused, audited, and
+# the server lives. A 100,000-row upload needs about 400 MB.
+IMPORT_XLSX_MEMORY_MB = int(os.environ.get("IMPORT_XLSX_MEMORY_MB", 1024))
+IMPORT_XLSX_TIMEOUT_SECONDS = float(os.environ.get("IMPORT_XLSX_TIMEOUT_SECONDS", 120))
+
 # Monitoring: GET /health/ (dezhou_carbon/health.py) answers 503 when the oldest pending
 # recompute request is older than this (workers or the broker are not keeping up).
 HEALTH_RECOMPUTE_MAX_AGE_SECONDS = int(os.environ.get("HEALTH_RECOMPUTE_MAX_AGE_SECONDS", 1800))

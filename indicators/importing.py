@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
+from xml.etree.ElementTree import ParseError as ElementTreeParseError
 
 from dezhou_carbon.exceptions import ApplicationError
 from enterprises import credit_code
@@ -63,6 +64,14 @@ ERROR_VALUE_LENGTH = 100
 ZIP_MAX_ENTRIES = 200
 ZIP_MAX_UNCOMPRESSED = 250 * 1024 * 1024
 ZIP_MAX_RATIO = 100
+# xlsx sheet extent, read from the worksheet XML before any parser builds a range: the
+# format has six columns, so anything past BL is not ours; rows beyond the row limit plus
+# a margin for blank and instruction rows are refused (calamine allocates the whole range
+# from A1 to the furthest cell: one cell at XFD1048576 asked for ~550 GB).
+XLSX_MAX_COLUMNS = 64
+XLSX_ROW_MARGIN = 1000
+_SCAN_CHUNK = 256 * 1024
+_SCAN_CARRY_LIMIT = 1024 * 1024
 MIN_YEAR, MAX_YEAR = 1950, 2100
 
 # ---------------------------------------------------------------- data
@@ -987,6 +996,116 @@ def _read_csv_text(text: str) -> list[list[str]]:
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 
 
+_CELL_REF = re.compile(rb"\sr=\"([A-Za-z]{0,3})([0-9]{1,9})\"")
+_DIMENSION = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?ref=\"(?:[A-Za-z]{1,3}[0-9]{1,9}:)?"
+    rb"([A-Za-z]{1,3})([0-9]{1,9})\""
+)
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + (ch - 64)
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass
+class _SheetExtent:
+    rows: int = 0  # the furthest row named by a cell, a row or the dimension, or counted
+    columns: int = 0  # the furthest column named by a cell or the dimension
+    formulas: bool = False
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, worksheet: bool):
+    """Stream one XML part (inflated chunk by chunk, never whole): refuse a DTD and, for a
+    worksheet, find how far its cells reach. A tag is never cut in two: each chunk is
+    scanned up to its last `>` and the rest carried into the next."""
+    extent = _SheetExtent()
+    carry = b""
+    rows_counted = 0
+    with archive.open(info) as handle:
+        while True:
+            chunk = handle.read(_SCAN_CHUNK)
+            buffer = carry + chunk
+            cut = len(buffer) if not chunk else buffer.rfind(b">") + 1
+            part, carry = buffer[:cut], buffer[cut:]
+            if len(carry) > _SCAN_CARRY_LIMIT:  # one text node of a megabyte: no tag in it
+                part, carry = buffer, b""
+            if _DTD.search(part):
+                raise ImportFileError(
+                    "工作簿的 XML 中含有文档类型定义（DTD/实体），出于安全原因不接受；"
+                    "请在 Excel/WPS 中另存为 .xlsx 后重试",
+                    "The workbook's XML contains a document type definition (DTD/entities) "
+                    "and is refused for safety; save it again as .xlsx in Excel/WPS",
+                    details={"part": info.filename[:200]},
+                    code="xml_dtd",
+                )
+            if worksheet and part:
+                refs = _CELL_REF.findall(part)
+                if refs:
+                    extent.rows = max(extent.rows, max(int(row) for _, row in refs))
+                    letters = {col for col, _ in refs if col}
+                    if letters:
+                        extent.columns = max(
+                            extent.columns, max(_column_number(col) for col in letters)
+                        )
+                for col, row in _DIMENSION.findall(part):
+                    extent.rows = max(extent.rows, int(row))
+                    extent.columns = max(extent.columns, _column_number(col))
+                rows_counted += len(_ROW_TAG.findall(part))
+                if not extent.formulas and _FORMULA_TAG.search(part):
+                    extent.formulas = True
+            if not chunk:
+                break
+    extent.rows = max(extent.rows, rows_counted)
+    return extent
+
+
+def _scan_xlsx(archive: zipfile.ZipFile, max_rows: int) -> bool:
+    """Every XML part streamed before any parser sees it: a DTD anywhere is refused, and
+    so is a worksheet reaching past XLSX_MAX_COLUMNS columns or the row limit plus
+    XLSX_ROW_MARGIN. Answers whether any worksheet holds a formula."""
+    row_limit = max(max_rows, DEFAULT_MAX_ROWS) + 1 + XLSX_ROW_MARGIN
+    formulas = False
+    for info in archive.infolist():
+        name = info.filename.replace("\\", "/").lower()
+        if not name.endswith((".xml", ".rels", ".vml")) or info.is_dir():
+            continue
+        worksheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
+        extent = _scan_part(archive, info, worksheet=worksheet)
+        formulas = formulas or extent.formulas
+        if extent.columns > XLSX_MAX_COLUMNS or extent.rows > row_limit:
+            reach = f"{_column_letters(max(extent.columns, 1))}{max(extent.rows, 1)}"
+            raise ImportFileError(
+                f"工作表的范围延伸到 {reach}，超出导入格式的范围（最多 "
+                f"{_column_letters(XLSX_MAX_COLUMNS)} 列、{row_limit} 行）。请删除表格之外的"
+                "单元格，或把数据复制到新的工作簿后重试",
+                f"The worksheet reaches {reach}, beyond the import format (at most column "
+                f"{_column_letters(XLSX_MAX_COLUMNS)} and {row_limit} rows). Delete the cells "
+                "outside the table, or copy the data into a new workbook, and try again",
+                details={
+                    "part": info.filename[:200],
+                    "rows": extent.rows,
+                    "columns": extent.columns,
+                    "max_rows": row_limit,
+                    "max_columns": XLSX_MAX_COLUMNS,
+                },
+                code="sheet_too_large",
+            )
+    return formulas
+
+
 def _precheck_xlsx(content: bytes) -> zipfile.ZipFile:
     """Magic bytes and zip structure, from declared sizes only (nothing is inflated)."""
     not_xlsx = ImportFileError(
@@ -1055,9 +1174,17 @@ def _cell_text(v) -> str:
 
 
 def _read_xlsx(
-    content: bytes,
+    content: bytes, max_rows: int = DEFAULT_MAX_ROWS
 ) -> tuple[list[list[str]], set[tuple[int, int]], str, list[str]]:
     archive = _precheck_xlsx(content)
+    try:
+        has_formulas = _scan_xlsx(archive, max_rows)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        raise ImportFileError(
+            "无法读取该 Excel 工作簿，请在 Excel/WPS 中另存为 .xlsx 后重试",
+            "The Excel workbook cannot be read; save it again as .xlsx in Excel/WPS",
+            code="not_xlsx",
+        ) from None
     import python_calamine
 
     try:
@@ -1088,12 +1215,7 @@ def _read_xlsx(
     ignored = [m.name for m in sheets if m.name != chosen.name]
 
     formula_cells: set[tuple[int, int]] = set()
-    worksheet_parts = [
-        n
-        for n in archive.namelist()
-        if n.lower().startswith("xl/worksheets/") and n.endswith(".xml")
-    ]
-    if any(_FORMULA_TAG.search(archive.read(n)) for n in worksheet_parts):
+    if has_formulas:
         formula_cells = _formula_cells_without_value(content, chosen.name, raw)
         # calamine's range ends at the last cell with a value; a trailing row
         # holding only value-less formulas must still be reported.
@@ -1109,9 +1231,18 @@ def _formula_cells_without_value(
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    unreadable = (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,  # defusedxml's refusals are ValueErrors
+        TypeError,
+        KeyError,
+        InvalidFileException,
+        ElementTreeParseError,  # what openpyxl raises for broken XML without defusedxml
+    )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, OSError, ValueError, TypeError, KeyError, InvalidFileException):
+    except unreadable:
         raise ImportFileError(
             "无法读取该 Excel 工作簿中的公式，请另存为 .xlsx 后重试",
             "The formulas in the workbook cannot be read; save it again as .xlsx",
@@ -1127,6 +1258,12 @@ def _formula_cells_without_value(
                 cached = raw[r][c] if r < len(raw) and c < len(raw[r]) else None
                 if cached is None or cached == "":
                     found.add((r, c))
+    except unreadable:
+        raise ImportFileError(
+            "无法读取该 Excel 工作簿中的公式，请另存为 .xlsx 后重试",
+            "The formulas in the workbook cannot be read; save it again as .xlsx",
+            code="not_xlsx",
+        ) from None
     finally:
         workbook.close()
     return found
@@ -1168,7 +1305,7 @@ def parse_import_file(
         table = _read_csv_text(text)
         formula_cells = None
     elif suffix == "xlsx":
-        table, formula_cells, sheet, ignored = _read_xlsx(content)
+        table, formula_cells, sheet, ignored = _read_xlsx(content, max_rows)
         encoding = "xlsx"
         if ignored:
             names = "、".join(ignored)[:200]

@@ -4,6 +4,7 @@ approved data changed, the durable recompute request (see indicators/recompute.p
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,15 @@ from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
 from indicators import bulk
 from indicators.cache import page_changed
-from indicators.importing import ImportColumns, ImportRow, ParseResult
+from indicators.importing import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_ROWS,
+    ImportColumns,
+    ImportFileError,
+    ImportRow,
+    ParseResult,
+)
+from indicators.isolated_parse import parse_import_file_isolated
 from indicators.locks import assert_writable, department_periods_lock
 from indicators.models import (
     DepartmentPeriod,
@@ -332,6 +341,49 @@ def _changes_preview(rows: list[ImportRow], items: dict[str, StatisticalItem]) -
             }
         )
     return changes
+
+
+def import_file_read(
+    *,
+    content: bytes,
+    filename: str,
+    items,
+    user,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    department_code: str = "",
+    period: str = "",
+    source: str = "file",
+) -> ParseResult:
+    """Read an import file (CSV here, xlsx in a child process with a memory and time limit:
+    indicators/isolated_parse.py) and check every row. A file refused as a whole raises
+    ImportFileError after writing the audit record "import_file_refused" in its own
+    transaction, so the refusal stays on record whatever the caller rolls back. The one
+    entry point for reading an uploaded or named file: the department's upload page and
+    `import_statistics` alike."""
+    try:
+        return parse_import_file_isolated(
+            content, filename, items, max_bytes=max_bytes, max_rows=max_rows
+        )
+    except ImportFileError as refusal:
+        with transaction.atomic():
+            audit_record(
+                actor=user,
+                action="import_file_refused",
+                object_type="import",
+                department_code=department_code,
+                period=period,
+                reason=filename[:255],
+                details={
+                    "code": refusal.code,
+                    "source": source,
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "message_en": refusal.message_en,
+                    "limits": refusal.details if isinstance(refusal.details, dict) else None,
+                },
+            )
+        raise
 
 
 def statistics_import(

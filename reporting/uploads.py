@@ -39,13 +39,12 @@ from indicators import validation
 from indicators.importing import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ROWS,
-    ImportFileError,
     ItemSpec,
     RowError,
-    parse_import_file,
 )
 from indicators.locks import department_periods_lock, exceptions_active
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, StatisticalItem
+from indicators.services import import_file_read
 from reporting.workflow import (
     EntryValue,
     department_items,
@@ -401,7 +400,7 @@ def department_upload_preview(
     """Check an uploaded file against the department's items for the period and store the
     preview (status PREVIEW) with every row error, validation issue and change. Nothing
     but the batch and its audit record is written (in one transaction). A file refused as
-    a whole raises ImportFileError after writing only the audit record "upload_rejected"
+    a whole raises ImportFileError after writing only the audit record "import_file_refused"
     (outside the preview's transaction, so the refusal stays on record). Rows whose one
     problem is an empty value are skipped (that item is left as it is); at most
     MAX_LISTED_ERRORS errors are stored, followed by a count of the rest."""
@@ -416,26 +415,17 @@ def department_upload_preview(
         code: ItemSpec(code, item.unit, item.frequency, item.non_negative)
         for code, item in items.items()
     }
-    try:
-        parsed = parse_import_file(
-            content, filename, specs, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_UPLOAD_ROWS
-        )
-    except ImportFileError as refusal:
-        audit_record(
-            actor=user,
-            action="upload_rejected",
-            object_type="import",
-            department_code=department.code,
-            period=period,
-            reason=filename,
-            details={
-                "code": refusal.code,
-                "size": len(content),
-                "sha256": hashlib.sha256(content).hexdigest(),
-                "message_en": refusal.message_en,
-            },
-        )
-        raise
+    parsed = import_file_read(
+        content=content,
+        filename=filename,
+        items=specs,
+        user=user,
+        max_bytes=MAX_UPLOAD_BYTES,
+        max_rows=MAX_UPLOAD_ROWS,
+        department_code=department.code,
+        period=period,
+        source="upload",
+    )
 
     # Row errors, with rows whose only problem is an empty value skipped.
     by_line: dict[int, list[RowError]] = {}

@@ -308,7 +308,7 @@ POST_BODIES = {
 def _footprint():
     return (
         Figure.objects.count(),
-        AuditEvent.objects.exclude(action__in=["login", "upload_rejected"]).count(),
+        AuditEvent.objects.exclude(action__in=["login", "import_file_refused"]).count(),
     )
 
 

@@ -528,7 +528,7 @@ def test_files_refused_as_a_whole_show_why_and_write_nothing_but_the_audit_recor
     assert fragment in page
     assert _written() == before
     assert ImportBatch.objects.count() == batches
-    event = AuditEvent.objects.get(action="upload_rejected")
+    event = AuditEvent.objects.get(action="import_file_refused")
     assert (event.department_code, event.period, event.reason) == ("DRS", PERIOD, filename)
 
 
@@ -536,7 +536,7 @@ def test_a_file_over_20_mb_is_refused_before_it_is_read(clerk, client, monkeypat
     def never(*args, **kwargs):
         raise AssertionError("an oversize file must not reach the parser")
 
-    monkeypatch.setattr(uploads, "parse_import_file", never)
+    monkeypatch.setattr(uploads, "import_file_read", never)
     client.force_login(clerk)
     before = _written()
 

@@ -8,8 +8,7 @@ from accounts.models import User
 from accounts.services import system_user
 from dezhou_carbon.exceptions import ApplicationError
 from indicators.exchange import item_specs
-from indicators.importing import parse_import_file
-from indicators.services import statistics_import
+from indicators.services import import_file_read, statistics_import
 
 
 class Command(BaseCommand):
@@ -31,7 +30,15 @@ class Command(BaseCommand):
             raise CommandError(f"文件不存在 / file not found: {file}")
         actor = User.objects.get(username=user) if user else system_user()
         try:
-            parsed = parse_import_file(path.read_bytes(), path.name, item_specs())
+            # The same reader as the upload page: xlsx in a memory-limited child process,
+            # a refusal audited as "import_file_refused".
+            parsed = import_file_read(
+                content=path.read_bytes(),
+                filename=path.name,
+                items=item_specs(),
+                user=actor,
+                source="command",
+            )
             outcome = statistics_import(
                 parsed=parsed, user=actor, filename=path.name, approve=approve, dry_run=dry_run
             )
