@@ -362,9 +362,8 @@ def step_group_by(args) -> dict:
 
 
 def step_full(args) -> dict:
-    from indicators import recompute
     from indicators.models import IndicatorResult
-    from indicators.recompute import results_recompute
+    from indicators.recompute import results_recompute, workers
 
     before = current_rss_mb()
     started = time.perf_counter()
@@ -372,9 +371,7 @@ def step_full(args) -> dict:
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
-        "workers": recompute.PARALLEL_WORKERS
-        if stats.scopes >= recompute.PARALLEL_MIN_SCOPES
-        else 0,
+        "workers": workers.PARALLEL_WORKERS if stats.scopes >= workers.PARALLEL_MIN_SCOPES else 0,
         "rss_before_mb": before,
         "scopes": stats.scopes,
         "written": stats.written,

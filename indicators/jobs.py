@@ -1,5 +1,5 @@
 """Celery jobs of the indicator engine. Each takes ids, calls one service and is safe to
-run twice (see indicators/recompute.py for the promises)."""
+run twice (see indicators/recompute/request_queue.py for the promises)."""
 
 from celery import shared_task
 

@@ -5,7 +5,7 @@ from django.db.models import Max, Min
 
 from indicators import selectors
 from indicators.models import Figure, IndicatorResult
-from indicators.recompute import _data_extent, compute_scope_rows
+from indicators.recompute import compute_scope_rows
 from tasks.models import Plan
 
 
@@ -15,7 +15,9 @@ def preview_results(*, department_id: int) -> list[IndicatorResult]:
     plan = Plan.objects.order_by("pk").first()
     base_year = plan.base_year if plan else 2020
     inputs = selectors.preview_inputs(department_id=department_id)
-    extents = [e for e in (_data_extent({""}).get(""), _draft_extent(department_id)) if e]
+    extents = [
+        e for e in (selectors.counting_extents({""}).get(""), _draft_extent(department_id)) if e
+    ]
     if not extents:
         return []
     last_year, last_quarter = max((e[1], e[2]) for e in extents)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Max, Min
 
 from indicators.calculations import (
     CoefficientBook,
@@ -44,6 +45,43 @@ def counting_scopes() -> list[str]:
     return list(
         Figure.objects.counting().order_by("scope").values_list("scope", flat=True).distinct()
     )
+
+
+def counting_extents(scopes: set[str] | None = None) -> dict[str, tuple[int, int, int]]:
+    """Per scope with approved figures in force (of `scopes`, default all): its first year,
+    last year and that year's last quarter (4 when only yearly data)."""
+    queryset = Figure.objects.counting()
+    if scopes is not None:
+        queryset = queryset.filter(scope__in=scopes)
+    extent = {}
+    for row in queryset.values("scope").annotate(first=Min("year"), last=Max("year")):
+        extent[row["scope"]] = [row["first"], row["last"], 0]
+    for row in queryset.values("scope", "year").annotate(last_quarter=Max("quarter")):
+        if row["year"] == extent[row["scope"]][1]:
+            extent[row["scope"]][2] = row["last_quarter"] or 4
+    return {scope: tuple(values) for scope, values in extent.items()}
+
+
+def result_scopes(*, from_year: int | None = None) -> set[str]:
+    """The scopes that have stored results (from `from_year` on)."""
+    if connection.vendor != "postgresql":
+        results = IndicatorResult.objects.all()
+        if from_year is not None:
+            results = results.filter(year__gte=from_year)
+        return set(results.order_by().values_list("scope", flat=True).distinct())
+    # A skip scan of indicator_result_unique (scope, year, …): one probe per scope, not a
+    # table scan.
+    year = "" if from_year is None else " AND year >= %(year)s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE s(scope) AS ("
+            f" SELECT min(scope) FROM indicators_indicatorresult WHERE TRUE{year}"
+            " UNION ALL SELECT (SELECT min(scope) FROM indicators_indicatorresult"
+            f" WHERE scope > s.scope{year}) FROM s WHERE s.scope IS NOT NULL"
+            ") SELECT scope FROM s WHERE scope IS NOT NULL",
+            {"year": from_year},
+        )
+        return {scope for (scope,) in cursor.fetchall()}
 
 
 def counting_inputs_stream(

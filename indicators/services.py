@@ -1,6 +1,6 @@
 """Every write to figures: entering a version, the workflow (submit, approve, return) and
 imports. Each service is one transaction that also writes its audit record and, when
-approved data changed, the durable recompute request (see indicators/recompute.py)."""
+approved data changed, the durable recompute request (see indicators/recompute/request_queue.py)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ from audit.models import AuditEvent
 from dezhou_carbon.exceptions import ApplicationError, ConflictError
 from indicators import recompute
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, RecomputeRequest
+from indicators.recompute import request_queue
 from reporting.workflow import (
     EntryValue,
     department_period_approve,
@@ -149,7 +150,7 @@ def no_eager_recompute(monkeypatch):
     """Approvals still write their durable recompute request, but the job is not run in
     the approving thread after commit (test 4 exercises the recompute on its own)."""
     queued: list[int] = []
-    monkeypatch.setattr(recompute, "recompute_enqueue", queued.append)
+    monkeypatch.setattr(request_queue, "recompute_enqueue", queued.append)
     return queued
 
 
@@ -505,7 +506,7 @@ class ComputeProbe:
 @pytest.fixture
 def probe(monkeypatch, concurrent_db) -> ComputeProbe:
     compute = ComputeProbe(threading.Event(), threading.Event())
-    monkeypatch.setattr(recompute, "results_recompute", compute)
+    monkeypatch.setattr(request_queue, "results_recompute", compute)
     return compute
 
 

@@ -27,6 +27,7 @@ from indicators.models import (
     RecomputeRequest,
     method_traces_store,
 )
+from indicators.recompute import workers
 from reporting.workflow import EntryValue, department_period_save, lock_exception_grant
 from tasks.models import Department
 from tests.helpers import import_rows, worked_example_rows
@@ -353,18 +354,18 @@ def test_worker_processes_store_what_the_caller_would(administrator, worked_exam
         scope = first17 + credit_code_check_char(first17)
         kept = rows[: len(rows) - 7 * number]
         import_rows([{**row, "scope": scope} for row in kept], user=administrator)
-    monkeypatch.setattr(recompute, "PARALLEL_MIN_SCOPES", 10**6)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_SCOPES", 10**6)
     recompute.results_recompute()
     in_process = _stored_rows()
     IndicatorResult.objects.all().delete()
 
     batches = []
-    submit = recompute._ParallelRows.submit
-    monkeypatch.setattr(recompute, "PARALLEL_WORKERS", 2)
-    monkeypatch.setattr(recompute, "PARALLEL_MIN_SCOPES", 1)
-    monkeypatch.setattr(recompute, "PARALLEL_BATCH_SCOPES", 2)
+    submit = workers.ParallelRows.submit
+    monkeypatch.setattr(workers, "PARALLEL_WORKERS", 2)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_SCOPES", 1)
+    monkeypatch.setattr(workers, "PARALLEL_BATCH_SCOPES", 2)
     monkeypatch.setattr(
-        recompute._ParallelRows,
+        workers.ParallelRows,
         "submit",
         lambda self, batch: (batches.append(len(batch)), submit(self, batch)),
     )

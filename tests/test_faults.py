@@ -5,7 +5,7 @@ database server crashed in the middle of an import.
 Every test runs its own servers where it stops or kills one (a private redis-server, a
 private PostgreSQL cluster, its own Celery worker), so the shared PostgreSQL and Redis are
 never touched. After each fault the outcome is checked against the promise of
-`indicators/recompute.py` and `indicators/services.py`: nothing lost, nothing half-written,
+`indicators/recompute/request_queue.py` and `indicators/services.py`: nothing lost, nothing half-written,
 and the stored results equal a full recompute (every value and every trace).
 """
 

@@ -12,6 +12,7 @@ from django.utils.html import escape
 
 from indicators import recompute
 from indicators.models import IndicatorResult, MethodTrace, trace_key
+from indicators.recompute import workers, writers
 from tests.helpers import import_rows, worked_example_rows
 
 pytestmark = pytest.mark.django_db
@@ -101,13 +102,13 @@ def test_postgresql_refuses_changing_or_deleting_a_trace(worked_example):
 def test_a_recompute_over_stored_results_sends_no_stored_trace_again(worked_example, monkeypatch):
     postgresql_only()
     sent = []
-    merge = recompute._CopyWriter._merge
+    merge = writers.CopyWriter._merge
 
     def spy(self, cursor, scopes, methods, rows, row_count):
         sent.append(methods)
         return merge(self, cursor, scopes, methods, rows, row_count)
 
-    monkeypatch.setattr(recompute._CopyWriter, "_merge", spy)
+    monkeypatch.setattr(writers.CopyWriter, "_merge", spy)
     before = _stored()
     recompute.results_recompute()
     assert sent
@@ -122,13 +123,13 @@ def test_rows_stored_meanwhile_by_another_transaction_are_upserted(worked_exampl
     postgresql_only()
     before = _stored()
     IndicatorResult.objects.filter(period="2025").delete()
-    init = recompute._CopyWriter.__init__
+    init = writers.CopyWriter.__init__
 
     def blind(self, *args, **kwargs):
         init(self, *args, **kwargs)
         self.stored_sql = "SELECT 0 WHERE cardinality(%s::text[]) >= 0"
 
-    monkeypatch.setattr(recompute._CopyWriter, "__init__", blind)
+    monkeypatch.setattr(writers.CopyWriter, "__init__", blind)
     recompute.results_recompute()
     after = _stored()
     assert after.keys() == before.keys()
@@ -190,7 +191,7 @@ def test_figures_handed_to_worker_processes_come_back_equal_to_the_digit():
         ),
         ("", {}),
     ]
-    back = recompute._unpack_figures(recompute._pack_figures(batch))
+    back = workers.unpack_figures(workers.pack_figures(batch))
     assert back == batch
     # Equal is not enough: the same digits and exponent, as the database gave them.
     assert [[str(v) for v, _ in figures.values()] for _, figures in back] == [
@@ -212,7 +213,7 @@ def test_rows_sharing_a_method_and_rows_with_an_equal_copy_get_one_trace():
     )[("energy_total_calorific", "")]
     shared = {**computed.method, "engine_version": recompute.ENGINE_VERSION}
     copy = json.loads(json.dumps(shared))
-    formatter = recompute._RowFormatter("2026-01-01T00:00:00+00:00")
+    formatter = writers.RowFormatter("2026-01-01T00:00:00+00:00")
     ids = [formatter._method_id(method) for method in (shared, shared, copy)]
     assert ids == [str(trace_key(shared))] * 3
     methods, _rows = formatter.format([])
