@@ -581,6 +581,10 @@ def test_two_workers_never_compute_at_once(worked_example):
         assert recompute.recompute_run(request_id=request.pk) == "busy"
         request.refresh_from_db()
         assert request.status == "pending"  # left for the job's retry or the sweep
+        # Released explicitly: after close() the server ends the session (and only then
+        # releases its locks) asynchronously, which under load came after the next line.
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [recompute.COMPUTE_LOCK_KEY])
     finally:
         other.close()
     assert recompute.recompute_run(request_id=request.pk) == "done"
