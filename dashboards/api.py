@@ -22,6 +22,7 @@ from dashboards import services, warning_views
 from dashboards.models import EarlyWarning, ProgressReport
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError
+from dezhou_carbon.input_fields import PeriodField
 from tasks.models import Department, Responsibility, Task
 
 State = EarlyWarning.State
@@ -294,7 +295,7 @@ class ProgressReportSerializer(serializers.ModelSerializer):
 
 class ProgressReportCreateSerializer(serializers.Serializer):
     task = serializers.CharField(max_length=10, help_text="task code")
-    period = serializers.RegexField(r"^\d{4}Q[1-4]$", max_length=6)
+    period = PeriodField(quarter_only=True)
     text = serializers.CharField(max_length=20000)
     attachment = serializers.FileField(
         required=False,

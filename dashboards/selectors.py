@@ -35,6 +35,7 @@ from indicators.models import (
     StatisticalItem,
     Target,
 )
+from indicators.periods import period_code
 from indicators.selectors import indicator_result_scopes
 from reporting.models import ReportingRound
 from reporting.services import departments_of_round
@@ -100,7 +101,7 @@ def result_periods() -> list[str]:
         .values_list("year", "quarter")
         .distinct()
     )
-    labels = {str(year) if quarter is None else f"{year}Q{quarter}" for year, quarter in rows}
+    labels = {period_code(year, quarter) for year, quarter in rows}
     return sorted(labels, key=period_key, reverse=True)
 
 

@@ -30,11 +30,12 @@ from dashboards import charts, selectors, services
 from dashboards.cache import cached
 from dashboards.models import ProgressReport
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.input_fields import period_param
 from indicators.models import PARK_SCOPE
+from indicators.periods import Period
 from tasks.models import Responsibility, Task, WorkItem
 
 BIGSCREEN_REFRESH_SECONDS = 300
-QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 SCOPE = re.compile(r"^[0-9A-Z]{18}$")
 
 
@@ -74,7 +75,8 @@ def overview(request):
     The rendered page is cached per session (it carries the user's forms), language and
     filters, under the results and page generations: a recompute, an answered warning, a
     submitted period or a round's new deadline shows at once."""
-    period, variant = request.GET.get("period") or "", request.GET.get("variant") or ""
+    period = period_param(request.GET.get("period")) or ""
+    variant = request.GET.get("variant") or ""
     # Resolved before the cache: which period is the default changes with the rounds.
     choice = selectors.period_choice(period or None)
     updating = selectors.recompute_state()
@@ -110,7 +112,7 @@ def bigscreen(request):
     """The meeting-room screen: the target cards and counts, large and dark; it reloads
     itself every five minutes (static/js/bigscreen.js). Same period rule as the overview
     (`?period=` to choose another)."""
-    choice = selectors.period_choice(request.GET.get("period") or None)
+    choice = selectors.period_choice(period_param(request.GET.get("period")))
     data = selectors.overview(choice=choice)
     return render(
         request,
@@ -175,12 +177,11 @@ def _lead(task: Task) -> Responsibility | None:
 
 def _report_periods(today: dt.date) -> list[str]:
     """The quarter just ended first, then the current one and the six before."""
-    year, quarter = today.year, (today.month - 1) // 3 + 1
-    periods = []
-    for _step in range(8):
-        periods.append(f"{year}Q{quarter}")
-        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-    return [periods[1], periods[0], *periods[2:]]
+    current = Period(today.year, (today.month - 1) // 3 + 1)
+    periods = [current]
+    for _step in range(7):
+        periods.append(periods[-1].previous())
+    return [period.code for period in [periods[1], periods[0], *periods[2:]]]
 
 
 def _work_item_post(request):
@@ -209,9 +210,9 @@ def _report_post(request):
     lead = _lead(task)
     if lead is None or not permissions.can_enter_figures(request.user, lead.department_id):
         raise PermissionDenied(_("只有牵头单位可以报送任务进展。"))
-    period = request.POST.get("period", "")
+    period = period_param(request.POST.get("period"), quarter_only=True)
     attachment = request.FILES.get("attachment")
-    if not QUARTER.match(period):
+    if period is None:
         return task, _("请选择报告期(如 2026Q3)。")
     try:
         services.progress_report_submit(

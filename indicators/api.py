@@ -13,6 +13,7 @@ from accounts import permissions
 from accounts.permissions import UsesProduct
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.input_fields import NumberField, PeriodField, PeriodFilter, period_param
 from indicators import exchange
 from indicators.importing import parse_import_records
 from indicators.models import (
@@ -191,7 +192,7 @@ class IndicatorValueListApi(ApiViewMixin, generics.ListAPIView):
             return self._preview(params)
         return indicator_results(
             indicator=params.get("indicator") or None,
-            period=params.get("period") or None,
+            period=period_param(params.get("period")),
             scope=params.get("scope", ""),
             variant=params.get("variant", ""),
         )
@@ -212,7 +213,7 @@ class IndicatorValueListApi(ApiViewMixin, generics.ListAPIView):
             for r in rows
             if r.variant == wanted_variant
             and (not params.get("indicator") or r.indicator.code == params["indicator"])
-            and (not params.get("period") or r.period == params["period"])
+            and (not params.get("period") or r.period == period_param(params["period"]))
         ]
         targets = {t.pk: t for t in Target.objects.filter(pk__in={r.target_id for r in rows})}
         for row in rows:
@@ -300,7 +301,7 @@ class ImportBatchDetailSerializer(ImportBatchSerializer):
 
 class ImportBatchFilter(django_filters.FilterSet):
     department = django_filters.CharFilter(field_name="department__code")
-    period = django_filters.CharFilter()
+    period = PeriodFilter()
     status = django_filters.ChoiceFilter(choices=ImportBatch.Status.choices)
     source = django_filters.CharFilter()
 
@@ -435,8 +436,10 @@ class FigureSerializer(serializers.ModelSerializer):
 
 class EntrySerializer(serializers.Serializer):
     item = serializers.CharField(max_length=60)
-    value = serializers.DecimalField(
-        max_digits=24, decimal_places=6, allow_null=True, help_text="null: leave as it is"
+    value = NumberField(
+        allow_null=True,
+        help_text='a number as data-exchange §2 writes it ("1,234.5"; no exponent, at most '
+        "6 decimals); null: leave as it is",
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     expected_version = serializers.IntegerField(
@@ -451,7 +454,7 @@ class FigureSaveSerializer(serializers.Serializer):
     department = serializers.CharField(
         max_length=20, required=False, help_text="department code; default: your own"
     )
-    period = serializers.RegexField(r"^\d{4}(Q[1-4])?$", max_length=6)
+    period = PeriodField()
     reason = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default="",
         help_text="required when correcting an approved figure (lock exception)",
@@ -560,5 +563,8 @@ class FigureListApi(ApiViewMixin, generics.ListAPIView):
             ("department", "department__code"),
         ]:
             if params.get(name) is not None and name in params:
-                queryset = queryset.filter(**{lookup: params[name]})
+                value = params[name]
+                if name == "period":
+                    value = period_param(value) or value
+                queryset = queryset.filter(**{lookup: value})
         return queryset

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
+from indicators.periods import Period
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
@@ -63,13 +65,10 @@ class Window:
 
 
 def window_from_label(label: str) -> Window:
-    """'2024' → the year; '2024Q3' → 2024 Q1–Q3. Raises ValueError otherwise."""
-    text = label.strip().upper()
-    if len(text) == 4 and text.isdigit():
-        return Window(int(text), 4)
-    if len(text) == 6 and text[:4].isdigit() and text[4] == "Q" and text[5] in "1234":
-        return Window(int(text[:4]), int(text[5]))
-    raise ValueError(f"not a period: {label!r}")
+    """'2024' → the year; '2024Q3' → 2024 Q1–Q3. The canonical code only (`Period.parse`:
+    `２０２４Q3` is refused, not read as 2024Q3); raises ValueError (PeriodError) otherwise."""
+    period = Period.parse(label)
+    return Window(period.year, period.quarters)
 
 
 # --- Conversions (methodology §1, §4) ------------------------------------------------------

@@ -29,12 +29,14 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from operator import itemgetter
 from xml.etree.ElementTree import ParseError as ElementTreeParseError
 
 from dezhou_carbon.exceptions import ApplicationError
 from enterprises import credit_code
+from indicators.numbers import MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS, NumberRefused, parse_number
+from indicators.periods import Period, PeriodError
 from indicators.units import UnitError, convert, normalize_unit
 
 __all__ = [
@@ -44,7 +46,6 @@ __all__ = [
     "ItemSpec",
     "ParseResult",
     "RowError",
-    "parse_decimal",
     "parse_import_file",
     "parse_import_records",
     "parse_period",
@@ -57,8 +58,6 @@ __all__ = [
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_ROWS = 100_000
 MAX_NOTE_LENGTH = 1000
-MAX_DECIMAL_PLACES = 6
-MAX_INTEGER_DIGITS = 18
 ERROR_VALUE_LENGTH = 100
 # xlsx pre-parse checks (zip level, declared sizes, before any XML is read)
 ZIP_MAX_ENTRIES = 200
@@ -72,7 +71,6 @@ XLSX_MAX_COLUMNS = 64
 XLSX_ROW_MARGIN = 1000
 _SCAN_CHUNK = 256 * 1024
 _SCAN_CARRY_LIMIT = 1024 * 1024
-MIN_YEAR, MAX_YEAR = 1950, 2100
 
 # ---------------------------------------------------------------- data
 
@@ -286,103 +284,16 @@ def _fmt_bytes(n: int) -> str:
 
 # ---------------------------------------------------------------- field parsers
 
-_PERIOD_QUARTER = re.compile(r"(\d{4})[-_/.]?Q([1-4])", re.ASCII)
-_PERIOD_YEAR = re.compile(r"(\d{4})年?", re.ASCII)
-_PERIOD_ZH = re.compile(r"(\d{4})年?第?([1-4一二三四])季度?", re.ASCII)
-_ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
-
 
 def parse_period(text: str) -> tuple[str, int, int | None] | None:
-    """``"2024q3"`` -> ``("2024Q3", 2024, 3)``; ``"2024"`` -> ``("2024", 2024, None)``.
-
-    Accepts 2024Q3, 2024q3, 2024-Q3, 2024 Q3, 2024年第3季度 (also 2024年三季度) and
-    2024 / 2024年. Returns None for anything else or a year outside 1950-2100.
-    """
-    key = _SPACES.sub("", unicodedata.normalize("NFKC", text)).upper()
-    year = quarter = None
-    if m := _PERIOD_QUARTER.fullmatch(key):
-        year, quarter = int(m[1]), int(m[2])
-    elif "季" in key and (m := _PERIOD_ZH.fullmatch(key)):
-        year = int(m[1])
-        quarter = _ZH_DIGITS.get(m[2]) or int(m[2])
-    elif m := _PERIOD_YEAR.fullmatch(key):
-        year = int(m[1])
-    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
-        return None
-    if quarter is None:
-        return str(year), year, None
-    return f"{year}Q{quarter}", year, quarter
-
-
-_NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d*)(?:\.(\d*))?", re.ASCII)
-_EXPONENT = re.compile(r"[+-]?[\d.,]*\d[eE][+-]?\d+", re.ASCII)
-_SEPARATED = re.compile(r"[+-]?[\d,]*,[\d,]*(?:\.\d*)?", re.ASCII)
-_NUMBER_TRANSLATE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00a0": " "})
-
-
-class _NumberProblem(Exception):
-    def __init__(self, code: str, reason_zh: str, reason_en: str):
-        super().__init__(code)
-        self.code = code
-        self.reason_zh = reason_zh
-        self.reason_en = reason_en
-
-
-def parse_decimal(text: str) -> Decimal:
-    """Parse a figure exactly. Raises ``_NumberProblem`` (code + reason) when refused.
-
-    NFKC first (full-width digits, full-width comma and point), outer spaces
-    and NBSP stripped, thousands separators removed only when every group has
-    three digits. Refused: empty, percent signs, exponents, anything that is
-    not a plain decimal, more than 6 decimal places or 18 integer digits.
-    """
-    if text.isascii():
-        s = text.strip()
-    else:
-        s = unicodedata.normalize("NFKC", text).translate(_NUMBER_TRANSLATE).strip()
-    if not s:
-        raise _NumberProblem("missing_value", "未填写数值", "no value given")
-    m = _NUMBER.fullmatch(s)
-    if m is None or not (m[2] or m[3]):
-        if "%" in s:
-            raise _NumberProblem(
-                "not_a_number",
-                "不能带百分号，百分比指标请直接填写数字（如 12.5）",
-                "no percent sign; for percentage items give the number itself (e.g. 12.5)",
-            )
-        if _EXPONENT.fullmatch(s):
-            raise _NumberProblem(
-                "not_a_number",
-                "不接受科学计数法，请填写完整数字",
-                "scientific notation is not accepted; write the number out",
-            )
-        if _SEPARATED.fullmatch(s):
-            raise _NumberProblem(
-                "not_a_number",
-                "千分位分隔符位置不正确（应每三位一个逗号，如 1,234.5）",
-                "misplaced thousands separator (one comma every three digits, e.g. 1,234.5)",
-            )
-        raise _NumberProblem("not_a_number", "不是数字", "not a number")
-    sign, whole, frac = m[1], m[2].replace(",", ""), m[3] or ""
-    if len(frac) > MAX_DECIMAL_PLACES:
-        frac = frac.rstrip("0")  # 1.5000000 is 1.5
-        if len(frac) > MAX_DECIMAL_PLACES:
-            raise _NumberProblem(
-                "not_a_number",
-                f"小数位数超过 {MAX_DECIMAL_PLACES} 位，请先四舍五入",
-                f"more than {MAX_DECIMAL_PLACES} decimal places; round it first",
-            )
-    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
-        raise _NumberProblem(
-            "not_a_number",
-            f"整数部分超过 {MAX_INTEGER_DIGITS} 位",
-            f"more than {MAX_INTEGER_DIGITS} integer digits",
-        )
+    """The importer's reading of a period cell: ``Period.parse_lenient`` (2024Q3, 2024q3,
+    2024-Q3, 2024 Q3, 2024年第3季度, 2024年三季度, 2024, 2024年, full-width digits) as
+    ``(code, year, quarter)``, or None when it is no period of the product's years."""
     try:
-        value = Decimal(f"{sign}{whole or '0'}.{frac}" if frac else f"{sign}{whole}")
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid text
-        raise _NumberProblem("not_a_number", "不是数字", "not a number") from None
-    return value.copy_abs() if value.is_zero() else value
+        period = Period.parse_lenient(text)
+    except PeriodError:
+        return None
+    return period.code, period.year, period.quarter
 
 
 def _fits(value: Decimal) -> bool:
@@ -534,8 +445,8 @@ class _Validator:
             self.formula(line, v_col)
         else:
             try:
-                value = parse_decimal(v_raw)
-            except _NumberProblem as problem:
+                value = parse_number(v_raw)
+            except NumberRefused as problem:
                 if problem.code == "missing_value":
                     self.missing(line, v_col, "value")
                 else:
@@ -773,7 +684,7 @@ def _validate_table(
 # A plain decimal the slow path would read as the same text: no spaces, separators,
 # exponent or excess places. Several rows joined by newlines are checked in one match.
 _PLAIN_NUMBERS = re.compile(
-    rf"(?:[+-]?\d{{1,{MAX_INTEGER_DIGITS}}}(?:\.\d{{1,{MAX_DECIMAL_PLACES}}})?\n)*", re.ASCII
+    rf"(?:[+-]?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(?:\.[0-9]{{1,{MAX_DECIMAL_PLACES}}})?\n)*"
 )
 _NEGATIVE_ZERO = re.compile(r"-0+(?:\.0+)?", re.ASCII)
 

@@ -35,6 +35,8 @@ from indicators.models import (
     RecomputeRequest,
     StatisticalItem,
 )
+from indicators.numbers import decimal_text
+from indicators.periods import period_code
 from indicators.recompute import recompute_request
 
 State = Figure.State
@@ -90,12 +92,8 @@ def _import_applied(
         )
 
 
-def period_label(year: int, quarter: int | None) -> str:
-    return f"{year}Q{quarter}" if quarter else str(year)
-
-
-def value_text(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
+# The public name callers know; the one decimal → text rule lives in indicators.numbers.
+value_text = decimal_text
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ class FigureInput:
 
 def _lock_latest(inputs: Iterable[FigureInput]) -> dict[tuple, Figure]:
     """The newest version of each key, locked (SELECT … FOR UPDATE) in a stable order."""
-    keys = {(i.item.pk, period_label(i.year, i.quarter), i.scope) for i in inputs}
+    keys = {(i.item.pk, period_code(i.year, i.quarter), i.scope) for i in inputs}
     if not keys:
         return {}
     item_ids = {k[0] for k in keys}
@@ -195,10 +193,10 @@ def figure_record(
     version of each key."""
     now = timezone.now()
     periods = department_periods_lock(
-        {(i.item.department_id, period_label(i.year, i.quarter)) for i in inputs}
+        {(i.item.department_id, period_code(i.year, i.quarter)) for i in inputs}
     )
     latest = _lock_latest(inputs)
-    keys = {(i.item.pk, period_label(i.year, i.quarter), i.scope) for i in inputs}
+    keys = {(i.item.pk, period_code(i.year, i.quarter), i.scope) for i in inputs}
     highest = _max_versions(keys)
     outcome = RecordOutcome()
     superseded: list[Figure] = []
@@ -206,7 +204,7 @@ def figure_record(
     changed_pairs: set[tuple[int, str]] = set()
     missing_reason: list[tuple[StatisticalItem, str]] = []
     for data in inputs:
-        key = (data.item.pk, period_label(data.year, data.quarter), data.scope)
+        key = (data.item.pk, period_code(data.year, data.quarter), data.scope)
         previous = latest.get(key)
         if expected_versions is not None and key in expected_versions:
             current_version = previous.version if previous else 0
@@ -217,8 +215,8 @@ def figure_record(
                     code="conflict",
                     details={
                         "item": data.item.code,
-                        "your_value": value_text(data.value),
-                        "current_value": value_text(previous.value) if previous else None,
+                        "your_value": decimal_text(data.value),
+                        "current_value": decimal_text(previous.value) if previous else None,
                         "current_version": current_version,
                         "current_by": previous.entered_by.get_username()
                         if previous and previous.entered_by
@@ -335,9 +333,9 @@ def _changes_preview(rows: list[ImportRow], items: dict[str, StatisticalItem]) -
                 "item": row.item_code,
                 "period": row.period,
                 "scope": row.scope,
-                "old": value_text(current.value) if current else None,
+                "old": decimal_text(current.value) if current else None,
                 "old_state": current.state if current else None,
-                "new": value_text(row.value),
+                "new": decimal_text(row.value),
             }
         )
     return changes

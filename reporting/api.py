@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from accounts import permissions
 from accounts.permissions import UsesProduct
 from dezhou_carbon.api import ApiViewMixin
+from dezhou_carbon.input_fields import PERIOD_URL, PeriodField, PeriodFilter, period_param
 from indicators import validation
 from indicators.models import DepartmentPeriod
 from reporting import selectors, workflow
@@ -25,7 +26,7 @@ from reporting.notifications import notifications_mark_read
 from reporting.services import round_open
 from tasks.models import Department
 
-PERIOD_PATTERN = r"(?P<period>\d{4}(?:Q[1-4])?)"
+PERIOD_PATTERN = PERIOD_URL
 DEPARTMENT_PATTERN = r"(?P<department>[A-Za-z0-9_-]{1,20})"
 
 
@@ -158,7 +159,7 @@ def department_period_body(department: Department, period: str, user) -> dict:
 
 class DepartmentPeriodFilter(django_filters.FilterSet):
     department = django_filters.CharFilter(field_name="department__code")
-    period = django_filters.CharFilter()
+    period = PeriodFilter()
     state = django_filters.ChoiceFilter(choices=DepartmentPeriod.State.choices)
 
     class Meta:
@@ -313,7 +314,7 @@ class RoundSerializer(serializers.Serializer):
 
 
 class RoundOpenSerializer(serializers.Serializer):
-    period = serializers.RegexField(r"^\d{4}(Q[1-4])?$", max_length=6)
+    period = PeriodField()
     deadline = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -382,7 +383,8 @@ class RoundListApi(ApiViewMixin, generics.ListAPIView):
         params = self.request.query_params
         rows = visible_rounds(self.request.user)
         if params.get("period"):
-            rows = [r for r in rows if r["period"] == params["period"]]
+            wanted = period_param(params["period"])
+            rows = [r for r in rows if r["period"] == wanted]
         if params.get("year"):
             rows = [r for r in rows if str(r["year"]) == params["year"].strip()]
         if params.get("state"):

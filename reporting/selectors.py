@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db.models import Count
 from django.utils import timezone
@@ -18,9 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditEvent
 from indicators import validation
 from indicators.models import DepartmentPeriod, Figure, LockException, StatisticalItem
+from indicators.numbers import NumberRefused, decimal_text, parse_optional_number
 from reporting.models import Notification, ReportingRound
 from reporting.services import departments_of_round
 from reporting.workflow import (
+    checked_period,
     department_items,
     latest_figures,
     parse_period,
@@ -54,43 +56,7 @@ def state_label(state: str) -> str:
     return STATE_LABELS.get(state, state)
 
 
-# --- periods and numbers -------------------------------------------------------------------
-
-
-def previous_period(period: str) -> str:
-    """The period before: 2024Q1 → 2023Q4, 2024Q3 → 2024Q2, 2024 → 2023."""
-    year, quarter = parse_period(period)
-    if quarter is None:
-        return str(year - 1)
-    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
-
-
-def same_period_last_year(period: str) -> str:
-    year, quarter = parse_period(period)
-    return f"{year - 1}Q{quarter}" if quarter else str(year - 1)
-
-
-def plain(value: Decimal | None) -> str:
-    """A stored figure as people write it: 75000.000000 → 75000, 6.800000 → 6.8."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-def parse_number(text: str | None) -> Decimal | None:
-    """A typed number (thousands separators and spaces allowed); None when empty. Raises
-    ValueError when it is not a number."""
-    cleaned = (text or "").strip().replace(",", "").replace("，", "").replace(" ", "")
-    if not cleaned:
-        return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as error:
-        raise ValueError(cleaned) from error
-    if not value.is_finite():
-        raise ValueError(cleaned)
-    return value
+# --- numbers --------------------------------------------------------------------------------
 
 
 def is_rate(item: StatisticalItem) -> bool:
@@ -211,16 +177,16 @@ class EntryRow:
 
     @property
     def previous_text(self) -> str:
-        return plain(self.previous)
+        return decimal_text(self.previous) or ""
 
     @property
     def last_year_text(self) -> str:
-        return plain(self.last_year)
+        return decimal_text(self.last_year) or ""
 
     def _typed(self) -> Decimal | None:
         try:
-            return parse_number(self.value)
-        except ValueError:
+            return parse_optional_number(self.value)
+        except NumberRefused:
             return None
 
     @property
@@ -245,7 +211,9 @@ def entry_rows(department: Department, period: str) -> list[EntryRow]:
     previous period's and the same period last year's counting (approved) values."""
     items = department_items(department, period)
     figures = latest_figures(department, period)
-    before, last_year = previous_period(period), same_period_last_year(period)
+    checked = checked_period(period)
+    before = checked.previous().code
+    last_year = checked.same_period_last_year().code
     counting: dict[tuple[str, str], Decimal] = {
         (code, figure_period): value
         for code, figure_period, value in Figure.objects.counting()
@@ -261,7 +229,7 @@ def entry_rows(department: Department, period: str) -> list[EntryRow]:
                 figure=figure,
                 previous=counting.get((item.code, before)),
                 last_year=counting.get((item.code, last_year)),
-                value=plain(figure.value) if figure else "",
+                value=decimal_text(figure.value) if figure else "",
                 note=figure.note if figure else "",
                 version=figure.version if figure else 0,
             )
@@ -483,7 +451,7 @@ def figure_versions(department: Department, period: str, item: str = "") -> list
         )
     )
     for figure in versions:
-        figure.value_text = plain(figure.value)
+        figure.value_text = decimal_text(figure.value)
     return versions
 
 

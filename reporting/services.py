@@ -17,23 +17,16 @@ from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.followups import ROUND_CLOSED, announce
 from indicators.cache import page_changed
 from indicators.models import DepartmentPeriod, StatisticalItem
+from indicators.periods import Period
 from reporting.models import ReportingRound
 from reporting.notifications import notify
 from reporting.workflow import parse_period
 from tasks.models import Department
 
 
-def period_end(year: int, quarter: int | None) -> dt.date:
-    if quarter is None:
-        return dt.date(year, 12, 31)
-    month = quarter * 3
-    next_month = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return next_month - dt.timedelta(days=1)
-
-
 def default_deadline(year: int, quarter: int | None) -> dt.date:
     """By default a round closes 15 days after its period ends (REPORTING_DEADLINE_DAYS)."""
-    return period_end(year, quarter) + dt.timedelta(days=settings.REPORTING_DEADLINE_DAYS)
+    return Period(year, quarter).end_date + dt.timedelta(days=settings.REPORTING_DEADLINE_DAYS)
 
 
 @transaction.atomic
@@ -133,7 +126,7 @@ def round_deadline_change(
             "The round is closed; its deadline cannot change.",
             code="invalid_state",
         )
-    if deadline < period_end(reporting_round.year, reporting_round.quarter):
+    if deadline < Period(reporting_round.year, reporting_round.quarter).end_date:
         raise ApplicationError(
             "截止日期不能早于期末。",
             "The deadline cannot be before the period ends.",

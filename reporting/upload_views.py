@@ -10,7 +10,6 @@ may act on several departments, e.g. administrators; the services refuse anyone 
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote, urlencode
 
 from django.contrib import messages
@@ -27,11 +26,11 @@ from accounts import permissions
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators.importing import ImportFileError
 from indicators.models import Figure, ImportBatch
+from indicators.periods import Period, PeriodError
 from reporting import uploads
 from tasks.models import Department
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_PERIOD = re.compile(r"\d{4}(?:Q[1-4])?", re.ASCII)
 _STATE_LABELS = dict(Figure.State.choices)
 _TOO_LARGE_ZH = "文件超过 20 MB 上限，未读取；请删除多余的行或拆分为多个文件后重新上传。"
 _TOO_LARGE_EN = (
@@ -63,9 +62,10 @@ class UploadSizeLimitHandler(FileUploadHandler):
 
 
 def _period_or_404(period: str) -> str:
-    if not _PERIOD.fullmatch(period):
-        raise Http404("not a period")
-    return period
+    try:
+        return Period.parse(period).code
+    except PeriodError as error:
+        raise Http404("not a period") from error
 
 
 def _department(request) -> Department | None:

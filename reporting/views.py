@@ -22,13 +22,14 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import permissions
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
+from dezhou_carbon.input_fields import PERIOD_URL, PeriodFormField
+from indicators.numbers import NumberRefused, decimal_text, parse_optional_number
 from reporting import selectors, workflow
 from reporting.notifications import notifications_mark_read
 from reporting.services import round_open
 from reporting.workflow import EntryValue
 from tasks.models import Department
 
-PERIOD = r"(?P<period>\d{4}(?:Q[1-4])?)"
 DEPARTMENT = r"(?P<department_code>[A-Za-z0-9_-]{1,20})"
 
 
@@ -76,12 +77,7 @@ def _denied(error: PermissionRefused) -> PermissionDenied:
 
 
 class RoundOpenForm(forms.Form):
-    period = forms.RegexField(
-        label=gettext_lazy("期间"),
-        regex=r"^\d{4}(Q[1-4])?$",
-        max_length=6,
-        error_messages={"invalid": gettext_lazy("期间格式应为 2024Q1(季度)或 2024(年度)。")},
-    )
+    period = PeriodFormField(label=gettext_lazy("期间"))
     deadline = forms.DateField(label=gettext_lazy("截止日期"), required=False)
 
 
@@ -172,9 +168,13 @@ def _entries_from_post(post, rows: list[selectors.EntryRow]) -> list[EntryValue]
         row.value = raw.strip()
         row.note = post.get(f"note_{row.code}", "").strip()
         try:
-            value = selectors.parse_number(raw)
-        except ValueError:
-            row.error = _("请输入数字。")
+            value = parse_optional_number(raw)
+        except NumberRefused as refused:
+            typed = row.value if len(row.value) <= 40 else row.value[:39] + "…"
+            if _english():
+                row.error = f"'{typed}': {refused.reason_en}."
+            else:
+                row.error = f"“{typed}”{refused.reason_zh}。"
             continue
         try:
             expected = int(post.get(f"version_{row.code}", ""))
@@ -197,7 +197,7 @@ def _conflicts(rows: list[selectors.EntryRow], error: ConflictError, department,
             continue
         row.conflict = {
             "your_value": row.value,
-            "current_value": selectors.plain(figure.value) if figure else "",
+            "current_value": decimal_text(figure.value) if figure else "",
             "current_by": (
                 figure.entered_by.get_username() if figure and figure.entered_by else ""
             ),
@@ -457,8 +457,8 @@ def notifications(request):
 urlpatterns = [
     path("", index, name="index"),
     path("notifications/", notifications, name="notifications"),
-    re_path(rf"^{PERIOD}/$", entry, name="entry"),
-    re_path(rf"^{PERIOD}/review/{DEPARTMENT}/$", review, name="review"),
-    re_path(rf"^{PERIOD}/board/$", board, name="board"),
-    re_path(rf"^{PERIOD}/history/{DEPARTMENT}/$", history, name="history"),
+    re_path(rf"^{PERIOD_URL}/$", entry, name="entry"),
+    re_path(rf"^{PERIOD_URL}/review/{DEPARTMENT}/$", review, name="review"),
+    re_path(rf"^{PERIOD_URL}/board/$", board, name="board"),
+    re_path(rf"^{PERIOD_URL}/history/{DEPARTMENT}/$", history, name="history"),
 ]

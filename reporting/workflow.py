@@ -20,8 +20,7 @@ from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators import selectors, validation
 from indicators.cache import page_changed
-from indicators.calculations import FOSSIL_FUELS, window_from_label
-from indicators.importing import MAX_YEAR, MIN_YEAR
+from indicators.calculations import FOSSIL_FUELS
 from indicators.locks import department_periods_lock, exceptions_active
 from indicators.models import (
     DepartmentPeriod,
@@ -30,8 +29,10 @@ from indicators.models import (
     LockException,
     StatisticalItem,
 )
+from indicators.numbers import decimal_text
+from indicators.periods import Period, PeriodError
 from indicators.recompute import recompute_request
-from indicators.services import FigureInput, figure_record, value_text
+from indicators.services import FigureInput, figure_record
 from reporting.notifications import notify
 from tasks.models import Department
 
@@ -40,18 +41,20 @@ PeriodState = DepartmentPeriod.State
 HISTORY_QUARTERS = 8
 
 
-def parse_period(period: str) -> tuple[int, int | None]:
-    """'2024Q3' → (2024, 3), '2024' → (2024, None); a 400 for anything else, including a
-    year outside the one range imports accept (year 0 has no calendar: dates would fail)."""
+def checked_period(period: str) -> Period:
+    """The period a service was given, which must be a canonical code (`2024Q3`, `2024`,
+    ASCII: the edges canonicalise what people type); a 400 in both languages otherwise, so
+    that `２０２４Q3` can never become a second, empty 2024Q3."""
     try:
-        window = window_from_label(period)
-        if not MIN_YEAR <= window.year <= MAX_YEAR:
-            raise ValueError(period)
-    except ValueError as error:
-        raise ApplicationError(
-            f"期间“{period}”格式不正确。", f"'{period}' is not a period.", code="bad_period"
-        ) from error
-    return window.year, (None if len(period) == 4 else window.quarters)
+        return Period.parse(period)
+    except PeriodError as error:
+        raise ApplicationError(error.message_zh, error.message_en, code="bad_period") from error
+
+
+def parse_period(period: str) -> tuple[int, int | None]:
+    """`checked_period` as (year, quarter): '2024Q3' → (2024, 3), '2024' → (2024, None)."""
+    checked = checked_period(period)
+    return checked.year, checked.quarter
 
 
 def department_items(department: Department, period: str) -> list[StatisticalItem]:
@@ -78,7 +81,7 @@ def latest_figures(department: Department, period: str) -> dict[str, Figure]:
 
 def _counting_history(items: list[StatisticalItem], year: int, quarter: int | None):
     """Same period last year and up to eight earlier periods, from approved figures."""
-    last_year_period = f"{year - 1}Q{quarter}" if quarter else str(year - 1)
+    last_year_period = Period(year, quarter).same_period_last_year().code
     rows = (
         Figure.objects.counting()
         .filter(scope="", item__in=items)
@@ -212,8 +215,8 @@ def department_period_save(
             object_id=figure.pk,
             department_code=department.code,
             period=period,
-            old_value=value_text(figure.supersedes.value) if figure.supersedes_id else None,
-            new_value=value_text(figure.value),
+            old_value=decimal_text(figure.supersedes.value) if figure.supersedes_id else None,
+            new_value=decimal_text(figure.value),
             reason=reason,
             details={"item": figure.item.code, "version": figure.version},
         )
@@ -221,6 +224,7 @@ def department_period_save(
 
 
 def _lock(department: Department, period: str) -> DepartmentPeriod:
+    checked_period(period)  # a row for `２０２４Q3` would be a phantom beside 2024Q3's
     return department_periods_lock({(department.pk, period)})[(department.pk, period)]
 
 

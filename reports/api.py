@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from dezhou_carbon.api import ApiViewMixin
+from dezhou_carbon.input_fields import PeriodField
 from reporting.models import ReportingRound
 from reports import selectors, services
 from reports.models import ReportRequest
@@ -57,7 +58,7 @@ class ReportRequestSerializer(serializers.ModelSerializer):
 
 
 class ReportCreateSerializer(serializers.Serializer):
-    period = serializers.CharField(max_length=7)
+    period = PeriodField()
     format = serializers.ChoiceField(choices=ReportRequest.Format.values)
     language = serializers.ChoiceField(
         choices=ReportRequest.Language.values, default=ReportRequest.Language.CHINESE

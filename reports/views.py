@@ -6,7 +6,6 @@ reads (a fixed number of queries per page), `reports.services` writes and audits
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import wraps
 from urllib.parse import quote
 
@@ -23,12 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import permissions
 from dashboards.selectors import variant_label
 from dezhou_carbon.exceptions import ApplicationError
+from dezhou_carbon.input_fields import period_param
 from indicators.models import Figure
 from reporting.models import ReportingRound
 from reports import selectors, services
 from reports.models import ReportRequest
 
-PERIOD = re.compile(r"^\d{4}(Q[1-4])?$")
 REFRESH_SECONDS = 2
 
 
@@ -213,15 +212,17 @@ def audit_export(request):
     `?format=csv|xlsx` the file."""
     filters = {
         "department": (request.GET.get("department") or "")[:20],
-        "period_from": (request.GET.get("period_from") or "")[:7],
-        "period_to": (request.GET.get("period_to") or "")[:7],
+        "period_from": (request.GET.get("period_from") or "")[:40],
+        "period_to": (request.GET.get("period_to") or "")[:40],
         "action": (request.GET.get("action") or "")[:50],
         "since": _date(request.GET.get("since")),
         "until": _date(request.GET.get("until")),
     }
     for key in ("period_from", "period_to"):
-        if filters[key] and not PERIOD.match(filters[key]):
-            raise Http404
+        if filters[key]:
+            filters[key] = period_param(filters[key])
+            if filters[key] is None:
+                raise Http404
     fmt = request.GET.get("format")
     if fmt:
         try:

@@ -331,7 +331,7 @@ def test_a_stale_form_shows_the_conflict_with_both_values_and_writes_nothing(cle
             "“工业增加值可比价累计增速”500% 超出合理范围",
         ),
         ("an item left empty", {"coke": ""}, "submit", "“焦炭”未填写（无数据请填 0）"),
-        ("not a number", {"coke": "一千"}, "submit", "请输入数字"),
+        ("not a number", {"coke": "一千"}, "submit", "“一千”不是数字"),
     ],
 )
 def test_a_hard_error_is_shown_next_to_its_item_and_nothing_is_written(
