@@ -16,6 +16,7 @@ from dashboards import selectors as dashboard_selectors
 from dashboards.models import EarlyWarning
 from indicators.exchange import decimal_text, result_row
 from indicators.models import Coefficient, Figure, IndicatorResult
+from indicators.periods import canonical_or_none
 from reporting.models import ReportingRound
 from reports.models import ReportRequest, RoundSnapshot
 from tasks.models import Plan
@@ -279,8 +280,7 @@ def _round_warnings(period: str) -> list[dict]:
     rows = []
     for warning in warnings:
         in_round = (
-            warning.period
-            and warning.period[:4].isdigit()
+            canonical_or_none(warning.period, lenient=False) is not None
             and dashboard_selectors.period_key(warning.period) <= key
         )
         if not in_round and warning.state == EarlyWarning.State.CLOSED:
