@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from dezhou_carbon.exceptions import ApplicationError
 from indicators import units
+from indicators.calculations import MissingCoefficient, fuel_co2_factor
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -154,9 +155,12 @@ class Factor:
     version: int = 1
     year: int = 0
     source: str = ""
+    # Registry coefficients a derived factor is made of (a fuel's NCV, carbon content, oxidation).
+    components: tuple[dict, ...] = ()
+    provisional: bool = False  # a registry factor standing in for a missing year
 
     def trace(self) -> dict:
-        return {
+        entry = {
             "ref": self.ref,
             "value": str(self.value),
             "unit": self.unit,
@@ -164,6 +168,109 @@ class Factor:
             "year": self.year,
             "source": self.source,
         }
+        if self.components:
+            entry["components"] = list(self.components)
+        if self.provisional:
+            entry["provisional"] = True
+        return entry
+
+
+@dataclass(frozen=True)
+class LibraryRow:
+    """A current factor of the library, as the selectors hand it over."""
+
+    key: str
+    value: Decimal
+    unit: str
+    year: int
+    version: int
+    source: str = ""
+
+
+def library_factor(rows: Iterable[LibraryRow], key: str, reference_year: int) -> Factor:
+    """The library's factor for `key` at the study's reference year: the current version of
+    the latest data year not after it. A factor published only for later years is missing."""
+    usable = [row for row in rows if row.key == key and row.year <= reference_year]
+    if not usable:
+        raise FootprintError(
+            f"排放因子库中没有“{key}”在{reference_year}年或更早年份的因子",
+            f"The factor library has no factor '{key}' for {reference_year} or an earlier year",
+            code="factor_missing_for_year",
+            details={"factor": key, "year": reference_year},
+        )
+    row = max(usable, key=lambda r: (r.year, r.version))
+    return Factor(f"library:{key}", row.value, row.unit, row.version, row.year, row.source)
+
+
+# Energy carriers a line may name, and the registry keys of their CO₂ factor.
+FUEL_CARRIERS = (
+    "coal_raw",
+    "coal_washed",
+    "coke",
+    "crude_oil",
+    "fuel_oil",
+    "gasoline",
+    "diesel",
+    "lpg",
+    "natural_gas",
+)
+ELECTRICITY = "electricity"
+HEAT = "heat"
+ENERGY_CARRIERS = (*FUEL_CARRIERS, ELECTRICITY, HEAT)
+
+
+def energy_factor(book, carrier: str, year: int, grid_region: str) -> Factor:
+    """An energy carrier's CO₂ factor from the coefficient registry (`CoefficientBook`),
+    with the engine's own stand-in rule for a missing year: electricity the grid factor of
+    the region, heat the heat factor, fuels NCV × carbon content × oxidation × 44/12."""
+    try:
+        if carrier == ELECTRICITY:
+            use = book.lookup(f"co2.grid.{grid_region}", year)
+            return Factor(
+                f"registry:{use.key}",
+                use.value,
+                "tCO₂/MWh",
+                use.version,
+                use.year,
+                provisional=use.provisional,
+                components=(use.trace(),),
+            )
+        if carrier == HEAT:
+            use = book.lookup("co2.heat", year)
+            return Factor(
+                f"registry:{use.key}",
+                use.value,
+                "tCO₂/GJ",
+                use.version,
+                use.year,
+                components=(use.trace(),),
+            )
+        if carrier in FUEL_CARRIERS:
+            ncv = book.lookup(f"co2.ncv.{carrier}", year)
+            cc = book.lookup(f"co2.cc.{carrier}", year)
+            oxidation = book.lookup(f"co2.of.{carrier}", year)
+            per_unit = "万m³" if carrier == "natural_gas" else "t"
+            return Factor(
+                f"registry:co2.fuel.{carrier}",
+                fuel_co2_factor(ncv.value, cc.value, oxidation.value),
+                f"tCO₂/{per_unit}",
+                max(ncv.version, cc.version, oxidation.version),
+                year,
+                components=(ncv.trace(), cc.trace(), oxidation.trace()),
+            )
+    except MissingCoefficient as missing:
+        raise FootprintError(
+            f"系数库中没有能源品种“{carrier}”{year}年的排放因子（{missing}）",
+            f"The coefficient registry has no CO₂ factor for '{carrier}' in {year} ({missing})",
+            code="factor_missing_for_year",
+            details={"carrier": carrier, "year": year},
+        ) from missing
+    raise FootprintError(
+        f"能源品种“{carrier}”无法识别",
+        f"Energy carrier '{carrier}' is not known",
+        code="bad_energy_carrier",
+        details={"carrier": carrier},
+    )
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,58 @@ def test_factor_units_are_read_in_the_spellings_people_use(text, mass, per):
 def test_percent_change_against_a_reference():
     assert fc.percent_change(D("90"), D("100")) == D("-10")
     assert fc.percent_change(D("90"), D("0")) is None
+
+
+def _book():
+    from indicators.calculations import CoefficientBook, CoefficientRow
+
+    return CoefficientBook(
+        [
+            CoefficientRow("co2.grid.shandong", D("0.6838"), 2021, 1, 1, "tCO₂/MWh"),
+            CoefficientRow("co2.grid.shandong", D("0.6410"), 2022, 1, 2, "tCO₂/MWh"),
+            CoefficientRow("co2.heat", D("0.11"), 0, 1, 3, "tCO₂/GJ"),
+            CoefficientRow("co2.ncv.natural_gas", D("389.31"), 0, 1, 4, "GJ/万m³"),
+            CoefficientRow("co2.cc.natural_gas", D("0.0153"), 0, 1, 5, "tC/GJ"),
+            CoefficientRow("co2.of.natural_gas", D("0.99"), 0, 2, 6, "1"),
+        ]
+    )
+
+
+def test_energy_factors_come_from_the_registry_with_its_stand_in_rule():
+    grid = fc.energy_factor(_book(), fc.ELECTRICITY, 2022, "shandong")
+    assert (grid.value, grid.unit, grid.year, grid.provisional) == (
+        D("0.6410"),
+        "tCO₂/MWh",
+        2022,
+        False,
+    )
+    later = fc.energy_factor(_book(), fc.ELECTRICITY, 2024, "shandong")
+    assert (later.value, later.year, later.provisional) == (D("0.6410"), 2022, True)
+    gas = fc.energy_factor(_book(), "natural_gas", 2024, "shandong")
+    # 389.31 GJ/万m³ × 0.0153 tC/GJ × 0.99 × 44/12 per 万m³
+    assert gas.value == D("389.31") * D("0.0153") * D("0.99") * (D(44) / D(12))
+    assert gas.unit == "tCO₂/万m³"
+    assert gas.version == 2
+    assert len(gas.trace()["components"]) == 3
+
+
+def test_a_missing_registry_factor_or_unknown_carrier_is_refused():
+    with pytest.raises(fc.FootprintError) as refused:
+        fc.energy_factor(_book(), "coal_raw", 2024, "shandong")
+    assert refused.value.code == "factor_missing_for_year"
+    with pytest.raises(fc.FootprintError) as refused:
+        fc.energy_factor(_book(), "firewood", 2024, "shandong")
+    assert refused.value.code == "bad_energy_carrier"
+
+
+def test_library_factor_takes_the_latest_year_not_after_the_reference_year():
+    rows = [
+        fc.LibraryRow("steel", D("2.0"), "kgCO₂e/kg", 2020, 1),
+        fc.LibraryRow("steel", D("2.1"), "kgCO₂e/kg", 2023, 3),
+        fc.LibraryRow("steel", D("1.9"), "kgCO₂e/kg", 2025, 1),
+    ]
+    factor = fc.library_factor(rows, "steel", 2024)
+    assert (factor.value, factor.year, factor.version) == (D("2.1"), 2023, 3)
+    with pytest.raises(fc.FootprintError) as refused:
+        fc.library_factor(rows, "steel", 2019)
+    assert refused.value.code == "factor_missing_for_year"
