@@ -132,6 +132,50 @@ def can_read_enterprise(user, supervising_department_id: int | None) -> bool:
     return is_department_staff(user) and supervising_department_id == user.department_id
 
 
+# --- Product carbon footprints (政策创新三; footprints app) --------------------------------
+# The ecology and environment sub-bureau (settings.FOOTPRINTS_DEPARTMENT, "ECO") runs the
+# footprint accounting: its staff prepare studies and record certificates, its head approves
+# them (never the person who submitted); the statistics office keeps the factor library.
+
+
+def _in_footprint_department(user) -> bool:
+    from django.conf import settings
+
+    return (
+        is_department_staff(user)
+        and user.department.code == getattr(settings, "FOOTPRINTS_DEPARTMENT", "ECO")
+    )
+
+
+def can_read_footprints(user) -> bool:
+    return can_read_all_data(user) or _in_footprint_department(user)
+
+
+def can_prepare_footprint(user) -> bool:
+    """May create and edit studies, import inventories and record certificates."""
+    return (
+        _is_admin(user)
+        or (_active(user) and user.role == Role.STATISTICS_OFFICE)
+        or _in_footprint_department(user)
+    )
+
+
+def can_review_footprint(user, submitted_by_id: int | None) -> bool:
+    """May approve or return a submitted study: the footprint department's head, and never
+    the person who submitted it (four eyes)."""
+    return (
+        _in_footprint_department(user)
+        and user.role == Role.HEAD
+        and submitted_by_id is not None
+        and submitted_by_id != user.pk
+    )
+
+
+def can_manage_footprint_factors(user) -> bool:
+    """May add or revise factors of the footprint library (the statistics office)."""
+    return can_manage_reference_data(user)
+
+
 class UsesProduct(BasePermission):
     """DRF: the request's user may use the product at all."""
 

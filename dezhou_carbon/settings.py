@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dashboards",
     "reports",
     "enterprises",
+    "footprints",
     "axes",  # login throttling (AXES_* below)
 ]
 
@@ -172,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-full-recompute": {
         "task": "indicators.jobs.full_recompute_and_reconcile",
         "schedule": crontab(hour=2, minute=0),  # 02:00 Asia/Shanghai, after the day's entry
+    },
+    "footprint-certificate-reminders": {
+        "task": "footprints.jobs.certificate_reminders",
+        "schedule": crontab(hour=9, minute=10),
     },
     "reports-sweep": {
         "task": "reports.jobs.report_sweep",
@@ -326,6 +331,8 @@ REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES")
 # A recompute request still pending after this long is re-queued by the sweep.
 RECOMPUTE_SWEEP_AFTER = timedelta(seconds=int(os.environ.get("RECOMPUTE_SWEEP_AFTER_SECONDS", 60)))
 RECOMPUTE_LEASE = timedelta(minutes=15)
+# The department that runs the product-footprint accounting (政策创新三): 生态环境分局.
+FOOTPRINTS_DEPARTMENT = os.environ.get("FOOTPRINTS_DEPARTMENT", "ECO")
 REPORTING_DEADLINE_DAYS = int(os.environ.get("REPORTING_DEADLINE_DAYS", 15))
 REPORTING_REMIND_DAYS_BEFORE = int(os.environ.get("REPORTING_REMIND_DAYS_BEFORE", 3))
 EMAIL_BACKEND = os.environ.get(

@@ -9,6 +9,7 @@ from dashboards import api as dashboard_api
 from dezhou_carbon import health
 from dezhou_carbon.api import ApiDocsView
 from enterprises import api as enterprise_api
+from footprints import api as footprint_api
 from indicators import api as indicator_api
 from reporting import api as reporting_api
 from reports import api as report_api
@@ -97,6 +98,7 @@ api_v1 = [
     path("warnings/<int:pk>/close/", dashboard_api.WarningCloseApi.as_view(), name="warning-close"),
     *report_api.api_urlpatterns,
     *enterprise_api.api_urlpatterns,
+    *footprint_api.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -105,6 +107,7 @@ urlpatterns = [
     path("reporting/", include("reporting.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("reports/", include("reports.urls")),
+    path("footprints/", include("footprints.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html"),
