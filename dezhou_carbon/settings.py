@@ -299,6 +299,7 @@ SPECTACULAR_SETTINGS = {
         "WarningLevelEnum": "dashboards.models.EarlyWarning.Level",
         "TaskKindEnum": "tasks.models.Task.Kind",
         "WorkItemStatusEnum": "tasks.models.WorkItem.Status",
+        "FootprintStudyStateEnum": "footprints.models.Study.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -105,7 +105,9 @@ def line_rows(study: Study) -> list[dict]:
                 "kind": str(InventoryLine.Kind(line.kind).label),
                 "quality": str(InventoryLine.Quality(line.quality).label),
                 "factor_ref": ref,
-                "factor_value": factor.get("value", ""),
+                "factor_value": format(Decimal(factor["value"]).normalize(), "f")
+                if factor.get("value")
+                else "",
                 "factor_unit": factor.get("unit", ""),
                 "factor_version": factor.get("version", ""),
                 "factor_year": factor.get("year", ""),

@@ -620,6 +620,7 @@ def certificate_record(
 ) -> Certificate:
     if not permissions.can_prepare_footprint(user):
         raise _refuse_permission()
+    study = Study.objects.select_for_update().get(pk=study.pk)
     if study.state != Study.State.APPROVED:
         raise ApplicationError(
             "证书只能依据已审核的研究登记。",

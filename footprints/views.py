@@ -254,6 +254,9 @@ _DONE = {
 def study(request, pk: int):
     found = _study_or_404(pk)
     if request.method == "POST":
+        # Writers only (the services check each action's own rule: four eyes, states).
+        if not permissions.can_prepare_footprint(request.user):
+            raise PermissionDenied
         action = request.POST.get("action", "")
         if action not in _ACTIONS:
             raise Http404

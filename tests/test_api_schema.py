@@ -99,6 +99,10 @@ MATRIX = {
     "POST /api/v1/enterprises/": OFFICE_CREATES,
     "GET /api/v1/enterprises/{credit_code}/": [403, 403, 200, 404, 200, 200, 200, 200, 200],
     "POST /api/v1/enterprises/{credit_code}/designations/": OFFICE_CREATES,
+    # Footprints (footprints/api.py, tested in test_footprints.py): who reads them (ECO's
+    # clerk is other_clerk) gets past the door; the study asked for does not exist.
+    "GET /api/v1/footprints/": [403, 403, 403, 200, 403, 200, 200, 200, 200],
+    "GET /api/v1/footprints/{id}/": [403, 403, 403, 404, 403, 404, 404, 404, 404],
 }
 
 # A body that the allowed personas' request succeeds with.

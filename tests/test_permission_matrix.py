@@ -31,6 +31,10 @@ ALL_ROLES = [200, 403, 200, 200, 200, 200, 200, 200, 200]  # API: anonymous 403 
 API_READ = [403, 403, 200, 200, 200, 200, 200, 200, 200]
 PAGE_ANY_ROLE = [302, 403, 200, 200, 200, 200, 200, 200, 200]
 API_POST_ONLY = [403, 403, 405, 405, 405, 405, 405, 405, 405]  # a write opened with GET
+# Product footprints: everyone who reads all data and the ECO sub-bureau's staff (other_clerk)
+# read; ECO's staff, the statistics office and administrators prepare.
+FOOTPRINT_READ = [302, 403, 403, 200, 403, 200, 200, 200, 200]
+FOOTPRINT_PREPARE = [302, 403, 403, 200, 403, 403, 200, 403, 200]
 
 # GET status per persona, in PERSONAS order. The URL uses period 2024Q1, department DRS
 # and an upload batch of DRS's clerk.
@@ -114,6 +118,15 @@ GET_MATRIX = {
     "api:enterprise-list": API_READ,
     "api:enterprise-detail": [403, 403, 200, 404, 200, 200, 200, 200, 200],
     "api:enterprise-designation": API_POST_ONLY,
+    "footprints:index": FOOTPRINT_READ,
+    "footprints:factors": FOOTPRINT_READ,
+    "footprints:study": FOOTPRINT_READ,
+    "footprints:study_template": FOOTPRINT_READ,
+    "footprints:study_export": FOOTPRINT_READ,
+    "footprints:study_new": FOOTPRINT_PREPARE,
+    "footprints:study_import": FOOTPRINT_PREPARE,
+    "api:footprint-list": [403, 403, 403, 200, 403, 200, 200, 200, 200],
+    "api:footprint-detail": [403, 403, 403, 200, 403, 200, 200, 200, 200],
 }
 
 
@@ -161,6 +174,7 @@ def drs_batch(clerk, settings, tmp_path):
     batch.work_item = WorkItem.objects.get(task__code="1", code="1.1")
     batch.export, batch.result, batch.figure = _reports_samples(clerk, drs)
     batch.enterprise = _enterprise_sample(drs)
+    batch.footprint = _footprint_sample(clerk, batch.enterprise)
     return batch
 
 
@@ -170,6 +184,17 @@ def _enterprise_sample(drs):
     return Enterprise.objects.create(
         code="91350100M000100Y43", name="样例企业", industry="3985", supervising_department=drs
     )
+
+
+def _footprint_sample(clerk, enterprise):
+    """A computed footprint study of a registered enterprise (the footprint pages' object)."""
+    from footprints.models import Study
+
+    return Study.objects.create(
+        enterprise=enterprise, product_key="p", product_zh="样例产品", leading_industry="",
+        declared_unit="1 个", reference_year=2024, prepared_by=clerk, total=1,
+        by_stage={"raw_materials": "1", "production": "0", "transport": "0"},
+    )  # fmt: skip
 
 
 def _reports_samples(clerk, drs):
@@ -212,6 +237,9 @@ def _url(name: str, batch) -> str:
         sample["pk"] = batch.pk
     elif name == "api:work-item-detail":
         sample["pk"] = batch.work_item.pk
+    elif name.startswith(("footprints:", "api:footprint-")):
+        sample["pk"] = batch.footprint.pk
+    sample["fmt"] = "xlsx"
     pattern = app_urls()[name]
     return reverse(name, kwargs={key: sample[key] for key in pattern.pattern.regex.groupindex})
 
@@ -263,6 +291,10 @@ POST_ALLOWED = {
     "dashboards:warning_detail": {"clerk", "head", "committee_member", "administrator"},
     "reports:index": {"committee_member", "statistics_office", "auditor", "administrator"},
     "api:report-list": {"committee_member", "statistics_office", "auditor", "administrator"},
+    "footprints:factors": {"statistics_office", "administrator"},
+    "footprints:study_new": {"other_clerk", "statistics_office", "administrator"},
+    "footprints:study": {"other_clerk", "statistics_office", "administrator"},
+    "footprints:study_import": {"other_clerk", "statistics_office", "administrator"},
 }
 POST_BODIES = {
     "reporting:entry": {"action": "save", "value_coal_raw": "5"},
@@ -296,6 +328,10 @@ POST_BODIES = {
     "dashboards:plan_board": {"action": "work_item", "status": "done"},  # + the item's id
     "reports:index": {"format": "csv", "language": "zh-hans"},
     "api:report-list": {"period": "2023", "format": "csv"},
+    "footprints:factors": {"key": "x", "value": "1", "unit": "kgCO₂e/kg", "year": "2024"},
+    "footprints:study_new": {"product_zh": "产品"},
+    "footprints:study": {"action": "submit"},
+    "footprints:study_import": {},
     "dashboards:warning_detail": {
         "action": "acknowledge",
         "response": "说明",
