@@ -77,7 +77,6 @@ def _person(username: str, role: str, department: str, name: str) -> User:
 
 def _enterprise(industry: str, fallback_name: str, first17: str):
     from enterprises.models import Enterprise
-
     from indicators.importing import credit_code_check_char
     from tasks.models import Department
 

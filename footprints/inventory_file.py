@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,7 +14,8 @@ from dezhou_carbon.exceptions import ApplicationError
 from footprints import calculations as fc
 from footprints.exporting import OMISSION_HEADINGS, TEMPLATE_HEADINGS
 from footprints.services import LineInput
-from indicators.importing import ImportFileError, _precheck_xlsx, parse_decimal
+from indicators.importing import ImportFileError, _precheck_xlsx, _scan_xlsx
+from indicators.numbers import NumberRefused, parse_number
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 5_000
@@ -69,7 +71,17 @@ class Inventory:
 def _read_sheets(content: bytes) -> dict[str, list[list[str]]]:
     from indicators.importing import _cell_text
 
-    _precheck_xlsx(content)
+    archive = _precheck_xlsx(content)
+    # The sheets' extent is read from their XML before any parser builds a range (a sparse
+    # cell at XFD1048576 must not cost the server its memory).
+    try:
+        _scan_xlsx(archive, MAX_LINES + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        raise ImportFileError(
+            "无法读取该 Excel 工作簿，请在 Excel/WPS 中另存为 .xlsx 后重试",
+            "The Excel workbook cannot be read; save it again as .xlsx in Excel/WPS",
+            code="not_xlsx",
+        ) from None
     import python_calamine
 
     try:
@@ -117,10 +129,10 @@ def _number(text: str, errors, sheet, line, column, *, optional=False) -> Decima
     if optional and not text:
         return None
     try:
-        value = parse_decimal(text)
-    except Exception as problem:  # the parser's own refusal, with its reasons
-        errors.append(CellError(sheet, line, column, getattr(problem, "reason_zh", "不是数字"),
-                                getattr(problem, "reason_en", "not a number")))  # fmt: skip
+        # The quantities are stored with 10 decimal places: more are refused, never rounded.
+        value = parse_number(text, max_decimal_places=10)
+    except NumberRefused as problem:
+        errors.append(CellError(sheet, line, column, problem.reason_zh, problem.reason_en))
         return None
     if value < 0:
         errors.append(CellError(sheet, line, column, "不能为负数", "cannot be negative"))

@@ -37,7 +37,6 @@ def eco_head(park):
 def cell_maker(park):
     """A lithium-battery cell maker of 新能源新材料, in the register."""
     from enterprises.models import Enterprise
-
     from tasks.models import Department
 
     return Enterprise.objects.create(
@@ -423,3 +422,19 @@ def test_the_demo_shows_every_state_and_runs_twice(statistics_office):
     assert all(s.cutoff_passed for s in studies.values())
     cathode = studies[("lfp-cathode", 2025)]
     assert cathode.trace["rules"]["allocation_share"] == "0.92"
+
+
+def test_a_sparse_cell_far_away_is_refused_before_any_parser_builds_its_range(
+    client, other_clerk, study
+):
+    """The hostile 1.9 KB workbook of issue 14: a header and one cell at XFD1048576."""
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    sheet = workbook.add_worksheet("数据")
+    sheet.write_row(0, 0, HEADINGS)
+    sheet.write_string(1048575, 16383, "x")
+    workbook.close()
+    client.force_login(other_clerk)
+    response = upload(client, study, output.getvalue())
+    assert response.status_code == 400
+    assert not Study.objects.get(pk=study.pk).lines.exists()
