@@ -141,9 +141,8 @@ def can_read_enterprise(user, supervising_department_id: int | None) -> bool:
 def _in_footprint_department(user) -> bool:
     from django.conf import settings
 
-    return (
-        is_department_staff(user)
-        and user.department.code == getattr(settings, "FOOTPRINTS_DEPARTMENT", "ECO")
+    return is_department_staff(user) and user.department.code == getattr(
+        settings, "FOOTPRINTS_DEPARTMENT", "ECO"
     )
 
 
