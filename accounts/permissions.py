@@ -6,6 +6,8 @@ role by itself. The rules:
 - auditors, the committee and the statistics office export reports;
 - a department clerk enters and submits figures of their own department only;
 - a department head does what a clerk does and approves or returns their own department;
+- four eyes: whoever submitted a period never approves it, and whoever submitted an
+  approved period never unlocks it (lock exceptions) — another person decides;
 - the statistics office runs imports, manages reporting rounds, items and coefficients;
 - an administrator may do everything;
 - anyone else (no role, inactive) sees nothing.
@@ -74,6 +76,24 @@ def can_approve(user, department_id: int | None) -> bool:
         and user.department_id is not None
         and department_id == user.department_id
     )
+
+
+def _four_eyes(user, submitted_by_ids) -> bool:
+    """`user` is none of the people who submitted what is being decided (ids, None ignored)."""
+    return user.pk not in {pk for pk in submitted_by_ids if pk is not None}
+
+
+def can_approve_submission(user, department_id: int | None, submitted_by_ids=()) -> bool:
+    """May approve this department's submission made by `submitted_by_ids`: a head of the
+    department (or an administrator) who submitted none of it (four eyes). The same rule
+    serves other sign-offs where a decision counts (co-signs, verifications)."""
+    return can_approve(user, department_id) and _four_eyes(user, submitted_by_ids)
+
+
+def can_grant_lock_exception(user, submitted_by_ids=()) -> bool:
+    """May unlock an approved period for a correction: the statistics office (or an
+    administrator), unless they submitted the period themselves (four eyes)."""
+    return can_manage_reference_data(user) and _four_eyes(user, submitted_by_ids)
 
 
 def can_run_imports(user) -> bool:

@@ -113,7 +113,10 @@ class DepartmentPeriodDetailSerializer(serializers.Serializer):
     correcting = serializers.BooleanField(help_text="approved and unlocked: changes need a reason")
     lock_exception = LockExceptionSerializer(allow_null=True)
     may_enter = serializers.BooleanField()
-    may_decide = serializers.BooleanField()
+    may_decide = serializers.BooleanField(help_text="may approve or return (submitted)")
+    may_approve = serializers.BooleanField(
+        help_text="may approve: a head who submitted none of it (four eyes)"
+    )
     rows = EntryRowSerializer(many=True)
     validation = ValidationSerializer()
 
@@ -148,6 +151,10 @@ def department_period_body(department: Department, period: str, user) -> dict:
         "lock_exception": status_.exception,
         "may_enter": permissions.can_enter_figures(user, department.pk),
         "may_decide": permissions.can_approve(user, department.pk)
+        and status_.state == DepartmentPeriod.State.SUBMITTED,
+        "may_approve": permissions.can_approve_submission(
+            user, department.pk, {row.submitted_by_id if row else None}
+        )
         and status_.state == DepartmentPeriod.State.SUBMITTED,
         "rows": rows,
         "validation": {

@@ -26,6 +26,7 @@ from reporting.workflow import (
     department_items,
     latest_figures,
     parse_period,
+    period_accepts_entry,
     validate_department_period,
 )
 from tasks.models import Department
@@ -104,7 +105,18 @@ class PeriodStatus:
         return state_label(self.state)
 
     @property
+    def entry_open(self) -> bool:
+        """The period takes figures at all: it has ended, or its round is open."""
+        round_open = (
+            self.reporting_round is not None
+            and self.reporting_round.state == ReportingRound.State.OPEN
+        )
+        return period_accepts_entry(self.period, today=self.today, round_open=round_open)
+
+    @property
     def writable(self) -> bool:
+        if not self.entry_open:
+            return False
         if self.state in (NOT_STARTED, PeriodState.OPEN, PeriodState.RETURNED):
             return True
         return self.state == PeriodState.APPROVED and self.exception is not None

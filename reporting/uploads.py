@@ -49,6 +49,7 @@ from reporting.workflow import (
     EntryValue,
     department_items,
     department_period_save,
+    entry_period_check,
     import_batch_undo,
     latest_figures,
     parse_period,
@@ -409,6 +410,7 @@ def department_upload_preview(
             "您只能上传本部门的数据。", "You can only upload your own department's figures."
         )
     parse_period(period)
+    entry_period_check(period)
     filename = _clean_filename(filename)
     items = {item.code: item for item in department_items(department, period)}
     specs = {

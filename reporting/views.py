@@ -335,6 +335,10 @@ def review(request, period, department_code):
         "errors": errors,
         "comment": comment,
         "may_decide": may_decide and status.state == selectors.PeriodState.SUBMITTED,
+        # Four eyes: whoever submitted may still return, never approve.
+        "may_approve": permissions.can_approve_submission(
+            user, department.pk, {status.row.submitted_by_id if status.row else None}
+        ),
         "reads_all": permissions.can_read_all_data(user),
     }
     return _render(request, "reporting/review.html", context, status=http_status, section="review")

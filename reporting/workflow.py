@@ -7,7 +7,7 @@ order `figure_record` uses), writes its audit record and notifies the people con
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -33,12 +33,23 @@ from indicators.numbers import decimal_text
 from indicators.periods import Period, PeriodError
 from indicators.recompute import recompute_request
 from indicators.services import FigureInput, figure_record
+from reporting.models import ReportingRound
 from reporting.notifications import notify
 from tasks.models import Department
 
 State = Figure.State
 PeriodState = DepartmentPeriod.State
 HISTORY_QUARTERS = 8
+
+
+def four_eyes_refusal() -> PermissionRefused:
+    """The approver submitted (some of) what they would approve."""
+    return PermissionRefused(
+        "您提交了本期数据，不能由您本人审核（四眼原则），请由部门其他负责人审核。",
+        "You submitted figures of this period and cannot approve them yourself (four eyes); "
+        "another head of the department must approve.",
+        code="four_eyes",
+    )
 
 
 def checked_period(period: str) -> Period:
@@ -55,6 +66,30 @@ def parse_period(period: str) -> tuple[int, int | None]:
     """`checked_period` as (year, quarter): '2024Q3' → (2024, 3), '2024' → (2024, None)."""
     checked = checked_period(period)
     return checked.year, checked.quarter
+
+
+def period_accepts_entry(period: str, *, today: date, round_open: bool) -> bool:
+    """The one rule for which periods take figures (pages, API, uploads alike): a period
+    that has ended, or one whose reporting round the statistics office has opened."""
+    return round_open or checked_period(period).end_date < today
+
+
+def entry_period_check(period: str, *, today: date | None = None) -> None:
+    """Refuse (`period_not_ended`) saving or submitting figures of a period that has not
+    ended and has no open round (a quarter still running, or one years ahead)."""
+    today = today or timezone.localdate()
+    round_open = ReportingRound.objects.filter(
+        period=period, state=ReportingRound.State.OPEN
+    ).exists()
+    if period_accepts_entry(period, today=today, round_open=round_open):
+        return
+    ends = checked_period(period).end_date.isoformat()
+    raise ApplicationError(
+        f"{period} 尚未结束（{ends} 结束）且未开启填报轮次，不能填报或提交数据。",
+        f"{period} has not ended yet (it ends on {ends}) and no reporting round is open "
+        "for it: figures cannot be entered or submitted.",
+        code="period_not_ended",
+    )
 
 
 def department_items(department: Department, period: str) -> list[StatisticalItem]:
@@ -170,6 +205,7 @@ def department_period_save(
             code="permission_denied",
         )
     year, quarter = parse_period(period)
+    entry_period_check(period)
     items = {item.code: item for item in department_items(department, period)}
     unknown = [e.item_code for e in entries if e.item_code not in items]
     if unknown:
@@ -238,6 +274,7 @@ def department_period_submit(*, department: Department, period: str, user) -> De
             "You can only submit your own department's figures.",
             code="permission_denied",
         )
+    entry_period_check(period)
     row = _lock(department, period)
     now = timezone.now()
     if row.state == PeriodState.SUBMITTED:
@@ -332,6 +369,9 @@ def department_period_approve(
         .filter(department=department, period=period, is_latest=True, state=State.SUBMITTED)
         .order_by("pk")
     )
+    submitters = {row.submitted_by_id, *(f.submitted_by_id for f in submitted)}
+    if not permissions.can_approve_submission(user, department.pk, submitters):
+        raise four_eyes_refusal()
     Figure.objects.filter(
         department=department,
         period=period,
@@ -463,6 +503,13 @@ def lock_exception_grant(
             "只有已审核锁定的数据需要解锁。",
             "Only an approved (locked) period needs an exception.",
             code="invalid_state",
+        )
+    if not permissions.can_grant_lock_exception(user, {row.submitted_by_id}):
+        raise PermissionRefused(
+            "您提交了本期数据，不能为其开通解锁（四眼原则），请由统计办其他人员办理。",
+            "You submitted this period and cannot unlock it yourself (four eyes); another "
+            "member of the statistics office must grant the exception.",
+            code="four_eyes",
         )
     exception = LockException.objects.create(
         department_period=row,

@@ -608,6 +608,15 @@ def test_notifications_are_listed_newest_first_and_marked_read(clerk, head):
 # --- the board's query count -----------------------------------------------------------------
 
 
+def _deputy():
+    """A second administrator: approves what the first one submitted (four eyes)."""
+    deputy, _created = User.objects.get_or_create(
+        username="admin.deputy",
+        defaults={"role": User.Role.ADMINISTRATOR, "is_staff": True, "is_superuser": True},
+    )
+    return deputy
+
+
 def _extra_departments(count: int, start: int, *, administrator, statistics_office):
     """Departments with a quarterly item each, every one approved by someone, half of them
     unlocked again: all the per-row data the board shows."""
@@ -631,7 +640,8 @@ def _extra_departments(count: int, start: int, *, administrator, statistics_offi
             user=administrator,
         )
         department_period_submit(department=department, period=PERIOD, user=administrator)
-        department_period_approve(department=department, period=PERIOD, user=administrator)
+        # Four eyes: another person approves what the administrator submitted.
+        department_period_approve(department=department, period=PERIOD, user=_deputy())
         if number % 2:
             lock_exception_grant(
                 department=department,
