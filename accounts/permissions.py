@@ -111,6 +111,17 @@ def can_manage_reference_data(user) -> bool:
     return _is_admin(user) or (_active(user) and user.role == Role.STATISTICS_OFFICE)
 
 
+def can_change_targets(user) -> bool:
+    """May record a governed target change (indicators/targets.py) once the committee has
+    approved it: the statistics office and administrators."""
+    return can_manage_reference_data(user)
+
+
+def can_approve_target_change(user) -> bool:
+    """May approve a target change: a member of the management committee."""
+    return _active(user) and user.role == Role.COMMITTEE
+
+
 def can_close_warnings(user) -> bool:
     """May close (销号) a resolved warning: the management committee."""
     return _is_admin(user) or (_active(user) and user.role == Role.COMMITTEE)

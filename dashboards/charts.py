@@ -23,6 +23,7 @@ COLORS = {
     "path": "#1a4fa0",
     "target": "#c62828",
     "projection": "#b7791f",
+    "original": "#9aa5b1",
     "variants": ["#6b46c1", "#d53f8c"],
 }
 FONT = '"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif'
@@ -38,6 +39,7 @@ class Labels:
     hold: str = "{code} 保持线"
     target: str = "{code} 目标({year})"
     projection: str = "按当前增速预测(至{year})"
+    original: str = "{code} 原目标路径(调整前)"
     period: str = "期间"
     variants: Mapping[str, str] | None = None
 
@@ -99,6 +101,42 @@ def projection(path_kind: str, annual: Mapping[int, Decimal], target_years: list
             return None
         end = value * (value / previous) ** years
     return last_year, value, later[0], end
+
+
+def original_target(target: Mapping) -> dict | None:
+    """The target as the plan promised it before governed changes (its `original` value and
+    year), or None when no change moved its path (value or year)."""
+    original = target.get("original")
+    if not original:
+        return None
+    value = Decimal(original["value"]) if original.get("value") is not None else None
+    year = int(original["target_year"]) if original.get("target_year") is not None else None
+    current = Decimal(target["value"]) if target.get("value") is not None else None
+    if value is None or year is None or (value == current and year == target["target_year"]):
+        return None
+    return {**target, "value": value, "target_year": year, "original": None}
+
+
+def target_path(target: Mapping, annual, path_kind: str, places: int, base_year: int | None):
+    """The quarterly points (dates, values) of a target's path from its base value."""
+    start, base, goal = target_value(target, annual, base_year)
+    end_year = target["target_year"]
+    if goal is None:
+        return [], []
+    if target["kind"] == "hold":
+        first = base_year or start or end_year
+        return [quarter_end(first, 4), quarter_end(end_year, 4)], [_number(goal, places)] * 2
+    if base is None or start is None or end_year <= start:
+        return [], []
+    steps = (end_year - start) * 4
+    xs, ys = [], []
+    for k in range(steps + 1):
+        value = path_value(path_kind, base, goal, Decimal(k) / Decimal(steps))
+        if value is None:
+            break
+        xs.append(_after_quarters(start, k))
+        ys.append(_number(value, places))
+    return xs, ys
 
 
 def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
@@ -185,6 +223,24 @@ def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
                 showlegend=True,
             )
         )
+
+    for target in series.get("targets") or []:
+        before = original_target(target)
+        if before is None:
+            continue
+        xs, ys = target_path(before, annual, path_kind, places, series.get("base_year"))
+        if xs:
+            name = labels.original.format(code=target["code"])
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    name=name,
+                    mode="lines",
+                    line={"color": COLORS["original"], "width": 1.5, "dash": "dot"},
+                    hovertemplate=f"%{{y:,.{places}f}} {series['unit']}<extra>{name}</extra>",
+                )
+            )
 
     years = [t["target_year"] for t in series.get("targets") or [] if t.get("target_year")]
     projected = projection(path_kind, annual, years)

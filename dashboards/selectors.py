@@ -964,6 +964,7 @@ def chart_series(
                 "value": t.value,
                 "target_year": t.target_year,
                 "base_year": t.base_year,
+                "original": t.original,  # the plan's promise before governed changes
             }
             for t in targets
             if t.target_year is not None

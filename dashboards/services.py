@@ -33,7 +33,8 @@ DEADLINE_RED_AFTER_DAYS = 30
 
 
 def target_owners() -> dict[int, Department]:
-    """The lead department of each target's first task (the department that owns its gap)."""
+    """The unit that owns each target's gap: its own owner when set (industrial solid waste
+    → 生态环境分局), otherwise the lead department of its first task."""
     leads = {
         r.task_id: r.department
         for r in Responsibility.objects.filter(role=Responsibility.Role.LEAD)
@@ -41,7 +42,10 @@ def target_owners() -> dict[int, Department]:
         .order_by("task_id", "order")
     }
     owners = {}
-    for target in Target.objects.prefetch_related("tasks"):
+    for target in Target.objects.select_related("owner").prefetch_related("tasks"):
+        if target.owner is not None:
+            owners[target.pk] = target.owner
+            continue
         tasks = sorted(target.tasks.all(), key=lambda t: t.order)
         for task in tasks:
             if task.pk in leads:

@@ -138,6 +138,7 @@ def chart_labels() -> charts.Labels:
         hold=_("{code} 保持线"),
         target=_("{code} 目标({year})"),
         projection=_("按当前增速预测(至{year})"),
+        original=_("{code} 原目标路径(调整前)"),
         period=_("期间"),
         variants={value: str(label) for value, label in selectors.Variant.choices if value},
     )

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
+from accounts.models import User
 from dezhou_carbon.admin_access import PermissionRuleAdmin, administrators_only
 from dezhou_carbon.exceptions import ApplicationError
 from indicators.models import (
@@ -22,8 +23,10 @@ from indicators.models import (
     MethodSetting,
     StatisticalItem,
     Target,
+    TargetRevision,
 )
 from indicators.reference import coefficient_revise, method_setting_revise
+from indicators.targets import GOVERNED_FIELDS, target_change
 
 
 @admin.register(StatisticalItem)
@@ -40,12 +43,72 @@ class IndicatorAdmin(PermissionRuleAdmin, admin.ModelAdmin):
     list_display = ["code", "name_zh", "unit", "direction", "path_kind"]
 
 
+class TargetChangeForm(forms.ModelForm):
+    """A target is changed by the committee's decision: the form asks for it."""
+
+    reason = forms.CharField(label=_("调整原因"), widget=forms.Textarea(attrs={"rows": 2}))
+    document_no = forms.CharField(label=_("批准文号"), max_length=120)
+    approver = forms.ModelChoiceField(
+        label=_("批准人(管委会)"),
+        queryset=User.objects.filter(role=User.Role.COMMITTEE, is_active=True),
+    )
+
+    class Meta:
+        model = Target
+        fields = [*GOVERNED_FIELDS]
+
+
 @admin.register(Target)
 class TargetAdmin(PermissionRuleAdmin, admin.ModelAdmin):
-    edit_rule = staticmethod(administrators_only)
-    read_rule = staticmethod(permissions.can_manage_reference_data)
-    list_display = ["code", "title_zh", "indicator", "kind", "qualifier", "value", "target_year"]
-    filter_horizontal = ["tasks"]
+    """Targets come from the plan; their governed fields change only through
+    indicators.targets.target_change (reason, 文号, committee approver, audit, recompute).
+    No plain save, no adding or deleting here."""
+
+    edit_rule = staticmethod(permissions.can_change_targets)
+    form = TargetChangeForm
+    list_display = [
+        "code",
+        "title_zh",
+        "indicator",
+        "kind",
+        "qualifier",
+        "value",
+        "target_year",
+        "owner",
+    ]
+    fields = [*GOVERNED_FIELDS, "reason", "document_no", "approver"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in GOVERNED_FIELDS
+        }
+        try:
+            target_change(
+                Target.objects.get(pk=obj.pk),
+                changes,
+                form.cleaned_data["reason"],
+                form.cleaned_data["document_no"],
+                form.cleaned_data["approver"],
+                request.user,
+            )
+        except ApplicationError as error:
+            self.message_user(request, f"{error.message_zh} / {error.message_en}", messages.ERROR)
+
+
+@admin.register(TargetRevision)
+class TargetRevisionAdmin(PermissionRuleAdmin, admin.ModelAdmin):
+    read_rule = staticmethod(permissions.can_read_all_data)
+    list_display = ["target", "number", "document_no", "approved_by", "recorded_by", "recorded_at"]
+    list_select_related = ["target", "approved_by", "recorded_by"]
+
+    def _can_edit(self, request) -> bool:
+        return False
 
 
 class RevisionForm(forms.ModelForm):

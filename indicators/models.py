@@ -112,6 +112,20 @@ class Target(models.Model):
     tolerance = models.DecimalField(
         _("容差"), max_digits=20, decimal_places=6, null=True, blank=True
     )
+    # 突破/超过: met only strictly beyond the value (400.00 does not 突破 400).
+    strict = models.BooleanField(_("严格超过(突破)"), default=False)
+    # The unit that answers for the target; empty: the lead unit of its first task.
+    owner = models.ForeignKey(
+        "tasks.Department",
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_targets",
+    )
+    # The plan's own promise (value, year, …) as it was before the first governed change;
+    # empty while the target is unchanged. Charts draw it beside the revised path.
+    original = models.JSONField(_("原目标"), null=True, blank=True, editable=False)
     year_is_stated = models.BooleanField(_("原文给出年份"), default=True)
     source_sentence_zh = models.TextField(_("原文"), blank=True)
     note_zh = models.TextField(_("说明"), blank=True)
@@ -138,6 +152,41 @@ class Target(models.Model):
     def awaits_value(self) -> bool:
         """True while an administrator still has to enter the value (T3/T4)."""
         return self.kind != self.Kind.MILESTONE and self.value is None
+
+
+class TargetRevision(models.Model):
+    """One governed change of a target (indicators/targets.py::target_change): what changed,
+    from what to what, why, on which authorising document, approved by whom. Never edited."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(_("修订序号"))
+    changes = models.JSONField(_("变更内容"))  # {field: {"old": text, "new": text}}
+    reason = models.TextField(_("变更原因"))
+    document_no = models.CharField(_("批准文号"), max_length=120)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("批准人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["target", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "number"], name="target_revision_once")
+        ]
+        verbose_name = _("目标调整记录")
+        verbose_name_plural = _("目标调整记录")
+
+    def __str__(self) -> str:
+        return f"{self.target.code} #{self.number} {self.document_no}"
 
 
 class StatisticalItem(models.Model):

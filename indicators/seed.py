@@ -53,6 +53,9 @@ def indicators_seed(
         base_target = row.pop("base_target")
         row["indicator"] = indicators[row["indicator"]] if row["indicator"] else None
         row["base_target"] = targets[base_target] if base_target else None
+        owner = row.pop("owner", None)
+        row["owner"] = departments[owner] if owner else None
+        row.setdefault("strict", False)
         for name in ("value", "tolerance"):
             row[name] = Decimal(row[name]) if row[name] is not None else None
         targets[code] = seed_row(

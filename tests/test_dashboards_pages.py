@@ -186,7 +186,7 @@ def test_the_overview_shows_every_target_with_its_status_owner_and_the_counts(
         assert card["owner"] == owners.get(code, ""), code
     assert cards["T2"]["owner"] == "DRS"
     assert cards["T10"]["owner"] == "CON"
-    assert cards["T11"]["owner"] == "URB"
+    assert cards["T11"]["owner"] == "ECO"  # its own owner, not task 8's lead (URB)
     assert cards["T16"]["owner"] == "ECO"
     # The counts are the cards'.
     for status in ["achieved", "green", "yellow", "red", "no_data"]:
