@@ -208,12 +208,13 @@ def test_a_warning_is_raised_once_audited_and_told_to_the_owning_department(
     assert _told(committee_member, "warning") == []
 
 
-def test_the_owner_is_the_lead_department_of_the_targets_first_task(park):
+def test_the_owner_is_the_targets_own_owner_or_the_lead_of_its_first_task(park):
     _result("T10", "2025", "yellow", value="88.7")  # green buildings: task 7, led by CON
-    _result("T11", "2025", "red", value="80")  # industrial solid waste: task 8, led by URB
+    # Industrial solid waste: task 8 is led by URB, but the target is 生态环境分局's.
+    _result("T11", "2025", "red", value="80")
     warnings_sync()
     assert _live("status:T10").department.code == "CON"
-    assert _live("status:T11").department.code == "URB"
+    assert _live("status:T11").department.code == "ECO"
 
 
 def test_a_later_result_updates_the_period_and_never_lowers_red_while_live(committee_member, clerk):
