@@ -103,9 +103,10 @@ def test_targets_equal_plan_md(park, plan_md_available):
     expected = []
     for row in rows:
         expected += [row[0], *FIVE_YEAR_SPLIT.get(row[0], ())]
-    assert expected == list(Target.objects.order_by("order").values_list("code", flat=True))[
-        : len(expected)
-    ]
+    assert (
+        expected
+        == list(Target.objects.order_by("order").values_list("code", flat=True))[: len(expected)]
+    )
     for code, _indicator, target_text, year_text, kind_text, tasks_text in rows:
         target = Target.objects.get(code=code)
         value, year, kind = _expected_target(target_text, year_text, kind_text)
