@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from dashboards.models import EarlyWarning, ProgressReport
 from dashboards.services import target_owners
-from indicators.calculations import FOSSIL_FUELS, window_from_label
+from indicators.calculations import FOSSIL_FUELS, hold_margin, window_from_label
 from indicators.exchange import decimal_text
 from indicators.models import (
     PARK_SCOPE,
@@ -71,6 +71,19 @@ def percent_text(fraction, places: int = 1, *, signed: bool = False) -> str:
     if signed and not text.startswith("-") and Decimal(fraction) != 0:
         text = "+" + text
     return text.replace("-", "−") + "%"
+
+
+def margin_text(margin, *, unit: str, places: int) -> str:
+    """A signed distance in an indicator's unit: "+5.20 个百分点" for a share (a
+    difference of percentages is in points), "−0.05 吨/万元" otherwise."""
+    if margin is None:
+        return "—"
+    text = number_text(margin, places)
+    if not text.startswith("-") and Decimal(margin) != 0:
+        text = "+" + text
+    text = text.replace("-", "−")
+    shown_unit = _("个百分点") if unit == "%" else unit
+    return f"{text} {shown_unit}" if shown_unit else text
 
 
 def bar_percent(fraction) -> int:
@@ -331,6 +344,21 @@ class TargetCard:
     @property
     def time_progress(self):
         return self.result.time_progress if self.result else None
+
+    @property
+    def is_hold(self) -> bool:
+        return self.target.kind == Target.Kind.HOLD
+
+    @property
+    def hold_margin(self):
+        """A hold target's room to its threshold (its completion means nothing)."""
+        if not self.is_hold or self.result is None or self.indicator is None:
+            return None
+        return hold_margin(self.result.value, self.result.target_value, self.indicator.direction)
+
+    @property
+    def hold_margin_text(self) -> str:
+        return margin_text(self.hold_margin, unit=self.unit, places=self.places)
 
     @property
     def completion_text(self) -> str:

@@ -1106,3 +1106,15 @@ def safe_quantize(value: Decimal | None, places: int = 12) -> Decimal | None:
         return value.quantize(quantum, ROUND_HALF_UP)
     except InvalidOperation:
         return None
+
+
+def hold_margin(value: Decimal | None, threshold: Decimal | None, direction: int) -> Decimal | None:
+    """A hold target's room to its threshold, in the indicator's unit (percentage points
+    for shares): positive while the value is on the held side (at or above a floor when
+    higher is better, at or below a ceiling when lower is), negative by how far it has
+    crossed. A hold target is met from its first period, so "completion" (the share of the
+    way from base to target) says nothing about it: 0.16 t/万元 under a 0.78 ceiling is not
+    "796.8 % complete" but 0.62 t/万元 of room."""
+    if value is None or threshold is None:
+        return None
+    return Decimal(direction) * (value - threshold)

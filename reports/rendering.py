@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from dashboards.models import EarlyWarning
-from dashboards.selectors import percent_text, status_label, variant_label
+from dashboards.selectors import margin_text, percent_text, status_label, variant_label
 from indicators.exchange import OUTPUT_FIELDS
 from reports import svg
 from reports.inert import csv_cell, inert_workbook, needs_quoting
@@ -50,6 +50,8 @@ HEADINGS = {
     "status": ("状态", "Status"),
     "completion": ("完成进度", "Completion"),
     "time_progress": ("时间进度", "Time elapsed"),
+    "hold_margin": ("距保持线余量", "Margin to hold threshold"),
+    "hold_margin_short": ("距保持线", "Margin"),
     "result_id": ("结果编号", "Result id"),
     "task": ("任务", "Task"),
     "lead": ("牵头单位", "Lead unit"),
@@ -147,6 +149,7 @@ def target_rows(document: dict, labels: Labels) -> list[dict]:
     rows = []
     for target in document["targets"]:
         cells = {}
+        is_hold = target["kind"] == "hold"
         for variant in document["variants"]:
             assessment = target["assessments"].get(variant)
             cells[variant] = (
@@ -156,7 +159,10 @@ def target_rows(document: dict, labels: Labels) -> list[dict]:
                     **assessment,
                     "value": _decimal(assessment["value"]),
                     "target_value": _decimal(assessment["target_value"]),
-                    "completion": _decimal(assessment["completion"]),
+                    # A hold target's completion means nothing: its margin stands instead
+                    # (None in snapshots frozen before margins were recorded).
+                    "completion": None if is_hold else _decimal(assessment["completion"]),
+                    "hold_margin": _decimal(assessment.get("hold_margin")) if is_hold else None,
                     "time_progress": _decimal(assessment["time_progress"]),
                     "status_label": status_label(assessment["status"]),
                 }
@@ -173,6 +179,7 @@ def target_rows(document: dict, labels: Labels) -> list[dict]:
                 "target_text": target["target_text_en" if labels.english else "target_text_zh"],
                 "cells": cells,
                 "plain": cells[""],
+                "is_hold": is_hold,
             }
         )
     return rows
@@ -331,6 +338,7 @@ def render_xlsx(
             labels["code"], labels["target"], labels["indicator"], labels["unit"],
             labels["owner"], labels["target_value"], labels["period"], labels["value"],
             labels["status"], labels["completion"], labels["time_progress"],
+            labels["hold_margin"],
         ]  # fmt: skip
         for variant in document["variants"][1:]:
             name = labels.variant(variant)
@@ -350,9 +358,9 @@ def render_xlsx(
                 row["code"], row["title"], row["indicator"], row["unit"], row["owner"],
                 target_value if target_value is not None else row["target_text"],
                 plain.get("period"), plain.get("value"), plain.get("status_label"),
-                plain.get("completion"), plain.get("time_progress"),
+                plain.get("completion"), plain.get("time_progress"), plain.get("hold_margin"),
             ]  # fmt: skip
-            formats_of = [None] * 5 + [places, None, places, None, percent, percent]
+            formats_of = [None] * 5 + [places, None, places, None, percent, percent, places]
             for variant in document["variants"][1:]:
                 cell = row["cells"].get(variant) or {}
                 values += [
@@ -594,7 +602,12 @@ def pdf_html(document: dict, *, language: str, taken_at: dt.datetime) -> str:
             for cell in row["cells"].values():
                 if cell:
                     cell["value_text"] = _plain_number(cell["value"], row["places"])
-                    cell["completion_text"] = percent_text(cell["completion"])
+                    cell["completion_text"] = (
+                        f"{labels['hold_margin_short']} "
+                        + margin_text(cell["hold_margin"], unit=row["unit"], places=row["places"])
+                        if row["is_hold"]
+                        else percent_text(cell["completion"])
+                    )
                     cell["time_progress_text"] = percent_text(cell["time_progress"])
         tasks = []
         for task in document["tasks"]:

@@ -189,6 +189,8 @@ def _assessment(card, variant: str) -> dict | None:
         "value": decimal_text(shown.value) if shown else None,
         "target_value": decimal_text(result.target_value) if result else None,
         "completion": decimal_text(card.completion),
+        # A hold target's room to its threshold, shown instead of its completion.
+        "hold_margin": decimal_text(card.hold_margin) if not variant else None,
         "time_progress": decimal_text(card.time_progress),
         "provisional": card.provisional,
         "pending_base": card.pending_base,
