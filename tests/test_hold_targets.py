@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
 
 from dashboards import selectors
