@@ -438,3 +438,18 @@ def test_a_sparse_cell_far_away_is_refused_before_any_parser_builds_its_range(
     response = upload(client, study, output.getvalue())
     assert response.status_code == 400
     assert not Study.objects.get(pk=study.pk).lines.exists()
+
+
+def test_the_pages_speak_english_beside_chinese(client, other_clerk, study):
+    from django.conf import settings
+
+    _imported(study, other_clerk)
+    client.force_login(other_clerk)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(f"/footprints/studies/{study.pk}/").content.decode()
+    for words in ("Footprint studies", "Factor library", "Footprint by stage", "Raw materials",
+                  "Submit for review", "Economic allocation", "Cut-off check passed"):  # fmt: skip
+        assert words in page, words
+    assert "核算结果" not in page
+    index = client.get("/footprints/").content.decode()
+    assert "Pilot counters: approved studies and certified products" in index

@@ -37,3 +37,7 @@ class Command(BaseCommand):
 
             for line in demo_setup():
                 self.stdout.write(line)
+            from footprints.demo import footprints_demo
+
+            for line in footprints_demo():
+                self.stdout.write(line)
