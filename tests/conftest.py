@@ -1,6 +1,8 @@
 """Personas and shared fixtures. The plan is loaded from the real fixtures for every test
 that asks for `park` (the same code path as `setup_park`)."""
 
+from decimal import Decimal
+
 import pytest
 from django.conf import settings
 
@@ -122,3 +124,63 @@ def outsider(park):
 
 def services_required() -> bool:
     return settings.REQUIRE_SERVICES
+
+
+# --- Product footprints (tests/test_footprints*.py) ---------------------------------------
+
+
+@pytest.fixture
+def eco_head(park):
+    """Heads the Ecology and Environment Sub-bureau: approves footprint studies."""
+    return _person("liu.ecohead", User.Role.HEAD, "ECO")
+
+
+@pytest.fixture
+def cell_maker(park):
+    """A lithium-battery cell maker of 新能源新材料, in the register."""
+    from enterprises.models import Enterprise
+    from indicators.importing import credit_code_check_char
+    from tasks.models import Department
+
+    return Enterprise.objects.create(
+        code="91371400MA3C00001" + credit_code_check_char("91371400MA3C00001"),
+        name="德州锂能电池有限公司",
+        industry="3841",
+        leading_industry="new_energy_materials",
+        supervising_department=Department.objects.get(code="DRS"),
+    )
+
+
+@pytest.fixture
+def footprint_library(statistics_office):
+    """Material and transport factors of the footprint hand case (the GWPs ship as data)."""
+    from footprints import services
+
+    for key, value, unit in (
+        ("ncm811", "20.5", "kgCO₂e/kg"),
+        ("steel.cold_rolled", "2.1", "kgCO₂e/kg"),
+        ("truck.heavy", "0.1", "kgCO₂e/t·km"),
+    ):
+        services.factor_revise(
+            key=key, year=2023, value=Decimal(value), unit=unit,
+            source="中国产品全生命周期温室气体排放系数库", reason="初始录入", user=statistics_office,
+            category="transport" if key.startswith("truck") else "material",
+        )  # fmt: skip
+
+
+@pytest.fixture
+def study(other_clerk, cell_maker, footprint_library):
+    """The ECO clerk's footprint study of an LFP cell, economic allocation 80 %."""
+    from footprints import services
+
+    return services.study_create(
+        user=other_clerk,
+        enterprise=cell_maker,
+        product_key="cell-lfp-280",
+        product_zh="电芯",
+        product_en="LFP cell",
+        declared_unit="1 个电芯",
+        reference_year=2023,
+        allocation="economic",
+        shares=[("电芯", Decimal("80")), ("废料回收", Decimal("20"))],
+    )

@@ -12,70 +12,12 @@ import xlsxwriter
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
 from audit.models import AuditEvent
 from dezhou_carbon.exceptions import ApplicationError
 from footprints import selectors, services
 from footprints.models import Certificate, Study
-from indicators.importing import credit_code_check_char
-from tests.conftest import _person
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def valid_code(first17: str) -> str:
-    return first17 + credit_code_check_char(first17)
-
-
-@pytest.fixture
-def eco_head(park):
-    """Heads the Ecology and Environment Sub-bureau: approves footprint studies."""
-    return _person("liu.ecohead", User.Role.HEAD, "ECO")
-
-
-@pytest.fixture
-def cell_maker(park):
-    """A lithium-battery cell maker of 新能源新材料, in the register."""
-    from enterprises.models import Enterprise
-    from tasks.models import Department
-
-    return Enterprise.objects.create(
-        code=valid_code("91371400MA3C00001"),
-        name="德州锂能电池有限公司",
-        industry="3841",
-        leading_industry="new_energy_materials",
-        supervising_department=Department.objects.get(code="DRS"),
-    )
-
-
-@pytest.fixture
-def library(statistics_office):
-    """The materials and transport factors of the hand case (the GWPs come with the app)."""
-    for key, value, unit in (
-        ("ncm811", "20.5", "kgCO₂e/kg"),
-        ("steel.cold_rolled", "2.1", "kgCO₂e/kg"),
-        ("truck.heavy", "0.1", "kgCO₂e/t·km"),
-    ):
-        services.factor_revise(
-            key=key, year=2023, value=D(value), unit=unit, source="中国产品全生命周期温室气体排放系数库",
-            category="transport" if key.startswith("truck") else "material", reason="初始录入",
-            user=statistics_office,
-        )  # fmt: skip
-
-
-@pytest.fixture
-def study(other_clerk, cell_maker, library):
-    return services.study_create(
-        user=other_clerk,
-        enterprise=cell_maker,
-        product_key="cell-lfp-280",
-        product_zh="电芯",
-        product_en="LFP cell",
-        declared_unit="1 个电芯",
-        reference_year=2023,
-        allocation="economic",
-        shares=[("电芯", D("80")), ("废料回收", D("20"))],
-    )
 
 
 HAND_LINES = [
@@ -227,7 +169,7 @@ def test_a_factor_missing_for_the_reference_year_is_refused(other_clerk, cell_ma
     ],
 )
 def test_bad_studies_are_refused_and_nothing_is_written(
-    other_clerk, cell_maker, library, changes, code
+    other_clerk, cell_maker, footprint_library, changes, code
 ):
     fields = {
         "user": other_clerk, "enterprise": cell_maker, "product_key": "p", "product_zh": "电芯",
