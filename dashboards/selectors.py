@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from dashboards.models import EarlyWarning, ProgressReport
 from dashboards.services import target_owners
+from dezhou_carbon import display
 from indicators.calculations import FOSSIL_FUELS, hold_margin, window_from_label
 from indicators.exchange import decimal_text
 from indicators.models import (
@@ -56,21 +57,14 @@ RECENT_ROUNDS = 8
 
 
 def number_text(value, places: int = 2) -> str:
-    """A stored decimal rounded half up for display, with thousands separators."""
-    if value is None:
-        return "—"
-    quantum = Decimal(1).scaleb(-places)
-    return format(Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP), ",f")
+    """A stored decimal rounded half up for display, with thousands separators and the
+    product's one minus sign (dezhou_carbon.display)."""
+    return display.number(value, places)
 
 
 def percent_text(fraction, places: int = 1, *, signed: bool = False) -> str:
     """A fraction as a percentage: 0.4751 → "47.5%"; signed: −0.2349 → "−23.5%"."""
-    if fraction is None:
-        return "—"
-    text = number_text(Decimal(fraction) * 100, places)
-    if signed and not text.startswith("-") and Decimal(fraction) != 0:
-        text = "+" + text
-    return text.replace("-", "−") + "%"
+    return display.percent(fraction, places, signed=signed, fraction=True)
 
 
 def margin_text(margin, *, unit: str, places: int) -> str:
@@ -78,10 +72,7 @@ def margin_text(margin, *, unit: str, places: int) -> str:
     difference of percentages is in points), "−0.05 吨/万元" otherwise."""
     if margin is None:
         return "—"
-    text = number_text(margin, places)
-    if not text.startswith("-") and Decimal(margin) != 0:
-        text = "+" + text
-    text = text.replace("-", "−")
+    text = display.number(margin, places, signed=True)
     shown_unit = _("个百分点") if unit == "%" else unit
     return f"{text} {shown_unit}" if shown_unit else text
 

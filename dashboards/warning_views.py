@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import permissions
+from audit.labels import action_label
 from audit.models import AuditEvent
 from dashboards import services
 from dashboards.models import EarlyWarning
@@ -274,15 +275,6 @@ def _perform(action: str, warning: EarlyWarning, user, data: dict) -> str:
     return _("预警已销号。")
 
 
-ACTION_LABELS = {
-    "warning_raise": gettext_lazy("发出预警"),
-    "warning_acknowledge": gettext_lazy("响应"),
-    "warning_resolve": gettext_lazy("提交整改"),
-    "warning_close": gettext_lazy("销号"),
-    "warning_escalate": gettext_lazy("督办"),
-}
-
-
 @dataclass
 class HistoryLine:
     event: AuditEvent
@@ -303,12 +295,12 @@ def _history(warning: EarlyWarning) -> list[HistoryLine]:
 
     events = AuditEvent.objects.filter(object_type="warning", object_id=str(warning.pk))
     lines = []
-    for event in events.order_by("at", "id"):
+    for event in events.select_related("actor").order_by("at", "id"):
         details = event.details if isinstance(event.details, dict) else {}
         lines.append(
             HistoryLine(
                 event=event,
-                action_label=str(ACTION_LABELS.get(event.action, event.action)),
+                action_label=action_label(event.action),
                 old=label(event.old_value),
                 new=label(event.new_value),
                 due_date=str(details.get("due_date", "")),

@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # |num, |pct, |moment, |person in every template (dezhou_carbon/display.py).
+            "builtins": ["dezhou_carbon.display_filters"],
         },
     },
 ]

@@ -15,7 +15,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.labels import action_label
 from audit.models import AuditEvent
+from dezhou_carbon import display
 from indicators import validation
 from indicators.models import DepartmentPeriod, Figure, LockException, StatisticalItem
 from indicators.numbers import NumberRefused, decimal_text, parse_optional_number
@@ -41,16 +43,6 @@ STATE_LABELS = {
     PeriodState.RETURNED: _("已退回"),
     PeriodState.APPROVED: _("已审核锁定"),
 }
-ACTION_LABELS = {
-    "figure_enter": _("录入数据"),
-    "submit": _("提交"),
-    "approve": _("审核通过"),
-    "return": _("退回"),
-    "unlock": _("限时解锁"),
-    "undo": _("撤销导入"),
-    "import": _("导入"),
-    "round_open": _("开启填报轮次"),
-}
 
 
 def state_label(state: str) -> str:
@@ -70,10 +62,10 @@ def change_text(item: StatisticalItem, value: Decimal | None, last_year: Decimal
     if value is None or last_year is None:
         return ""
     if is_rate(item):
-        return f"{value - last_year:+.1f}"
+        return display.number(value - last_year, 1, signed=True)
     if last_year <= 0:
         return ""
-    return f"{(value / last_year - 1) * 100:+.1f}%"
+    return display.percent((value / last_year - 1) * 100, 1, signed=True)
 
 
 def change_is_large(item: StatisticalItem, value: Decimal | None, last_year) -> bool:
@@ -474,7 +466,7 @@ class AuditLine:
 
     @property
     def action_label(self) -> str:
-        return ACTION_LABELS.get(self.event.action, self.event.action)
+        return action_label(self.event.action)
 
     @staticmethod
     def _shown(value) -> str:
@@ -508,9 +500,8 @@ def audit_events(department: Department, period: str, item: str = "") -> list[Au
         )
     }
     lines = []
-    for event in AuditEvent.objects.filter(department_code=department.code, period=period).order_by(
-        "at", "id"
-    ):
+    events = AuditEvent.objects.filter(department_code=department.code, period=period)
+    for event in events.select_related("actor").order_by("at", "id"):
         line = AuditLine(event)
         if item and line.item not in ("", item):
             continue

@@ -7,8 +7,10 @@ import csv
 import io
 import json
 
-from django.utils import timezone
+from django.utils import translation
 
+from audit.labels import action_label
+from dezhou_carbon import display
 from reports.inert import csv_cell, inert_workbook, needs_quoting
 
 COLUMNS = [
@@ -24,6 +26,9 @@ COLUMNS = [
     ("new_value", "新值", "New value"),
     ("reason", "原因", "Reason"),
     ("details", "详情", "Details"),
+    # The codes behind the words, last so that the columns above keep their places.
+    ("actor_account", "操作人账号", "Actor's account"),
+    ("action_code", "操作代码", "Action code"),
 ]
 
 
@@ -36,9 +41,9 @@ def _json(value) -> str:
 def _row(event) -> list:
     return [
         event.pk,
-        timezone.localtime(event.at).replace(microsecond=0, tzinfo=None),
-        event.actor_label,
-        event.action,
+        display.local_moment(event.at),
+        display.person(event.actor or event.actor_label),
+        action_label(event.action),
         event.object_type,
         event.object_id,
         event.department_code,
@@ -47,6 +52,8 @@ def _row(event) -> list:
         _json(event.new_value),
         event.reason,
         _json(event.details),
+        event.actor_label,
+        event.action,
     ]
 
 
@@ -59,10 +66,11 @@ def audit_csv(events, *, language: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(_headings(language))
-    for event in events:
-        row = _row(event)
-        row[1] = row[1].isoformat(sep=" ")
-        writer.writerow([csv_cell(value) for value in row])
+    with translation.override(language):
+        for event in events:
+            row = _row(event)
+            row[1] = display.moment(row[1])
+            writer.writerow([csv_cell(value) for value in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -71,13 +79,22 @@ def audit_xlsx(events, *, language: str) -> bytes:
     workbook = inert_workbook(output)
     heading = workbook.add_format({"bold": True, "bg_color": "#E6F4EA", "border": 1})
     quoted = workbook.add_format({"quote_prefix": True})
-    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    moment = workbook.add_format({"num_format": display.XLSX_MOMENT_FORMAT})
     sheet = workbook.add_worksheet("审计记录" if not language.startswith("en") else "Audit trail")
     for col, text in enumerate(_headings(language)):
         sheet.write_string(0, col, text, heading)
         sheet.set_column(col, col, 20 if col in (1, 8, 9, 10, 11) else 12)
-    for index, event in enumerate(events, start=1):
-        for col, value in enumerate(_row(event)):
+    with translation.override(language):
+        rows = (_row(event) for event in events)
+        _write_rows(sheet, rows, moment, quoted)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    return output.getvalue()
+
+
+def _write_rows(sheet, rows, moment, quoted) -> None:
+    for index, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
             if col == 0:
                 sheet.write_number(index, col, value)
             elif col == 1:
@@ -87,6 +104,3 @@ def audit_xlsx(events, *, language: str) -> bytes:
             else:
                 text = str(value)
                 sheet.write_string(index, col, text, quoted if needs_quoting(text) else None)
-    sheet.freeze_panes(1, 0)
-    workbook.close()
-    return output.getvalue()

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 
 from dashboards.models import EarlyWarning
 from dashboards.selectors import margin_text, percent_text, status_label, variant_label
+from dezhou_carbon import display
 from indicators.exchange import OUTPUT_FIELDS
 from reports import svg
 from reports.inert import csv_cell, inert_workbook, needs_quoting
@@ -133,8 +134,15 @@ def _decimal(text) -> Decimal | None:
 
 
 def _moment(text: str | None) -> dt.datetime | None:
-    """Snapshot ISO text as the naive local time spreadsheets show."""
-    return dt.datetime.fromisoformat(text).replace(tzinfo=None) if text else None
+    """Snapshot ISO text as the naive local time spreadsheets show, to the minute."""
+    return display.local_moment(text)
+
+
+def _figure_state(code: str | None) -> str | None:
+    """草稿, 已审核 …: a figure version's state in the report's language, not its code."""
+    from indicators.models import Figure
+
+    return str(dict(Figure.State.choices).get(code, code)) if code else None
 
 
 def _number_format(places: int) -> str:
@@ -242,6 +250,41 @@ def value_rows(document: dict) -> list[list]:
     return rows
 
 
+# The Values sheet's columns in words, above the data-exchange §3 names (which stay, for
+# scripts that read the sheet).
+VALUE_HEADINGS = {
+    "target_code": ("目标编号", "Target"),
+    "indicator": ("指标", "Indicator"),
+    "period": ("期间", "Period"),
+    "scope": ("统计范围", "Scope"),
+    "variant": ("口径", "Variant"),
+    "value": ("数值", "Value"),
+    "unit": ("单位", "Unit"),
+    "change_vs_base": ("较基期变化", "Change vs base"),
+    "change_yoy": ("同比变化", "Change year on year"),
+    "target_id": ("目标", "Target id"),
+    "target_value": ("目标值", "Target value"),
+    "target_year": ("目标年份", "Target year"),
+    "target_pending_base": ("待定基期", "Base pending"),
+    "path_value": ("路径值", "Path value"),
+    "status": ("状态", "Status"),
+    "completion": ("完成进度", "Completion"),
+    "time_progress": ("时间进度", "Time elapsed"),
+    "required_annual_change": ("所需年均变化", "Required annual change"),
+    "projection": ("预测值", "Projection"),
+    "provisional": ("暂定", "Provisional"),
+    "formula": ("计算方法", "Formula"),
+    "input_figure_ids": ("输入数据编号", "Input figure ids"),
+    "computed_at": ("计算时间", "Computed at"),
+}
+
+
+def value_heading_words(english: bool) -> list[str]:
+    return [
+        VALUE_HEADINGS.get(code, (code, code))[1 if english else 0] for code in value_headings()
+    ]
+
+
 def value_headings() -> list[str]:
     fields = [f for f in OUTPUT_FIELDS if f != "method"]
     headings = ["target_code", *fields]
@@ -289,7 +332,7 @@ class _Formats:
         self.quoted_title = workbook.add_format(
             {"bold": True, "font_size": 14, "quote_prefix": True}
         )
-        self.moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.moment = workbook.add_format({"num_format": display.XLSX_MOMENT_FORMAT})
         self._numbers = {}
 
     def number(self, number_format: str | None):
@@ -309,7 +352,7 @@ def _title_rows(sheet: _Sheet, document: dict, labels: Labels, taken_at: dt.date
     sheet.sheet.write_string(0, 0, title, style)
     sheet.put(1, 0, f"{labels['round']}: {document['round']['period']}")
     sheet.put(1, 3, labels["frozen"])
-    sheet.put(1, 4, taken_at.replace(tzinfo=None))
+    sheet.put(1, 4, display.local_moment(taken_at))
 
 
 def render_xlsx(
@@ -318,7 +361,7 @@ def render_xlsx(
     labels = Labels(language)
     output = io.BytesIO()
     workbook = inert_workbook(output)
-    naive = taken_at.replace(tzinfo=None)
+    naive = display.local_moment(taken_at)
     workbook.set_properties(
         {
             "title": f"{labels['title']} {document['round']['period']}",
@@ -453,9 +496,9 @@ def render_xlsx(
                 warning["due_date"],
                 warning["evidence"],
                 warning["closing_comment"],
-                warning["acknowledged_by"],
+                display.person(warning["acknowledged_by"]) if warning["acknowledged_by"] else None,
                 _moment(warning["acknowledged_at"]),
-                warning["closed_by"],
+                display.person(warning["closed_by"]) if warning["closed_by"] else None,
                 _moment(warning["closed_at"]),
             ]
             for col, value in enumerate(values):
@@ -466,10 +509,23 @@ def render_xlsx(
         # 4. values, as data-exchange §3 names them
         sheet = _Sheet(workbook, workbook.add_worksheet(labels["sheet_values"]), formats)
         _title_rows(sheet, document, labels, taken_at, labels["sheet_values"])
+        sheet.header(2, value_heading_words(labels.english))
         sheet.header(3, value_headings())
+        # Levels in their indicator's precision (an intensity keeps 4 decimals); the
+        # computation time in Beijing time to the minute like every other moment.
+        places_of = {target["code"]: target["places"] for target in document["targets"]}
+        codes = value_headings()
+        level_columns = {codes.index(c) for c in ("value", "target_value", "path_value")}
+        moment_column = codes.index("computed_at")
         for index, row in enumerate(value_rows(document), start=4):
+            level = _number_format(places_of.get(row[0], 2))
             for col, value in enumerate(row):
-                sheet.put(index, col, value, "General" if isinstance(value, Decimal) else None)
+                if col == moment_column:
+                    value = display.local_moment(value)
+                number_format = "General" if isinstance(value, Decimal) else None
+                if col in level_columns:
+                    number_format = level
+                sheet.put(index, col, value, number_format)
         sheet.sheet.freeze_panes(4, 1)
         progress(70)
 
@@ -484,7 +540,9 @@ def render_xlsx(
         ]  # fmt: skip
         sheet.header(3, [labels[f] for f in lineage_fields])
         row_index = 4
+        places_of = {target["code"]: target["places"] for target in document["targets"]}
         for code, variant, result in reported_results(document):
+            level = _number_format(places_of.get(code, 2))
             head = [
                 result["id"], code, result["indicator"], result["period"],
                 labels.variant(variant), _decimal(result["value"]), result["unit"],
@@ -499,11 +557,11 @@ def render_xlsx(
                         figure["period"],
                         _decimal(figure["value"]),
                         figure["version"],
-                        figure["state"],
+                        _figure_state(figure["state"]),
                         figure["note"],
-                        figure["entered_by"],
+                        display.person(figure["entered_by"]),
                         _moment(figure["entered_at"]),
-                        figure["decided_by"],
+                        display.person(figure["decided_by"]) if figure["decided_by"] else None,
                         _moment(figure["decided_at"]),
                         figure["decision_comment"],
                     ]
@@ -512,7 +570,9 @@ def render_xlsx(
                 )
                 for col, value in enumerate(head + tail):
                     number_format = "0" if col in (0, 10, 15) else None
-                    if col in (5, 14):
+                    if col == 5:
+                        number_format = level
+                    elif col == 14:
                         number_format = "General"
                     sheet.put(row_index, col, value, number_format)
                 row_index += 1
@@ -665,7 +725,7 @@ def pdf_html(document: dict, *, language: str, taken_at: dt.datetime) -> str:
                 "park": labels.pick(document["plan"], "park"),
                 "plan_name": labels.pick(document["plan"], "name"),
                 "taken_at": taken_at,
-                "taken_at_text": taken_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "taken_at_text": display.moment(taken_at),
                 "taken_at_iso": taken_at.isoformat(),
                 "rows": rows,
                 "assessment_variants": [(v, labels.variant(v)) for v in document["variants"][1:]],
@@ -678,9 +738,7 @@ def pdf_html(document: dict, *, language: str, taken_at: dt.datetime) -> str:
                     f"{labels.pick(document['plan'], 'park')} · {labels['title']}"
                     f" · {document['round']['period']}"
                 ),
-                "css_header_right": css_string(
-                    f"{labels['frozen']} {taken_at.strftime('%Y-%m-%d %H:%M:%S')}"
-                ),
+                "css_header_right": css_string(f"{labels['frozen']} {display.moment(taken_at)}"),
                 "css_page_before": css_string(page_text[0]),
                 "css_page_between": css_string(between[0]),
                 "css_page_after": css_string(between[1]),

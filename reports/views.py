@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions
+from audit.labels import action_choices
 from dashboards.selectors import variant_label
 from dezhou_carbon.exceptions import ApplicationError
 from dezhou_carbon.input_fields import period_param
@@ -246,7 +247,7 @@ def audit_export(request):
         {
             "section": "audit",
             "filters": filters,
-            "actions": selectors.audit_actions(),
+            "actions": action_choices(selectors.audit_actions()),
             "departments": list(Department.objects.order_by("order", "code")),
         },
     )

@@ -19,9 +19,13 @@
     return parseFloat(cleaned);
   }
 
+  // The same signs as the server (dezhou_carbon/display.py): "+" and the minus sign U+2212.
   function signed(number) {
-    var text = number.toFixed(1);
-    return number >= 0 ? "+" + text : text;
+    var text = Math.abs(number).toFixed(1);
+    if (text === "0.0") {
+      return text;
+    }
+    return (number > 0 ? "+" : "\u2212") + text;
   }
 
   function update(input) {

@@ -1,0 +1,71 @@
+"""What each audit action is called, for people (pages, filters, exports): the trail
+stores a code (`figure_enter`), people read 录入数据 / Entered figures. An action without a
+label here is shown as its code, and tests/test_display.py fails for every code written by
+the services that has none."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    # reporting: figures and the department's quarter
+    "figure_enter": _("录入数据"),
+    "figure_correct": _("更正数据"),
+    "save": _("保存草稿"),
+    "submit": _("提交"),
+    "approve": _("审核通过"),
+    "return": _("退回"),
+    "unlock": _("限时解锁"),
+    "round_open": _("开启填报轮次"),
+    # imports and uploads
+    "import": _("导入"),
+    "import_rejected": _("导入被拒绝"),
+    "undo": _("撤销导入"),
+    "template_download": _("下载填报模板"),
+    "upload_preview": _("上传预览"),
+    "upload_confirm": _("确认上传"),
+    "upload_rejected": _("上传被拒绝"),
+    # reference data
+    "coefficient_revise": _("修订系数"),
+    "method_setting_revise": _("修订计算口径"),
+    # plan and warnings
+    "work_item_update": _("更新工作事项"),
+    "progress_report": _("报送进展"),
+    "warning_raise": _("发出预警"),
+    "warning_update": _("更新预警"),
+    "warning_acknowledge": _("响应"),
+    "warning_resolve": _("提交整改"),
+    "warning_close": _("销号"),
+    "warning_escalate": _("督办"),
+    # reports and the trail itself
+    "report_request": _("申请报告"),
+    "report_generate": _("生成报告"),
+    "report_failed": _("报告生成失败"),
+    "report_download": _("下载报告"),
+    "report_snapshot": _("冻结报告数据"),
+    "audit_export": _("导出审计记录"),
+    # enterprises
+    "enterprise_register": _("登记企业"),
+    "enterprise_update": _("修改企业信息"),
+    "enterprise_import": _("导入企业名录"),
+    "enterprise_import_rejected": _("企业名录导入被拒绝"),
+    "enterprise_access_refused": _("企业数据访问被拒绝"),
+    "key_unit_designate": _("认定重点用能单位"),
+    "probe": _("后台任务自检"),
+    # people and sessions
+    "login": _("登录"),
+    "login_failed": _("登录失败"),
+    "login_locked_out": _("登录被锁定"),
+    "session_expired": _("会话过期"),
+    "api_token_create": _("创建 API 令牌"),
+    "api_token_revoke": _("吊销 API 令牌"),
+}
+
+
+def action_label(action: str) -> str:
+    """录入数据 for `figure_enter`, in the active language; an unknown code as it is."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def action_choices(actions) -> list[tuple[str, str]]:
+    """(code, label) pairs for a filter's options, ordered by label."""
+    return sorted(((code, action_label(code)) for code in actions), key=lambda pair: pair[1])
