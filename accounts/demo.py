@@ -1,30 +1,106 @@
-"""Demo accounts and statistics for local trial only (`setup_park --demo`)."""
+"""Demo accounts and statistics for local trial only (`setup_park --demo`): a park as it
+looks in the middle of a reporting quarter.
+
+- People with names: the committee, the statistics office, an auditor, an administrator,
+  and a clerk and a head for every department that reports.
+- History to 2024 is loaded as approved by the administrator; from 2025 on every quarter
+  went through the real workflow: the department's clerk entered and submitted it, its head
+  approved it (four eyes: the approver is never the submitter).
+- 2026 Q3 is mid-round: some departments approved, one waits for its head, one is still
+  entering, one was returned with a comment.
+- Work items in progress and done with evidence, progress reports, and warnings in each
+  state (open, answered, rectified, closed).
+
+Running it again changes nothing that is already there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import transaction
 
 from accounts.models import User
-from accounts.services import system_user
 
 DEMO_PASSWORD = "demo-password-2026"
+# (user name, role, department, name). The first seven are the README's demo accounts.
 DEMO_ACCOUNTS = [
-    ("committee", User.Role.COMMITTEE, None, "管委会成员"),
-    ("drs_clerk", User.Role.CLERK, "DRS", "发改统计部填报员"),
-    ("drs_head", User.Role.HEAD, "DRS", "发改统计部负责人"),
-    ("grid_clerk", User.Role.CLERK, "GRID", "供电中心填报员"),
-    ("stats", User.Role.STATISTICS_OFFICE, None, "统计办"),
-    ("auditor", User.Role.AUDITOR, None, "审计人员"),
-    ("admin", User.Role.ADMINISTRATOR, None, "系统管理员"),
+    ("committee", User.Role.COMMITTEE, None, "王建国"),
+    ("drs_clerk", User.Role.CLERK, "DRS", "李娜"),
+    ("drs_head", User.Role.HEAD, "DRS", "张伟"),
+    ("grid_clerk", User.Role.CLERK, "GRID", "赵磊"),
+    ("stats", User.Role.STATISTICS_OFFICE, None, "陈静"),
+    ("auditor", User.Role.AUDITOR, None, "孙立"),
+    ("admin", User.Role.ADMINISTRATOR, None, "周敏"),
+    ("grid_head", User.Role.HEAD, "GRID", "刘洋"),
+    ("nrb_clerk", User.Role.CLERK, "NRB", "吴芳"),
+    ("nrb_head", User.Role.HEAD, "NRB", "郑强"),
+    ("eit_clerk", User.Role.CLERK, "EIT", "黄丽"),
+    ("eit_head", User.Role.HEAD, "EIT", "何军"),
+    ("eco_clerk", User.Role.CLERK, "ECO", "林燕"),
+    ("eco_head", User.Role.HEAD, "ECO", "高峰"),
+    ("con_clerk", User.Role.CLERK, "CON", "马超"),
+    ("con_head", User.Role.HEAD, "CON", "罗红"),
+    ("soc_clerk", User.Role.CLERK, "SOC", "谢敏"),
+    ("soc_head", User.Role.HEAD, "SOC", "韩冰"),
 ]
+REPORTING_DEPARTMENTS = ("DRS", "GRID", "NRB", "EIT", "ECO", "CON", "SOC")
+WORKFLOW_FROM_YEAR = 2025  # earlier history is loaded as approved
+CURRENT_PERIOD = "2026Q3"
+# Where each department stands in the current quarter (the rest approved it).
+CURRENT_STATE = {"NRB": "submitted", "EIT": "open", "ECO": "returned"}
+RETURN_COMMENT = "一般工业固体废物综合利用量高于上年同期较多，请核对并补充说明。"
+ROUNDS = ("2025Q1", "2025Q2", "2025Q3", "2025Q4", "2025", "2026Q1", "2026Q2", "2026Q3")
+
+Say = Callable[[str], None]
 
 
-def demo_setup() -> list[str]:
-    """Create the demo accounts (password reset each run) and load demo statistics."""
-    from indicators.demo import demo_statistics_load
+def demo_setup(say: Say | None = None) -> list[str]:
+    """Create the demo people (password reset each run) and the park's data. `say` is
+    told each step as it starts (the demo script shows progress); returns the summary."""
+    say = say or (lambda _line: None)
+    lines = ["", f"演示账号 / demo accounts (local trial only, password for all: {DEMO_PASSWORD}):"]
+    people = _people(lines)
+    from dashboards.models import EarlyWarning
+
+    warnings_before = set(EarlyWarning.objects.values_list("pk", flat=True))
+    say("历史数据(2020—2024年) / history 2020–2024")
+    outcome = _history_load(people["admin"])
+    lines.append(
+        f"演示统计数据 / demo statistics: {outcome.row_count} rows of history, "
+        f"{outcome.to_create} new versions"
+    )
+    say("填报轮次 / reporting rounds")
+    _rounds_open(people["stats"])
+    say("2025年以来各季度：填报、提交、审核 / quarters since 2025: entered, submitted, approved")
+    steps = _quarters_report(people)
+    lines.append(f"填报与审核 / entered and approved through the workflow: {steps} steps")
+    say("重新计算指标 / recomputing the indicators")
+    _recompute()
+    say("工作要点与进展报告 / work items and progress reports")
+    _plan_progress(people)
+    say("预警 / warnings")
+    from dashboards.services import warnings_sync
+
+    warnings_sync()
+    answered = _warnings_answer(people)
+    warnings_now = set(EarlyWarning.objects.values_list("pk", flat=True))
+    live = EarlyWarning.objects.exclude(state=EarlyWarning.State.CLOSED).count()
+    lines.append(
+        f"演示填报轮次与预警 / demo rounds and warnings: {len(ROUNDS)} rounds, "
+        f"{len(warnings_now - warnings_before)} new warnings, {live} live, {answered} answered"
+    )
+    return lines
+
+
+def _people(lines: list[str]) -> dict[str, User]:
     from tasks.models import Department
 
-    lines = ["", f"演示账号 / demo accounts (local trial only, password for all: {DEMO_PASSWORD}):"]
-    for username, role, department_code, label in DEMO_ACCOUNTS:
+    people = {}
+    for username, role, department_code, name in DEMO_ACCOUNTS:
         user, _created = User.objects.get_or_create(username=username)
         user.role = role
-        user.first_name = label
+        user.first_name, user.last_name = name, ""
         user.department = Department.objects.get(code=department_code) if department_code else None
         # The admin pages serve reference data: staff access for those who edit it.
         user.is_staff = role in (
@@ -35,20 +111,191 @@ def demo_setup() -> list[str]:
         user.is_superuser = role == User.Role.ADMINISTRATOR
         user.set_password(DEMO_PASSWORD)
         user.save()
-        lines.append(f"  {username:<12} {user.get_role_display()} {department_code or ''}")
-    system = system_user()
-    outcome = demo_statistics_load(user=system)
-    lines.append(
-        f"演示统计数据 / demo statistics: {outcome.row_count} rows, "
-        f"{outcome.to_create} new versions"
-    )
-    from dashboards.services import warnings_sync
+        people[username] = user
+        lines.append(f"  {username:<12} {name} · {user.get_role_display()} {department_code or ''}")
+    return people
+
+
+def _history_load(administrator):
+    from indicators.demo import demo_history_rows
+    from indicators.exchange import item_specs
+    from indicators.importing import parse_import_records
+    from indicators.services import statistics_import
+
+    parsed = parse_import_records(demo_history_rows(WORKFLOW_FROM_YEAR), item_specs())
+    return statistics_import(parsed=parsed, user=administrator, source="demo", approve=True)
+
+
+def _rounds_open(statistics_office) -> None:
     from reporting.services import round_open
 
-    for period in ("2025", "2026Q1", "2026Q2", "2026Q3"):
-        round_open(period=period, user=system)
-    raised = warnings_sync()
-    lines.append(
-        f"演示填报轮次与预警 / demo rounds and warnings: 4 rounds, {len(raised)} new warnings"
+    for period in ROUNDS:
+        round_open(period=period, user=statistics_office)
+
+
+def _quarters_report(people: dict[str, User]) -> int:
+    """Every department's periods since 2025 through the workflow, in one transaction so
+    the recompute they ask for runs once, after it."""
+    from indicators.demo import demo_rows_by_period
+
+    values = demo_rows_by_period(WORKFLOW_FROM_YEAR)
+    steps = 0
+    with transaction.atomic():
+        for period in sorted(values, key=_period_key):
+            for code in REPORTING_DEPARTMENTS:
+                target = CURRENT_STATE.get(code, "approved") if period == CURRENT_PERIOD else None
+                steps += _department_period(
+                    code, period, values[period], people, target=target or "approved"
+                )
+    return steps
+
+
+def _period_key(period: str) -> tuple[int, int]:
+    # A year's own round (its yearly items) after its fourth quarter.
+    return (int(period[:4]), int(period[5]) if len(period) > 4 else 5)
+
+
+def _department_period(code, period, values, people, *, target: str) -> int:
+    """Bring one department's period to `target` (open, submitted, returned or approved)
+    as its clerk and head would; a period already there, or past it, is left alone."""
+    from indicators.models import DepartmentPeriod
+    from reporting.workflow import (
+        EntryValue,
+        department_items,
+        department_period_approve,
+        department_period_return,
+        department_period_save,
+        department_period_submit,
+        validate_department_period,
     )
-    return lines
+    from tasks.models import Department
+
+    department = Department.objects.get(code=code)
+    items = department_items(department, period)
+    if not items:
+        return 0
+    row = DepartmentPeriod.objects.filter(department=department, period=period).first()
+    state = row.state if row else "not_started"
+    if state == "approved" or state == target:
+        return 0
+    clerk, head = people[f"{code.lower()}_clerk"], people[f"{code.lower()}_head"]
+    entered = {item.code: Decimal(values.get(item.code, "0")) for item in items}
+    # Soft findings (a large change on last year) are explained, as a clerk would.
+    findings = validate_department_period(
+        department=department, period=period, values=entered, notes={}, for_submission=True
+    )
+    notes = {issue.item: "已核实：本期生产安排调整。" for issue in findings}
+    entries = [EntryValue(c, v, notes.get(c, "")) for c, v in entered.items()]
+    steps = 0
+    if state in ("not_started", "open", "returned"):
+        department_period_save(department=department, period=period, entries=entries, user=clerk)
+        steps += 1
+        if target == "open":
+            return steps
+        department_period_submit(department=department, period=period, user=clerk)
+        steps += 1
+    if target == "returned":
+        department_period_return(
+            department=department, period=period, user=head, comment=RETURN_COMMENT
+        )
+        return steps + 1
+    if target == "approved":
+        department_period_approve(
+            department=department, period=period, user=head, comment="数据已核对，同意。"
+        )
+        steps += 1
+    return steps
+
+
+def _recompute() -> None:
+    """Compute every result now (the approvals asked for it; with a worker the requests
+    are also queued, and computing twice changes nothing)."""
+    from indicators.recompute import results_recompute
+
+    results_recompute()
+
+
+# Work items: (task, item) → (status, evidence). Evidence names a real kind of document.
+WORK_ITEMS = [
+    ("done", "《德州经开区碳达峰实施方案》已印发（德经开管发〔2025〕12号）。"),
+    ("in_progress", "已完成前期调研，方案初稿征求各部门意见中。"),
+    ("done", "年度目标责任书已签订，见附件清单。"),
+    ("in_progress", "2026年三季度完成进度约60%。"),
+]
+PROGRESS = "本季度按计划推进：完成阶段性任务，相关佐证材料已归档。"
+
+
+def _plan_progress(people: dict[str, User]) -> None:
+    """The lead department's clerk records progress on the first work items of the tasks
+    its department leads, and reports the quarter's progress on each task once."""
+    from dashboards.models import ProgressReport
+    from dashboards.services import progress_report_submit, work_item_update
+    from dezhou_carbon.exceptions import ApplicationError
+    from tasks.models import Responsibility, Task, WorkItem
+
+    leads = Responsibility.objects.filter(
+        role=Responsibility.Role.LEAD, department__code__in=REPORTING_DEPARTMENTS
+    ).select_related("task", "department")
+    done = 0
+    for lead in leads.order_by("task__order", "task__code"):
+        clerk = people[f"{lead.department.code.lower()}_clerk"]
+        items = WorkItem.objects.filter(task=lead.task).order_by("code")[:2]
+        for item in items:
+            status, evidence = WORK_ITEMS[done % len(WORK_ITEMS)]
+            done += 1
+            if item.status != WorkItem.Status.NOT_STARTED:
+                continue
+            try:
+                work_item_update(item=item, user=clerk, status=status, evidence=evidence)
+            except ApplicationError:
+                continue  # a plan whose items another rule governs: left as the plan has it
+        task = Task.objects.get(pk=lead.task_id)
+        if not ProgressReport.objects.filter(task=task, period=CURRENT_PERIOD).exists():
+            try:
+                progress_report_submit(task=task, period=CURRENT_PERIOD, text=PROGRESS, user=clerk)
+            except ApplicationError:
+                continue
+
+
+def _warnings_answer(people: dict[str, User]) -> int:
+    """Warnings in each state: of the live ones a department owns, the first two stay
+    open, then one answered with a plan, one rectified, one closed (and so on)."""
+    import datetime as dt
+
+    from dashboards import services
+    from dashboards.models import EarlyWarning
+    from dezhou_carbon.exceptions import ApplicationError
+
+    if EarlyWarning.objects.exclude(state=EarlyWarning.State.OPEN).exists():
+        return 0  # answered on an earlier run
+    owned = list(
+        EarlyWarning.objects.filter(
+            state=EarlyWarning.State.OPEN, department__code__in=REPORTING_DEPARTMENTS
+        ).order_by("pk")
+    )
+    plan = ["open", "open", "acknowledged", "resolved", "closed", "acknowledged", "resolved"]
+    answered = 0
+    for warning, goal in zip(owned, plan, strict=False):
+        if goal == "open":
+            continue
+        head = people[f"{warning.department.code.lower()}_head"]
+        try:
+            services.warning_acknowledge(
+                warning=warning,
+                user=head,
+                response="已组织专题分析，原因主要是重点项目投产初期能耗偏高。",
+                plan="加快余热利用改造，按月调度重点用能单位。",
+                due_date=dt.date(2027, 3, 31),
+            )
+            if goal in ("resolved", "closed"):
+                services.warning_resolve(
+                    warning=warning, user=head, evidence="整改报告及月度调度记录已上传归档。"
+                )
+            if goal == "closed":
+                services.warning_close(
+                    warning=warning, user=people["committee"], comment="整改到位，同意销号。"
+                )
+        except ApplicationError:
+            continue  # a step the warning's rules do not allow here: it stays where it is
+        answered += 1
+    return answered

@@ -363,7 +363,7 @@ def test_a_large_change_asks_for_a_note_before_submitting(administrator, clerk):
     assert 'class="issue soft"' in row
     assert '<td class="num change large"' in row
     assert "+50.0%" in row
-    assert ">66000<" in row  # the same period last year
+    assert ">66,000<" in row  # the same period last year, with thousands separators
 
     unexplained = _form({"coal_raw": "99000"}, versions=_current_versions(), action="submit")
     refused = client.post(_entry_url(), unexplained)

@@ -35,7 +35,11 @@ class Command(BaseCommand):
         if demo:
             from accounts.demo import demo_setup
 
-            for line in demo_setup():
+            def say(step: str) -> None:
+                self.stdout.write(f"  ... {step}")
+                self.stdout.flush()
+
+            for line in demo_setup(say):
                 self.stdout.write(line)
             from footprints.demo import footprints_demo
 
