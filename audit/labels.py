@@ -15,6 +15,8 @@ ACTION_LABELS = {
     "return": _("退回"),
     "unlock": _("限时解锁"),
     "round_open": _("开启填报轮次"),
+    "round_close": _("结束填报轮次"),
+    "round_deadline_change": _("调整填报截止日期"),
     # imports and uploads
     "import": _("导入"),
     "import_rejected": _("导入被拒绝"),
@@ -23,9 +25,21 @@ ACTION_LABELS = {
     "upload_preview": _("上传预览"),
     "upload_confirm": _("确认上传"),
     "upload_rejected": _("上传被拒绝"),
+    "import_file_refused": _("导入文件被拒绝"),
     # reference data
     "coefficient_revise": _("修订系数"),
     "method_setting_revise": _("修订计算口径"),
+    "target_change": _("调整目标"),
+    # product carbon footprints
+    "footprint_study_created": _("新建碳足迹核算"),
+    "footprint_study_submitted": _("提交碳足迹核算"),
+    "footprint_study_approved": _("审核通过碳足迹核算"),
+    "footprint_study_returned": _("退回碳足迹核算"),
+    "footprint_study_recomputed": _("重新计算碳足迹"),
+    "footprint_inventory_replaced": _("替换碳足迹清单"),
+    "footprint_factor_revised": _("修订碳足迹因子"),
+    "footprint_reference_recorded": _("登记碳足迹参考值"),
+    "footprint_certificate_recorded": _("登记碳足迹证书"),
     # plan and warnings
     "work_item_update": _("更新工作事项"),
     "progress_report": _("报送进展"),
