@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from dezhou_carbon.exceptions import ApplicationError
 from indicators import units
@@ -67,6 +68,9 @@ TONNE_KM = "t·km"
 _TONNE_KM_SPELLINGS = {"t·km", "tkm", "t.km", "t*km", "t-km", "吨公里", "吨·公里", "吨千米"}
 # CO₂e mass units a factor's numerator may use, as powers of ten of a kilogram.
 _CO2E_MASS = {"g": -3, "kg": 0, "t": 3}
+_TONNE_KM_KEYS = frozenset(
+    re.sub(r"\s+", "", unicodedata.normalize("NFKC", s)).lower() for s in _TONNE_KM_SPELLINGS
+)
 _FACTOR_UNIT_RE = re.compile(r"^(g|kg|t)co2(e|-eq|eq)?/(.+)$")
 
 
@@ -83,9 +87,10 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", "", text).replace("₂", "2").lower()
 
 
+@lru_cache(maxsize=1024)
 def normalize_quantity_unit(text: str) -> str:
     """Canonical spelling of a quantity unit: the importer's units plus tonne-kilometres."""
-    if _key(text) in {_key(s) for s in _TONNE_KM_SPELLINGS}:
+    if _key(text) in _TONNE_KM_KEYS:
         return TONNE_KM
     return units.normalize_unit(text)
 
@@ -102,6 +107,7 @@ class FactorUnit:
         return Decimal(1).scaleb(_CO2E_MASS[self.co2e_mass_unit])
 
 
+@lru_cache(maxsize=1024)
 def parse_factor_unit(text: str) -> FactorUnit:
     """Parse a factor's unit such as `kgCO₂e/kg`, `tCO₂/MWh`, `kg CO2e / t·km`."""
     match = _FACTOR_UNIT_RE.match(_key(text))
@@ -125,6 +131,8 @@ def quantity_in(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
     """Convert a line's quantity into its factor's unit, exactly, or refuse."""
     source = normalize_quantity_unit(from_unit)
     target = normalize_quantity_unit(to_unit)
+    if source == target and units.is_known_unit(source) or source == target == TONNE_KM:
+        return value
     if TONNE_KM in (source, target):
         if source == target:
             return value
@@ -187,10 +195,19 @@ class LibraryRow:
     source: str = ""
 
 
-def library_factor(rows: Iterable[LibraryRow], key: str, reference_year: int) -> Factor:
-    """The library's factor for `key` at the study's reference year: the current version of
-    the latest data year not after it. A factor published only for later years is missing."""
-    usable = [row for row in rows if row.key == key and row.year <= reference_year]
+def index_library(rows: Iterable[LibraryRow]) -> dict[str, list[LibraryRow]]:
+    """The library's rows by key, so that a line finds its factor without a scan."""
+    index: dict[str, list[LibraryRow]] = {}
+    for row in rows:
+        index.setdefault(row.key, []).append(row)
+    return index
+
+
+def library_factor(library: dict[str, list[LibraryRow]], key: str, reference_year: int) -> Factor:
+    """The library's factor for `key` (from `index_library`) at the study's reference year:
+    the current version of the latest data year not after it. A factor published only for
+    later years is missing."""
+    usable = [row for row in library.get(key, ()) if row.year <= reference_year]
     if not usable:
         raise FootprintError(
             f"排放因子库中没有“{key}”在{reference_year}年或更早年份的因子",

@@ -332,7 +332,7 @@ def _require_editable(study: Study, user) -> None:
 def _pure_lines(study: Study, lines: Sequence[LineInput]) -> list[fc.Line]:
     """Resolve each line's factor (library or registry) and build the pure lines; refuses a
     line whose factor is missing or whose unit does not convert to its factor's unit."""
-    library = selectors.library_rows()
+    library = fc.index_library(selectors.library_rows())
     book = selectors.registry_book()
     pure = []
     seen = set()
@@ -402,22 +402,20 @@ def _store_result(study: Study, result: fc.Footprint) -> None:
 
 
 def _compute(study: Study) -> fc.Footprint:
+    # Plain rows, not model instances: a 500-line study is read in a few milliseconds.
     lines = [
-        LineInput(
-            row.no,
-            row.name,
-            row.stage,
-            row.kind,
-            row.quantity,
-            row.unit,
-            row.factor_key,
-            row.energy_carrier,
-            row.quality,
-            row.mass_kg,
+        LineInput(*row)
+        for row in InventoryLine.objects.filter(study=study)
+        .order_by("no")
+        .values_list(
+            "no", "name", "stage", "kind", "quantity", "unit", "factor_key", "energy_carrier",
+            "quality", "mass_kg",
         )
-        for row in study.lines.all()
+    ]  # fmt: skip
+    omissions = [
+        fc.Omission(name, mass)
+        for name, mass in Omission.objects.filter(study=study).values_list("name", "mass_kg")
     ]
-    omissions = [fc.Omission(o.name, o.mass_kg) for o in study.omissions.all()]
     return fc.compute_footprint(_pure_lines(study, lines), study_rules(study), omissions)
 
 

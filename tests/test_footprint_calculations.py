@@ -233,8 +233,8 @@ def test_library_factor_takes_the_latest_year_not_after_the_reference_year():
         fc.LibraryRow("steel", D("2.1"), "kgCO₂e/kg", 2023, 3),
         fc.LibraryRow("steel", D("1.9"), "kgCO₂e/kg", 2025, 1),
     ]
-    factor = fc.library_factor(rows, "steel", 2024)
+    factor = fc.library_factor(fc.index_library(rows), "steel", 2024)
     assert (factor.value, factor.year, factor.version) == (D("2.1"), 2023, 3)
     with pytest.raises(fc.FootprintError) as refused:
-        fc.library_factor(rows, "steel", 2019)
+        fc.library_factor(fc.index_library(rows), "steel", 2019)
     assert refused.value.code == "factor_missing_for_year"
