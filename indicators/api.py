@@ -51,6 +51,10 @@ class ItemSerializer(serializers.ModelSerializer):
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
+    # From calculations.FORMULAS, the text every method trace records (not stored).
+    formula_zh = serializers.CharField(read_only=True)
+    formula_en = serializers.CharField(read_only=True)
+
     class Meta:
         model = Indicator
         fields = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from typing import NamedTuple
 
 from indicators.periods import Period
 
@@ -634,24 +635,81 @@ def co2_emissions(trace: _Trace, rules: CountingRules) -> Decimal:
     return total
 
 
-FORMULAS = {
-    "energy_total_calorific": "Σ燃料×折标系数 + (电网购电+光伏自用)×1.229 + (外购热力+地热)×0.03412",
-    "energy_total_equal_value": "Σ燃料×折标系数 + (电网购电+光伏自用)×供电煤耗 + (外购热力+地热)×0.03412",
-    "non_fossil_share": "(光伏自用+绿电)×供电煤耗 + 地热×0.03412) ÷ E等价 × 100",
-    "energy_intensity_iva": "E当量 ÷ 工业增加值(2020年可比价)",
-    "energy_intensity_gdp": "E等价 ÷ 地区生产总值(2020年可比价)",
-    "co2_emissions": "Σ燃料×NCV×含碳量×氧化率×44/12 + 电网购电(MWh)×电网排放因子 + 外购热力×0.11",
-    "co2_intensity_gdp": "CO₂ ÷ 地区生产总值(2020年可比价)",
-    "leading_industry_revenue": "四大主导产业主营业务收入之和",
-    "green_building_share": "新建绿色建筑面积 ÷ 城镇新建民用建筑面积 × 100",
-    "iw_utilization_rate": "综合利用量 ÷ (产生量 + 综合利用往年贮存量) × 100",
-    "iw_generation_intensity": "一般工业固废产生量 ÷ 工业增加值",
-    "agri_waste_utilization_rate": "农业固废综合利用量 ÷ 产生量 × 100",
-    "manure_utilization_rate": "畜禽粪污综合利用量 ÷ 产生量 × 100",
-    "straw_utilization_rate": "秸秆综合利用量 ÷ 可收集资源量 × 100",
+class Formula(NamedTuple):
+    """An indicator's formula as shown to people: the one text of it. Every method trace
+    records `zh`; the catalogue (Indicator.formula_zh / formula_en) shows both."""
+
+    zh: str
+    en: str
+
+
+_REVENUE_ACCUMULATED = Formula(
+    "季度主营业务收入累计", "Main business revenue, quarters accumulated"
+)
+FORMULAS: dict[str, Formula] = {
+    "energy_total_calorific": Formula(
+        "Σ燃料×折标系数 + (电网购电+光伏自用)×1.229 + (外购热力+地热)×0.03412",
+        "Σ fuel × standard-coal factor + (grid purchases + own PV use) × 1.229"
+        " + (purchased heat + geothermal) × 0.03412",
+    ),
+    "energy_total_equal_value": Formula(
+        "Σ燃料×折标系数 + (电网购电+光伏自用)×供电煤耗 + (外购热力+地热)×0.03412",
+        "Σ fuel × standard-coal factor + (grid purchases + own PV use)"
+        " × coal use per kWh supplied + (purchased heat + geothermal) × 0.03412",
+    ),
+    "non_fossil_share": Formula(
+        "((光伏自用+绿电)×供电煤耗 + 地热×0.03412) ÷ E等价 × 100",
+        "((own PV use + green electricity) × coal use per kWh supplied + geothermal × 0.03412)"
+        " ÷ E(equal value) × 100",
+    ),
+    "energy_intensity_iva": Formula(
+        "E当量 ÷ 工业增加值(2020年可比价)",
+        "E(calorific) ÷ industrial value added (constant 2020 prices)",
+    ),
+    "energy_intensity_gdp": Formula(
+        "E等价 ÷ 地区生产总值(2020年可比价)",
+        "E(equal value) ÷ GDP (constant 2020 prices)",
+    ),
+    "co2_emissions": Formula(
+        "Σ燃料×NCV×含碳量×氧化率×44/12 + 电网购电(MWh)×电网排放因子 + 外购热力×0.11",
+        "Σ fuel × NCV × carbon content × oxidation rate × 44/12"
+        " + grid purchases (MWh) × grid emission factor + purchased heat × 0.11",
+    ),
+    "co2_intensity_gdp": Formula(
+        "CO₂ ÷ 地区生产总值(2020年可比价)",
+        "CO₂ ÷ GDP (constant 2020 prices)",
+    ),
+    "leading_industry_revenue": Formula(
+        "四大主导产业主营业务收入之和",
+        "Sum of the four leading industries' main business revenue",
+    ),
+    "green_building_share": Formula(
+        "新建绿色建筑面积 ÷ 城镇新建民用建筑面积 × 100",
+        "New green building floor area ÷ new urban civil building floor area × 100",
+    ),
+    "iw_utilization_rate": Formula(
+        "综合利用量 ÷ (产生量 + 综合利用往年贮存量) × 100",
+        "Amount utilised ÷ (amount generated + stored waste of earlier years utilised) × 100",
+    ),
+    "iw_generation_intensity": Formula(
+        "一般工业固废产生量 ÷ 工业增加值",
+        "General industrial solid waste generated ÷ industrial value added",
+    ),
+    "agri_waste_utilization_rate": Formula(
+        "农业固废综合利用量 ÷ 产生量 × 100",
+        "Agricultural solid waste utilised ÷ generated × 100",
+    ),
+    "manure_utilization_rate": Formula(
+        "畜禽粪污综合利用量 ÷ 产生量 × 100",
+        "Livestock manure utilised ÷ generated × 100",
+    ),
+    "straw_utilization_rate": Formula(
+        "秸秆综合利用量 ÷ 可收集资源量 × 100",
+        "Straw utilised ÷ collectable resource × 100",
+    ),
 }
 for _code in LEADING_INDUSTRIES:
-    FORMULAS[_code] = "季度主营业务收入累计"
+    FORMULAS[_code] = _REVENUE_ACCUMULATED
 
 # Intensities with assessment variants (发改环资〔2022〕803号: deduct feedstock from the
 # base year and the current year alike; the denominator is never adjusted).
@@ -678,7 +736,7 @@ def compute_window(
 
     def run(code: str, variant: str, compute) -> None:
         trace = _Trace(inputs, book, window, memo)
-        formula = FORMULAS.get(code, "")
+        formula = FORMULAS[code].zh if code in FORMULAS else ""
         try:
             value = compute(trace)
         except _Missing as missing:

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from indicators.calculations import FORMULAS
 from indicators.fields import IdListField
 
 PARK_SCOPE = ""  # the whole park; enterprise scopes are 18-character credit codes
@@ -49,8 +50,6 @@ class Indicator(models.Model):
     direction = models.SmallIntegerField(_("方向"), choices=Direction)
     path_kind = models.CharField(_("路径类型"), max_length=10, choices=PathKind)
     has_base_year = models.BooleanField(_("计算较基准年变化"), default=True)
-    formula_zh = models.TextField(_("计算方法"), blank=True)
-    formula_en = models.TextField(_("计算方法(英文)"), blank=True)
     decimal_places = models.PositiveSmallIntegerField(_("显示小数位"), default=2)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     seed_checksum = models.CharField(max_length=64, blank=True, editable=False)
@@ -66,6 +65,18 @@ class Indicator(models.Model):
     @property
     def name(self) -> str:
         return _localized(self.name_zh, self.name_en)
+
+    # The formula as people read it, from the one text the engine also writes into every
+    # method trace (calculations.FORMULAS): never stored here, so the two cannot drift.
+    @property
+    def formula_zh(self) -> str:
+        formula = FORMULAS.get(self.code)
+        return formula.zh if formula else ""
+
+    @property
+    def formula_en(self) -> str:
+        formula = FORMULAS.get(self.code)
+        return formula.en if formula else ""
 
 
 class Target(models.Model):
