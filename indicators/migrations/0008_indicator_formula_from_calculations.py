@@ -45,7 +45,7 @@ def seed_checksums_without_formulas(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("indicators", "0006_result_input_figure_ids_array"),
+        ("indicators", "0007_target_revisions"),
     ]
 
     operations = [
