@@ -7,6 +7,7 @@ so a newcomer needs nothing installed.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,18 @@ if not SECRET_KEY:
             "未设置 DJANGO_SECRET_KEY：关闭调试模式时必须设置密钥"
         )
     SECRET_KEY = "insecure-development-only-key-never-use-in-production"
+# A short key can be guessed offline from any signed cookie or token; Django's own check
+# (security.W009) only warns, and only under `check --deploy`, so production refuses to
+# start with one at all.
+MIN_SECRET_KEY_LENGTH = 50
+if not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY has {len(SECRET_KEY)} characters; at least "
+        f"{MIN_SECRET_KEY_LENGTH} random ones are required when DJANGO_DEBUG is off "
+        "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') / "
+        f"DJANGO_SECRET_KEY 只有 {len(SECRET_KEY)} 个字符：关闭调试模式时至少需要 "
+        f"{MIN_SECRET_KEY_LENGTH} 个随机字符"
+    )
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else []
@@ -113,8 +126,13 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# The development server starts a thread per request, and a persistent connection per
+# thread is never reused: they pile up until PostgreSQL's limit (issue 14 #14). Persistent
+# connections only where a fixed pool of threads reuses them (gunicorn, Celery).
+RUNSERVER = len(sys.argv) > 1 and sys.argv[1] == "runserver"
+CONN_MAX_AGE = 0 if RUNSERVER else int(os.environ.get("DJANGO_CONN_MAX_AGE", 60))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
