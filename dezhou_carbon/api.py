@@ -2,13 +2,14 @@
 shares, and the errors every operation documents in the schema."""
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from dezhou_carbon.errors import request_id_of
 from dezhou_carbon.exceptions import ApplicationError
 
 _DRF_MESSAGES_ZH = {
@@ -17,18 +18,63 @@ _DRF_MESSAGES_ZH = {
     "permission_denied": "您没有执行该操作的权限。",
     "not_found": "未找到该对象。",
     "method_not_allowed": "不允许该请求方法。",
+    "not_acceptable": "无法按请求的 Accept 格式作答。",
     "throttled": "请求过于频繁，请稍后再试。",
     "parse_error": "请求内容无法解析。",
     "unsupported_media_type": "不支持的请求内容类型。",
     "invalid": "提交的数据有误。",
 }
+# DRF's own texts are translated into the active language (Chinese by default), so its
+# `detail` cannot be the English message: these are DRF's defaults in English.
+_DRF_MESSAGES_EN = {
+    "not_authenticated": "Authentication credentials were not provided.",
+    "authentication_failed": "Incorrect authentication credentials.",
+    "permission_denied": "You do not have permission to perform this action.",
+    "not_found": "Not found.",
+    "method_not_allowed": "Method not allowed.",
+    "not_acceptable": "Could not satisfy the request Accept header.",
+    "throttled": "Request was throttled.",
+    "parse_error": "Malformed request.",
+    "unsupported_media_type": "Unsupported media type in request.",
+    "invalid": "Invalid input.",
+}
+
+
+def _english(exc: drf_exceptions.APIException, code: str) -> str:
+    """A detail our code wrote (in English) is kept; DRF's own default, translated into
+    the active language, is replaced by its English text."""
+    detail = exc.detail
+    if not isinstance(detail, str):
+        return _DRF_MESSAGES_EN["invalid"]
+    if code in _DRF_MESSAGES_EN and (
+        str(detail) == str(exc.default_detail)
+        or not str(detail).isascii()
+        or isinstance(exc, drf_exceptions.MethodNotAllowed | drf_exceptions.Throttled)
+    ):
+        return _DRF_MESSAGES_EN[code]
+    return str(detail)
 
 
 def exception_handler(exc, context):
-    """Every 4xx answer has `code`, `message_zh` and `message_en` (and `details` for
-    field errors), whether a service or DRF itself refused the request."""
+    """Every error answer has `code`, `message_zh`, `message_en` and the `request_id` (and
+    `details` for field errors), whether a service, DRF itself or Django refused the
+    request. Anything else (a 500) is left to dezhou_carbon.errors.server_error, which
+    answers the same envelope."""
+    request = context.get("request")
     if isinstance(exc, ApplicationError):
-        return Response(exc.as_dict(), status=exc.status_code)
+        return Response(
+            {**exc.as_dict(), "request_id": request_id_of(request)}, status=exc.status_code
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {
+                "code": "too_large",
+                "message_zh": "请求内容过大，已拒绝。",
+                "message_en": "The request body is too large and was refused.",
+                "request_id": request_id_of(request),
+            },
+            status=413,
+        )
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -37,12 +83,13 @@ def exception_handler(exc, context):
     if response is None or not isinstance(exc, drf_exceptions.APIException):
         return response
     codes = exc.get_codes()
-    code = codes if isinstance(codes, str) else "invalid"
-    message_en = exc.detail if isinstance(exc.detail, str) else "Invalid input."
+    # A refusal of ours (dezhou_carbon/pagination.py) names its code and both messages.
+    code = getattr(exc, "refusal_code", None) or (codes if isinstance(codes, str) else "invalid")
     body = {
         "code": code,
-        "message_zh": _DRF_MESSAGES_ZH.get(code, "请求有误。"),
-        "message_en": str(message_en),
+        "message_zh": getattr(exc, "message_zh", None) or _DRF_MESSAGES_ZH.get(code, "请求有误。"),
+        "message_en": getattr(exc, "message_en", None) or _english(exc, code),
+        "request_id": request_id_of(request),
     }
     if not isinstance(exc.detail, str):
         body["details"] = response.data
@@ -88,6 +135,7 @@ def error_responses_hook(result, generator, request, public):
                 "code": {"type": "string"},
                 "message_zh": {"type": "string"},
                 "message_en": {"type": "string"},
+                "request_id": {"type": "string"},
                 "details": {},
             },
             "required": ["code", "message_zh", "message_en"],

@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.SessionTimeoutMiddleware",  # after auth and messages
+    # After locale and auth, so that its refusal page is in the user's language and layout.
+    "dezhou_carbon.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dezhou_carbon.middleware.ContentSecurityPolicyMiddleware",
     # Last, as axes requires: turns a lockout into the sign-in page with the reason.
@@ -104,6 +106,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "dezhou_carbon.urls"
+# A stale form's refusal as the product's 403 page, not Django's bare English one.
+CSRF_FAILURE_VIEW = "dezhou_carbon.errors.csrf_failure"
 WSGI_APPLICATION = "dezhou_carbon.wsgi.application"
 
 TEMPLATES = [
@@ -292,7 +296,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "dezhou_carbon.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dezhou_carbon.api.exception_handler",

@@ -121,3 +121,10 @@ urlpatterns = [
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
     path("health/", health.health, name="health"),
 ]
+
+# Errors outside any view's own handling: the JSON envelope on /api/, a Chinese-first page
+# in the layout elsewhere, with the request id (dezhou_carbon/errors.py).
+handler400 = "dezhou_carbon.errors.bad_request"
+handler403 = "dezhou_carbon.errors.permission_denied"
+handler404 = "dezhou_carbon.errors.page_not_found"
+handler500 = "dezhou_carbon.errors.server_error"
