@@ -1,5 +1,5 @@
 """API of the signed-in person: who they are and what they may do, and their API tokens
-(create — the key is shown once —, list, revoke). Token services live in accounts/tokens.py."""
+(create — the key is shown once —, list, renew, revoke). Token services live in accounts/tokens.py."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from accounts import permissions
 from accounts.models import ApiToken
 from accounts.permissions import UsesProduct
-from accounts.tokens import api_token_create, api_token_revoke
+from accounts.tokens import api_token_create, api_token_renew, api_token_revoke
 from dezhou_carbon.api import ApiViewMixin
 
 
@@ -67,13 +67,29 @@ class MeApi(ApiViewMixin, generics.GenericAPIView):
 
 class ApiTokenSerializer(serializers.ModelSerializer):
     revoked = serializers.SerializerMethodField()
+    expired = serializers.SerializerMethodField()
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at", "revoked"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "expired",
+            "revoked_at",
+            "revoked",
+        ]
 
     def get_revoked(self, token) -> bool:
         return token.revoked_at is not None
+
+    def get_expired(self, token) -> bool:
+        from django.utils import timezone
+
+        return token.expires_at <= timezone.now()
 
 
 class ApiTokenCreateSerializer(serializers.Serializer):
@@ -138,4 +154,24 @@ class ApiTokenRevokeApi(ApiViewMixin, generics.GenericAPIView):
     def post(self, request, pk: int):
         token = get_object_or_404(self.get_queryset(), pk=pk)  # the service refuses others
         token = api_token_revoke(token=token, user=request.user)
+        return Response(ApiTokenSerializer(token).data)
+
+
+class ApiTokenRenewApi(ApiViewMixin, generics.GenericAPIView):
+    """Renew one of your tokens: it runs out API_TOKEN_DAYS (default 90) days from now.
+    Needs a browser session: a token never extends itself."""
+
+    permission_classes = [UsesProduct]
+    serializer_class = ApiTokenSerializer
+    pagination_class = None
+    filter_backends = []
+
+    queryset = ApiToken.objects.all()
+
+    @extend_schema(request=inline_serializer("ApiTokenRenew", fields={}))
+    def post(self, request, pk: int):
+        token = get_object_or_404(self.get_queryset(), pk=pk)  # the service refuses others
+        token = api_token_renew(
+            token=token, user=request.user, signed_in_with_token=_signed_in_with_token(request)
+        )
         return Response(ApiTokenSerializer(token).data)

@@ -1,5 +1,6 @@
 """People who use the product: each belongs to a department and has one role."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,15 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
+def api_token_expiry():
+    """A new or renewed token's expiry: settings.API_TOKEN_DAYS from now."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(days=settings.API_TOKEN_DAYS)
+
+
 class ApiToken(models.Model):
     """A person's key for scripts (`Authorization: Token <key>`). Only the key's SHA-256 is
     stored: the key itself is shown once, when it is created (accounts/tokens.py)."""
@@ -54,6 +64,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    # settings.API_TOKEN_DAYS after creation or the last renewal (accounts/tokens.py).
+    expires_at = models.DateTimeField(_("到期时间"), default=api_token_expiry)
 
     class Meta:
         ordering = ["-created_at", "-id"]

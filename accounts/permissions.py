@@ -149,6 +149,12 @@ def can_revoke_api_token(user, owner_id: int | None) -> bool:
     return _is_admin(user) or (_active(user) and owner_id == user.pk)
 
 
+def can_renew_api_token(user, owner_id: int | None, *, signed_in_with_token: bool) -> bool:
+    """May extend this token's expiry: its owner, signed in in the browser (a token never
+    extends itself, or a stolen key would live for ever)."""
+    return _active(user) and owner_id == user.pk and not signed_in_with_token
+
+
 def can_manage_enterprises(user) -> bool:
     """May register enterprises, import the register and decide key-unit designations
     (the statistics office, which keeps the register, and administrators)."""

@@ -55,6 +55,12 @@ def _english(exc: drf_exceptions.APIException, code: str) -> str:
     return str(detail)
 
 
+def exc_www_authenticate() -> str:
+    from accounts.tokens import WWW_AUTHENTICATE
+
+    return WWW_AUTHENTICATE
+
+
 def exception_handler(exc, context):
     """Every error answer has `code`, `message_zh`, `message_en` and the `request_id` (and
     `details` for field errors), whether a service, DRF itself or Django refused the
@@ -94,6 +100,11 @@ def exception_handler(exc, context):
     if not isinstance(exc.detail, str):
         body["details"] = response.data
     response.data = body
+    if getattr(exc, "refusal_code", "").startswith("token_"):
+        # A token was offered and refused (accounts/tokens.py): 401 with the scheme, not
+        # the 403 DRF derives from the session authenticator listed first.
+        response.status_code = 401
+        response["WWW-Authenticate"] = exc_www_authenticate()
     return response
 
 

@@ -370,6 +370,9 @@ EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 25))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "carbon@localhost")
 
+# An API token is refused this many days after it was created or last renewed; its owner
+# renews it on the tokens page or with POST /api/v1/tokens/<id>/renew/.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", 90))
 # Spreadsheet imports are parsed in a child process with this much address space and
 # time (indicators/isolated_parse.py): a workbook that needs more is refused, audited, and
 # the server lives. A 100,000-row upload needs about 400 MB.

@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts import api as account_api
+from accounts import views as account_views
 from dashboards import api as dashboard_api
 from dezhou_carbon import health
 from dezhou_carbon.api import ApiDocsView
@@ -24,6 +25,7 @@ api_v1 = [
     path("me/", account_api.MeApi.as_view(), name="me"),
     path("tokens/", account_api.ApiTokenListApi.as_view(), name="token-list"),
     path("tokens/<int:pk>/revoke/", account_api.ApiTokenRevokeApi.as_view(), name="token-revoke"),
+    path("tokens/<int:pk>/renew/", account_api.ApiTokenRenewApi.as_view(), name="token-renew"),
     path("departments/", task_api.DepartmentListApi.as_view(), name="department-list"),
     path("sections/", task_api.SectionListApi.as_view(), name="section-list"),
     path("tasks/", task_api.TaskListApi.as_view(), name="task-list"),
@@ -114,6 +116,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/tokens/", account_views.tokens_page, name="tokens"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -525,11 +525,12 @@ def test_a_script_uses_its_token_and_a_revoked_token_is_refused(client, clerk):
     assert AuditEvent.objects.get(action="api_token_revoke").actor == clerk
 
     refused = script.get(reverse("api:me"))
-    assert refused.status_code == 403
-    assert refused.json()["code"] == "authentication_failed"
+    assert refused.status_code == 401  # issue 14 #10: with the scheme to authenticate by
+    assert refused["WWW-Authenticate"] == 'Token realm="api"'
+    assert refused.json()["code"] == "token_invalid"
     assert refused.json()["message_zh"]
     assert refused.json()["message_en"]
-    assert APIClient(HTTP_AUTHORIZATION="Token not-a-key").get(reverse("api:me")).status_code == 403
+    assert APIClient(HTTP_AUTHORIZATION="Token not-a-key").get(reverse("api:me")).status_code == 401
 
 
 def test_someone_elses_token_cannot_be_revoked(client, clerk, other_clerk):
@@ -562,7 +563,7 @@ def test_inactive_persons_token_is_refused(client, clerk):
     ).json()["key"]
     clerk.is_active = False
     clerk.save()
-    assert APIClient(HTTP_AUTHORIZATION=f"Token {key}").get(reverse("api:me")).status_code == 403
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {key}").get(reverse("api:me")).status_code == 401
 
 
 def test_notifications_are_the_persons_own(head, clerk):

@@ -59,6 +59,8 @@ GET_MATRIX = {
     "api:me": API_READ,
     "api:token-list": API_READ,
     "api:token-revoke": API_POST_ONLY,
+    "api:token-renew": API_POST_ONLY,
+    "tokens": PAGE_ANY_ROLE,  # one's own API tokens
     "api:section-list": API_READ,
     "api:work-item-list": API_READ,
     "api:work-item-detail": API_READ,
@@ -285,6 +287,7 @@ POST_ALLOWED = {
     "api:warning-resolve": {"clerk", "head", "administrator"},
     "api:warning-close": {"committee_member", "administrator"},
     "api:token-list": {p for p in PERSONAS if p not in ("anonymous", "outsider")},
+    "tokens": {p for p in PERSONAS if p not in ("anonymous", "outsider")},
     "api:notification-mark-read": {p for p in PERSONAS if p not in ("anonymous", "outsider")},
     # The lead department of the tasks (DRS leads task 1) updates work items and reports.
     "dashboards:plan_board": {"clerk", "head", "administrator"},
@@ -324,6 +327,7 @@ POST_BODIES = {
     "api:warning-resolve": {"evidence": "佐证"},
     "api:warning-close": {"comment": "同意"},
     "api:token-list": {"name": "脚本"},
+    "tokens": {"action": "create", "name": "脚本"},
     "api:notification-mark-read": {},
     "dashboards:plan_board": {"action": "work_item", "status": "done"},  # + the item's id
     "reports:index": {"format": "csv", "language": "zh-hans"},
