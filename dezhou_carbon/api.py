@@ -127,6 +127,8 @@ class ApiViewMixin:
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _ERROR_STATUSES = {
     "400": "Bad input: message_zh / message_en say why, details list every problem.",
+    "401": "A token was sent and is malformed, unknown, revoked or expired "
+    "(WWW-Authenticate: Token).",
     "403": "Not signed in, or not allowed: nothing was changed.",
     "404": "No such object (or not visible to you).",
     "409": "Someone changed the data first: details carry both values.",
@@ -134,8 +136,8 @@ _ERROR_STATUSES = {
 
 
 def error_responses_hook(result, generator, request, public):
-    """drf-spectacular postprocessing: every operation documents its JSON errors (400 and
-    403 everywhere, 404 with a path parameter or a body, 409 for writes), with one Error
+    """drf-spectacular postprocessing: every operation documents its JSON errors (400, 401
+    and 403 everywhere, 404 with a path parameter or a body, 409 for writes), with one Error
     schema."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault(
@@ -156,7 +158,7 @@ def error_responses_hook(result, generator, request, public):
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            wanted = ["400", "403"]
+            wanted = ["400", "401", "403"]
             if "{" in path or method != "get":  # a write may name an unknown object
                 wanted.append("404")
             if method != "get":

@@ -54,6 +54,8 @@ MATRIX = {
     "POST /api/v1/tokens/": [403, 403, 201, 201, 201, 201, 201, 201, 201],
     # The sample token is the DRS clerk's: its owner (or an administrator) revokes it.
     "POST /api/v1/tokens/{id}/revoke/": [403, 403, 200, 403, 403, 403, 403, 403, 200],
+    # Its owner alone renews it (not an administrator: a renewal is the owner's decision).
+    "POST /api/v1/tokens/{id}/renew/": [403, 403, 200, 403, 403, 403, 403, 403, 403],
     "GET /api/v1/departments/": READ,
     "GET /api/v1/sections/": READ,
     "GET /api/v1/tasks/": READ,
@@ -236,7 +238,7 @@ def database_state():
         LockException.objects.count(),
         list(EarlyWarning.objects.values_list("pk", "state").order_by("pk")),
         list(ImportBatch.objects.values_list("pk", "status").order_by("pk")),
-        list(ApiToken.objects.values_list("pk", "revoked_at").order_by("pk")),
+        list(ApiToken.objects.values_list("pk", "revoked_at", "expires_at").order_by("pk")),
         list(WorkItem.objects.values_list("pk", "status", "evidence").order_by("pk")),
         list(Notification.objects.values_list("pk", "read_at").order_by("pk")),
         ProgressReport.objects.count(),
