@@ -147,7 +147,8 @@ for role, username in roles.items():
         key_hash=key_hash(key),
     )
     keys[role] = key
-say("KEYS=" + json.dumps(keys))
+import sys
+sys.stdout.write("KEYS=" + json.dumps(keys) + "\n")
 """
 
 
