@@ -1,11 +1,15 @@
 """API of the register (management.md §6): `/api/v1/enterprises/` (filter key units),
 one enterprise by its credit code, and its key-unit designation (statistics office)."""
 
+from decimal import Decimal
+
 import django_filters
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts.permissions import UsesProduct
@@ -14,6 +18,7 @@ from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError
 from enterprises import credit_code as credit_codes
 from enterprises import register_file
+from enterprises.analysis import INTENSITY, gap_attribution, reconciliation
 from enterprises.models import DesignationBasis, Enterprise
 from enterprises.selectors import enterprises_visible_to
 from enterprises.services import enterprise_save, key_unit_designate
@@ -159,10 +164,117 @@ class EnterpriseDesignationApi(ApiViewMixin, generics.GenericAPIView):
         return Response(EnterpriseSerializer(enterprise).data, status=status.HTTP_201_CREATED)
 
 
+def _decimal_text(value) -> str | None:
+    """A number as a decimal string (data-exchange §3); floats via their shortest repr."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    text = format(number.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
+class ReadsAll(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return permissions.can_read_all_data(request.user)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("period", str, required=True, description="2025 or 2025Q3"),
+        OpenApiParameter("item", str, description="a summed statistical item's code"),
+    ],
+    responses={200: dict},
+)
+class ReconciliationApi(ApiViewMixin, APIView):
+    """Σ registered enterprises vs the park per item: for a quarter that quarter and the
+    year to date, for a year the year; residual = park − Σ, coverage = Σ ÷ park, excess
+    when Σ > park × (1 + tolerance). Numbers are decimal strings."""
+
+    permission_classes = [ReadsAll]
+
+    def get(self, request):
+        frame = reconciliation(
+            period=request.query_params.get("period", ""),
+            item=request.query_params.get("item") or None,
+        )
+        rows = [
+            {
+                "item": row["item"],
+                "period": row["period"],
+                "window": row["window"],
+                "unit": row["unit"],
+                "park": _decimal_text(row["park"]),
+                "enterprises": _decimal_text(row["enterprises"]),
+                "reporting_enterprises": int(row["reporting"]),
+                "residual": _decimal_text(row["residual"]),
+                "coverage": _decimal_text(row["coverage"]),
+                "excess": bool(row["excess"]),
+            }
+            for row in frame.to_dict("records")
+        ]
+        return Response({"tolerance": _decimal_text(frame.attrs["tolerance"]), "results": rows})
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("indicator", str, description="energy_intensity_iva (the default)"),
+        OpenApiParameter("from", str, required=True, description="2024, or 2024Q3"),
+        OpenApiParameter("to", str, required=True, description="2025, or 2025Q3"),
+    ],
+    responses={200: dict},
+)
+class DecompositionApi(ApiViewMixin, APIView):
+    """The park's energy-intensity change between two comparable periods split (LMDI-I,
+    management.md §1) into structure and intensity effects per key unit and the rest of
+    the park, ranked by |total|; the effects sum to the change."""
+
+    permission_classes = [ReadsAll]
+
+    def get(self, request):
+        indicator = request.query_params.get("indicator") or INTENSITY
+        if indicator != INTENSITY:
+            raise ApplicationError(
+                "目前只分解单位工业增加值综合能耗(energy_intensity_iva)。",
+                "Only energy_intensity_iva is decomposed.",
+                code="unknown_indicator",
+            )
+        gap = gap_attribution(
+            period_0=request.query_params.get("from", ""),
+            period_t=request.query_params.get("to", ""),
+        )
+        result = gap.decomposition
+        rows = [
+            {
+                "sector": code or "rest_of_park",
+                "name": gap.names.get(code, "") if code else "园区其他",
+                "structure": _decimal_text(row["structure"]),
+                "intensity": _decimal_text(row["intensity"]),
+                "total": _decimal_text(row["total"]),
+                "share": _decimal_text(row["share"]),
+                "entrant": bool(row["entrant"]),
+                "leaver": bool(row["leaver"]),
+            }
+            for code, row in result.sectors.iterrows()
+        ]
+        return Response(
+            {
+                "indicator": INTENSITY,
+                "from": gap.period_0,
+                "to": gap.period_t,
+                "value_from": _decimal_text(result.intensity_0),
+                "value_to": _decimal_text(result.intensity_t),
+                "change": _decimal_text(result.change),
+                "results": rows,
+            }
+        )
+
+
 _CODE = "<str:credit_code>"
 api_urlpatterns = [
     path("enterprises/", EnterpriseListApi.as_view(), name="enterprise-list"),
     path(f"enterprises/{_CODE}/", EnterpriseDetailApi.as_view(), name="enterprise-detail"),
+    path("reconciliation/", ReconciliationApi.as_view(), name="reconciliation"),
+    path("decomposition/", DecompositionApi.as_view(), name="decomposition"),
     path(
         f"enterprises/{_CODE}/designations/",
         EnterpriseDesignationApi.as_view(),

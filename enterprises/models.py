@@ -147,3 +147,33 @@ class DesignationSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.kind} {self.year} ({self.state})"
+
+
+class RegisterUpload(models.Model):
+    """A register file checked and shown as a preview; confirming it imports exactly the
+    rows that were previewed (all or nothing)."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("待确认")
+        APPLIED = "applied", _("已导入")
+        REJECTED = "rejected", _("已拒绝")
+
+    sha256 = models.CharField(max_length=64)
+    filename = models.CharField(_("文件名"), max_length=255, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status)
+    table = models.JSONField(default=list, blank=True)
+    formula_cells = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("企业名录导入")
+        verbose_name_plural = _("企业名录导入")
+
+    def __str__(self) -> str:
+        return f"{self.filename} {self.status}"

@@ -3,6 +3,7 @@ nothing), a key-unit designation decided. Each is one transaction with its audit
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -12,8 +13,9 @@ from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from enterprises import register_file
-from enterprises.models import DesignationBasis, Enterprise, KeyUnitDesignation
+from enterprises.models import DesignationBasis, Enterprise, KeyUnitDesignation, RegisterUpload
 from enterprises.register_file import RegisterRow
+from indicators.importing import read_table
 from tasks.models import Department
 
 
@@ -220,3 +222,83 @@ def key_unit_designate(
         )
     enterprise.is_key_unit = designated
     return designation
+
+
+def register_upload_preview(*, user, content: bytes, filename: str) -> RegisterUpload:
+    """Check an uploaded register file and keep it as a preview (what would be created
+    and changed), or as refused with every error. Nothing in the register changes."""
+    _refuse_unless_manager(user)
+    digest = hashlib.sha256(content).hexdigest()
+    try:
+        table, formula_cells, _encoding = read_table(content, filename)
+    except ApplicationError as error:
+        with transaction.atomic():
+            upload = RegisterUpload.objects.create(
+                sha256=digest,
+                filename=filename[:255],
+                status=RegisterUpload.Status.REJECTED,
+                errors=[{"line": 0, "column": "", "code": error.code,
+                         "message_zh": error.message_zh, "message_en": error.message_en,
+                         "value": ""}],
+                created_by=user,
+            )  # fmt: skip
+            audit_record(
+                actor=user,
+                action="enterprise_import_rejected",
+                object_type="enterprise_register",
+                object_id=upload.pk,
+                reason=filename[:200],
+                details={"code": error.code},
+            )
+        return upload
+    try:
+        outcome = register_import(
+            user=user, table=table, formula_cells=formula_cells, filename=filename, dry_run=True
+        )
+    except ApplicationError as error:
+        if error.code != "register_rejected":
+            raise
+        return RegisterUpload.objects.create(
+            sha256=digest,
+            filename=filename[:255],
+            status=RegisterUpload.Status.REJECTED,
+            errors=error.details or [],
+            created_by=user,
+        )
+    return RegisterUpload.objects.create(
+        sha256=digest,
+        filename=filename[:255],
+        status=RegisterUpload.Status.PREVIEW,
+        table=table,
+        formula_cells=sorted(formula_cells or []),
+        summary={
+            "created": outcome.created,
+            "changed": [{**c, "old": str(c["old"]), "new": str(c["new"])} for c in outcome.changed],
+            "unchanged": outcome.unchanged,
+        },
+        created_by=user,
+    )
+
+
+def register_upload_confirm(*, upload: RegisterUpload, user) -> RegisterOutcome:
+    """Import the previewed file, all or nothing (checked again: the register may have
+    changed since the preview)."""
+    _refuse_unless_manager(user)
+    with transaction.atomic():
+        locked = RegisterUpload.objects.select_for_update().get(pk=upload.pk)
+        if locked.status != RegisterUpload.Status.PREVIEW:
+            raise ApplicationError(
+                "该文件已处理，不能再次确认。",
+                "This file has already been handled.",
+                code="not_preview",
+            )
+        outcome = register_import(
+            user=user,
+            table=locked.table,
+            formula_cells={tuple(c) for c in locked.formula_cells},
+            filename=locked.filename,
+        )
+        locked.status = RegisterUpload.Status.APPLIED
+        locked.table = []  # the register now holds it; the file's digest stays
+        locked.save(update_fields=["status", "table"])
+    return outcome

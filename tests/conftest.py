@@ -9,7 +9,7 @@ from django.conf import settings
 from accounts.models import User
 from dezhou_carbon.seeding import SeedReport
 
-pytest_plugins = ["tests.services"]
+pytest_plugins = ["tests.services", "tests.enterprise_fixtures"]
 
 
 @pytest.fixture(autouse=True)

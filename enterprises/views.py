@@ -1,0 +1,273 @@
+"""Pages of the register, the reconciliation and the gap attribution. Views stay thin:
+reads through enterprises.selectors/analysis, writes through enterprises.services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import permissions
+from dashboards.cache import cached
+from dashboards.views import product_page
+from dezhou_carbon.exceptions import ApplicationError
+from enterprises.analysis import gap_attribution, reconciliation
+from enterprises.charts import WaterfallLabels, waterfall_figure
+from enterprises.exporting import register_xlsx
+from enterprises.models import LeadingIndustry, RegisterUpload
+from enterprises.selectors import enterprises_visible_to, register_rows
+from enterprises.services import register_upload_confirm, register_upload_preview
+from indicators.models import IndicatorResult
+from tasks.models import Department
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _says(error: ApplicationError) -> str:
+    return error.message_en if (get_language() or "").startswith("en") else error.message_zh
+
+
+def _filtered(request):
+    enterprises = enterprises_visible_to(request.user)
+    key_unit = request.GET.get("key_unit", "")
+    if key_unit in ("1", "0"):
+        enterprises = enterprises.filter(is_key_unit=key_unit == "1")
+    department = request.GET.get("department", "")
+    if department:
+        enterprises = enterprises.filter(supervising_department__code=department[:20])
+    leading = request.GET.get("leading_industry", "")
+    if leading and leading in LeadingIndustry.values:
+        enterprises = enterprises.filter(leading_industry=leading)
+    text = request.GET.get("q", "").strip()[:100].replace("\x00", "")
+    if text:
+        enterprises = enterprises.filter(name__icontains=text) | enterprises.filter(
+            code__startswith=text.upper()
+        )
+    return enterprises.order_by("code")
+
+
+def _may_read_register(user) -> bool:
+    return permissions.can_read_all_data(user) or permissions.is_department_staff(user)
+
+
+@product_page
+@require_http_methods(["GET", "POST"])
+def register(request):
+    """The register: filters, export, and (statistics office) the upload with its preview."""
+    if not _may_read_register(request.user):
+        raise PermissionDenied
+    may_manage = permissions.can_manage_enterprises(request.user)
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied(_("只有统计办可以维护企业名录。"))
+        upload = request.FILES.get("file")
+        if upload is None or upload.size > MAX_UPLOAD_BYTES:
+            messages.error(request, _("请选择不超过 20 MB 的 .xlsx 或 .csv 文件。"))
+            return redirect("enterprises:register")
+        batch = register_upload_preview(
+            user=request.user, content=upload.read(), filename=upload.name or ""
+        )
+        return redirect("enterprises:upload", upload_id=batch.pk)
+    enterprises = list(_filtered(request)[:500])
+    return render(
+        request,
+        "enterprises/register.html",
+        {
+            "section": "register",
+            "enterprises": enterprises,
+            "departments": Department.objects.filter(is_active=True).order_by("order"),
+            "leading_industries": [c for c in LeadingIndustry.choices if c[0]],
+            "may_manage": may_manage,
+            "query": request.GET,
+        },
+    )
+
+
+@product_page
+@require_http_methods(["GET", "POST"])
+def upload(request, upload_id: int):
+    """A register file's preview (or its errors); confirming imports it all or nothing."""
+    if not permissions.can_manage_enterprises(request.user):
+        raise PermissionDenied
+    batch = get_object_or_404(RegisterUpload, pk=upload_id)
+    if request.method == "POST":
+        try:
+            outcome = register_upload_confirm(upload=batch, user=request.user)
+        except ApplicationError as error:
+            messages.error(request, _says(error))
+            return redirect("enterprises:upload", upload_id=batch.pk)
+        messages.success(
+            request,
+            _("企业名录已导入：新增 %(created)s 家，变更 %(changed)s 家。")
+            % {
+                "created": len(outcome.created),
+                "changed": len({c["code"] for c in outcome.changed}),
+            },
+        )
+        return redirect("enterprises:register")
+    return render(request, "enterprises/upload.html", {"section": "register", "batch": batch})
+
+
+@product_page
+@require_GET
+def register_export(request):
+    """The register as the user may read it (filters as on the page), as xlsx."""
+    if not _may_read_register(request.user):
+        raise PermissionDenied
+    content = register_xlsx(register_rows(_filtered(request)), language=get_language() or "")
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = (
+        f'attachment; filename="enterprises-{timezone.localdate():%Y%m%d}.xlsx"'
+    )
+    return response
+
+
+@product_page
+@require_GET
+def register_template(request):
+    if not permissions.can_manage_enterprises(request.user):
+        raise PermissionDenied
+    response = HttpResponse(register_xlsx([], language=get_language() or ""), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="enterprise-register-template.xlsx"'
+    return response
+
+
+def _latest_park_periods() -> list[str]:
+    return list(
+        IndicatorResult.objects.filter(
+            indicator__code="energy_intensity_iva", scope="", variant="", value__isnull=False
+        )
+        .order_by("-year", "-quarter")
+        .values_list("period", flat=True)[:40]
+    )
+
+
+@product_page
+@require_GET
+def reconciliation_page(request):
+    """Σ registered enterprises vs the park per item for a period."""
+    if not permissions.can_read_all_data(request.user):
+        raise PermissionDenied
+    periods = _latest_park_periods()
+    period = request.GET.get("period") or (periods[0] if periods else "")
+    rows, error, tolerance = [], None, None
+    if period:
+        try:
+            frame = reconciliation(period=period)
+            rows = frame.to_dict("records")
+            tolerance = f"{(frame.attrs['tolerance'] * 100).normalize():f}%"
+        except ApplicationError as refused:
+            error = _says(refused)
+    return render(
+        request,
+        "enterprises/reconciliation.html",
+        {
+            "section": "reconciliation",
+            "period": period,
+            "periods": periods,
+            "rows": rows,
+            "error": error,
+            "tolerance": tolerance,
+        },
+    )
+
+
+def comparable_default() -> tuple[str, str] | None:
+    """The latest period with a park intensity and the same window a year earlier, or
+    else the earliest year with that window (the base year)."""
+    periods = _latest_park_periods()
+    for period in periods:
+        year, _sep, quarter = period.partition("Q")
+        window = f"Q{quarter}" if quarter else ""
+        earlier = f"{int(year) - 1}{window}"
+        if earlier in periods:
+            return earlier, period
+        same_window = [p for p in periods if p.partition("Q")[2] == quarter and p[:4] < year]
+        if same_window:
+            return min(same_window), period
+    return None
+
+
+def gap_context(period_0: str, period_t: str) -> dict:
+    """The waterfall and the table of the gap attribution (cached per results generation
+    and language); an error message instead when the periods do not allow it."""
+    language = get_language() or ""
+
+    def build() -> dict:
+        try:
+            gap = gap_attribution(period_0=period_0, period_t=period_t)
+        except ApplicationError as refused:
+            return {"error": _says(refused)}
+        result = gap.decomposition
+        rest = _("园区其他")
+        rows = [
+            {
+                "code": code,
+                "name": gap.names.get(code, code) if code else rest,
+                "structure": row["structure"],
+                "intensity": row["intensity"],
+                "total": row["total"],
+                "share": row["share"] * 100 if row["share"] == row["share"] else None,
+                "entrant": bool(row["entrant"]),
+                "leaver": bool(row["leaver"]),
+            }
+            for code, row in result.sectors.iterrows()
+        ]
+        shown = rows[:15]
+        others = rows[15:]
+        sectors = [(r["name"], r["structure"], r["intensity"]) for r in shown]
+        if others:
+            sectors.append(
+                (
+                    _("其余 %(count)s 家") % {"count": len(others)},
+                    sum(r["structure"] for r in others),
+                    sum(r["intensity"] for r in others),
+                )
+            )
+        figure = waterfall_figure(
+            start=result.intensity_0,
+            end=result.intensity_t,
+            sectors=sectors,
+            labels=WaterfallLabels(
+                start=gap.period_0, end=gap.period_t, structure=_("结构"),
+                intensity=_("强度"), unit="tce/万元",
+            ),
+        )  # fmt: skip
+        return {
+            "period_0": gap.period_0,
+            "period_t": gap.period_t,
+            "intensity_0": result.intensity_0,
+            "intensity_t": result.intensity_t,
+            "change": result.change,
+            "rows": rows,
+            "figure": figure,
+        }
+
+    return cached(("enterprise-gap", period_0, period_t, language), build)
+
+
+@product_page
+@require_GET
+def gap(request):
+    """Who moved the park's energy intensity between two comparable periods, and how."""
+    if not permissions.can_read_all_data(request.user):
+        raise PermissionDenied
+    default = comparable_default()
+    period_0 = request.GET.get("from") or (default[0] if default else "")
+    period_t = request.GET.get("to") or (default[1] if default else "")
+    context = (
+        gap_context(period_0[:10], period_t[:10])
+        if period_0 and period_t
+        else {"error": _("尚无可比较的两个期间。")}
+    )
+    return render(
+        request,
+        "enterprises/gap.html",
+        {"section": "gap", "gap": context, "period_0": period_0, "period_t": period_t},
+    )
