@@ -110,6 +110,7 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("reports/", include("reports.urls")),
     path("footprints/", include("footprints.urls")),
+    path("enterprises/", include("enterprises.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html"),
