@@ -129,6 +129,16 @@ GET_MATRIX = {
     "footprints:study_import": FOOTPRINT_PREPARE,
     "api:footprint-list": [403, 403, 403, 200, 403, 200, 200, 200, 200],
     "api:footprint-detail": [403, 403, 403, 200, 403, 200, 200, 200, 200],
+    "api:reconciliation": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?period= needed
+    "api:decomposition": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?from=&to= needed
+    # Register pages: department staff read their supervised enterprises; the statistics
+    # office maintains the register; reconciliation and attribution for readers of all data.
+    "enterprises:register": PAGE_ANY_ROLE,
+    "enterprises:export": PAGE_ANY_ROLE,
+    "enterprises:template": [302, 403, 403, 403, 403, 403, 200, 403, 200],
+    "enterprises:upload": [302, 403, 403, 403, 403, 403, 200, 403, 200],
+    "enterprises:reconciliation": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "enterprises:gap": [302, 403, 403, 403, 403, 200, 200, 200, 200],
 }
 
 
@@ -181,11 +191,20 @@ def drs_batch(clerk, settings, tmp_path):
 
 
 def _enterprise_sample(drs):
-    from enterprises.models import Enterprise
+    from accounts.models import User
+    from enterprises.models import Enterprise, RegisterUpload
 
-    return Enterprise.objects.create(
+    enterprise = Enterprise.objects.create(
         code="91350100M000100Y43", name="样例企业", industry="3985", supervising_department=drs
     )
+    enterprise.upload = RegisterUpload.objects.create(
+        sha256="0" * 64,
+        filename="名录.csv",
+        status="preview",
+        table=[["code", "name", "industry", "department"]],
+        created_by=User.objects.create_user(username="register.keeper", role="statistics_office"),
+    )
+    return enterprise
 
 
 def _footprint_sample(clerk, enterprise):
@@ -233,6 +252,7 @@ def _url(name: str, batch) -> str:
         "result_id": batch.result.pk,
         "figure_id": batch.figure.pk,
         "credit_code": batch.enterprise.code,
+        "upload_id": batch.enterprise.upload.pk,
     }
     sample["department"] = "DRS"
     if name in ("api:import-detail", "api:import-undo"):
@@ -298,6 +318,10 @@ POST_ALLOWED = {
     "footprints:study_new": {"other_clerk", "statistics_office", "administrator"},
     "footprints:study": {"other_clerk", "statistics_office", "administrator"},
     "footprints:study_import": {"other_clerk", "statistics_office", "administrator"},
+    "enterprises:register": {"statistics_office", "administrator"},
+    "enterprises:upload": {"statistics_office", "administrator"},
+    "api:enterprise-list": {"statistics_office", "administrator"},
+    "api:enterprise-designation": {"statistics_office", "administrator"},
 }
 POST_BODIES = {
     "reporting:entry": {"action": "save", "value_coal_raw": "5"},
@@ -336,6 +360,20 @@ POST_BODIES = {
     "footprints:study_new": {"product_zh": "产品"},
     "footprints:study": {"action": "submit"},
     "footprints:study_import": {},
+    "enterprises:register": {},
+    "enterprises:upload": {},
+    "api:enterprise-list": {
+        "code": "91110000600037341L",
+        "name": "新企业",
+        "industry": "2614",
+        "department": "DRS",
+    },
+    "api:enterprise-designation": {
+        "designated": True,
+        "basis": "threshold_10000",
+        "year": 2025,
+        "reason": "超过门槛",
+    },
     "dashboards:warning_detail": {
         "action": "acknowledge",
         "response": "说明",
@@ -346,7 +384,12 @@ POST_BODIES = {
 
 
 def _footprint():
+    from enterprises.models import Enterprise, KeyUnitDesignation, RegisterUpload
+
     return (
+        Enterprise.objects.count(),
+        KeyUnitDesignation.objects.count(),
+        list(RegisterUpload.objects.values_list("pk", "status").order_by("pk")),
         Figure.objects.count(),
         AuditEvent.objects.exclude(action__in=["login", "import_file_refused"]).count(),
     )
