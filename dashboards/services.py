@@ -171,6 +171,35 @@ def _raise(
     return warning
 
 
+def warning_raise(
+    *,
+    key: str,
+    kind: str,
+    level: str,
+    department,
+    period: str,
+    title_zh: str,
+    title_en: str,
+    message_zh: str,
+    message_en: str,
+) -> EarlyWarning | None:
+    """Raise (or bring up to date) a warning of another app's check in the same loop as
+    the engine's own: one live warning per `key`, audited and notified (e.g. the
+    enterprises' reconciliation, a plan measure overdue, a visit's finding)."""
+    with transaction.atomic():
+        return _raise(
+            key=key,
+            kind=kind,
+            level=level,
+            department=department,
+            period=period,
+            title_zh=title_zh,
+            title_en=title_en,
+            message_zh=message_zh,
+            message_en=message_en,
+        )
+
+
 def _figure(value, places: int) -> str:
     """A stored value as the committee reads it: rounded half up to the indicator's places."""
     if value is None:

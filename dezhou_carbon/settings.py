@@ -210,6 +210,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.jobs.round_freeze_sweep",
         "schedule": timedelta(minutes=5),
     },
+    # After approvals: the recompute bumps the results generation, and the next run checks
+    # the enterprises against the park and refreshes designation suggestions (skipped
+    # while the generation is unchanged).
+    "enterprise-checks": {
+        "task": "enterprises.jobs.enterprise_checks",
+        "schedule": timedelta(minutes=3),
+    },
 }
 
 # --- Auth, i18n, time -----------------------------------------------------------------

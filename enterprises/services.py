@@ -3,20 +3,33 @@ nothing), a key-unit designation decided. Each is one transaction with its audit
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
-from enterprises import register_file
-from enterprises.models import DesignationBasis, Enterprise, KeyUnitDesignation, RegisterUpload
+from enterprises import register_file, rules
+from enterprises.analysis import ENERGY, reconciliation
+from enterprises.models import (
+    DesignationBasis,
+    DesignationSuggestion,
+    Enterprise,
+    KeyUnitDesignation,
+    RegisterUpload,
+)
 from enterprises.register_file import RegisterRow
 from indicators.importing import read_table
 from tasks.models import Department
+
+
+def value_text(value) -> str:
+    return format(Decimal(value).normalize(), "f")
 
 
 def _refuse_unless_manager(user) -> None:
@@ -302,3 +315,239 @@ def register_upload_confirm(*, upload: RegisterUpload, user) -> RegisterOutcome:
         locked.table = []  # the register now holds it; the file's digest stays
         locked.save(update_fields=["status", "table"])
     return outcome
+
+
+# --- checks after each recompute ----------------------------------------------------------
+
+
+def reconciliation_warnings_raise(*, periods: list[str]) -> list:
+    """For each period, an impossible excess (Σ registered enterprises above the park
+    beyond the tolerance) raises a red data warning owned by the item's reporting
+    department, in the warning loop. One live warning per item, period and window."""
+    from dashboards.models import EarlyWarning
+    from dashboards.services import warning_raise
+
+    raised = []
+    departments = {d.pk: d for d in Department.objects.all()}
+    for period in periods:
+        frame = reconciliation(period=period)
+        tolerance = frame.attrs["tolerance"]
+        for row in frame[frame["excess"]].to_dict("records") if len(frame) else []:
+            window_zh = {"quarter": "当季", "ytd": "年内累计", "year": "全年"}[row["window"]]
+            window_en = {"quarter": "quarter", "ytd": "year to date", "year": "year"}[row["window"]]
+            excess = row["enterprises"] - row["park"]
+            warning = warning_raise(
+                key=f"reconcile:{row['item']}:{period}:{row['window']}",
+                kind=EarlyWarning.Kind.ANOMALY,
+                level=EarlyWarning.Level.RED,
+                department=departments.get(row["department"]),
+                period=period,
+                title_zh=f"数据异常：{period} {row['name']}企业合计超过园区数",
+                title_en=f"Data anomaly: {period} {row['item']}: Σ enterprises exceeds the park",
+                message_zh=f"{period}（{window_zh}）{row['name']}：已登记企业合计 "
+                f"{value_text(row['enterprises'])} {row['unit']}，园区数 "
+                f"{value_text(row['park'])} {row['unit']}，超出 {value_text(excess)}"
+                f"（容差 {value_text(tolerance * 100)}%），请核查企业或园区数据。",
+                message_en=f"{period} ({window_en}) {row['item']}: Σ registered enterprises "
+                f"{value_text(row['enterprises'])} {row['unit']} against the park's "
+                f"{value_text(row['park'])} {row['unit']}, {value_text(excess)} more "
+                f"(tolerance {value_text(tolerance * 100)}%); check the enterprises' or the "
+                "park's figures.",
+            )
+            if warning is not None:
+                raised.append(warning)
+    return raised
+
+
+def recent_periods(today=None) -> list[str]:
+    """The periods a recompute may have changed that the checks look at: this year's and
+    last year's quarters and last year."""
+    year = (today or timezone.localdate()).year
+    return [*(f"{y}Q{q}" for y in (year - 1, year) for q in range(1, 5)), str(year - 1)]
+
+
+CHECKED_GENERATION_KEY = "enterprises:checked-generation"
+
+
+def enterprise_checks_run(*, force: bool = False, today=None) -> int:
+    """Reconciliation warnings for the recent periods and the designation suggestions,
+    once per results generation (every recompute bumps it). Idempotent."""
+    from django.core.cache import cache
+
+    from indicators.cache import results_generation
+
+    generation = results_generation()
+    try:
+        seen = cache.get(CHECKED_GENERATION_KEY)
+    except Exception:  # the cache is an accelerator only: check anyway
+        seen = None
+    if seen == generation and not force:
+        return 0
+    raised = reconciliation_warnings_raise(periods=recent_periods(today))
+    designation_suggestions_refresh()
+    with contextlib.suppress(Exception):
+        cache.set(CHECKED_GENERATION_KEY, generation, timeout=7 * 24 * 3600)
+    return len(raised)
+
+
+# --- designation suggestions ----------------------------------------------------------
+
+
+def _last_complete_year() -> int | None:
+    from django.db.models import Max
+
+    from indicators.models import IndicatorResult
+
+    return IndicatorResult.objects.filter(
+        indicator__code=ENERGY, scope="", quarter__isnull=True, value__isnull=False
+    ).aggregate(year=Max("year"))["year"]
+
+
+def designation_suggestions_refresh(*, year: int | None = None) -> list[DesignationSuggestion]:
+    """Suggest designations from the enterprises' annual comprehensive energy (E当量) of
+    the last complete year: at or above the threshold and not a key unit → designate; a
+    key unit below its threshold (5,000 tce where designated on that basis, else 10,000)
+    in that year and the year before → revoke. A person decides (with a reason); each
+    suggestion is made once per enterprise, kind and year."""
+    from indicators.models import IndicatorResult
+
+    year = year or _last_complete_year()
+    if year is None:
+        return []
+    current = rules.rules()
+    key_threshold = current[rules.KEY_UNIT_THRESHOLD].value
+    designated_threshold = current[rules.DESIGNATED_THRESHOLD].value
+    below_years = int(current[rules.BELOW_YEARS].value)
+    years = [year - k for k in range(max(below_years, 1))]
+    energy: dict[tuple[str, int], Decimal] = {
+        (scope, y): value
+        for scope, y, value in IndicatorResult.objects.filter(
+            indicator__code=ENERGY,
+            variant="",
+            quarter__isnull=True,
+            year__in=years,
+            value__isnull=False,
+            scope__in=Enterprise.objects.values("code"),
+        ).values_list("scope", "year", "value")
+    }
+    bases = {}
+    for enterprise_id, basis in (
+        KeyUnitDesignation.objects.filter(designated=True, enterprise__is_key_unit=True)
+        .order_by("enterprise_id", "-decided_at", "-id")
+        .values_list("enterprise_id", "basis")
+    ):
+        bases.setdefault(enterprise_id, basis)
+    existing = set(
+        DesignationSuggestion.objects.filter(year=year).values_list("enterprise_id", "kind")
+    )
+    made = []
+    for enterprise in Enterprise.objects.only("pk", "code", "name", "is_key_unit"):
+        value = energy.get((enterprise.code, year))
+        if value is None:
+            continue
+        if not enterprise.is_key_unit and value >= key_threshold:
+            kind, threshold = DesignationSuggestion.Kind.DESIGNATE, key_threshold
+            why_zh = f"{year}年综合能耗(当量值) {value_text(value)} 吨标准煤，达到 {value_text(threshold)} 吨标准煤门槛。"
+            why_en = f"{year} energy (calorific) {value_text(value)} tce, at or above the {value_text(threshold)} tce threshold."
+        elif enterprise.is_key_unit:
+            threshold = (
+                designated_threshold
+                if bases.get(enterprise.pk) == DesignationBasis.DESIGNATED
+                else key_threshold
+            )
+            values = [energy.get((enterprise.code, y)) for y in years]
+            if any(v is None or v >= threshold for v in values):
+                continue
+            kind = DesignationSuggestion.Kind.REVOKE
+            shown = "、".join(f"{y}年 {value_text(v)}" for y, v in zip(years, values, strict=True))
+            why_zh = (
+                f"连续 {len(years)} 年低于 {value_text(threshold)} 吨标准煤门槛：{shown} 吨标准煤。"
+            )
+            why_en = (
+                f"Below the {value_text(threshold)} tce threshold for {len(years)} years: "
+                + ", ".join(f"{y} {value_text(v)}" for y, v in zip(years, values, strict=True))
+                + " tce."
+            )
+        else:
+            continue
+        if (enterprise.pk, kind) in existing:
+            continue
+        with transaction.atomic():
+            suggestion = DesignationSuggestion.objects.create(
+                enterprise=enterprise,
+                kind=kind,
+                year=year,
+                energy_tce=value,
+                threshold_tce=threshold,
+                explanation_zh=why_zh,
+                explanation_en=why_en,
+            )
+            audit_record(
+                actor=None,
+                action="designation_suggest",
+                object_type="enterprise",
+                object_id=enterprise.code,
+                period=str(year),
+                new_value=kind,
+                reason=why_zh,
+            )
+        made.append(suggestion)
+    return made
+
+
+def designation_suggestion_decide(
+    *, suggestion: DesignationSuggestion, user, confirm: bool, reason: str
+) -> DesignationSuggestion:
+    """Confirm (the designation or revocation is made) or dismiss a suggestion; either
+    way with a reason, audited."""
+    _refuse_unless_manager(user)
+    if not (reason or "").strip():
+        raise ApplicationError(
+            "确认或驳回认定建议须填写理由。",
+            "Confirming or dismissing a suggestion needs a reason.",
+            code="reason_required",
+        )
+    with transaction.atomic():
+        locked = (
+            DesignationSuggestion.objects.select_for_update()
+            .select_related("enterprise")
+            .get(pk=suggestion.pk)
+        )
+        if locked.state != DesignationSuggestion.State.OPEN:
+            raise ApplicationError(
+                "该建议已处理。", "This suggestion has already been decided.", code="decided"
+            )
+        if confirm:
+            designate = locked.kind == DesignationSuggestion.Kind.DESIGNATE
+            key_unit_designate(
+                user=user,
+                enterprise=locked.enterprise,
+                designated=designate,
+                basis=DesignationBasis.THRESHOLD if designate else DesignationBasis.BELOW_THRESHOLD,
+                year=locked.year + 1,
+                reason=reason,
+                energy_tce=locked.energy_tce,
+                threshold_tce=locked.threshold_tce,
+            )
+        locked.state = (
+            DesignationSuggestion.State.CONFIRMED
+            if confirm
+            else DesignationSuggestion.State.DISMISSED
+        )
+        locked.decision_reason = reason.strip()
+        locked.decided_by = user
+        locked.decided_at = timezone.now()
+        locked.save()
+        audit_record(
+            actor=user,
+            action="designation_suggestion_confirm"
+            if confirm
+            else "designation_suggestion_dismiss",
+            object_type="enterprise",
+            object_id=locked.enterprise.code,
+            period=str(locked.year),
+            new_value=locked.kind,
+            reason=reason.strip(),
+            details={"suggestion": locked.pk},
+        )
+    return locked

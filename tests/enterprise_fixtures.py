@@ -19,16 +19,40 @@ UNITS = {
 }
 
 
-def _unit_rows(code, years):
+def unit_rows(code, years: dict) -> list[dict]:
+    """An enterprise's quarterly form as DRS and GRID report it: every DRS quarterly item
+    (0 unless given; an energy total needs every carrier) and grid electricity.
+    `years`: year → {item: annual value}."""
+    from indicators.models import StatisticalItem
+
+    items = [
+        c
+        for c in StatisticalItem.objects.filter(
+            department__code="DRS", frequency="quarter"
+        ).values_list("code", flat=True)
+        if not c.endswith("_growth_ytd")
+    ]
     rows = []
-    for year, (coal, value_added) in years.items():
+    for year, values in years.items():
         for quarter in range(1, 5):
-            period = f"{year}Q{quarter}"
-            rows += [
-                {"period": period, "item": "coal_raw", "value": str(Decimal(coal) / 4), "scope": code},
-                {"period": period, "item": "iva_current", "value": str(Decimal(value_added) / 4), "scope": code},
-            ]  # fmt: skip
+            for item in sorted({*items, "electricity_grid", *values}):
+                value = Decimal(values.get(item, "0")) / 4
+                rows.append(
+                    {
+                        "period": f"{year}Q{quarter}",
+                        "item": item,
+                        "value": str(value),
+                        "scope": code,
+                    }
+                )
     return rows
+
+
+def _unit_rows(code, years):
+    return unit_rows(
+        code,
+        {year: {"coal_raw": coal, "iva_current": va} for year, (coal, va) in years.items()},
+    )
 
 
 @pytest.fixture

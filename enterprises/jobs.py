@@ -1,0 +1,13 @@
+"""Celery jobs of the enterprises app. Each calls one service and is safe to run twice."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def enterprise_checks(force: bool = False) -> int:
+    """After new results (a recompute follows every approval): reconciliation warnings for
+    the recent periods and the designation suggestions. Skipped while the results
+    generation is the one already checked; returns the number of warnings raised."""
+    from enterprises.services import enterprise_checks_run
+
+    return enterprise_checks_run(force=force)
