@@ -11,3 +11,11 @@ def enterprise_checks(force: bool = False) -> int:
     from enterprises.services import enterprise_checks_run
 
     return enterprise_checks_run(force=force)
+
+
+@shared_task(acks_late=True)
+def gap_precompute() -> int:
+    """The intensity page's attribution for the current results generation."""
+    from enterprises.views import gap_contexts_precompute
+
+    return gap_contexts_precompute()

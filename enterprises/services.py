@@ -385,6 +385,9 @@ def enterprise_checks_run(*, force: bool = False, today=None) -> int:
         return 0
     raised = reconciliation_warnings_raise(periods=recent_periods(today))
     designation_suggestions_refresh()
+    from enterprises.jobs import gap_precompute
+
+    gap_precompute.delay()
     with contextlib.suppress(Exception):
         cache.set(CHECKED_GENERATION_KEY, generation, timeout=7 * 24 * 3600)
     return len(raised)

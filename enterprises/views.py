@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions
-from dashboards.cache import cached
+from dashboards.cache import cached, generation_key
 from dashboards.views import product_page
 from dezhou_carbon.exceptions import ApplicationError
 from enterprises.analysis import gap_attribution, reconciliation
@@ -143,7 +144,7 @@ def _latest_park_periods() -> list[str]:
         IndicatorResult.objects.filter(
             indicator__code="energy_intensity_iva", scope="", variant="", value__isnull=False
         )
-        .order_by("-year", "-quarter")
+        .order_by("-year", F("quarter").desc(nulls_first=True))
         .values_list("period", flat=True)[:40]
     )
 
@@ -249,7 +250,36 @@ def gap_context(period_0: str, period_t: str) -> dict:
             "figure": figure,
         }
 
-    return cached(("enterprise-gap", period_0, period_t, language), build)
+    return cached(_gap_key(period_0, period_t, language), build)
+
+
+def _gap_key(period_0: str, period_t: str, language: str) -> tuple:
+    return ("enterprise-gap", period_0, period_t, language)
+
+
+def gap_context_stored(period_0: str, period_t: str) -> dict | None:
+    """gap_context as already computed for this results generation, or None."""
+    from django.core.cache import cache
+
+    key = generation_key(*_gap_key(period_0, period_t, get_language() or ""))
+    try:
+        return cache.get(key)
+    except Exception:  # the cache is an accelerator only
+        return None
+
+
+def gap_contexts_precompute() -> int:
+    """Compute the default pair's attribution in every language (after a recompute)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    default = comparable_default()
+    if default is None:
+        return 0
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            gap_context(*default)
+    return len(settings.LANGUAGES)
 
 
 @product_page

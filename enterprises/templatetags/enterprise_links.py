@@ -20,9 +20,11 @@ def may_read_register(user) -> bool:
 
 @register.inclusion_tag("enterprises/_gap_card.html", takes_context=True)
 def gap_waterfall(context):
-    """The latest comparable pair of periods' attribution (cached per results
-    generation), for who reads all data; nothing for anyone else."""
-    from enterprises.views import comparable_default, gap_context
+    """The latest comparable pair of periods' attribution, for who reads all data, as
+    precomputed (enterprises.jobs after each recompute, or an earlier visit of the gap
+    page) for the current results generation: this page never computes it, so its query
+    count does not depend on the enterprises. A link to the gap page otherwise."""
+    from enterprises.views import comparable_default, gap_context_stored
 
     user = context.get("user")
     if not permissions.can_read_all_data(user):
@@ -30,4 +32,4 @@ def gap_waterfall(context):
     default = comparable_default()
     if default is None:
         return {"show": False}
-    return {"show": True, "gap": gap_context(*default)}
+    return {"show": True, "gap": gap_context_stored(*default), "periods": default}
