@@ -131,7 +131,7 @@ def quantity_in(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
     """Convert a line's quantity into its factor's unit, exactly, or refuse."""
     source = normalize_quantity_unit(from_unit)
     target = normalize_quantity_unit(to_unit)
-    if source == target and units.is_known_unit(source) or source == target == TONNE_KM:
+    if (source == target and units.is_known_unit(source)) or source == target == TONNE_KM:
         return value
     if TONNE_KM in (source, target):
         if source == target:

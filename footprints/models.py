@@ -279,3 +279,43 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.body} {self.number}"
+
+
+class CountTarget(models.Model):
+    """A yearly target for a footprint counter (the policy innovation's indicator), set by
+    the committee's decision: recorded by the statistics office with reason and 文号, approved
+    by a committee member. A change is a new version; the old one stays."""
+
+    class Counter(models.TextChoices):
+        APPROVED_STUDIES = "approved_studies", _("已审核的碳足迹研究")
+        CERTIFIED_PRODUCTS = "certified_products", _("获认证的产品")
+
+    counter = models.CharField(_("计数"), max_length=30, choices=Counter)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    value = models.PositiveIntegerField(_("目标值"))
+    reason = models.TextField(_("原因"))
+    document_no = models.CharField(_("文号"), max_length=100)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    is_current = models.BooleanField(_("现行"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["counter", "year", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counter", "year"],
+                condition=Q(is_current=True),
+                name="footprint_count_target_one_current",
+            )
+        ]
+        verbose_name = _("碳足迹计数目标")
+        verbose_name_plural = _("碳足迹计数目标")
+
+    def __str__(self) -> str:
+        return f"{self.counter} {self.year} = {self.value} (v{self.version})"

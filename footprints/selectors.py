@@ -8,10 +8,10 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 
 from footprints import calculations as fc
-from footprints.models import Certificate, EmissionFactor, Study
+from footprints.models import Certificate, CountTarget, EmissionFactor, Study
 
 
 def library_rows() -> list[fc.LibraryRow]:
@@ -105,22 +105,29 @@ def stale_factors(study: Study) -> list[dict]:
 
 
 def innovation_counters() -> dict:
-    """Counts by leading industry and reference year for the pilot report: approved studies,
-    products with a certificate, labels. Only approved studies count."""
-    approved = Study.objects.filter(state=Study.State.APPROVED)
+    """Counts by leading industry and year for the pilot report: studies approved in the year
+    (by the date of approval, Beijing time), products certified in the year (a certificate
+    starting that year; a product counts once a year) and of those labelled. Only approved
+    studies count. Two queries."""
+    from django.utils import timezone
+
     rows = defaultdict(lambda: {"studies": 0, "certified": 0, "labelled": 0})
-    for industry, year, studies_n in approved.values_list(
-        "leading_industry", "reference_year"
-    ).annotate(n=Count("pk")):
-        rows[(industry, year)]["studies"] = studies_n
-    for industry, year, certified, labelled in approved.values_list(
-        "leading_industry", "reference_year"
-    ).annotate(
-        certified=Count("pk", filter=Q(certificates__isnull=False), distinct=True),
-        labelled=Count("pk", filter=Q(certificates__label=True), distinct=True),
+    for industry, decided_at in Study.objects.filter(state=Study.State.APPROVED).values_list(
+        "leading_industry", "decided_at"
     ):
-        rows[(industry, year)]["certified"] = certified
-        rows[(industry, year)]["labelled"] = labelled
+        if decided_at is not None:
+            rows[(industry, timezone.localtime(decided_at).year)]["studies"] += 1
+    certified: dict[tuple[str, int], set] = defaultdict(set)
+    labelled: dict[tuple[str, int], set] = defaultdict(set)
+    for industry, study_id, valid_from, label in Certificate.objects.filter(
+        study__state=Study.State.APPROVED
+    ).values_list("study__leading_industry", "study_id", "valid_from", "label"):
+        certified[(industry, valid_from.year)].add(study_id)
+        if label:
+            labelled[(industry, valid_from.year)].add(study_id)
+    for key, studies in certified.items():
+        rows[key]["certified"] = len(studies)
+        rows[key]["labelled"] = len(labelled.get(key, ()))
     return dict(sorted(rows.items()))
 
 
@@ -149,3 +156,23 @@ def expiring_certificates(today: dt.date, days: int):
             recipients.extend(enterprise_users.filter(is_active=True))
         result.append((certificate, recipients))
     return result
+
+
+def counter_progress(today: dt.date) -> list[dict]:
+    """Each year with a current counter target: the target, the count so far (all leading
+    industries) and its status — achieved, in progress (the year is not over) or missed."""
+    totals: dict[tuple[str, int], int] = defaultdict(int)
+    for (_industry, year), counts in innovation_counters().items():
+        totals[("approved_studies", year)] += counts["studies"]
+        totals[("certified_products", year)] += counts["certified"]
+    rows = []
+    for target in CountTarget.objects.filter(is_current=True).order_by("year", "counter"):
+        actual = totals.get((target.counter, target.year), 0)
+        if actual >= target.value:
+            status = "achieved"
+        elif target.year >= today.year:
+            status = "in_progress"
+        else:
+            status = "missed"
+        rows.append({"target": target, "actual": actual, "status": status})
+    return rows

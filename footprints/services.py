@@ -18,6 +18,7 @@ from footprints import calculations as fc
 from footprints import selectors
 from footprints.models import (
     Certificate,
+    CountTarget,
     EmissionFactor,
     FactorCategory,
     IndustryReference,
@@ -700,3 +701,74 @@ def certificate_expiry_remind(*, today: dt.date | None = None, days: int = 90) -
             )
             sent += int(created)
     return sent
+
+
+# --- Counter targets (the policy innovation's indicator) ------------------------------------
+
+
+@transaction.atomic
+def count_target_set(
+    *, counter: str, year: int, value: int, reason: str, document_no: str, approver, actor
+) -> CountTarget:
+    """Set a counter's target for a year by the committee's decision (as a governed target
+    change: recorded by the statistics office, approved by a committee member, reason and
+    文号, never the same person). A new version replaces the current one."""
+    if not permissions.can_change_targets(actor):
+        raise PermissionRefused(
+            "只有统计办或系统管理员可以录入目标。",
+            "Only the statistics office or an administrator can record a target.",
+            code="permission_denied",
+        )
+    if approver is None or not permissions.can_approve_target_change(approver):
+        raise PermissionRefused(
+            "目标须经管委会批准：批准人应为管委会成员。",
+            "A target must be approved by the management committee.",
+            code="approver_not_committee",
+        )
+    if approver.pk == actor.pk:
+        raise PermissionRefused(
+            "录入人与批准人不能是同一人。",
+            "The person recording a target cannot be its approver.",
+            code="four_eyes",
+        )
+    reason, document_no = _require_reason(reason), (document_no or "").strip()
+    if not document_no:
+        raise ApplicationError(
+            "请填写批准文件的文号。",
+            "The number of the authorising document (文号) is required.",
+            code="document_required",
+        )
+    if counter not in CountTarget.Counter.values:
+        raise ApplicationError(
+            f"计数“{counter}”无效。", f"Counter '{counter}' is not known.", code="bad_counter"
+        )
+    if int(value) < 0:
+        raise ApplicationError(
+            "目标值不能为负数。", "A target cannot be negative.", code="negative_value"
+        )
+    current = (
+        CountTarget.objects.select_for_update()
+        .filter(counter=counter, year=year, is_current=True)
+        .first()
+    )
+    version = 1
+    if current is not None:
+        version = current.version + 1
+        current.is_current = False
+        current.save(update_fields=["is_current"])
+    target = CountTarget.objects.create(
+        counter=counter, year=year, value=int(value), reason=reason, document_no=document_no,
+        approved_by=approver, recorded_by=actor, version=version,
+    )  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="footprint_count_target_set",
+        object_type="footprint_count_target",
+        object_id=target.pk,
+        old_value=None if current is None else current.value,
+        new_value=target.value,
+        reason=reason,
+        details={"counter": counter, "year": year, "document_no": document_no,
+                 "approved_by": approver.get_username(), "version": version},
+    )  # fmt: skip
+    return target

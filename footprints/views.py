@@ -24,7 +24,7 @@ from dezhou_carbon.exceptions import ApplicationError
 from footprints import calculations as fc
 from footprints import exporting, selectors, services
 from footprints.inventory_file import parse_inventory
-from footprints.models import FactorCategory, IndustryReference, Study
+from footprints.models import CountTarget, FactorCategory, IndustryReference, Study
 from reports.views import attachment
 
 PREVIEW_SALT = "footprints.inventory-preview"
@@ -68,9 +68,35 @@ def _decimal(text: str, default: str | None = None) -> Decimal:
 
 
 @_guarded(permissions.can_read_footprints)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def index(request):
+    from django.utils import timezone
+
+    from accounts.models import User
     from enterprises.models import LeadingIndustry
+
+    may_set = permissions.can_change_targets(request.user)
+    if request.method == "POST":
+        if not may_set:
+            raise PermissionDenied
+        post = request.POST
+        try:
+            services.count_target_set(
+                counter=post.get("counter", ""),
+                year=int(post.get("year") or 0),
+                value=int(post.get("value") or -1),
+                reason=post.get("reason", ""),
+                document_no=post.get("document_no", ""),
+                approver=User.objects.filter(pk=post.get("approver") or 0).first(),
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            messages.error(request, _says(error))
+        except ValueError:
+            messages.error(request, _("数值格式无效。"))
+        else:
+            messages.success(request, _("计数目标已按批准文件设定。"))
+        return redirect("footprints:index")
 
     industry = request.GET.get("industry", "")
     state = request.GET.get("state", "")
@@ -91,6 +117,14 @@ def index(request):
             "industry": industry,
             "state": state,
             "counters": counters,
+            "progress": selectors.counter_progress(timezone.localdate()),
+            "may_set_targets": may_set,
+            "committee": User.objects.filter(role=User.Role.COMMITTEE, is_active=True).order_by(
+                "username"
+            )
+            if may_set
+            else [],
+            "counter_choices": CountTarget.Counter.choices,
             "may_prepare": permissions.can_prepare_footprint(request.user),
             "section": "studies",
         },

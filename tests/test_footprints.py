@@ -11,6 +11,7 @@ import pytest
 import xlsxwriter
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from dezhou_carbon.exceptions import ApplicationError
@@ -259,7 +260,9 @@ def test_a_certificate_rests_on_an_approved_study_and_the_counts_appear(
         valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2027, 1, 1),
     )  # fmt: skip
     counters = selectors.innovation_counters()
-    assert counters[("new_energy_materials", 2023)] == {"studies": 1, "certified": 1, "labelled": 1}
+    approved_in = timezone.localdate().year
+    assert counters[("new_energy_materials", approved_in)]["studies"] == 1
+    assert counters[("new_energy_materials", 2024)] == {"studies": 0, "certified": 1, "labelled": 1}
     client.force_login(committee_member)
     page = client.get("/footprints/").content.decode()
     assert "德州锂能电池有限公司" in page
@@ -395,3 +398,42 @@ def test_the_pages_speak_english_beside_chinese(client, other_clerk, study):
     assert "核算结果" not in page
     index = client.get("/footprints/").content.decode()
     assert "Pilot counters: approved studies and certified products" in index
+
+
+def test_the_committee_sets_a_counter_target_by_decision_and_the_page_shows_its_status(
+    client, statistics_office, committee_member, other_clerk, eco_head, study
+):
+    with pytest.raises(ApplicationError) as refused:
+        services.count_target_set(
+            counter="certified_products", year=2024, value=1, reason="试点方案", document_no="",
+            approver=committee_member, actor=statistics_office,
+        )  # fmt: skip
+    assert refused.value.code == "document_required"
+    with pytest.raises(ApplicationError) as refused:
+        services.count_target_set(
+            counter="certified_products", year=2024, value=1, reason="试点方案",
+            document_no="德经开管发〔2024〕12号", approver=statistics_office, actor=statistics_office,
+        )  # fmt: skip
+    assert refused.value.code == "approver_not_committee"
+    services.count_target_set(
+        counter="certified_products", year=2024, value=2, reason="试点方案",
+        document_no="德经开管发〔2024〕12号", approver=committee_member, actor=statistics_office,
+    )  # fmt: skip
+    revised = services.count_target_set(
+        counter="certified_products", year=2024, value=1, reason="中期调整",
+        document_no="德经开管发〔2024〕30号", approver=committee_member, actor=statistics_office,
+    )  # fmt: skip
+    assert revised.version == 2
+    _imported(study, other_clerk)
+    services.study_submit(study=study, user=other_clerk)
+    services.study_approve(study=study, user=eco_head)
+    services.certificate_record(
+        study=study, user=other_clerk, body="CQC", number="CQC-9",
+        valid_from=dt.date(2024, 5, 1), valid_to=dt.date(2027, 4, 30),
+    )  # fmt: skip
+    (row,) = selectors.counter_progress(dt.date(2026, 12, 3))
+    assert (row["target"].value, row["actual"], row["status"]) == (1, 1, "achieved")
+    client.force_login(committee_member)
+    page = client.get("/footprints/").content.decode()
+    assert 'data-counter-status="achieved"' in page
+    assert "德经开管发〔2024〕30号" in page
