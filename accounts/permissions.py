@@ -90,6 +90,24 @@ def can_approve_submission(user, department_id: int | None, submitted_by_ids=())
     return can_approve(user, department_id) and _four_eyes(user, submitted_by_ids)
 
 
+def can_report_part(user, department_id: int | None) -> bool:
+    """May report this unit's part of a work item (the plan's tasks): its own staff."""
+    return can_enter_figures(user, department_id)
+
+
+def can_verify_work_items(user, submitted_by_ids=()) -> bool:
+    """May verify (销号) a work item or return it: the management committee, never for a
+    report they made or approved themselves (four eyes)."""
+    return (_is_admin(user) or (_active(user) and user.role == Role.COMMITTEE)) and _four_eyes(
+        user, submitted_by_ids
+    )
+
+
+def can_plan_work_items(user) -> bool:
+    """May set a work item's due quarter and quantity the plan left open: the committee."""
+    return _is_admin(user) or (_active(user) and user.role == Role.COMMITTEE)
+
+
 def can_grant_lock_exception(user, submitted_by_ids=()) -> bool:
     """May unlock an approved period for a correction: the statistics office (or an
     administrator), unless they submitted the period themselves (four eyes)."""

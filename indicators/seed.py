@@ -88,4 +88,8 @@ def indicators_seed(
             report.created.append(f"method setting {row['key']}")
         else:
             report.unchanged += 1
+
+    from tasks.services import work_item_targets_link
+
+    work_item_targets_link()
     return report

@@ -13,7 +13,7 @@ from django.db import transaction
 from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
-from indicators.cache import results_generation_bump
+from indicators.cache import page_changed, results_generation_bump
 from indicators.models import RecomputeRequest, Target, TargetRevision
 from indicators.recompute import recompute_request
 from tasks.models import Department
@@ -232,4 +232,5 @@ def target_change(
         scopes={RecomputeRequest.ALL_SCOPES},
     )
     transaction.on_commit(results_generation_bump)
+    page_changed()
     return revision

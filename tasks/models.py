@@ -5,6 +5,7 @@ Every model here is seeded from `fixtures/plan.json` by `setup_park`; `seed_chec
 lets a rerun tell an administrator's edit from an untouched row (see dezhou_carbon/seeding.py).
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -190,8 +191,32 @@ class WorkItem(BilingualName, models.Model):
     title_zh = models.CharField(_("工作要点"), max_length=300)
     title_en = models.CharField(_("英文"), max_length=300, blank=True)
     due_year = models.PositiveSmallIntegerField(_("完成年份"), null=True, blank=True)
+    # Due at the end of this quarter of due_year (4 when the plan says only the year).
+    due_quarter = models.PositiveSmallIntegerField(_("完成季度"), null=True, blank=True)
+    # An optional quantity (green factories, PV MW, audits …): unit and target; what is
+    # achieved comes from the parts' approved reports.
+    quantity_unit = models.CharField(_("计量单位"), max_length=20, blank=True)
+    quantity_target = models.DecimalField(
+        _("目标数量"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    # Computed targets this item restates (3.5 → T5): it shows their status and has no
+    # hand-set one. A milestone target (T16, T17) is tied to the item that is its milestone.
+    targets = models.ManyToManyField(
+        "indicators.Target", related_name="work_items", blank=True, verbose_name=_("对应目标")
+    )
+    # Legacy self-declared progress; the state shown is derived (tasks/progress.py).
     status = models.CharField(_("进展"), max_length=20, choices=Status, default=Status.NOT_STARTED)
     evidence = models.TextField(_("佐证材料"), blank=True)
+    verified_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("销号人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    verified_period = models.CharField(_("销号期间"), max_length=7, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     seed_checksum = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -209,3 +234,114 @@ class WorkItem(BilingualName, models.Model):
     @property
     def title(self) -> str:
         return self.localized("title_zh", "title_en")
+
+
+class WorkItemPart(models.Model):
+    """A responsible unit's own part of a work item: the task's lead unit and each
+    supporting unit the plan names get one for every item of the task."""
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="parts")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="work_item_parts"
+    )
+    role = models.CharField(_("角色"), max_length=10, choices=Responsibility.Role)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["work_item", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["work_item", "department"], name="one_part_per_unit")
+        ]
+        verbose_name = _("工作要点分工")
+        verbose_name_plural = _("工作要点分工")
+
+    def __str__(self) -> str:
+        return f"{self.work_item.code} · {self.department.code}"
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == Responsibility.Role.LEAD
+
+
+class PartReport(models.Model):
+    """A unit's quarterly report on its part, inside the reporting round of `period`:
+    submitted → approved by its head → co-signed (会签) by the lead unit (supporting parts)
+    → verified (销号) by the committee; returned at any decision with a comment. One row per
+    part and period; every transition is an audit event carrying what was decided."""
+
+    class Progress(models.TextChoices):
+        NOT_STARTED = "not_started", _("未开始")
+        IN_PROGRESS = "in_progress", _("推进中")
+        DONE = "done", _("已完成")
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已审核")
+        COSIGNED = "cosigned", _("已会签")
+        VERIFIED = "verified", _("已销号")
+        RETURNED = "returned", _("已退回")
+
+    part = models.ForeignKey(WorkItemPart, on_delete=models.CASCADE, related_name="reports")
+    period = models.CharField(_("期间"), max_length=7)
+    progress = models.CharField(_("进展"), max_length=15, choices=Progress)
+    quantity = models.DecimalField(
+        _("完成数量"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    narrative = models.TextField(_("进展情况"))
+    state = models.CharField(_("状态"), max_length=10, choices=State, default=State.SUBMITTED)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("报送时间"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_comment = models.TextField(_("退回意见"), blank=True)
+
+    class Meta:
+        ordering = ["part", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["part", "period"], name="one_report_per_part_period")
+        ]
+        indexes = [models.Index(fields=["period", "state"], name="part_report_period_state")]
+        verbose_name = _("分工进展报告")
+        verbose_name_plural = _("分工进展报告")
+
+    def __str__(self) -> str:
+        return f"{self.part} {self.period}"
+
+
+class PartEvidence(models.Model):
+    """An evidence file of a part report, checked by content and kept with its SHA-256."""
+
+    report = models.ForeignKey(PartReport, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to="task-evidence/%Y/")
+    name = models.CharField(_("文件名"), max_length=255)
+    kind = models.CharField(_("类型"), max_length=20)
+    size = models.PositiveIntegerField(_("大小"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "pk"]
+        verbose_name = _("佐证文件")
+        verbose_name_plural = _("佐证文件")
+
+    def __str__(self) -> str:
+        return self.name

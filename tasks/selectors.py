@@ -1,9 +1,27 @@
-"""Reads for the plan pages."""
+"""Reads for the plan pages and the accountable work (to-do, verification queue)."""
 
-from django.db.models import Prefetch
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch, Sum
+from django.utils import timezone
 
 from indicators.models import Target
-from tasks.models import Plan, Responsibility, Section, Task
+from reporting.models import ReportingRound
+from tasks import progress
+from tasks.models import (
+    Department,
+    PartReport,
+    Plan,
+    Responsibility,
+    Section,
+    Task,
+    WorkItem,
+    WorkItemPart,
+)
 
 
 def plan_page_data(*, plan: Plan | None = None) -> Plan | None:
@@ -33,3 +51,261 @@ def plan_page_data(*, plan: Plan | None = None) -> Plan | None:
         Target.objects.filter(plan=plan).select_related("indicator").order_by("order")
     )
     return plan
+
+
+# --- the accountable work: parts, reports, to-do, verification -------------------------------
+
+
+@dataclass
+class ItemRow:
+    """A work item as the boards show it: its derived state (or its targets' status), its
+    parts with this quarter's reports, and the quantity achieved so far."""
+
+    item: WorkItem
+    state: str
+    parts: list[WorkItemPart] = field(default_factory=list)
+    reports: dict[int, PartReport] = field(default_factory=dict)  # part id → report
+    achieved: Decimal | None = None
+
+    @property
+    def state_label(self) -> str:
+        zh, en = progress.STATE_LABELS.get(self.state, (self.state, self.state))
+        return en if _english() else zh
+
+    @property
+    def restates_targets(self) -> bool:
+        return bool(getattr(self.item, "target_list", None))
+
+    @property
+    def due_label(self) -> str:
+        if self.item.due_year is None:
+            return "—"
+        return f"{self.item.due_year}Q{self.item.due_quarter or 4}"
+
+
+def _english() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "zh-hans").startswith("en")
+
+
+def current_task_period() -> str | None:
+    """The quarter whose round is open now (the newest one), where parts are reported."""
+    reporting_round = (
+        ReportingRound.objects.filter(quarter__isnull=False, state=ReportingRound.State.OPEN)
+        .order_by("-year", "-quarter")
+        .first()
+    )
+    return reporting_round.period if reporting_round else None
+
+
+def _latest_reports(item_ids) -> dict[int, PartReport]:
+    """The newest report of every part of these items (one query)."""
+    latest: dict[int, PartReport] = {}
+    for report in (
+        PartReport.objects.filter(part__work_item_id__in=item_ids)
+        .select_related("submitted_by", "approved_by", "cosigned_by")
+        .prefetch_related("evidence")
+        .order_by("part_id", "-period")
+    ):
+        latest.setdefault(report.part_id, report)
+    return latest
+
+
+def item_rows(items: list[WorkItem], *, today: dt.date | None = None) -> list[ItemRow]:
+    """Rows for these items (their parts and targets prefetched as `part_list` and
+    `target_list`): the derived state from the newest reports. Two queries."""
+    today = today or timezone.localdate()
+    latest = _latest_reports([item.pk for item in items])
+    achieved = dict(
+        PartReport.objects.filter(
+            part__work_item_id__in=[item.pk for item in items],
+            state__in=[
+                PartReport.State.APPROVED,
+                PartReport.State.COSIGNED,
+                PartReport.State.VERIFIED,
+            ],
+            quantity__isnull=False,
+        )
+        .order_by()
+        .values("part__work_item_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("part__work_item_id", "total")
+    )
+    rows = []
+    for item in items:
+        parts = getattr(item, "part_list", None)
+        if parts is None:
+            parts = list(item.parts.all())
+        reports = {p.pk: latest[p.pk] for p in parts if p.pk in latest}
+        lead = next((p for p in parts if p.is_lead), None)
+        lead_report = reports.get(lead.pk) if lead else None
+        decided = {
+            PartReport.State.APPROVED,
+            PartReport.State.COSIGNED,
+            PartReport.State.VERIFIED,
+        }
+        state = progress.item_state(
+            due=progress.due_date(item.due_year, item.due_quarter),
+            verified=item.verified_at is not None,
+            lead_progress=lead_report.progress
+            if lead_report and lead_report.state in decided
+            else None,
+            started=any(r.progress != PartReport.Progress.NOT_STARTED for r in reports.values()),
+            today=today,
+        )
+        rows.append(ItemRow(item, state, parts, reports, achieved.get(item.pk)))
+    return rows
+
+
+def _items_with_parts():
+    return WorkItem.objects.select_related("task").prefetch_related(
+        Prefetch(
+            "parts",
+            queryset=WorkItemPart.objects.select_related("department").order_by("order", "pk"),
+            to_attr="part_list",
+        ),
+        Prefetch("targets", queryset=Target.objects.order_by("order"), to_attr="target_list"),
+    )
+
+
+@dataclass
+class UnitTodo:
+    department: Department
+    period: str | None
+    parts_to_report: list[tuple[ItemRow, WorkItemPart, PartReport | None]]
+    approvals: list[PartReport]
+    cosigns: list[PartReport]
+    returned: list[PartReport]
+    figures: list  # (reporting round, the department's state) still to enter or submit
+    warnings: list
+    rectifications: list
+    overdue: list[ItemRow]
+
+
+def unit_todo(department: Department, *, today: dt.date | None = None) -> UnitTodo:
+    """What waits for a unit: its parts to report this quarter, its reports awaiting its
+    head, supporting parts awaiting its co-sign as lead, returned reports, figures to enter,
+    warnings to answer and rectifications due. A fixed number of queries however many
+    items, parts and reports there are."""
+    from dashboards.models import EarlyWarning
+    from indicators.models import DepartmentPeriod, StatisticalItem
+
+    today = today or timezone.localdate()
+    period = current_task_period()
+    parts = list(
+        WorkItemPart.objects.filter(department=department, work_item__verified_at__isnull=True)
+        .values_list("work_item_id", flat=True)
+        .order_by()
+    )
+    items = list(_items_with_parts().filter(pk__in=parts).order_by("task__order", "order"))
+    rows = item_rows(items, today=today)
+    to_report = []
+    for row in rows:
+        mine = next(p for p in row.parts if p.department_id == department.pk)
+        report = row.reports.get(mine.pk)
+        if period and (report is None or report.period != period or report.state == "returned"):
+            to_report.append((row, mine, report if report and report.period == period else None))
+    waiting = PartReport.objects.select_related(
+        "part__work_item", "part__department", "submitted_by", "approved_by"
+    ).prefetch_related("evidence")
+    approvals = list(
+        waiting.filter(part__department=department, state=PartReport.State.SUBMITTED).order_by(
+            "part__work_item__task__order", "part__work_item__order"
+        )
+    )
+    led = WorkItemPart.objects.filter(department=department, role="lead").values("work_item_id")
+    cosigns = list(
+        waiting.filter(
+            part__work_item_id__in=led, part__role="support", state=PartReport.State.APPROVED
+        ).order_by("part__work_item__task__order", "part__work_item__order", "part__order")
+    )
+    returned = list(
+        waiting.filter(part__department=department, state=PartReport.State.RETURNED).order_by(
+            "-returned_at"
+        )
+    )
+    rounds = ReportingRound.objects.filter(state=ReportingRound.State.OPEN).order_by(
+        "-year", "-quarter"
+    )
+    states = dict(
+        DepartmentPeriod.objects.filter(department=department).values_list("period", "state")
+    )
+    reports_figures = StatisticalItem.objects.filter(department=department).exists()
+    figures = [
+        (r, states.get(r.period, "not_started"))
+        for r in rounds
+        if reports_figures and states.get(r.period) not in ("submitted", "approved")
+    ]
+    live = EarlyWarning.objects.filter(department=department).exclude(
+        state=EarlyWarning.State.CLOSED
+    )
+    warnings = list(live.filter(state=EarlyWarning.State.OPEN).order_by("-created_at")[:50])
+    rectifications = list(
+        live.filter(state=EarlyWarning.State.ACKNOWLEDGED).order_by("due_date", "pk")[:50]
+    )
+    overdue = [row for row in rows if row.state == progress.OVERDUE]
+    return UnitTodo(
+        department=department,
+        period=period,
+        parts_to_report=to_report,
+        approvals=approvals,
+        cosigns=cosigns,
+        returned=returned,
+        figures=figures,
+        warnings=warnings,
+        rectifications=rectifications,
+        overdue=overdue,
+    )
+
+
+@dataclass
+class VerificationRow:
+    row: ItemRow
+    period: str
+    lead_report: PartReport
+    waiting_for: list[Department]
+
+    @property
+    def ready(self) -> bool:
+        return not self.waiting_for
+
+
+def verification_queue() -> list[VerificationRow]:
+    """Items whose lead unit's approved report says done and that are not verified yet,
+    with the supporting parts still to co-sign. A fixed number of queries."""
+    leads = list(
+        PartReport.objects.filter(
+            part__role="lead",
+            state=PartReport.State.APPROVED,
+            progress=PartReport.Progress.DONE,
+            part__work_item__verified_at__isnull=True,
+        )
+        .select_related("part__department", "submitted_by", "approved_by")
+        .prefetch_related("evidence")
+        .order_by("period", "part__work_item_id")
+    )
+    if not leads:
+        return []
+    items = {
+        item.pk: item
+        for item in _items_with_parts().filter(pk__in={r.part.work_item_id for r in leads})
+    }
+    periods = {r.period for r in leads}
+    cosigned = set(
+        PartReport.objects.filter(
+            part__work_item_id__in=items, period__in=periods, state=PartReport.State.COSIGNED
+        ).values_list("part_id", "period")
+    )
+    rows = {row.item.pk: row for row in item_rows(list(items.values()))}
+    queue = []
+    for report in leads:
+        row = rows[report.part.work_item_id]
+        waiting = [
+            part.department
+            for part in row.parts
+            if not part.is_lead and (part.pk, report.period) not in cosigned
+        ]
+        queue.append(VerificationRow(row, report.period, report, waiting))
+    queue.sort(key=lambda v: (v.row.item.task.order, v.row.item.order))
+    return queue
