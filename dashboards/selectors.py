@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboards.models import EarlyWarning, ProgressReport
@@ -41,6 +42,7 @@ from indicators.selectors import indicator_result_scopes
 from reporting.models import ReportingRound
 from reporting.services import departments_of_round
 from tasks.models import Department, Plan, Responsibility, Task, WorkItem
+from tasks.progress import MILESTONE_ACHIEVED, MILESTONE_RED, milestone_status
 
 Status = IndicatorResult.Status
 Variant = IndicatorResult.Variant
@@ -373,7 +375,7 @@ class TargetCard:
 
     @property
     def items_done(self) -> int:
-        return sum(1 for item in self.task_items if item.status == WorkItem.Status.DONE)
+        return sum(1 for item in self.task_items if item.verified_at is not None)
 
 
 def status_label(status: str) -> str:
@@ -411,37 +413,41 @@ def _common_length(a: str, b: str) -> int:
 
 
 def _milestone_items(targets: list[Target]) -> dict[int, tuple[list[WorkItem], list[WorkItem]]]:
-    """For each milestone target: (the work items that are the milestone, every work item
-    of its tasks). The plan links milestones to tasks, not to work items: the items whose
-    title shares the longest run of words with the target's title are the milestone's
-    (“建成省级生态工业园区” → 11.4); all of the task's items when nothing matches. Two queries."""
-    milestones = {t.pk: t for t in targets if t.kind == Target.Kind.MILESTONE}
+    """For each milestone target: (the work items tied to it as its milestone — 11.4 for
+    T16 —, every work item of its tasks). Two queries."""
+    milestones = {t.pk for t in targets if t.kind == Target.Kind.MILESTONE}
     if not milestones:
         return {}
-    links = list(
-        Target.tasks.through.objects.filter(target_id__in=milestones).values_list(
-            "target_id", "task_id"
-        )
-    )
-    items_by_task: dict[int, list[WorkItem]] = defaultdict(list)
-    for item in WorkItem.objects.filter(task_id__in={task for _target, task in links}).order_by(
-        "task__order", "order"
+    task_items: dict[int, list[WorkItem]] = defaultdict(list)
+    for item in (
+        WorkItem.objects.filter(task__targets__in=milestones)
+        .annotate(of_target=F("task__targets"))
+        .order_by("task__order", "order")
     ):
-        items_by_task[item.task_id].append(item)
-    answer = {}
-    for target_id, target in milestones.items():
-        items = [i for t, task in links if t == target_id for i in items_by_task[task]]
-        scores = {item.pk: _common_length(target.title_zh, item.title_zh) for item in items}
-        best = max(scores.values(), default=0)
-        matched = [i for i in items if best >= 4 and scores[i.pk] == best] or items
-        answer[target_id] = (matched, items)
-    return answer
+        task_items[item.of_target].append(item)
+    ties: dict[int, set[int]] = defaultdict(set)
+    for target_id, item_id in WorkItem.targets.through.objects.filter(
+        target_id__in=milestones
+    ).values_list("target_id", "workitem_id"):
+        ties[target_id].add(item_id)
+    return {
+        target_id: (
+            [i for i in task_items[target_id] if i.pk in ties[target_id]],
+            task_items[target_id],
+        )
+        for target_id in milestones
+    }
 
 
-def _milestone_status(items: list[WorkItem]) -> str:
-    if items and all(item.status == WorkItem.Status.DONE for item in items):
-        return Status.ACHIEVED
-    return MILESTONE
+def _milestone_status(target: Target, items: list[WorkItem]) -> str:
+    """Achieved when every tied item is verified (销号); red once the target's year has
+    passed without that; a milestone in progress before (tasks.progress)."""
+    status = milestone_status(
+        target_year=target.target_year,
+        items_verified=[item.verified_at is not None for item in items],
+        today=timezone.localdate(),
+    )
+    return {MILESTONE_ACHIEVED: Status.ACHIEVED, MILESTONE_RED: Status.RED}.get(status, MILESTONE)
 
 
 def target_cards(*, period: str | None, variant: str = "", owners: bool = True) -> list[TargetCard]:
@@ -482,7 +488,7 @@ def target_cards(*, period: str | None, variant: str = "", owners: bool = True) 
         card = TargetCard(target=target, status=Status.NO_DATA, owner=owner_of.get(target.pk))
         if target.kind == Target.Kind.MILESTONE:
             card.work_items, card.task_items = milestone_items.get(target.pk, ([], []))
-            card.status = _milestone_status(card.work_items)
+            card.status = _milestone_status(target, card.work_items)
         elif judged is not None:
             card.result = judged
             card.status = judged.status or BASE

@@ -300,7 +300,48 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
                 message_en=alert.message_en,
             )
         )
+    raised += _work_warnings(today, owners)
     return [warning for warning in raised if warning is not None]
+
+
+def _work_warnings(today: dt.date, owners: dict) -> list[EarlyWarning | None]:
+    """An overdue work item warns its lead unit; a milestone target past its year and not
+    verified is red and warns its owner (management.md §3)."""
+    from tasks.selectors import missed_milestones, overdue_work_items
+
+    raised = []
+    for item, lead, due in overdue_work_items(today):
+        raised.append(
+            _raise(
+                key=f"work_item:{item.task.code}/{item.code}",
+                kind=EarlyWarning.Kind.DEADLINE,
+                level=EarlyWarning.Level.RED,
+                department=lead,
+                period=due,
+                title_zh=f"工作要点 {item.code} 逾期未销号",
+                title_en=f"Work item {item.code} is overdue",
+                message_zh=f"“{item.title_zh}”应于 {due} 前完成并经管委会核验销号，目前尚未销号。",
+                message_en=f"'{item.title_en or item.title_zh}' was due by the end of {due} "
+                "and has not been verified.",
+            )
+        )
+    for target in missed_milestones(today):
+        raised.append(
+            _raise(
+                key=f"status:{target.code}",
+                kind=EarlyWarning.Kind.STATUS,
+                level=EarlyWarning.Level.RED,
+                department=owners.get(target.pk),
+                period=str(target.target_year),
+                target=target,
+                title_zh=f"{target.code} {target.title_zh}：逾期未实现",
+                title_en=f"{target.code} {target.title_en}: missed",
+                message_zh=f"里程碑目标应于 {target.target_year} 年实现，对应工作要点尚未销号。",
+                message_en=f"The milestone was due in {target.target_year}; its work items "
+                "are not verified.",
+            )
+        )
+    return raised
 
 
 def _may_answer(user, warning: EarlyWarning) -> bool:

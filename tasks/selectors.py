@@ -309,3 +309,50 @@ def verification_queue() -> list[VerificationRow]:
         queue.append(VerificationRow(row, report.period, report, waiting))
     queue.sort(key=lambda v: (v.row.item.task.order, v.row.item.order))
     return queue
+
+
+def overdue_work_items(today: dt.date) -> list[tuple[WorkItem, Department | None, str]]:
+    """(item, its lead unit, the due quarter) for every item whose due quarter has ended
+    and that is not verified. Items tied to a target are left to the target's own warning
+    (a computed target's status, a missed milestone). Two queries."""
+    items = list(
+        WorkItem.objects.filter(
+            due_year__isnull=False, verified_at__isnull=True, targets__isnull=True
+        )
+        .select_related("task")
+        .prefetch_related(
+            Prefetch(
+                "parts",
+                queryset=WorkItemPart.objects.filter(role="lead").select_related("department"),
+                to_attr="lead_parts",
+            )
+        )
+        .order_by("task__order", "order")
+    )
+    overdue = []
+    for item in items:
+        due = progress.due_date(item.due_year, item.due_quarter)
+        if due is not None and today > due:
+            lead = item.lead_parts[0].department if item.lead_parts else None
+            overdue.append((item, lead, f"{item.due_year}Q{item.due_quarter or 4}"))
+    return overdue
+
+
+def missed_milestones(today: dt.date) -> list[Target]:
+    """Milestone targets whose year has passed while an item tied to them is not verified
+    (or none is tied). Two queries."""
+    milestones = list(
+        Target.objects.filter(kind=Target.Kind.MILESTONE, target_year__isnull=False)
+        .prefetch_related("work_items")
+        .order_by("order")
+    )
+    return [
+        target
+        for target in milestones
+        if progress.milestone_status(
+            target_year=target.target_year,
+            items_verified=[i.verified_at is not None for i in target.work_items.all()],
+            today=today,
+        )
+        == progress.MILESTONE_RED
+    ]

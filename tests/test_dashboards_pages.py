@@ -163,7 +163,8 @@ def _expected_statuses(period: str) -> dict[str, str]:
             if selectors.period_key(r.period) <= rank
         ]
         if target.kind == Target.Kind.MILESTONE:
-            expected[target.code] = "milestone"
+            # Past its year and not verified, a milestone is red (T16, 2025; T17 has no year).
+            expected[target.code] = "red" if target.target_year else "milestone"
         elif judged:
             newest = max(judged, key=lambda r: selectors.period_key(r.period))
             expected[target.code] = newest.status or "base"
@@ -259,19 +260,29 @@ def test_a_chained_target_waiting_for_its_base_year_says_so(demo, committee_memb
 def test_milestones_show_their_work_items_and_open_warnings_and_completeness_are_listed(
     demo, committee_member, other_clerk, statistics_office, clerk, head
 ):
+    from django.utils import timezone
+
     from dashboards.services import work_item_update
+    from indicators.cache import page_generation_bump
 
     item = WorkItem.objects.get(task__code="11", code="11.4")
     client = _client(committee_member)
     card = _cards(client.get("/dashboards/").content.decode())["T16"]
-    assert card["status"] == "milestone"
+    # 2025 has passed and 11.4 is not verified: the milestone is red.
+    assert card["status"] == "red"
     assert 'data-item="11.4"' in card["body"]
-    assert "未开始" in card["body"]
+    assert "未销号" in card["body"]
     assert 'data-item="11.1"' not in card["body"]  # the milestone's own work item only
+    # Declaring it done is not enough (management.md §3): only the committee's 销号 counts.
     work_item_update(item=item, user=other_clerk, status="done", evidence="省级批复文件")
     card = _cards(client.get("/dashboards/").content.decode())["T16"]
+    assert card["status"] == "red"
+    # (tests/test_task_workflow.py walks the verification itself)
+    WorkItem.objects.filter(pk=item.pk).update(verified_at=timezone.now())
+    page_generation_bump()
+    card = _cards(client.get("/dashboards/").content.decode())["T16"]
     assert card["status"] == "achieved"
-    assert "已完成" in card["body"]
+    assert "已销号" in card["body"]
 
     warnings_sync()
     round_open(period="2026Q4", user=statistics_office)

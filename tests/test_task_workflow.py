@@ -365,3 +365,43 @@ def test_milestone_status_table(year, verified, today, status):
     assert (
         progress.milestone_status(target_year=year, items_verified=verified, today=today) == status
     )
+
+
+def test_an_overdue_item_turns_red_with_a_warning_to_its_lead_unit(park, committee_member):
+    from dashboards.models import EarlyWarning
+    from dashboards.services import warnings_sync
+
+    item = WorkItem.objects.get(code="3.4")  # 打造5G全连接工厂, led by 发改统计部
+    work_item_plan_set(
+        item=item, user=committee_member, reason="管委会议定", due_year=2026, due_quarter=2,
+        quantity_unit="个", quantity_target="3",
+    )  # fmt: skip
+    item.refresh_from_db()
+    (row,) = item_rows([item], today=dt.date(2026, 7, 1))
+    assert row.state == progress.OVERDUE
+
+    warnings_sync(today=dt.date(2026, 7, 1))
+
+    warning = EarlyWarning.objects.get(dedupe_key="work_item:3/3.4")
+    assert (warning.level, warning.department.code, warning.period) == ("red", "DRS", "2026Q2")
+    assert "逾期" in warning.title_zh
+    assert "overdue" in warning.title_en
+
+
+def test_a_missed_milestone_is_red_with_a_warning_until_verified(park, committee_member):
+    from dashboards.models import EarlyWarning
+    from dashboards.selectors import target_cards
+    from dashboards.services import warnings_sync
+
+    cards = {card.target.code: card for card in target_cards(period=None)}
+    assert cards["T16"].status == "red"  # 2025 has passed, 11.4 not verified
+    assert [i.code for i in cards["T16"].work_items] == ["11.4"]
+    assert cards["T17"].status == "milestone"  # 积极争创: no year given
+    warnings_sync(today=dt.date(2026, 1, 2))
+    warning = EarlyWarning.objects.get(dedupe_key="status:T16")
+    assert (warning.level, warning.department.code) == ("red", "ECO")
+    assert not EarlyWarning.objects.filter(dedupe_key__startswith="work_item:11/").exists()
+
+    WorkItem.objects.filter(code="11.4").update(verified_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
+    cards = {card.target.code: card for card in target_cards(period=None)}
+    assert cards["T16"].status == "achieved"
