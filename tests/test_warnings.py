@@ -43,6 +43,8 @@ def _milestones_verified(db):
     from tasks.models import WorkItem
 
     WorkItem.objects.filter(targets__kind="milestone").update(verified_at=timezone.now())
+
+
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 State = EarlyWarning.State
