@@ -71,6 +71,7 @@ ACTION_LABELS = {
     "session_expired": _("会话过期"),
     "api_token_create": _("创建 API 令牌"),
     "api_token_revoke": _("吊销 API 令牌"),
+    "api_token_renew": _("续期 API 令牌"),
 }
 
 
