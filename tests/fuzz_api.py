@@ -147,20 +147,22 @@ for role, username in roles.items():
         key_hash=key_hash(key),
     )
     keys[role] = key
-import sys
-sys.stdout.write("KEYS=" + json.dumps(keys) + "\n")
+print("KEYS=" + json.dumps(keys))
 """
 
 
 def _manage(env, *args, capture=False) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    done = subprocess.run(
         [PYTHON, "manage.py", *args],
         cwd=BASE_DIR,
         env=env,
-        check=True,
+        check=False,
         text=True,
         capture_output=capture,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"fuzz-api: manage.py {args[0]} failed:\n{done.stderr or ''}")
+    return done
 
 
 def _start_server(env, port: int, log: Path) -> subprocess.Popen:
@@ -192,6 +194,15 @@ def _start_server(env, port: int, log: Path) -> subprocess.Popen:
 # ---------------------------------------------------------------- the fuzz
 
 
+def _header(response, name: str) -> str:
+    """A response header, whatever the transport's spelling (schemathesis keeps lower-case
+    names, each with a list of values)."""
+    for key, value in dict(response.headers).items():
+        if key.lower() == name.lower():
+            return value[0] if isinstance(value, list | tuple) else value
+    return ""
+
+
 def _problem(response) -> str:
     if response.status_code >= 500:
         return "server error"
@@ -203,7 +214,7 @@ def _problem(response) -> str:
         missing = {"code", "message_zh", "message_en", "request_id"} - set(body)
         if not isinstance(body, dict) or missing:
             return f"error answer lacks {sorted(missing)}"
-        if body["request_id"] != response.headers.get("X-Request-ID"):
+        if body["request_id"] != _header(response, "X-Request-ID"):
             return "error answer's request_id is not the X-Request-ID header"
     return ""
 
@@ -247,7 +258,7 @@ def fuzz_role(schema, base_url: str, role: str, key: str | None, seconds: float,
                             operation=name,
                             status=response.status_code,
                             problem=problem,
-                            request_id=response.headers.get("X-Request-ID", ""),
+                            request_id=_header(response, "X-Request-ID"),
                             body=response.text[:300],
                             curl=case.as_curl_command(headers=headers, base_url=base_url),
                         )
