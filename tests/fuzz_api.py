@@ -358,6 +358,10 @@ def main(argv=None) -> int:
         f"fuzz-api: {sum(r.cases for r in runs)} requests, {summary['server_errors']} server "
         f"errors, {len(findings)} findings; server log {log}"
     )
+    if not findings:  # nothing to look into: the scratch directory goes
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
     return 1 if findings else 0
 
 
