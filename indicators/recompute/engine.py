@@ -62,7 +62,8 @@ class Recompute:
     every year) and later. Its steps, in `run`'s order:
 
     1. `load_inputs`: the plan's base year, coefficients, counting rules, indicators and
-       targets — the same for every scope;
+       targets — the same for every scope; then, in the transaction, `choose_writing`: COPY
+       or the ORM, and which traces are stored already;
     2. `start_workers`: worker processes for a full recompute (before any thread starts);
     3. `compute_and_write`: stream each scope's counting figures, compute its rows (here or
        in the workers) and hand them to the writer a chunk at a time;
@@ -111,6 +112,21 @@ class Recompute:
             base_year=self.base_year,
             from_year=self.from_year,
             shared_methods=self.shared_methods,
+        )
+
+    def choose_writing(self) -> None:
+        """In the recompute's transaction: whether rows go by COPY, their time of writing,
+        and the traces stored already."""
+        self.copy = copy_supported()
+        self.computed_at = timezone.now().isoformat()
+        self.stream_scopes = self.scopes
+        # A full recompute uses nearly every stored trace: read their ids once rather than
+        # send thousands of traces again. An incremental one (an approval's few scopes,
+        # within its 200 ms) sends the few it uses and lets the database skip stored ones.
+        self.stored_traces = (
+            frozenset(str(pk) for pk in MethodTrace.objects.values_list("pk", flat=True))
+            if self.copy and self.scopes is None
+            else frozenset()
         )
 
     # --- 2. Worker processes ---
@@ -251,18 +267,7 @@ class Recompute:
     def run(self) -> RecomputeStats:
         self.load_inputs()
         with transaction.atomic(), _fewer_collections():
-            self.copy = copy_supported()
-            self.computed_at = timezone.now().isoformat()
-            self.stream_scopes = self.scopes
-            # A full recompute uses nearly every stored trace: read their ids once rather
-            # than send thousands of traces again. An incremental one (an approval's few
-            # scopes, within its 200 ms) sends the few it uses and lets the database skip
-            # stored ones.
-            self.stored_traces = (
-                frozenset(str(pk) for pk in MethodTrace.objects.values_list("pk", flat=True))
-                if self.copy and self.scopes is None
-                else frozenset()
-            )
+            self.choose_writing()
             self.start_workers()
             writer = result_writer(
                 existing=self.existing,
