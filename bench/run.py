@@ -223,8 +223,28 @@ FUELS_AND_OPTIONAL = {
 }
 
 
+def enterprises_register(codes) -> None:
+    """Put the generated enterprises in the register (figures come only for registered
+    enterprises); a few columns per enterprise, so one bulk insert."""
+    from enterprises.models import Enterprise
+    from tasks.models import Department
+
+    drs = Department.objects.get(code="DRS")
+    Enterprise.objects.bulk_create(
+        [
+            Enterprise(
+                code=code, name=f"企业{code[-6:]}", industry="3985", supervising_department=drs
+            )
+            for code in sorted(set(codes) - {""})
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+
+
 def copy_enterprise_figures(catalogue: Catalogue, enterprises: int, *, first: int = 1) -> int:
-    """COPY approved counting figures (version 1) of `enterprises` enterprises."""
+    """COPY approved counting figures (version 1) of `enterprises` enterprises, and put
+    them in the register."""
     from django.db import connection
     from django.utils import timezone
 
@@ -252,6 +272,7 @@ def copy_enterprise_figures(catalogue: Catalogue, enterprises: int, *, first: in
                     written += 1
             buffer.seek(0)
             cursor.cursor.copy_expert(f"COPY indicators_figure ({columns}) FROM STDIN", buffer)
+    enterprises_register(credit_code(n) for n in range(first, first + enterprises))
     return written
 
 
@@ -483,12 +504,18 @@ def step_import(args) -> dict:
     started = time.perf_counter()
     content = Path(args.csv).read_bytes()
     parsed = parse_import_file(content, "bench.csv", item_specs())
+    registering = time.perf_counter()
+    # The statistics office registers the enterprises first (not part of the import's time).
+    enterprises_register(
+        parsed.columns.scopes if parsed.columns else [r.scope for r in parsed.rows]
+    )
     parsed_at = time.perf_counter()
     outcome = statistics_import(parsed=parsed, user=admin, filename="bench.csv", approve=True)
     done = time.perf_counter()
     return {
-        "seconds": done - started,
-        "parse_seconds": parsed_at - started,
+        "seconds": done - started - (parsed_at - registering),
+        "parse_seconds": registering - started,
+        "register_seconds": parsed_at - registering,
         "import_seconds": done - parsed_at,
         "floor_seconds": import_floor(),
         "rows": outcome.row_count,

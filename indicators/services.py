@@ -25,6 +25,7 @@ from indicators.importing import (
     ImportFileError,
     ImportRow,
     ParseResult,
+    RowError,
 )
 from indicators.isolated_parse import parse_import_file_isolated
 from indicators.locks import assert_writable, department_periods_lock
@@ -384,6 +385,38 @@ def import_file_read(
         raise
 
 
+def unregistered_scope_errors(parsed: ParseResult) -> list[RowError]:
+    """A row error (at its first line) for each enterprise scope that is not in the
+    enterprise register: figures come only for registered enterprises (the statistics
+    office registers first)."""
+    from enterprises.selectors import registered_codes
+
+    if parsed.columns is not None:
+        lines, scopes = parsed.columns.lines, parsed.columns.scopes
+    else:
+        lines, scopes = [r.line for r in parsed.rows], [r.scope for r in parsed.rows]
+    unknown = set(scopes) - {""}
+    unknown -= registered_codes(unknown)
+    errors = []
+    for line, scope in zip(lines, scopes, strict=True):
+        if scope in unknown:
+            unknown.discard(scope)
+            errors.append(
+                RowError(
+                    line,
+                    "scope",
+                    "unregistered_scope",
+                    f"统一社会信用代码为 {scope} 的企业不在企业名录中，请先由统计办登记该企业",
+                    f"The enterprise {scope} is not in the enterprise register; the statistics "
+                    "office registers it first",
+                    scope,
+                )
+            )
+            if not unknown:
+                break
+    return errors
+
+
 def statistics_import(
     *,
     parsed: ParseResult,
@@ -411,8 +444,9 @@ def statistics_import(
             "Only an administrator can import figures as approved.",
             code="permission_denied",
         )
-    if parsed.errors:
-        errors = [e.__dict__ for e in parsed.errors]
+    scope_errors = unregistered_scope_errors(parsed)
+    if parsed.errors or scope_errors:
+        errors = [e.__dict__ for e in [*parsed.errors, *scope_errors]]
         with transaction.atomic():
             ImportBatch.objects.create(
                 sha256=parsed.sha256,

@@ -52,8 +52,29 @@ def worked_example_rows() -> list[dict]:
     return rows
 
 
-def import_rows(rows, *, user, approve=True, dry_run=False):
-    """Run rows through the same parser and service the API uses."""
+def enterprises_register(codes, *, department_code: str = "DRS") -> None:
+    """Put enterprise scopes in the register (what the statistics office does before any
+    of their figures can be imported); codes already registered are left alone."""
+    from enterprises.models import Enterprise
+    from tasks.models import Department
+
+    department = Department.objects.get(code=department_code)
+    Enterprise.objects.bulk_create(
+        [
+            Enterprise(
+                code=code, name=f"企业 {code}", industry="3985", supervising_department=department
+            )
+            for code in sorted(set(codes) - {""})
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def import_rows(rows, *, user, approve=True, dry_run=False, register_scopes=True):
+    """Run rows through the same parser and service the API uses; the rows' enterprises
+    are registered first unless `register_scopes` is False."""
+    if register_scopes:
+        enterprises_register({str(r.get("scope") or "").upper() for r in rows})
     parsed = parse_import_records(rows, item_specs())
     return statistics_import(
         parsed=parsed, user=user, source="test", approve=approve, dry_run=dry_run

@@ -301,3 +301,40 @@ def test_api_designation_with_reason(statistics_office, head, enterprise):
     assert answer.json()["key_unit"] is True
     answer = _api(statistics_office).post(url, {**body, "reason": ""}, format="json")
     assert answer.status_code == 400
+
+
+# --- figures only for registered enterprises ----------------------------------------------
+
+
+def test_figures_for_an_unregistered_enterprise_are_refused(administrator):
+    from indicators.models import Figure, ImportBatch
+    from tests.helpers import import_rows
+
+    rows = [
+        {"period": "2024Q1", "item": "coal_raw", "value": "5"},
+        {"period": "2024Q1", "item": "coal_raw", "value": "1", "scope": VALID[0]},
+        {"period": "2024Q2", "item": "coal_raw", "value": "2", "scope": VALID[0]},
+    ]
+    with pytest.raises(ApplicationError) as refused:
+        import_rows(rows, user=administrator, register_scopes=False)
+    assert refused.value.code == "import_rejected"
+    assert [(e["line"], e["column"], e["code"]) for e in refused.value.details] == [
+        (2, "scope", "unregistered_scope")
+    ]
+    assert "不在企业名录中" in refused.value.details[0]["message_zh"]
+    assert "not in the enterprise register" in refused.value.details[0]["message_en"]
+    assert not Figure.objects.exists()  # all or nothing: not even the park's row
+    assert ImportBatch.objects.get().status == "rejected"
+    import_rows(rows, user=administrator)  # registered first: accepted
+    assert Figure.objects.count() == 3
+
+
+def test_the_api_import_refuses_an_unregistered_enterprise(statistics_office):
+    client = _api(statistics_office)
+    answer = client.post(
+        "/api/v1/imports/",
+        {"rows": [{"period": "2024Q1", "item": "coal_raw", "value": "1", "scope": VALID[1]}]},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["details"][0]["code"] == "unregistered_scope"

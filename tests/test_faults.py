@@ -465,7 +465,7 @@ def _finish(process: subprocess.Popen, timeout: float = COMMAND_TIMEOUT) -> int:
 
 
 def _import_file(path: Path, items: list[tuple[str, str]], rows: int) -> set[str]:
-    """A CSV of `rows` figures of generated enterprises; returns their scopes."""
+    """A CSV of `rows` figures of generated enterprises (registered); returns their scopes."""
     scopes = set()
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -528,6 +528,14 @@ def test_a_database_crash_during_an_import_leaves_it_whole_or_absent(private_pos
     )
     path = tmp_path / "large-import.csv"
     scopes = _import_file(path, items, IMPORT_ROWS)
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "code,name,industry,department\n"
+        + "".join(f"{scope},企业 {scope},3985,DRS\n" for scope in sorted(scopes)),
+        encoding="utf-8",
+    )
+    registering = _manage("import_enterprises", str(register), "--skip-checks", env=env, log=log)
+    assert _finish(registering) == 0, log.read_text()
 
     def stored() -> tuple[int, int]:
         figures = server.query(
