@@ -43,6 +43,7 @@ ACTION_LABELS = {
     # plan and warnings
     "work_item_update": _("更新工作事项"),
     "progress_report": _("报送进展"),
+    "evidence_file_refused": _("佐证附件被拒绝"),
     "warning_raise": _("发出预警"),
     "warning_update": _("更新预警"),
     "warning_acknowledge": _("响应"),

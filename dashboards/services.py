@@ -18,7 +18,7 @@ from accounts.selectors import department_staff, people_with_role
 from audit.services import audit_record
 from dashboards.models import EarlyWarning, ProgressReport
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
-from dezhou_carbon.files import evidence_file_check
+from dezhou_carbon.files import EvidenceFileRefused, evidence_file_check
 from indicators.cache import page_changed
 from indicators.models import DepartmentPeriod, EngineAlert, IndicatorResult, Target
 from reporting.models import ReportingRound
@@ -557,11 +557,13 @@ def work_item_update(*, item: WorkItem, user, status: str, evidence: str) -> Wor
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # a progress report's attachment
 
 
-@transaction.atomic
 def progress_report_submit(
     *, task: Task, period: str, text: str, user, attachment=None
 ) -> ProgressReport:
-    """The lead department's quarterly progress report on a task."""
+    """The lead department's quarterly progress report on a task. An attachment is judged
+    by its content (documents, images, spreadsheets, archives; never programs or macros);
+    a refused one is an attempt on record: audited as "evidence_file_refused" (in its own
+    transaction), and nothing else is written."""
     lead = task.responsibilities.filter(role=Responsibility.Role.LEAD).first()
     if lead is None or not permissions.can_enter_figures(user, lead.department_id):
         raise PermissionRefused(
@@ -571,12 +573,35 @@ def progress_report_submit(
         )
     if not text.strip():
         raise ApplicationError("请填写进展情况。", "The report text is required.", code="required")
-    # By content: documents, images, spreadsheets, archives; never programs or macros.
-    checked = (
-        evidence_file_check(attachment, max_bytes=MAX_ATTACHMENT_BYTES)
-        if attachment is not None
-        else None
-    )
+    checked = None
+    if attachment is not None:
+        try:
+            checked = evidence_file_check(attachment, max_bytes=MAX_ATTACHMENT_BYTES)
+        except EvidenceFileRefused as refusal:
+            with transaction.atomic():
+                audit_record(
+                    actor=user,
+                    action="evidence_file_refused",
+                    object_type="task",
+                    object_id=task.pk,
+                    department_code=lead.department.code,
+                    period=period,
+                    reason=str(getattr(attachment, "name", ""))[:255],
+                    details={
+                        "code": refusal.code,
+                        "size": getattr(attachment, "size", None),
+                        "message_en": refusal.message_en,
+                    },
+                )
+            raise
+    return _progress_report_store(
+        task=task, lead=lead, period=period, text=text, user=user,
+        attachment=attachment, checked=checked,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def _progress_report_store(*, task, lead, period, text, user, attachment, checked):
     report = ProgressReport.objects.create(
         task=task,
         department=lead.department,

@@ -133,6 +133,13 @@ def test_a_program_attached_to_a_progress_report_is_refused_and_nothing_stored(
     assert "附件是Windows 程序，不接受程序和脚本文件。" in refused.content.decode()
     assert not ProgressReport.objects.exists()
     assert not any(tmp_path.rglob("*.pdf"))
+    # An attempt, on record (and the only record written).
+    from audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="evidence_file_refused")
+    assert (event.actor, event.department_code, event.reason) == (clerk, "DRS", "验收单.pdf")
+    assert event.details["code"] == "executable"
+    assert not AuditEvent.objects.filter(action="progress_report").exists()
 
 
 def test_an_accepted_attachment_keeps_its_digest_and_kind(clerk, settings, tmp_path):
