@@ -95,6 +95,14 @@ def can_report_part(user, department_id: int | None) -> bool:
     return can_enter_figures(user, department_id)
 
 
+def can_read_part_report(user, department_ids) -> bool:
+    """May read a unit's report on its part (and download its evidence): those who read
+    all data, and the staff of the reporting unit or of the item's lead unit."""
+    if can_read_all_data(user):
+        return True
+    return is_department_staff(user) and user.department_id in set(department_ids)
+
+
 def can_verify_work_items(user, submitted_by_ids=()) -> bool:
     """May verify (销号) a work item or return it: the management committee, never for a
     report they made or approved themselves (four eyes)."""

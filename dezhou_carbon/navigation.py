@@ -11,12 +11,12 @@ from reporting.selectors import department_rounds
 
 def start_page(user) -> str:
     """The address a person's work starts from, where the home page sends them: the
-    committee (and administrators) the targets overview; department staff their to-do in
-    the newest open round (a head the review of a submitted quarter, anyone the entry form
-    of a quarter still to finish), else their rounds; the statistics office the reporting
+    committee (and administrators) the targets overview; department staff their unit's
+    to-do page (figures, parts of the plan's work, approvals, co-signs, warnings; its
+    figures step is `figures_next_step`); the statistics office the reporting
     rounds; auditors the reports; anyone else the plan page (which says they have no role)."""
     if permissions.is_department_staff(user):
-        return _department_to_do(user) or reverse("reporting:index")
+        return reverse("tasks:todo")
     if not permissions.can_use_product(user):
         return reverse("plan")
     if user.role == User.Role.AUDITOR:
@@ -26,8 +26,10 @@ def start_page(user) -> str:
     return reverse("dashboards:overview")
 
 
-def _department_to_do(user) -> str | None:
-    """The page of the newest open round where the person's department waits for them."""
+def figures_next_step(user) -> str | None:
+    """The page of the newest open round where the person's department waits for them:
+    a head the review of a submitted quarter, anyone the entry form of a quarter still to
+    finish; None when no open round waits."""
     department = user.department
     may_review = permissions.can_approve(user, department.pk)
     for row in department_rounds(department):

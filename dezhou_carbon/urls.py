@@ -106,6 +106,7 @@ api_v1 = [
 urlpatterns = [
     path("", task_views.home, name="home"),
     path("plan/", task_views.plan_page, name="plan"),
+    path("tasks/", include("tasks.urls")),
     path("reporting/", include("reporting.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("reports/", include("reports.urls")),

@@ -265,6 +265,7 @@ class VerificationRow:
     period: str
     lead_report: PartReport
     waiting_for: list[Department]
+    support_reports: list[PartReport] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
@@ -292,11 +293,15 @@ def verification_queue() -> list[VerificationRow]:
         for item in _items_with_parts().filter(pk__in={r.part.work_item_id for r in leads})
     }
     periods = {r.period for r in leads}
-    cosigned = set(
-        PartReport.objects.filter(
-            part__work_item_id__in=items, period__in=periods, state=PartReport.State.COSIGNED
-        ).values_list("part_id", "period")
-    )
+    supporting = {
+        (r.part_id, r.period): r
+        for r in PartReport.objects.filter(
+            part__work_item_id__in=items, part__role="support", period__in=periods
+        )
+        .select_related("part__department", "submitted_by", "approved_by")
+        .prefetch_related("evidence")
+    }
+    cosigned = {key for key, r in supporting.items() if r.state == PartReport.State.COSIGNED}
     rows = {row.item.pk: row for row in item_rows(list(items.values()))}
     queue = []
     for report in leads:
@@ -306,7 +311,12 @@ def verification_queue() -> list[VerificationRow]:
             for part in row.parts
             if not part.is_lead and (part.pk, report.period) not in cosigned
         ]
-        queue.append(VerificationRow(row, report.period, report, waiting))
+        reports = [
+            supporting[(part.pk, report.period)]
+            for part in row.parts
+            if (part.pk, report.period) in supporting
+        ]
+        queue.append(VerificationRow(row, report.period, report, waiting, reports))
     queue.sort(key=lambda v: (v.row.item.task.order, v.row.item.order))
     return queue
 

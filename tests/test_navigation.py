@@ -43,24 +43,34 @@ def test_the_home_page_sends_each_person_to_their_own_starting_point(
     assert anonymous["Location"].startswith(reverse("login"))
 
 
-def test_department_staff_start_at_their_to_do_in_the_newest_open_round(
+def _figures_step(user) -> str | None:
+    """Where the to-do page's figures step leads."""
+    page = _client(user).get(reverse("tasks:todo")).content.decode()
+    found = re.search(r'id="figures-next" href="([^"]+)"', page)
+    return found.group(1) if found else None
+
+
+def test_department_staff_start_at_their_to_do_which_leads_to_the_newest_open_round(
     clerk, head, statistics_office
 ):
-    # No round open yet: their rounds page.
-    assert _landing(clerk) == reverse("reporting:index")
+    # Their unit's to-do page is the first page (issue 16 §4) …
+    assert _landing(clerk) == reverse("tasks:todo")
+    assert _landing(head) == reverse("tasks:todo")
+    # … and its figures step leads to the newest open round that waits for them.
+    assert _figures_step(clerk) is None  # no round open yet
     round_open(period="2024Q1", user=statistics_office)
     round_open(period="2024Q2", user=statistics_office)
-    assert _landing(clerk) == reverse("reporting:entry", kwargs={"period": "2024Q2"})
-    assert _landing(head) == reverse("reporting:entry", kwargs={"period": "2024Q2"})
+    assert _figures_step(clerk) == reverse("reporting:entry", kwargs={"period": "2024Q2"})
+    assert _figures_step(head) == reverse("reporting:entry", kwargs={"period": "2024Q2"})
     department_fill("DRS", "2024Q2", user=clerk)
     department_period_submit(
         department=Department.objects.get(code="DRS"), period="2024Q2", user=clerk
     )
     # Submitted: the head reviews it; the clerk has 2024Q1 left to fill.
-    assert _landing(head) == reverse(
+    assert _figures_step(head) == reverse(
         "reporting:review", kwargs={"period": "2024Q2", "department_code": "DRS"}
     )
-    assert _landing(clerk) == reverse("reporting:entry", kwargs={"period": "2024Q1"})
+    assert _figures_step(clerk) == reverse("reporting:entry", kwargs={"period": "2024Q1"})
 
 
 def test_the_entry_page_links_the_spreadsheet_template_and_the_upload(clerk, statistics_office):

@@ -139,6 +139,14 @@ GET_MATRIX = {
     "enterprises:upload": [302, 403, 403, 403, 403, 403, 200, 403, 200],
     "enterprises:reconciliation": [302, 403, 403, 403, 403, 200, 200, 200, 200],
     "enterprises:gap": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    # The accountable work: a department's to-do; the committee's verification queue;
+    # evidence of a DRS part report for its staff and those who read everything.
+    "tasks:todo": [302, 403, 200, 200, 200, 403, 403, 403, 403],
+    "tasks:part_report": [302] + [405] * 8,
+    "tasks:report_action": [302] + [405] * 8,
+    "tasks:verification": [302, 403, 403, 403, 403, 200, 403, 403, 200],
+    "tasks:verification_action": [302] + [405] * 8,
+    "tasks:evidence": [302, 403, 200, 403, 200, 200, 200, 200, 200],
 }
 
 
@@ -184,10 +192,28 @@ def drs_batch(clerk, settings, tmp_path):
         attachment=SimpleUploadedFile("进展.txt", "一季度进展".encode()),
     )
     batch.work_item = WorkItem.objects.get(task__code="1", code="1.1")
+    batch.part_report, batch.part_evidence = _part_report_sample(clerk, batch.work_item)
     batch.export, batch.result, batch.figure = _reports_samples(clerk, drs)
     batch.enterprise = _enterprise_sample(drs)
     batch.footprint = _footprint_sample(clerk, batch.enterprise)
     return batch
+
+
+def _part_report_sample(clerk, item):
+    """DRS's report on its (lead) part of work item 1.1, with an evidence file."""
+    from django.utils import timezone
+
+    from tasks.models import PartEvidence, PartReport
+
+    report = PartReport.objects.create(
+        part=item.parts.get(department__code="DRS"), period="2024Q1", progress="in_progress",
+        narrative="推进中", submitted_by=clerk, submitted_at=timezone.now(),
+    )  # fmt: skip
+    evidence = PartEvidence.objects.create(
+        report=report, file=SimpleUploadedFile("佐证.txt", "佐证".encode()), name="佐证.txt",
+        kind="document", size=6, sha256="0" * 64, uploaded_by=clerk,
+    )  # fmt: skip
+    return report, evidence
 
 
 def _enterprise_sample(drs):
@@ -259,6 +285,14 @@ def _url(name: str, batch) -> str:
         sample["pk"] = batch.pk
     elif name == "api:work-item-detail":
         sample["pk"] = batch.work_item.pk
+    elif name == "tasks:report_action":
+        sample["pk"], sample["action"] = batch.part_report.pk, "approve"
+    elif name == "tasks:evidence":
+        sample["pk"] = batch.part_evidence.pk
+    elif name == "tasks:part_report":
+        sample["part_id"] = batch.part_report.part_id
+    elif name == "tasks:verification_action":
+        sample["item_id"], sample["action"] = batch.work_item.pk, "verify"
     elif name.startswith(("footprints:", "api:footprint-")):
         sample["pk"] = batch.footprint.pk
     sample["fmt"] = "xlsx"
@@ -321,6 +355,11 @@ POST_ALLOWED = {
     "footprints:study_import": {"other_clerk", "statistics_office", "administrator"},
     "enterprises:register": {"statistics_office", "administrator"},
     "enterprises:upload": {"statistics_office", "administrator"},
+    # DRS's part of 1.1: its staff report it, its head (not the submitter) approves it; the
+    # committee verifies.
+    "tasks:part_report": {"clerk", "head"},
+    "tasks:report_action": {"head"},
+    "tasks:verification_action": {"committee_member", "administrator"},
     "api:enterprise-list": {"statistics_office", "administrator"},
     "api:enterprise-designation": {"statistics_office", "administrator"},
 }
@@ -364,6 +403,9 @@ POST_BODIES = {
     "footprints:study_import": {},
     "enterprises:register": {},
     "enterprises:upload": {},
+    "tasks:part_report": {"period": "2024Q1", "progress": "in_progress", "narrative": "推进中"},
+    "tasks:report_action": {},
+    "tasks:verification_action": {"comment": "同意"},
     "api:enterprise-list": {
         "code": "91110000600037341L",
         "name": "新企业",
