@@ -77,6 +77,15 @@ class WarningEventSerializer(serializers.Serializer):
     details = serializers.JSONField()
 
 
+class WarningFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    sha256 = serializers.CharField()
+    kind = serializers.CharField()
+    size = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+
+
 class WarningDetailSerializer(WarningSerializer):
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.username", default=None, allow_null=True
@@ -85,6 +94,10 @@ class WarningDetailSerializer(WarningSerializer):
         source="resolved_by.username", default=None, allow_null=True
     )
     closed_by = serializers.CharField(source="closed_by.username", default=None, allow_null=True)
+    signed_off_by = serializers.CharField(
+        source="signed_off_by.username", default=None, allow_null=True
+    )
+    files = serializers.SerializerMethodField()
     next_action = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
 
@@ -95,6 +108,10 @@ class WarningDetailSerializer(WarningSerializer):
             "rectification_plan",
             "acknowledged_by",
             "acknowledged_at",
+            "signed_off_by",
+            "signed_off_at",
+            "signoff_comment",
+            "files",
             "evidence",
             "resolved_by",
             "resolved_at",
@@ -106,12 +123,17 @@ class WarningDetailSerializer(WarningSerializer):
         ]
 
     def get_next_action(self, warning) -> str | None:
-        """The action you may take now (acknowledge, resolve or close), as the page's form."""
+        """The action you may take now (acknowledge, sign_off, resolve or close), as the
+        page's form."""
         user = self.context["request"].user
         for name, state in warning_views.EXPECTED_STATE.items():
             if warning.state == state and warning_views._may(user, warning, name):
                 return name
         return None
+
+    @extend_schema_field(WarningFileSerializer(many=True))
+    def get_files(self, warning) -> list[dict]:
+        return WarningFileSerializer(warning.files.all(), many=True).data
 
     @extend_schema_field(WarningEventSerializer(many=True))
     def get_history(self, warning) -> list[dict]:
@@ -184,7 +206,12 @@ class _WarningApi(ApiViewMixin, generics.GenericAPIView):
         """The warning, once the user may see it (and, for `action`, may take it at all)."""
         warning = get_object_or_404(
             EarlyWarning.objects.select_related(
-                "department", "target", "acknowledged_by", "resolved_by", "closed_by"
+                "department",
+                "target",
+                "acknowledged_by",
+                "resolved_by",
+                "closed_by",
+                "signed_off_by",
             ),
             pk=pk,
         )
@@ -229,6 +256,28 @@ class WarningAcknowledgeApi(_WarningApi):
             plan=payload.validated_data["rectification_plan"],
             due_date=payload.validated_data["due_date"],
         )
+        return self.answer(pk)
+
+
+class SignOffSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["sign_off", "return"])
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class WarningSignOffApi(_WarningApi):
+    """The owning department's head signs the submitted response off (it then reaches the
+    committee) or returns it with a reason; not the person who wrote it (four eyes)."""
+
+    @extend_schema(request=SignOffSerializer)
+    def post(self, request, pk: int):
+        warning = self.warning(request, pk, "sign_off")
+        payload = SignOffSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        comment = payload.validated_data["comment"].strip()
+        if payload.validated_data["decision"] == "return":
+            services.warning_response_return(warning=warning, user=request.user, comment=comment)
+        else:
+            services.warning_sign_off(warning=warning, user=request.user, comment=comment)
         return self.answer(pk)
 
 

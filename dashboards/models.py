@@ -9,8 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 class EarlyWarning(models.Model):
     """A warning raised by the engine (a yellow or red target, a missed deadline, a data
-    anomaly), owned by a department, answered and closed: open → acknowledged (response,
-    rectification plan, due date) → resolved (evidence) → closed by the committee."""
+    anomaly), owned by a department, answered and closed: open → submitted (the staff's
+    response, rectification plan, due date) → acknowledged once the department's head has
+    signed the response off (only then does it reach the committee; the head may return it
+    to open) → resolved (evidence) → closed by the committee. A data anomaly has no
+    department: the statistics office answers it and its response needs no head's sign-off.
+    Evidence files (WarningEvidence) can be attached while the warning is answered."""
 
     class Kind(models.TextChoices):
         STATUS = "status", _("目标预警")
@@ -23,6 +27,7 @@ class EarlyWarning(models.Model):
 
     class State(models.TextChoices):
         OPEN = "open", _("待响应")
+        SUBMITTED = "submitted", _("待负责人审签")
         ACKNOWLEDGED = "acknowledged", _("整改中")
         RESOLVED = "resolved", _("待销号")
         CLOSED = "closed", _("已销号")
@@ -56,6 +61,12 @@ class EarlyWarning(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # The department head's sign-off of the response (or the return, with its comment).
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    signoff_comment = models.TextField(_("审签意见"), blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -82,6 +93,32 @@ class EarlyWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.title_zh}"
+
+
+class WarningEvidence(models.Model):
+    """A file the owning department attaches to a warning's response or rectification,
+    checked by its content (dezhou_carbon/files.py) and kept with its SHA-256, so that an
+    auditor can show the file downloaded is the one submitted. Never changed or deleted."""
+
+    warning = models.ForeignKey(EarlyWarning, on_delete=models.PROTECT, related_name="files")
+    file = models.FileField(upload_to="warnings/%Y/")
+    name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=20)
+    size = models.PositiveBigIntegerField()
+    stage = models.CharField(max_length=15)  # the warning's state when it was attached
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["warning", "uploaded_at", "pk"]
+        verbose_name = _("预警佐证材料")
+        verbose_name_plural = _("预警佐证材料")
+
+    def __str__(self) -> str:
+        return f"{self.warning_id} {self.name}"
 
 
 class ProgressReport(models.Model):

@@ -1,5 +1,6 @@
 """Writes of the committee's side: raising warnings from the stored results, the warning
-response loop (acknowledge → resolve → close), escalation of overdue ones, and the lead
+response loop (acknowledge → the head's sign-off or return → resolve → close, evidence files
+attached on the way), escalation of overdue ones, and the lead
 departments' progress on their tasks. Every step is audited and notified."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from accounts import permissions
 from accounts.models import User
 from accounts.selectors import department_staff, people_with_role
 from audit.services import audit_record
-from dashboards.models import EarlyWarning, ProgressReport
+from dashboards.models import EarlyWarning, ProgressReport, WarningEvidence
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.files import EvidenceFileRefused, evidence_file_check
 from indicators.cache import page_changed
@@ -362,11 +363,27 @@ def _refuse_state(warning: EarlyWarning, expected: str) -> None:
     )
 
 
+def _heads(department: Department | None) -> list[User]:
+    return [u for u in _staff(department) if u.role == User.Role.HEAD]
+
+
+def _response_reaches_committee(warning: EarlyWarning) -> None:
+    notify(
+        _committee(),
+        kind="warning_acknowledged",
+        message_zh=f"预警“{warning.title_zh}”已响应，整改期限 {warning.due_date}。",
+        message_en=f"'{warning.title_en}' was acknowledged; due {warning.due_date}.",
+        link=f"/dashboards/warnings/{warning.pk}/",
+    )
+
+
 @transaction.atomic
 def warning_acknowledge(
     *, warning: EarlyWarning, user, response: str, plan: str, due_date: dt.date
 ) -> EarlyWarning:
-    """The owning department explains the situation and commits to a plan and a date."""
+    """The owning department's staff explain the situation and commit to a plan and a
+    date: the response waits for the head's sign-off (`warning_sign_off`) before it reaches
+    the committee. A data anomaly's response (the statistics office's) needs none."""
     warning = _locked(warning)
     if not _may_answer(user, warning):
         raise PermissionRefused(
@@ -386,12 +403,15 @@ def warning_acknowledge(
         raise ApplicationError(
             "整改期限不能早于今天。", "The due date cannot be in the past.", code="invalid"
         )
-    warning.state, warning.response, warning.rectification_plan = State.ACKNOWLEDGED, response, plan
+    needs_sign_off = warning.department_id is not None
+    warning.state = State.SUBMITTED if needs_sign_off else State.ACKNOWLEDGED
+    warning.response, warning.rectification_plan = response, plan
     warning.due_date, warning.acknowledged_by, warning.acknowledged_at = (
         due_date,
         user,
         timezone.now(),
     )
+    warning.signed_off_by, warning.signed_off_at = None, None
     warning.save()
     page_changed()
     audit_record(
@@ -404,14 +424,153 @@ def warning_acknowledge(
         reason=response,
         details={"plan": plan, "due_date": due_date.isoformat()},
     )
-    notify(
-        _committee(),
-        kind="warning_acknowledged",
-        message_zh=f"预警“{warning.title_zh}”已响应，整改期限 {due_date}。",
-        message_en=f"'{warning.title_en}' was acknowledged; due {due_date}.",
-        link=f"/dashboards/warnings/{warning.pk}/",
-    )
+    if needs_sign_off:
+        notify(
+            _heads(warning.department),
+            kind="warning_signoff_requested",
+            message_zh=f"预警“{warning.title_zh}”的响应待您审签。",
+            message_en=f"The response to '{warning.title_en}' awaits your sign-off.",
+            link=f"/dashboards/warnings/{warning.pk}/",
+        )
+    else:
+        _response_reaches_committee(warning)
     return warning
+
+
+def _refuse_sign_off(user, warning: EarlyWarning) -> None:
+    if not permissions.can_approve(user, warning.department_id):
+        raise PermissionRefused(
+            "只有责任单位负责人可以审签预警响应。",
+            "Only the head of the owning department can sign the response off.",
+            code="permission_denied",
+        )
+    if not permissions.can_approve_submission(
+        user, warning.department_id, [warning.acknowledged_by_id]
+    ):
+        raise PermissionRefused(
+            "响应由您本人填写，须由另一位负责人审签。",
+            "You wrote this response: another head must sign it off (four eyes).",
+            code="four_eyes",
+        )
+
+
+@transaction.atomic
+def warning_sign_off(*, warning: EarlyWarning, user, comment: str = "") -> EarlyWarning:
+    """The owning department's head signs the response off (not the person who wrote it):
+    only now does it reach the committee, and the rectification starts."""
+    warning = _locked(warning)
+    _refuse_sign_off(user, warning)
+    if warning.state != State.SUBMITTED:
+        _refuse_state(warning, "submitted")
+    warning.state = State.ACKNOWLEDGED
+    warning.signed_off_by, warning.signed_off_at = user, timezone.now()
+    warning.signoff_comment = comment
+    warning.save()
+    page_changed()
+    audit_record(
+        actor=user,
+        action="warning_sign_off",
+        object_type="warning",
+        object_id=warning.pk,
+        old_value=State.SUBMITTED,
+        new_value=warning.state,
+        reason=comment,
+    )
+    _response_reaches_committee(warning)
+    return warning
+
+
+@transaction.atomic
+def warning_response_return(*, warning: EarlyWarning, user, comment: str) -> EarlyWarning:
+    """The owning department's head returns the response to its writer, saying why: the
+    warning is open again (the response stays, to be revised)."""
+    warning = _locked(warning)
+    if not permissions.can_approve(user, warning.department_id):
+        raise PermissionRefused(
+            "只有责任单位负责人可以退回预警响应。",
+            "Only the head of the owning department can return the response.",
+            code="permission_denied",
+        )
+    if warning.state != State.SUBMITTED:
+        _refuse_state(warning, "submitted")
+    if not comment.strip():
+        raise ApplicationError(
+            "请填写退回理由。", "Say why the response is returned.", code="required"
+        )
+    writer = warning.acknowledged_by
+    warning.state, warning.signoff_comment = State.OPEN, comment
+    warning.signed_off_by, warning.signed_off_at = user, timezone.now()
+    warning.save()
+    page_changed()
+    audit_record(
+        actor=user,
+        action="warning_response_return",
+        object_type="warning",
+        object_id=warning.pk,
+        old_value=State.SUBMITTED,
+        new_value=warning.state,
+        reason=comment,
+    )
+    if writer is not None:
+        notify(
+            [writer],
+            kind="warning_response_returned",
+            message_zh=f"预警“{warning.title_zh}”的响应被退回：{comment}",
+            message_en=f"The response to '{warning.title_en}' was returned: {comment}",
+            link=f"/dashboards/warnings/{warning.pk}/",
+        )
+    return warning
+
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024  # one evidence file of a warning
+EVIDENCE_STATES = (State.OPEN, State.SUBMITTED, State.ACKNOWLEDGED)
+
+
+@transaction.atomic
+def warning_evidence_attach(*, warning: EarlyWarning, user, upload) -> WarningEvidence:
+    """The owning department attaches a file to its response or rectification (until it
+    reports the rectification done): checked by content, kept with its SHA-256."""
+    warning = _locked(warning)
+    if not _may_answer(user, warning):
+        raise PermissionRefused(
+            "只有责任单位可以上传佐证材料。",
+            "Only the owning department can attach evidence.",
+            code="permission_denied",
+        )
+    if warning.state not in EVIDENCE_STATES:
+        _refuse_state(warning, "open, submitted or acknowledged")
+    checked = evidence_file_check(upload, max_bytes=MAX_EVIDENCE_BYTES)
+    evidence = WarningEvidence.objects.create(
+        warning=warning,
+        file=upload,
+        name=checked.name,
+        sha256=checked.sha256,
+        kind=checked.kind,
+        size=checked.size,
+        stage=warning.state,
+        uploaded_by=user,
+    )
+    audit_record(
+        actor=user,
+        action="warning_evidence_attach",
+        object_type="warning",
+        object_id=warning.pk,
+        reason=checked.name,
+        details={"file": evidence.pk, "sha256": checked.sha256, "kind": checked.kind},
+    )
+    return evidence
+
+
+def warning_evidence_download(*, evidence: WarningEvidence, user) -> None:
+    """Record who downloaded an evidence file (the view checks who may see the warning)."""
+    audit_record(
+        actor=user,
+        action="warning_evidence_download",
+        object_type="warning",
+        object_id=evidence.warning_id,
+        reason=evidence.name,
+        details={"file": evidence.pk, "sha256": evidence.sha256},
+    )
 
 
 @transaction.atomic
@@ -486,6 +645,25 @@ def warning_close(*, warning: EarlyWarning, user, comment: str = "") -> EarlyWar
     return warning
 
 
+def warnings_overdue_q(now: dt.datetime) -> Q:
+    """What escalates: no response signed off a week after the warning was raised (open,
+    or answered but still waiting for the head's sign-off: the committee has nothing yet),
+    or acknowledged and past its due date."""
+    unanswered_since = now - OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER
+    return Q(state__in=[State.OPEN, State.SUBMITTED], created_at__lt=unanswered_since) | Q(
+        state=State.ACKNOWLEDGED, due_date__lt=timezone.localdate(now)
+    )
+
+
+def warning_is_overdue(warning: EarlyWarning, now: dt.datetime) -> bool:
+    """`warnings_overdue_q` for one warning in memory."""
+    if warning.state in (State.OPEN, State.SUBMITTED):
+        return warning.created_at < now - OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER
+    if warning.state == State.ACKNOWLEDGED and warning.due_date is not None:
+        return warning.due_date < timezone.localdate(now)
+    return False
+
+
 @transaction.atomic
 def warnings_escalate(*, now: dt.datetime | None = None) -> int:
     """Escalate (督办) warnings left unanswered for a week or past their due date: the
@@ -494,10 +672,7 @@ def warnings_escalate(*, now: dt.datetime | None = None) -> int:
     overdue = (
         EarlyWarning.objects.select_for_update()
         .filter(escalated_at__isnull=True)
-        .filter(
-            Q(state=State.OPEN, created_at__lt=now - OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER)
-            | Q(state=State.ACKNOWLEDGED, due_date__lt=timezone.localdate(now))
-        )
+        .filter(warnings_overdue_q(now))
     )
     count = 0
     for warning in overdue:
@@ -511,9 +686,8 @@ def warnings_escalate(*, now: dt.datetime | None = None) -> int:
             object_id=warning.pk,
             new_value=warning.state,
         )
-        heads = [u for u in _staff(warning.department) if u.role == User.Role.HEAD]
         notify(
-            [*_committee(), *heads],
+            [*_committee(), *_heads(warning.department)],
             kind="warning_escalated",
             message_zh=f"【督办】预警“{warning.title_zh}”已超期未处理。",
             message_en=f"[Escalated] '{warning.title_en}' is overdue.",

@@ -7,9 +7,12 @@ Who sees what (only the rules of `accounts.permissions`):
 - department staff: their own department's warnings only;
 - anyone else: 403.
 Who acts: the owning department's staff acknowledge (response, rectification plan, due
-date) and resolve (evidence); a data anomaly has no department and the statistics office
-answers it; the committee closes (销号) a resolved warning with a comment. Every write goes
-through `dashboards.services`, whose refusals are shown in the page's language."""
+date), their head signs the response off or returns it (not the person who wrote it), the
+staff resolve (evidence) and attach evidence files on the way; a data anomaly has no
+department and the statistics office answers it (no sign-off); the committee closes (销号)
+a resolved warning with a comment. Evidence files are downloaded by whoever may see the
+warning, and every download is audited. Every write goes through `dashboards.services`,
+whose refusals are shown in the page's language."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -33,7 +37,7 @@ from accounts import permissions
 from audit.labels import action_label
 from audit.models import AuditEvent
 from dashboards import services
-from dashboards.models import EarlyWarning
+from dashboards.models import EarlyWarning, WarningEvidence
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from tasks.models import Department
 
@@ -85,27 +89,24 @@ def _may_answer(user, warning: EarlyWarning) -> bool:
 
 def _may(user, warning: EarlyWarning, action: str) -> bool:
     """May `user` take `action` on this warning at all (whatever its state)?"""
-    if action in ("acknowledge", "resolve"):
+    if action in ("acknowledge", "resolve", "attach"):
         return _may_answer(user, warning)
+    if action == "sign_off":
+        return warning.department_id is not None and permissions.can_approve(
+            user, warning.department_id
+        )
     if action == "close":
         return permissions.can_close_warnings(user)
     return False
 
 
 def _overdue_q(now):
-    """Unanswered for a week, or acknowledged and past its due date (what escalates)."""
-    unanswered_since = now - services.OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER
-    return Q(state=State.OPEN, created_at__lt=unanswered_since) | Q(
-        state=State.ACKNOWLEDGED, due_date__lt=timezone.localdate(now)
-    )
+    """What escalates (dashboards.services.warnings_overdue_q)."""
+    return services.warnings_overdue_q(now)
 
 
 def _is_overdue(warning: EarlyWarning, now) -> bool:
-    if warning.state == State.OPEN:
-        return warning.created_at < now - services.OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER
-    if warning.state == State.ACKNOWLEDGED and warning.due_date is not None:
-        return warning.due_date < timezone.localdate(now)
-    return False
+    return services.warning_is_overdue(warning, now)
 
 
 def _dress(warning: EarlyWarning, now) -> EarlyWarning:
@@ -249,9 +250,28 @@ class CloseForm(forms.Form):
     comment = forms.CharField(required=False, max_length=2000)
 
 
-FORMS = {"acknowledge": AcknowledgeForm, "resolve": ResolveForm, "close": CloseForm}
+class SignOffForm(forms.Form):
+    """The head signs the response off or returns it (a reason is then required: the
+    service says so)."""
+
+    decision = forms.ChoiceField(choices=[("sign_off", "sign_off"), ("return", "return")])
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class AttachForm(forms.Form):
+    file = forms.FileField(error_messages={"required": gettext_lazy("请选择要上传的文件。")})
+
+
+FORMS = {
+    "acknowledge": AcknowledgeForm,
+    "sign_off": SignOffForm,
+    "resolve": ResolveForm,
+    "close": CloseForm,
+    "attach": AttachForm,
+}
 EXPECTED_STATE = {
     "acknowledge": State.OPEN,
+    "sign_off": State.SUBMITTED,
     "resolve": State.ACKNOWLEDGED,
     "close": State.RESOLVED,
 }
@@ -260,14 +280,26 @@ EXPECTED_STATE = {
 def _perform(action: str, warning: EarlyWarning, user, data: dict) -> str:
     """Call the service for `action`; returns the success message."""
     if action == "acknowledge":
-        services.warning_acknowledge(
+        answered = services.warning_acknowledge(
             warning=warning,
             user=user,
             response=data["response"],
             plan=data["rectification_plan"],
             due_date=data["due_date"],
         )
+        if answered.state == State.SUBMITTED:
+            return _("响应已提交，等待本单位负责人审签后报送管委会。")
         return _("已响应预警，整改期限 %(due)s。") % {"due": data["due_date"].isoformat()}
+    if action == "sign_off":
+        comment = data["comment"].strip()
+        if data["decision"] == "return":
+            services.warning_response_return(warning=warning, user=user, comment=comment)
+            return _("已退回响应，请填写人修改后重新提交。")
+        services.warning_sign_off(warning=warning, user=user, comment=comment)
+        return _("已审签响应，已报送管委会。")
+    if action == "attach":
+        evidence = services.warning_evidence_attach(warning=warning, user=user, upload=data["file"])
+        return _("已上传佐证材料 %(name)s。") % {"name": evidence.name}
     if action == "resolve":
         services.warning_resolve(warning=warning, user=user, evidence=data["evidence"])
         return _("已提交整改佐证，等待管委会销号。")
@@ -315,6 +347,8 @@ def _waiting_note(warning: EarlyWarning) -> str:
         if warning.department_id is None:
             return _("等待统计办响应：情况说明、整改措施和整改期限。")
         return _("等待责任单位响应：情况说明、整改措施和整改期限。")
+    if warning.state == State.SUBMITTED:
+        return _("响应已提交，等待责任单位负责人审签（填写人本人不能审签）。")
     if warning.state == State.ACKNOWLEDGED:
         return _("整改中：责任单位完成后提交整改佐证。")
     if warning.state == State.RESOLVED:
@@ -329,7 +363,7 @@ def warning_detail(request, pk: int):
     user = request.user
     warning = get_object_or_404(
         EarlyWarning.objects.select_related(
-            "department", "target", "acknowledged_by", "resolved_by", "closed_by"
+            "department", "target", "acknowledged_by", "resolved_by", "closed_by", "signed_off_by"
         ),
         pk=pk,
     )
@@ -346,7 +380,7 @@ def warning_detail(request, pk: int):
         elif not _may(user, warning, action):
             raise PermissionDenied
         else:
-            form = FORMS[action](request.POST)
+            form = FORMS[action](request.POST, request.FILES)
             bound[action] = form
             if form.is_valid():
                 try:
@@ -373,6 +407,10 @@ def warning_detail(request, pk: int):
         ),
         "",
     )
+    if action == "sign_off" and not permissions.can_approve_submission(
+        user, warning.department_id, [warning.acknowledged_by_id]
+    ):
+        action = ""  # the head who wrote the response waits for another head
     context = {
         "warning": warning,
         "action": action,
@@ -382,11 +420,35 @@ def warning_detail(request, pk: int):
         "history": _history(warning),
         "today": timezone.localdate(now),
         "reads_all": permissions.can_read_all_data(user),
+        "files": list(warning.files.select_related("uploaded_by")),
+        "may_attach": _may(user, warning, "attach") and warning.state in services.EVIDENCE_STATES,
+        "attach_form": bound.get("attach") or AttachForm(),
+        "max_evidence_mb": services.MAX_EVIDENCE_BYTES // (1024 * 1024),
     }
     return render(request, "dashboards/warning_detail.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def warning_file(request, pk: int, file_id: int):
+    """An evidence file of a warning, to whoever may see the warning; audited."""
+    evidence = get_object_or_404(
+        WarningEvidence.objects.select_related("warning"), pk=file_id, warning_id=pk
+    )
+    if not _may_see(request.user, evidence.warning):
+        raise PermissionDenied
+    try:
+        handle = evidence.file.open("rb")
+    except (FileNotFoundError, OSError) as error:
+        raise Http404 from error
+    services.warning_evidence_download(evidence=evidence, user=request.user)
+    response = FileResponse(handle, as_attachment=True, filename=evidence.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 urlpatterns = [
     path("warnings/", warning_list, name="warnings"),
     path("warnings/<int:pk>/", warning_detail, name="warning_detail"),
+    path("warnings/<int:pk>/files/<int:file_id>/", warning_file, name="warning_file"),
 ]

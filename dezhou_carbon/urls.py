@@ -97,6 +97,11 @@ api_v1 = [
         dashboard_api.WarningResolveApi.as_view(),
         name="warning-resolve",
     ),
+    path(
+        "warnings/<int:pk>/sign-off/",
+        dashboard_api.WarningSignOffApi.as_view(),
+        name="warning-sign-off",
+    ),
     path("warnings/<int:pk>/close/", dashboard_api.WarningCloseApi.as_view(), name="warning-close"),
     *report_api.api_urlpatterns,
     *enterprise_api.api_urlpatterns,

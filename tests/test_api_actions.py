@@ -326,7 +326,7 @@ def drs_warning(park):
     )  # fmt: skip
 
 
-def test_warning_loop_through_the_api(drs_warning, clerk, committee_member, other_clerk):
+def test_warning_loop_through_the_api(drs_warning, clerk, head, committee_member, other_clerk):
     url = lambda action: reverse(f"api:warning-{action}", args=[drs_warning.pk])  # noqa: E731
     due = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
     listed = api(clerk).get(reverse("api:warning-list"), {"level": "red"}).json()
@@ -351,8 +351,27 @@ def test_warning_loop_through_the_api(drs_warning, clerk, committee_member, othe
         format="json",
     )  # fmt: skip
     assert acknowledged.status_code == 200, acknowledged.json()
-    assert acknowledged.json()["state"] == "acknowledged"
-    assert acknowledged.json()["next_action"] == "resolve"
+    assert acknowledged.json()["state"] == "submitted"
+    assert acknowledged.json()["next_action"] is None  # the head signs it off
+    assert (
+        api(clerk).post(url("sign-off"), {"decision": "sign_off"}, format="json").status_code == 403
+    )
+    returned = api(head).post(
+        url("sign-off"), {"decision": "return", "comment": "补充数据"}, format="json"
+    )
+    assert returned.json()["state"] == "open"
+    assert returned.json()["signoff_comment"] == "补充数据"
+    api(clerk).post(
+        url("acknowledge"), {"response": "原因（补充）", "rectification_plan": "措施", "due_date": due},
+        format="json",
+    )  # fmt: skip
+    signed = api(head).post(url("sign-off"), {"decision": "sign_off"}, format="json")
+    assert signed.status_code == 200, signed.json()
+    assert (signed.json()["state"], signed.json()["signed_off_by"]) == (
+        "acknowledged",
+        head.username,
+    )
+    assert api(clerk).get(url("detail")).json()["next_action"] == "resolve"
     resolved = api(clerk).post(url("resolve"), {"evidence": "佐证"}, format="json")
     assert resolved.json()["state"] == "resolved"
     again = api(clerk).post(url("resolve"), {"evidence": "佐证"}, format="json")
@@ -364,6 +383,9 @@ def test_warning_loop_through_the_api(drs_warning, clerk, committee_member, othe
     history = closed.json()["history"]
     assert [(e["action"], e["actor"]) for e in history] == [
         ("warning_acknowledge", clerk.username),
+        ("warning_response_return", head.username),
+        ("warning_acknowledge", clerk.username),
+        ("warning_sign_off", head.username),
         ("warning_resolve", clerk.username),
         ("warning_close", committee_member.username),
     ]

@@ -88,6 +88,8 @@ MATRIX = {
     "GET /api/v1/warnings/{id}/": OWN_DEPARTMENT_READ,
     "POST /api/v1/warnings/{id}/acknowledge/": DRS_STAFF_WRITE,
     "POST /api/v1/warnings/{id}/resolve/": DRS_STAFF_WRITE,
+    # The DRS head signs off the response the DRS clerk wrote.
+    "POST /api/v1/warnings/{id}/sign-off/": DRS_HEAD_DECIDES,
     "POST /api/v1/warnings/{id}/close/": [403, 403, 403, 403, 403, 200, 403, 403, 200],
     # Reports (reports/api.py, tested with reports): only who may export gets past the
     # door; here with an empty request and an export that does not exist.
@@ -134,6 +136,7 @@ BODIES = {
         "due_date": "2099-01-01",
     },
     "POST /api/v1/warnings/{id}/resolve/": {"evidence": "佐证"},
+    "POST /api/v1/warnings/{id}/sign-off/": {"decision": "sign_off"},
     "POST /api/v1/warnings/{id}/close/": {"comment": "同意"},
     "POST /api/v1/enterprises/": {
         "code": "91110000600037341L",
@@ -168,8 +171,9 @@ def test_every_operation_of_the_schema_has_a_row():
     assert schema_operations() == sorted(MATRIX)
 
 
-def _warning(key: str, state: str) -> EarlyWarning:
+def _warning(key: str, state: str, **extra) -> EarlyWarning:
     return EarlyWarning.objects.create(
+        **extra,
         dedupe_key=key, kind="status", level="red", state=state,
         department=Department.objects.get(code="DRS"), period="2025",
         title_zh=f"{key} 预警", title_en=f"{key} warning", message_zh="说明",
@@ -208,6 +212,7 @@ def world(park, clerk, head):
             "acknowledge": _warning("status:T1", "open"),
             "resolve": _warning("status:T2", "acknowledged"),
             "close": _warning("status:T3", "resolved"),
+            "sign-off": _warning("status:T4", "submitted", acknowledged_by=clerk),
         },
     }
 

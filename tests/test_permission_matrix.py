@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from audit.models import AuditEvent
 from dashboards.models import EarlyWarning
-from dashboards.services import progress_report_submit
+from dashboards.services import progress_report_submit, warning_evidence_attach
 from indicators.models import Figure
 from reporting.uploads import department_upload_preview
 from tasks.models import Department, Task, WorkItem
@@ -81,6 +81,7 @@ GET_MATRIX = {
     "api:warning-acknowledge": API_POST_ONLY,
     "api:warning-resolve": API_POST_ONLY,
     "api:warning-close": API_POST_ONLY,
+    "api:warning-sign-off": API_POST_ONLY,
     "reporting:index": PAGE_ANY_ROLE,
     "reporting:notifications": PAGE_ANY_ROLE,
     # The entry form is the user's own department's: staff of any department; nobody else.
@@ -103,6 +104,8 @@ GET_MATRIX = {
     # Department staff see their own department's warnings (the sample is DRS's).
     "dashboards:warnings": PAGE_ANY_ROLE,
     "dashboards:warning_detail": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    # An evidence file of the DRS warning: whoever may see the warning (downloads audited).
+    "dashboards:warning_file": [302, 403, 200, 403, 200, 200, 200, 200, 200],
     # Reports: those who export (committee, statistics office, auditors); lineage of
     # results for those who read all data, of a figure also for its department's staff;
     # the audit trail for auditors.
@@ -184,6 +187,11 @@ def drs_batch(clerk, settings, tmp_path):
         title_zh="T1 预警", message_zh="说明",
     )  # fmt: skip
     settings.MEDIA_ROOT = tmp_path
+    batch.evidence = warning_evidence_attach(
+        warning=batch.warning,
+        user=clerk,
+        upload=SimpleUploadedFile("验收清单.txt", "并网验收单".encode()),
+    )
     batch.report = progress_report_submit(
         task=Task.objects.get(code="1"),
         period="2024Q1",
@@ -279,6 +287,7 @@ def _url(name: str, batch) -> str:
         "figure_id": batch.figure.pk,
         "credit_code": batch.enterprise.code,
         "upload_id": batch.enterprise.upload.pk,
+        "file_id": batch.evidence.pk,
     }
     sample["department"] = "DRS"
     if name in ("api:import-detail", "api:import-undo"):
@@ -340,6 +349,7 @@ POST_ALLOWED = {
     "api:warning-acknowledge": {"clerk", "head", "administrator"},
     "api:warning-resolve": {"clerk", "head", "administrator"},
     "api:warning-close": {"committee_member", "administrator"},
+    "api:warning-sign-off": {"head", "administrator"},
     "api:token-list": {p for p in PERSONAS if p not in ("anonymous", "outsider")},
     "tokens": {p for p in PERSONAS if p not in ("anonymous", "outsider")},
     "api:notification-mark-read": {p for p in PERSONAS if p not in ("anonymous", "outsider")},
@@ -390,6 +400,7 @@ POST_BODIES = {
     },
     "api:warning-resolve": {"evidence": "佐证"},
     "api:warning-close": {"comment": "同意"},
+    "api:warning-sign-off": {"decision": "sign_off"},
     "api:token-list": {"name": "脚本"},
     "tokens": {"action": "create", "name": "脚本"},
     "api:notification-mark-read": {},

@@ -21,6 +21,8 @@ from dashboards.services import (
     warning_acknowledge,
     warning_close,
     warning_resolve,
+    warning_response_return,
+    warning_sign_off,
     warnings_escalate,
     warnings_sync,
 )
@@ -245,7 +247,7 @@ def test_a_later_result_updates_the_period_and_never_lowers_red_while_live(commi
     assert EarlyWarning.objects.count() == 1
 
     # Once closed, the next yellow result raises a new, yellow warning.
-    warning_acknowledge(warning=warning, user=clerk, response="说明", plan="措施", due_date=_soon())
+    _respond(warning, user=clerk)
     warning_resolve(warning=warning, user=clerk, evidence="佐证")
     warning_close(warning=warning, user=committee_member)
     _result("T1", "2026Q2", "yellow")
@@ -354,9 +356,19 @@ def test_acknowledge_resolve_close_each_audited_and_notified(clerk, head, commit
     )
     warning.refresh_from_db()
     assert (warning.state, warning.acknowledged_by, warning.due_date) == (
-        "acknowledged",
+        "submitted",
         clerk,
         due,
+    )
+    # The head signs the response off before it reaches the committee.
+    assert _told(committee_member, "warning_acknowledged") == []
+    assert len(_told(head, "warning_signoff_requested")) == 1
+    warning_sign_off(warning=warning, user=head, comment="同意。")
+    warning.refresh_from_db()
+    assert (warning.state, warning.signed_off_by, warning.signoff_comment) == (
+        "acknowledged",
+        head,
+        "同意。",
     )
     (told,) = _told(committee_member, "warning_acknowledged")
     assert str(due) in told.message_zh
@@ -383,20 +395,44 @@ def test_acknowledge_resolve_close_each_audited_and_notified(clerk, head, commit
     assert _trail(warning) == [
         "warning_raise",
         "warning_acknowledge",
+        "warning_sign_off",
         "warning_resolve",
         "warning_close",
     ]
     events = AuditEvent.objects.filter(object_type="warning", object_id=str(warning.pk))
     steps = {e.action: (e.actor_label, e.old_value, e.new_value) for e in events}
-    assert steps["warning_acknowledge"] == (clerk.username, "open", "acknowledged")
+    assert steps["warning_acknowledge"] == (clerk.username, "open", "submitted")
+    assert steps["warning_sign_off"] == (head.username, "submitted", "acknowledged")
     assert steps["warning_resolve"] == (head.username, "acknowledged", "resolved")
     assert steps["warning_close"] == (committee_member.username, "resolved", "closed")
     assert events.get(action="warning_acknowledge").details["due_date"] == due.isoformat()
 
 
+def _head_of(department):
+    """A head of the warning's department to sign responses off (zhang.head for DRS)."""
+    from accounts.models import User
+
+    username = "zhang.head" if department.code == "DRS" else f"head.{department.code.lower()}"
+    head, _created = User.objects.get_or_create(
+        username=username, defaults={"role": User.Role.HEAD, "department": department}
+    )
+    return head
+
+
+def _respond(warning, *, user, due_date=None, signer=None):
+    """The department's response, signed off by its head (the committee sees it then)."""
+    warning_acknowledge(
+        warning=warning, user=user, response="r", plan="p", due_date=due_date or _soon()
+    )
+    if warning.department_id is not None:
+        warning_sign_off(warning=warning, user=signer or _head_of(warning.department))
+
+
 def _to(state: str, warning, *, clerk, committee_member):
-    if state in ("acknowledged", "resolved", "closed"):
+    if state == "submitted":
         warning_acknowledge(warning=warning, user=clerk, response="r", plan="p", due_date=_soon())
+    if state in ("acknowledged", "resolved", "closed"):
+        _respond(warning, user=clerk)
     if state in ("resolved", "closed"):
         warning_resolve(warning=warning, user=clerk, evidence="e")
     if state == "closed":
@@ -418,6 +454,24 @@ REFUSALS = [
      "请填写情况说明和整改措施。"),
     ("acknowledged twice", "acknowledged", "clerk", "acknowledge", ApplicationError,
      "预警当前为“整改中”，不能执行该操作。"),
+    ("a clerk cannot sign a response off", "submitted", "clerk", "sign_off", PermissionRefused,
+     "只有责任单位负责人可以审签预警响应。"),
+    ("another department's head cannot sign off", "submitted", "other_head", "sign_off",
+     PermissionRefused, "只有责任单位负责人可以审签预警响应。"),
+    ("the committee cannot sign off for the department", "submitted", "committee_member",
+     "sign_off", PermissionRefused, "只有责任单位负责人可以审签预警响应。"),
+    ("a head does not sign off the response they wrote", "submitted_by_head", "head",
+     "sign_off", PermissionRefused, "须由另一位负责人审签"),
+    ("an open warning has no response to sign off", "open", "head", "sign_off",
+     ApplicationError, "预警当前为“待响应”"),
+    ("a response is signed off once", "acknowledged", "head", "sign_off", ApplicationError,
+     "预警当前为“整改中”"),
+    ("a return says why", "submitted", "head", "return_blank", ApplicationError,
+     "请填写退回理由。"),
+    ("a clerk cannot return a response", "submitted", "clerk", "return", PermissionRefused,
+     "只有责任单位负责人可以退回预警响应。"),
+    ("an unsigned response cannot be resolved", "submitted", "clerk", "resolve",
+     ApplicationError, "预警当前为“待负责人审签”"),
     ("another department's clerk cannot resolve", "acknowledged", "other_clerk", "resolve",
      PermissionRefused, "只有责任单位可以提交整改结果。"),
     ("evidence is required", "acknowledged", "clerk", "resolve_blank", ApplicationError,
@@ -441,8 +495,16 @@ REFUSALS = [
 def test_refused_steps_change_nothing(
     request, clerk, head, committee_member, _case, state, persona, step, error, message
 ):
-    warning = _to(state, _t1_warning(), clerk=clerk, committee_member=committee_member)
-    user = request.getfixturevalue(persona)
+    if state == "submitted_by_head":
+        warning = _to("submitted", _t1_warning(), clerk=head, committee_member=committee_member)
+        state = "submitted"
+    else:
+        warning = _to(state, _t1_warning(), clerk=clerk, committee_member=committee_member)
+    user = (
+        _head_of(Department.objects.get(code="ECO"))
+        if persona == "other_head"
+        else request.getfixturevalue(persona)
+    )
     trail = _trail(warning)
     notified = Notification.objects.count()
     calls = {
@@ -458,6 +520,9 @@ def test_refused_steps_change_nothing(
         "resolve": lambda: warning_resolve(warning=warning, user=user, evidence="e"),
         "resolve_blank": lambda: warning_resolve(warning=warning, user=user, evidence=" "),
         "close": lambda: warning_close(warning=warning, user=user, comment="c"),
+        "sign_off": lambda: warning_sign_off(warning=warning, user=user),
+        "return": lambda: warning_response_return(warning=warning, user=user, comment="改"),
+        "return_blank": lambda: warning_response_return(warning=warning, user=user, comment=" "),
     }
     with pytest.raises(error) as refused:
         calls[step]()
@@ -469,11 +534,19 @@ def test_refused_steps_change_nothing(
     assert Notification.objects.count() == notified
 
 
-def test_the_administrator_may_do_every_step(administrator):
-    warning = _t1_warning()
+def test_the_administrator_may_do_every_step(administrator, clerk):
+    answered_by_admin = _t1_warning()
     warning_acknowledge(
-        warning=warning, user=administrator, response="r", plan="p", due_date=_soon()
+        warning=answered_by_admin, user=administrator, response="r", plan="p", due_date=_soon()
     )
+    answered_by_admin.refresh_from_db()
+    assert answered_by_admin.state == "submitted"
+    with pytest.raises(PermissionRefused):  # four eyes hold for administrators too
+        warning_sign_off(warning=answered_by_admin, user=administrator)
+
+    warning = _make("status:T2", department="DRS")
+    warning_acknowledge(warning=warning, user=clerk, response="r", plan="p", due_date=_soon())
+    warning_sign_off(warning=warning, user=administrator)
     warning_resolve(warning=warning, user=administrator, evidence="e")
     warning_close(warning=warning, user=administrator, comment="")
     warning.refresh_from_db()
@@ -517,7 +590,7 @@ def test_an_acknowledged_warning_is_escalated_once_past_its_due_date(
     warning = _t1_warning()
     due = dt.date(2026, 3, 20)
     time_machine.move_to(RAISED_AT + dt.timedelta(days=2), tick=False)
-    warning_acknowledge(warning=warning, user=clerk, response="r", plan="p", due_date=due)
+    _respond(warning, user=clerk, due_date=due)
 
     time_machine.move_to(RAISED_AT + dt.timedelta(days=10), tick=False)
     assert warnings_escalate() == 0  # answered within the week, due date ahead
@@ -604,9 +677,7 @@ def test_the_list_filters_by_state_level_department_and_marks(
     old = _make("status:T1", department="DRS")
     answered = _make("status:T2", department="DRS", level="yellow")
     time_machine.move_to(RAISED_AT + dt.timedelta(days=3), tick=False)
-    warning_acknowledge(
-        warning=answered, user=clerk, response="r", plan="p", due_date=dt.date(2026, 3, 6)
-    )
+    _respond(answered, user=clerk, due_date=dt.date(2026, 3, 6))
     _make("deadline:2024Q1:ECO", department="ECO", level="yellow", kind="deadline")
     _make("anomaly:9", department=None, kind="anomaly")
     _to(
@@ -639,7 +710,8 @@ def test_the_list_filters_by_state_level_department_and_marks(
 
     page = client.get(_list_url()).content.decode()
     for name, count in {
-        "live": 4, "red": 2, "yellow": 2, "open": 3, "acknowledged": 1, "resolved": 0,
+        "live": 4, "red": 2, "yellow": 2, "open": 3, "submitted": 0, "acknowledged": 1,
+        "resolved": 0,
         "closed": 1, "overdue": 2, "escalated": 2,
     }.items():  # fmt: skip
         assert f'data-count="{name}"><strong>{count}</strong>' in page, name
@@ -721,6 +793,9 @@ FORM_CASES = [
     ("open: the committee waits", "open", "committee_member", "waiting"),
     ("open: an auditor reads", "open", "auditor", "waiting"),
     ("open: the statistics office reads", "open", "statistics_office", "waiting"),
+    ("submitted: the DRS head signs off", "submitted", "head", "sign-off-form"),
+    ("submitted: the DRS clerk waits for the head", "submitted", "clerk", "waiting"),
+    ("submitted: the committee waits", "submitted", "committee_member", "waiting"),
     ("acknowledged: the DRS clerk resolves", "acknowledged", "clerk", "resolve-form"),
     ("acknowledged: the committee waits", "acknowledged", "committee_member", "waiting"),
     ("resolved: the committee closes", "resolved", "committee_member", "close-form"),
@@ -729,12 +804,12 @@ FORM_CASES = [
     ("closed: the committee reads", "closed", "committee_member", "waiting"),
     ("closed: the DRS clerk reads", "closed", "clerk", "waiting"),
 ]
-FORM_IDS = {"acknowledge-form", "resolve-form", "close-form"}
+FORM_IDS = {"acknowledge-form", "sign-off-form", "resolve-form", "close-form"}
 
 
 @pytest.mark.parametrize(("_case", "state", "persona", "shown"), FORM_CASES)
 def test_the_detail_offers_the_form_that_fits_the_person_and_state(
-    request, clerk, committee_member, _case, state, persona, shown
+    request, clerk, head, committee_member, _case, state, persona, shown
 ):
     warning = _to(state, _t1_warning(), clerk=clerk, committee_member=committee_member)
     page = _client(request.getfixturevalue(persona)).get(_detail_url(warning)).content.decode()
@@ -770,9 +845,16 @@ def test_the_whole_loop_through_the_pages(clerk, head, committee_member):
     assert response.status_code == 302
     assert response["Location"] == url
     page = as_clerk.get(url).content.decode()
-    assert "已响应预警，整改期限" in page
+    assert "响应已提交，等待本单位负责人审签后报送管委会。" in page
     assert "新增分布式光伏 30 MW。" in page
-    assert 'id="resolve-form"' in page
+    assert 'id="waiting"' in page
+
+    as_head = _client(head)
+    assert 'id="sign-off-form"' in as_head.get(url).content.decode()
+    response = as_head.post(url, {"action": "sign_off", "decision": "sign_off", "comment": ""})
+    assert response.status_code == 302
+    assert "已审签响应，已报送管委会。" in as_head.get(url).content.decode()
+    assert 'id="resolve-form"' in as_clerk.get(url).content.decode()
 
     response = _client(head).post(url, {"action": "resolve", "evidence": "并网验收单 3 份。"})
     assert response.status_code == 302
@@ -790,6 +872,7 @@ def test_the_whole_loop_through_the_pages(clerk, head, committee_member):
     assert re.findall(r'<tr data-action="([a-z_]+)"', page) == [
         "warning_raise",
         "warning_acknowledge",
+        "warning_sign_off",
         "warning_resolve",
         "warning_close",
     ]
@@ -859,12 +942,18 @@ POST_REFUSALS = [
     ("the clerk resolves without evidence", "acknowledged", "clerk",
      {"action": "resolve", "evidence": ""}, 400, "请提供整改佐证。"),
     ("an unknown action", "open", "clerk", {"action": "delete"}, 400, "请求无效。"),
+    ("a clerk signs a response off", "submitted", "clerk",
+     {"action": "sign_off", "decision": "sign_off"}, 403, ""),
+    ("the committee signs a response off", "submitted", "committee_member",
+     {"action": "sign_off", "decision": "sign_off"}, 403, ""),
+    ("the head returns without a reason", "submitted", "head",
+     {"action": "sign_off", "decision": "return", "comment": " "}, 400, "请填写退回理由。"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("_case", "state", "persona", "form", "status", "says"), POST_REFUSALS)
 def test_refused_posts_change_nothing(
-    request, clerk, committee_member, _case, state, persona, form, status, says
+    request, clerk, head, committee_member, _case, state, persona, form, status, says
 ):
     warning = _to(state, _t1_warning(), clerk=clerk, committee_member=committee_member)
     trail = _trail(warning)
@@ -948,6 +1037,7 @@ def test_a_closed_warning_is_not_raised_again_for_the_same_result(
     warning_acknowledge(
         warning=t1, user=head, response="说明", plan="措施", due_date=dt.date(2099, 1, 1)
     )
+    warning_sign_off(warning=t1, user=administrator)
     warning_resolve(warning=t1, user=head, evidence="佐证")
     warning_close(warning=t1, user=committee_member, comment="同意")
     warnings_sync()

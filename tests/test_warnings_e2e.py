@@ -1,12 +1,14 @@
 """A warning's whole life with a real Celery worker over real Redis and PostgreSQL: the park's
 approved history is imported, the worker recomputes the results and then runs the
 warnings_sync job the recompute queued, which raises a red warning for T1 (non-fossil energy
-share, 9.19 % in 2025 against about 14 %) owned by DRS, the lead department of task 1. DRS
-answers it and the committee closes it — through the pages with Django's test client, and
+share, 9.19 % in 2025 against about 14 %) owned by DRS, the lead department of task 1. DRS's
+clerk answers it, the head signs the answer off, and the committee closes it — through the pages with Django's test client, and
 again in Debian's Chromium (screenshots in test-artifacts/<test>/)."""
 
 import datetime as dt
+import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -25,7 +27,16 @@ from tests.services import wait_for
 PASSWORD = "correct horse battery staple"
 WAIT_S = 90
 WAIT_MS = 15_000
-LOOP = ["warning_raise", "warning_acknowledge", "warning_resolve", "warning_close"]
+# The clerk answers, the head signs the response off (then it reaches the committee), the
+# clerk resolves, the committee closes; in the browser the clerk also attaches a file.
+LOOP = [
+    "warning_raise",
+    "warning_acknowledge",
+    "warning_sign_off",
+    "warning_resolve",
+    "warning_close",
+]
+BROWSER_LOOP = [*LOOP[:2], "warning_evidence_attach", *LOOP[2:]]
 
 
 def _t1_warning() -> EarlyWarning | None:
@@ -62,7 +73,7 @@ def _raised_by_the_worker(worker, administrator) -> EarlyWarning:
     return warning
 
 
-def _assert_the_loop_is_recorded(warning, *, clerk, head, committee_member, answered_by):
+def _assert_the_loop_is_recorded(warning, *, clerk, head, committee_member, answered_by, loop=LOOP):
     warning.refresh_from_db()
     assert warning.state == "closed"
     trail = list(
@@ -70,8 +81,9 @@ def _assert_the_loop_is_recorded(warning, *, clerk, head, committee_member, answ
         .order_by("at", "id")
         .values_list("action", "actor_label")
     )
-    assert [action for action, _ in trail] == LOOP
+    assert [action for action, _ in trail] == loop
     assert dict(trail)["warning_acknowledge"] == answered_by.username
+    assert dict(trail)["warning_sign_off"] == head.username
     assert dict(trail)["warning_close"] == committee_member.username
     for person in (clerk, head):
         kinds = set(Notification.objects.filter(user=person).values_list("kind", flat=True))
@@ -101,8 +113,8 @@ def test_a_red_target_raised_on_the_worker_is_answered_and_closed_through_the_pa
     listed = _client(head).get(reverse("dashboards:warnings")).content.decode()
     assert f'<tr data-warning="{warning.pk}" data-state="open" data-level="red"' in listed
 
-    as_head = _client(head)
-    response = as_head.post(
+    as_clerk = _client(clerk)
+    response = as_clerk.post(
         url,
         {
             "action": "acknowledge",
@@ -112,7 +124,11 @@ def test_a_red_target_raised_on_the_worker_is_answered_and_closed_through_the_pa
         },
     )
     assert response.status_code == 302, response.content.decode()
-    assert 'id="resolve-form"' in as_head.get(url).content.decode()
+    as_head = _client(head)
+    assert 'id="sign-off-form"' in as_head.get(url).content.decode()
+    response = as_head.post(url, {"action": "sign_off", "decision": "sign_off", "comment": ""})
+    assert response.status_code == 302, response.content.decode()
+    assert 'id="resolve-form"' in as_clerk.get(url).content.decode()
 
     response = _client(clerk).post(url, {"action": "resolve", "evidence": "并网验收单 12 份。"})
     assert response.status_code == 302, response.content.decode()
@@ -125,7 +141,7 @@ def test_a_red_target_raised_on_the_worker_is_answered_and_closed_through_the_pa
     assert re.findall(r'<tr data-action="([a-z_]+)"', page) == LOOP
 
     _assert_the_loop_is_recorded(
-        warning, clerk=clerk, head=head, committee_member=committee_member, answered_by=head
+        warning, clerk=clerk, head=head, committee_member=committee_member, answered_by=clerk
     )
 
 
@@ -170,13 +186,13 @@ def test_the_warning_loop_in_the_browser(
         page.get_by_role("button", name="登录").click()
         page.wait_for_url(f"{url}{next_path}")
 
-    # 1. The DRS head sees the red warning in the list and opens it.
-    sign_in(head, "/dashboards/warnings/")
+    # 1. The DRS clerk sees the red warning in the list and opens it.
+    sign_in(clerk, "/dashboards/warnings/")
     row = page.locator(f'tr[data-warning="{warning.pk}"]')
     expect(row).to_contain_text("一级预警(红)")
     expect(row).to_contain_text("T1 非化石能源消费占比")
     expect(page.locator('[data-count="red"] strong')).not_to_have_text("0")
-    shot("head-warning-list")
+    shot("clerk-warning-list")
     row.get_by_role("link").click()
     page.wait_for_url(f"{url}{detail}")
     expect(page.locator("#warning-state")).to_have_text("待响应")
@@ -190,15 +206,31 @@ def test_the_warning_loop_in_the_browser(
     page.get_by_role("button", name="提交响应").click()
     expect(page.locator("#form-errors")).to_contain_text("整改期限不能早于今天。")
     expect(page.locator("#rectification_plan")).to_have_value("2026 年新增屋顶光伏 30 MW。")
-    shot("head-due-date-refused")
+    shot("clerk-due-date-refused")
 
-    # 3. Acknowledged with a date ahead.
+    # 3. Answered with a date ahead: it waits for the head's sign-off; the clerk attaches
+    # the acceptance list, kept with its SHA-256.
     page.locator("#due_date").fill(due.isoformat())
     page.get_by_role("button", name="提交响应").click()
+    expect(page.locator("#warning-state")).to_have_text("待负责人审签")
+    expect(page.locator(".message")).to_contain_text("等待本单位负责人审签")
+    content = "并网验收单清单：12 份\n".encode()
+    page.locator("#evidence-file").set_input_files(
+        files=[{"name": "验收清单.txt", "mimeType": "text/plain", "buffer": content}]
+    )
+    page.get_by_role("button", name="上传").click()
+    listed = page.locator("#warning-files li")
+    expect(listed).to_contain_text("验收清单.txt")
+    expect(listed).to_contain_text(hashlib.sha256(content).hexdigest())
+    shot("clerk-response-submitted")
+
+    # 3b. The head signs the response off: now it reaches the committee.
+    sign_in(head, detail)
+    page.get_by_role("button", name="同意并报送管委会").click()
     expect(page.locator("#warning-state")).to_have_text("整改中")
     expect(page.locator("#warning-due")).to_have_text(due.isoformat())
-    expect(page.locator(".message")).to_contain_text("已响应预警")
-    shot("head-acknowledged")
+    expect(page.locator("#warning-signoff")).to_contain_text("负责人审签")
+    shot("head-signed-off")
 
     # 4. The clerk resolves with evidence.
     sign_in(clerk, detail)
@@ -218,8 +250,11 @@ def test_the_warning_loop_in_the_browser(
     page.get_by_role("button", name="同意销号").click()
     expect(page.locator("#warning-state")).to_have_text("已销号")
     expect(page.locator("#warning-closing")).to_contain_text("整改到位，同意销号。")
-    for action in LOOP:
+    for action in BROWSER_LOOP:
         expect(page.locator(f'tr[data-action="{action}"]')).to_have_count(1)
+    with page.expect_download() as download:
+        page.locator("#warning-files a").first.click()
+    assert Path(download.value.path()).read_bytes() == content
     shot("committee-closed")
 
     # 6. The list keeps it under "closed".
@@ -228,5 +263,10 @@ def test_the_warning_loop_in_the_browser(
     shot("committee-closed-list")
 
     _assert_the_loop_is_recorded(
-        warning, clerk=clerk, head=head, committee_member=committee_member, answered_by=head
+        warning,
+        clerk=clerk,
+        head=head,
+        committee_member=committee_member,
+        answered_by=clerk,
+        loop=[*BROWSER_LOOP, "warning_evidence_download"],
     )
