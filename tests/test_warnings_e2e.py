@@ -218,7 +218,7 @@ def test_the_warning_loop_in_the_browser(
     page.locator("#evidence-file").set_input_files(
         files=[{"name": "验收清单.txt", "mimeType": "text/plain", "buffer": content}]
     )
-    page.get_by_role("button", name="上传").click()
+    page.get_by_role("button", name="上传", exact=True).click()
     listed = page.locator("#warning-files li")
     expect(listed).to_contain_text("验收清单.txt")
     expect(listed).to_contain_text(hashlib.sha256(content).hexdigest())
