@@ -26,6 +26,7 @@ from dashboards.services import (
     warnings_escalate,
     warnings_sync,
 )
+from dezhou_carbon.display import person as person_shown
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators.models import EngineAlert, IndicatorResult, Target
 from reporting.models import Notification
@@ -876,7 +877,7 @@ def test_the_whole_loop_through_the_pages(clerk, head, committee_member):
         "warning_resolve",
         "warning_close",
     ]
-    for who in ("system", clerk.username, head.username, committee_member.username):
+    for who in (person_shown("system"), clerk.username, head.username, committee_member.username):
         assert f">{who}<" in page
     warning.refresh_from_db()
     assert (warning.state, warning.acknowledged_by, warning.resolved_by, warning.closed_by) == (
