@@ -50,7 +50,9 @@ class RefuseNulCharactersMiddleware:
     (reporting/upload_views.py, DRF's views); its form is not read here, since reading it
     would take that from it: DRF's fields refuse NUL themselves."""
 
-    _JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
+    # `\u0000` escaped in JSON text, but not a literal backslash before `u0000` (`\\u0000`):
+    # an even run of backslashes before it is text, an odd one an escape.
+    _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 
     def __init__(self, get_response):
         self.get_response = get_response

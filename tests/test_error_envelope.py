@@ -283,3 +283,13 @@ def test_nul_in_an_api_json_body_is_refused_in_the_envelope(clerk):
 
     _assert_envelope(response, 400, "null_character")
     _nothing_written(before)
+
+
+def test_a_literal_backslash_u0000_in_json_text_is_not_a_nul(clerk):
+    # JSON "a\\u0000" is the six characters \u0000 after an a: text, not a NUL.
+    response = _api(clerk).post(
+        reverse("api:token-list"), '{"name": "a\\\\u0000"}', content_type="application/json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == "a\\u0000"
