@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts.permissions import UsesProduct
-from audit.services import audit_record
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError
 from enterprises import credit_code as credit_codes
@@ -21,7 +20,11 @@ from enterprises import register_file
 from enterprises.analysis import INTENSITY, gap_attribution, reconciliation
 from enterprises.models import DesignationBasis, Enterprise
 from enterprises.selectors import enterprises_visible_to
-from enterprises.services import enterprise_save, key_unit_designate
+from enterprises.services import (
+    enterprise_access_refused_record,
+    enterprise_save,
+    key_unit_designate,
+)
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):
@@ -112,13 +115,7 @@ def enterprise_for(request, code: str) -> Enterprise:
     enterprise = enterprises_visible_to(request.user).filter(code=valid).first()
     if enterprise is None:
         if Enterprise.objects.filter(code=valid).exists():
-            audit_record(
-                actor=request.user,
-                action="enterprise_access_refused",
-                object_type="enterprise",
-                object_id=valid,
-                reason=request.path[:200],
-            )
+            enterprise_access_refused_record(user=request.user, code=valid, where=request.path)
         raise EnterpriseNotFound()
     return enterprise
 

@@ -61,3 +61,24 @@ def waterfall_figure(
         height=460,
     )
     return figure.to_plotly_json()
+
+
+def trend_figure(*, years: list[int], series: dict[str, dict]) -> dict:
+    """An enterprise's annual series (one line per name) over the years."""
+    figure = go.Figure()
+    for name, values in series.items():
+        figure.add_trace(
+            go.Scatter(
+                x=[str(y) for y in years],
+                y=[float(values[y]) if y in values else None for y in years],
+                mode="lines+markers",
+                name=name,
+            )
+        )
+    figure.update_layout(
+        font={"family": FONT, "size": 12},
+        margin={"l": 60, "r": 20, "t": 20, "b": 40},
+        legend={"orientation": "h"},
+        height=360,
+    )
+    return figure.to_plotly_json()

@@ -54,3 +54,48 @@ def register_xlsx(rows: list[dict], *, language: str = "zh-hans") -> bytes:
         notes.write_string(r, 0, text)
     workbook.close()
     return output.getvalue()
+
+
+_LEDGER_COLUMNS = [
+    ("rank", "排名", "Rank"),
+    ("code", "统一社会信用代码", "Credit code"),
+    ("name", "企业名称", "Enterprise"),
+    ("energy", "综合能源消费量(当量值, tce)", "Energy, calorific (tce)"),
+    ("equal_value", "综合能源消费量(等价值, tce)", "Energy, equal value (tce)"),
+    ("co2", "二氧化碳排放量(tCO₂)", "CO₂ (t)"),
+    ("co2_factor", "电网排放因子(版本)", "Grid factor (version)"),
+    ("value_added", "工业增加值(现价, 万元)", "Value added (current, 10k yuan)"),
+    ("intensity", "单位增加值能耗(tce/万元)", "Energy per value added (tce/10k yuan)"),
+    ("energy_yoy", "能耗同比", "Energy vs last year"),
+    ("energy_vs_base", "能耗较2020年", "Energy vs 2020"),
+    ("share", "占园区能耗比重", "Share of the park's energy"),
+]
+
+
+def ledger_xlsx(rows: list[dict], *, period: str, language: str = "zh-hans") -> bytes:
+    """The ledger of `period`: numbers as numbers, text never a formula."""
+    english = language.startswith("en")
+    output = io.BytesIO()
+    workbook = inert_workbook(output)
+    bold = workbook.add_format({"bold": True})
+    percent = workbook.add_format({"num_format": "0.00%"})
+    sheet = workbook.add_worksheet("ledger" if english else "台账")
+    sheet.write_string(
+        0, 0, f"{'Key-unit ledger' if english else '重点用能单位碳排放台账'} {period}", bold
+    )
+    for column, (_key, zh, en) in enumerate(_LEDGER_COLUMNS):
+        sheet.write_string(1, column, en if english else zh, bold)
+        sheet.set_column(column, column, 16)
+    for r, row in enumerate(rows, start=2):
+        for column, (key, _zh, _en) in enumerate(_LEDGER_COLUMNS):
+            value = row.get(key)
+            if value is None or value == "":
+                continue
+            if isinstance(value, str):
+                sheet.write_string(r, column, value)
+            elif key in ("energy_yoy", "energy_vs_base", "share"):
+                sheet.write_number(r, column, float(value), percent)
+            else:
+                sheet.write_number(r, column, float(value))
+    workbook.close()
+    return output.getvalue()

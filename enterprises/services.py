@@ -554,3 +554,16 @@ def designation_suggestion_decide(
             details={"suggestion": locked.pk},
         )
     return locked
+
+
+def enterprise_access_refused_record(*, user, code: str, where: str) -> None:
+    """An attempt to reach an enterprise the user may not read (by id, code or filter):
+    audited; the caller answers as if it did not exist."""
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="enterprise_access_refused",
+            object_type="enterprise",
+            object_id=code[:64],
+            reason=where[:200],
+        )

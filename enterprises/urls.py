@@ -4,6 +4,9 @@ from django.urls import path
 
 from enterprises.views import (
     gap,
+    ledger_export,
+    ledger_page,
+    profile,
     reconciliation_page,
     register,
     register_export,
@@ -19,4 +22,7 @@ urlpatterns = [
     path("template.xlsx", register_template, name="template"),
     path("reconciliation/", reconciliation_page, name="reconciliation"),
     path("gap/", gap, name="gap"),
+    path("ledger/", ledger_page, name="ledger"),
+    path("ledger.xlsx", ledger_export, name="ledger_export"),
+    path("<str:credit_code>/", profile, name="profile"),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -18,11 +18,16 @@ from dashboards.cache import cached, generation_key
 from dashboards.views import product_page
 from dezhou_carbon.exceptions import ApplicationError
 from enterprises.analysis import gap_attribution, reconciliation
-from enterprises.charts import WaterfallLabels, waterfall_figure
-from enterprises.exporting import register_xlsx
-from enterprises.models import LeadingIndustry, RegisterUpload
+from enterprises.charts import WaterfallLabels, trend_figure, waterfall_figure
+from enterprises.exporting import ledger_xlsx, register_xlsx
+from enterprises.ledger import PAGE_SIZE, enterprise_series, ledger
+from enterprises.models import Enterprise, LeadingIndustry, RegisterUpload
 from enterprises.selectors import enterprises_visible_to, register_rows
-from enterprises.services import register_upload_confirm, register_upload_preview
+from enterprises.services import (
+    enterprise_access_refused_record,
+    register_upload_confirm,
+    register_upload_preview,
+)
 from indicators.models import IndicatorResult
 from tasks.models import Department
 
@@ -300,4 +305,112 @@ def gap(request):
         request,
         "enterprises/gap.html",
         {"section": "gap", "gap": context, "period_0": period_0, "period_t": period_t},
+    )
+
+
+def _ledger_period(request) -> str:
+    periods = _latest_park_periods()
+    return (request.GET.get("period") or (periods[0] if periods else ""))[:10]
+
+
+@product_page
+@require_GET
+def ledger_page(request):
+    """重点用能单位碳排放台账: key units (or every registered enterprise) of a period."""
+    if not _may_read_register(request.user):
+        raise PermissionDenied
+    period = _ledger_period(request)
+    key_units_only = request.GET.get("all") != "1"
+    try:
+        page = max(1, min(int(request.GET.get("page") or 1), 10_000))
+    except ValueError:
+        page = 1
+    data, error = None, None
+    if period:
+        try:
+            data = ledger(
+                period=period,
+                enterprises=enterprises_visible_to(request.user),
+                page=page,
+                key_units_only=key_units_only,
+            )
+        except ApplicationError as refused:
+            error = _says(refused)
+    return render(
+        request,
+        "enterprises/ledger.html",
+        {
+            "section": "ledger",
+            "period": period,
+            "periods": _latest_park_periods(),
+            "ledger": data,
+            "error": error,
+            "page": page,
+            "pages": -(-data.total // PAGE_SIZE) if data else 0,
+            "key_units_only": key_units_only,
+        },
+    )
+
+
+@product_page
+@require_GET
+def ledger_export(request):
+    """The ledger of a period as xlsx (every page), through the inert workbook."""
+    if not _may_read_register(request.user):
+        raise PermissionDenied
+    period = _ledger_period(request)
+    rows = []
+    try:
+        for page in range(1, 1000 if period else 1):
+            data = ledger(
+                period=period,
+                enterprises=enterprises_visible_to(request.user),
+                page=page,
+                key_units_only=request.GET.get("all") != "1",
+            )
+            rows.extend(data.rows)
+            if page * PAGE_SIZE >= data.total:
+                break
+    except ApplicationError as refused:
+        return HttpResponse(_says(refused), status=400, content_type="text/plain; charset=utf-8")
+    content = ledger_xlsx(rows, period=period, language=get_language() or "")
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="ledger-{period}.xlsx"'
+    return response
+
+
+@product_page
+@require_GET
+def profile(request, credit_code: str):
+    """One enterprise: register entry, designations, trends (Plotly), energy by carrier,
+    reconciliation warnings. Another department's enterprise answers 404 (audited)."""
+    if not _may_read_register(request.user):
+        raise PermissionDenied
+    code = credit_code.strip().upper()[:18]
+    enterprise = enterprises_visible_to(request.user).filter(code=code).first()
+    if enterprise is None:
+        if Enterprise.objects.filter(code=code).exists():
+            enterprise_access_refused_record(user=request.user, code=code, where=request.path)
+        raise Http404
+    data = enterprise_series(enterprise.code)
+    labels = {
+        "energy_total_calorific": _("综合能源消费量(当量值)"),
+        "energy_total_equal_value": _("综合能源消费量(等价值)"),
+        "co2_emissions": _("二氧化碳排放量"),
+    }
+    figure = trend_figure(
+        years=data["years"],
+        series={labels[k]: v for k, v in data["series"].items() if k in labels},
+    )
+    return render(
+        request,
+        "enterprises/profile.html",
+        {
+            "section": "ledger",
+            "enterprise": enterprise,
+            "designations": enterprise.designations.select_related("decided_by"),
+            "suggestions": enterprise.suggestions.all(),
+            "data": data,
+            "figure": figure,
+        },
     )

@@ -150,6 +150,9 @@ GET_MATRIX = {
     "tasks:verification": [302, 403, 403, 403, 403, 200, 403, 403, 200],
     "tasks:verification_action": [302] + [405] * 8,
     "tasks:evidence": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "enterprises:ledger": PAGE_ANY_ROLE,
+    "enterprises:ledger_export": PAGE_ANY_ROLE,
+    "enterprises:profile": [302, 403, 200, 404, 200, 200, 200, 200, 200],
 }
 
 
