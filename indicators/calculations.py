@@ -23,7 +23,6 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 CARBON_TO_CO2 = Decimal(44) / Decimal(12)
-GJ_PER_TCE = Decimal("29.3076")  # 1 tce = 7,000 kcal × 4.1868 kJ/kcal
 MWH_PER_WAN_KWH = Decimal(10)
 DEFAULT_ABOUT_TOLERANCE_PP = Decimal("0.5")  # methodology §7: 左右 met within 0.5 pp
 DEFAULT_HOLD_BAND_FRACTION = Decimal("0.05")  # hold band for non-percentage thresholds
@@ -73,11 +72,6 @@ def window_from_label(label: str) -> Window:
 
 
 # --- Conversions (methodology §1, §4) ------------------------------------------------------
-
-
-def tce_coefficient_from_ncv(ncv_gj_per_unit: Decimal) -> Decimal:
-    """Standard-coal coefficient from a measured net calorific value (tce per unit)."""
-    return ncv_gj_per_unit / GJ_PER_TCE
 
 
 def coal_rate_to_tce_per_wan_kwh(coal_rate_gce_per_kwh: Decimal) -> Decimal:
@@ -710,11 +704,6 @@ FORMULAS: dict[str, Formula] = {
 }
 for _code in LEADING_INDUSTRIES:
     FORMULAS[_code] = _REVENUE_ACCUMULATED
-
-# Intensities with assessment variants (发改环资〔2022〕803号: deduct feedstock from the
-# base year and the current year alike; the denominator is never adjusted).
-VARIANT_INDICATORS = ("energy_intensity_iva", "energy_intensity_gdp")
-
 
 def compute_window(
     inputs: Inputs,

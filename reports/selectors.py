@@ -416,12 +416,6 @@ def snapshot_of(reporting_round_id: int) -> RoundSnapshot | None:
     return RoundSnapshot.objects.filter(reporting_round_id=reporting_round_id).first()
 
 
-def reported_lineage_ids(snapshot: RoundSnapshot | None) -> list[int]:
-    if snapshot is None:
-        return []
-    return sorted(int(pk) for pk in snapshot.content.get("results", {}))
-
-
 def audit_events(
     *,
     department: str = "",
