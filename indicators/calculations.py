@@ -705,6 +705,7 @@ FORMULAS: dict[str, Formula] = {
 for _code in LEADING_INDUSTRIES:
     FORMULAS[_code] = _REVENUE_ACCUMULATED
 
+
 def compute_window(
     inputs: Inputs,
     book: CoefficientBook,
