@@ -40,9 +40,11 @@ OVERVIEW_BUILT = (
 )
 # Cached: the key needs the period choice and the recompute state; the page is not built.
 OVERVIEW_CACHED = SIGNED_IN + OVERVIEW_PERIOD_CHOICE + RECOMPUTE_STATE
-INDICATOR = SIGNED_IN + 5 + RECOMPUTE_STATE
+INDICATOR = SIGNED_IN + 5 + RECOMPUTE_STATE + 1
 # the indicator; its targets; the scopes with results; its park results (all variants,
-# traces joined); the input figures' department, item and period (links to history)
+# traces joined); the input figures' department, item and period (links to history);
+# + the gap card's latest comparable pair of periods (enterprises' attribution, precomputed:
+# readers of all data only)
 WARNINGS_LIST = SIGNED_IN + 4 + RECOMPUTE_STATE
 # departments (the filter); the page's count (paginator); the page's warnings with
 # department and target; the counts by state, level, overdue and escalated (one aggregate)
