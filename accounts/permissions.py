@@ -238,6 +238,34 @@ def can_manage_footprint_factors(user) -> bool:
     return can_manage_reference_data(user)
 
 
+# --- Key projects and the energy budget (projects app) -------------------------------------
+# 发改统计部 (settings.PROJECTS_DEPARTMENT, "DRS") runs the energy review, the carbon
+# assessment and the budget; a project's responsible department reads its own projects.
+
+
+def _in_projects_department(user) -> bool:
+    from django.conf import settings
+
+    return is_department_staff(user) and user.department.code == getattr(
+        settings, "PROJECTS_DEPARTMENT", "DRS"
+    )
+
+
+def can_manage_projects(user) -> bool:
+    """May register projects, record stages, energy reviews and carbon assessments."""
+    return (
+        _is_admin(user)
+        or (_active(user) and user.role == Role.STATISTICS_OFFICE)
+        or _in_projects_department(user)
+    )
+
+
+def can_read_project(user, department_id: int | None) -> bool:
+    return can_read_all_data(user) or _in_projects_department(user) or (
+        is_department_staff(user) and department_id == user.department_id
+    )
+
+
 class UsesProduct(BasePermission):
     """DRF: the request's user may use the product at all."""
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "reports",
     "enterprises",
     "footprints",
+    "projects",
     "axes",  # login throttling (AXES_* below)
 ]
 
@@ -370,6 +371,8 @@ RECOMPUTE_SWEEP_AFTER = timedelta(seconds=int(os.environ.get("RECOMPUTE_SWEEP_AF
 RECOMPUTE_LEASE = timedelta(minutes=15)
 # The department that runs the product-footprint accounting (政策创新三): 生态环境分局.
 FOOTPRINTS_DEPARTMENT = os.environ.get("FOOTPRINTS_DEPARTMENT", "ECO")
+# The department that runs the energy review, carbon assessment and budget: 发改统计部.
+PROJECTS_DEPARTMENT = os.environ.get("PROJECTS_DEPARTMENT", "DRS")
 REPORTING_DEADLINE_DAYS = int(os.environ.get("REPORTING_DEADLINE_DAYS", 15))
 REPORTING_REMIND_DAYS_BEFORE = int(os.environ.get("REPORTING_REMIND_DAYS_BEFORE", 3))
 EMAIL_BACKEND = os.environ.get(

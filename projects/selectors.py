@@ -1,0 +1,73 @@
+"""Reads of the key projects: the register, a project with its history, and the admission
+check against the park's stored results (no recompute in a request)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from projects import calculations as pc
+from projects.models import EnergyReview, Project
+
+
+def projects(*, stage: str = "", department_id: int | None = None, kind: str = "", task_id=None):
+    found = Project.objects.select_related("enterprise", "department").prefetch_related(
+        Prefetch("energy_reviews", queryset=EnergyReview.objects.order_by("-recorded_at", "-id"))
+    )
+    if stage:
+        found = found.filter(stage=stage)
+    if department_id:
+        found = found.filter(department_id=department_id)
+    if kind:
+        found = found.filter(kind=kind)
+    if task_id:
+        found = found.filter(tasks__id=task_id)
+    return found.order_by("code")
+
+
+def park_latest_complete_year() -> dict | None:
+    """The latest year with the park's annual energy (当量) and energy intensity per industrial
+    value added stored: E_L, VA_L = E_L ÷ I_L (2020 prices), and the target value I* of the
+    active target in that result (T2 through 2025, T2b after)."""
+    from indicators.models import IndicatorResult
+
+    rows = {}
+    for code, period, value, target_value, target_code in (
+        IndicatorResult.objects.filter(
+            indicator__code__in=("energy_total_calorific", "energy_intensity_iva"),
+            scope="", variant="", period__regex=r"^[0-9]{4}$", value__isnull=False,
+        )
+        .values_list("indicator__code", "period", "value", "target_value", "target__code")
+    ):  # fmt: skip
+        rows.setdefault(period, {})[code] = (Decimal(value), target_value, target_code)
+    for period in sorted(rows, reverse=True):
+        found = rows[period]
+        if "energy_total_calorific" in found and "energy_intensity_iva" in found:
+            energy = found["energy_total_calorific"][0]
+            intensity, target_value, target_code = found["energy_intensity_iva"]
+            if intensity <= 0:
+                continue
+            return {
+                "year": int(period),
+                "energy_tce": energy,
+                "value_added": energy / intensity,
+                "intensity": intensity,
+                "target_value": None if target_value is None else Decimal(target_value),
+                "target_code": target_code,
+            }
+    return None
+
+
+def admission(project: Project, park: dict | None = None) -> pc.Admission | None:
+    """The admission check of a project at full output with its latest reviewed energy."""
+    park = park if park is not None else park_latest_complete_year()
+    review = project.energy_reviews.order_by("-recorded_at", "-id").first()
+    if park is None or review is None or not project.value_added or park["target_value"] is None:
+        return None
+    energy = review.approved_calorific_tce or review.calorific_tce
+    return pc.admission_check(
+        project_energy_tce=energy, project_value_added=project.value_added,
+        park_energy_tce=park["energy_tce"], park_value_added=park["value_added"],
+        path_value=park["target_value"],
+    )  # fmt: skip

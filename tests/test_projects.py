@@ -1,0 +1,149 @@
+"""Key projects (issue 18): DRS registers a project of a registered enterprise, records its
+energy review and carbon assessment with the registry's factors, and runs the admission
+check; stage dates and the review gate are enforced; nothing is written on bad input."""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from audit.models import AuditEvent
+from dezhou_carbon.exceptions import ApplicationError
+from projects import calculations as pc
+from projects import selectors, services
+from projects.models import EnergyReview, Project, StageEvent
+from tasks.models import Department
+
+USES = [
+    {"carrier": "coal_raw", "quantity": "2000", "unit": "t"},
+    {"carrier": "electricity", "quantity": "3000", "unit": "万kWh"},
+    {"carrier": "natural_gas", "quantity": "100", "unit": "万m³"},
+    {"carrier": "heat", "quantity": "10000", "unit": "GJ"},
+]
+
+
+@pytest.fixture
+def project(clerk, cell_maker):
+    return services.project_register(
+        user=clerk, code="DZ-2026-001", name="年产 10GWh 储能电池项目", enterprise=cell_maker,
+        kind="new", department=Department.objects.get(code="DRS"),
+        investment_planned={"self_raised": D("150000"), "bank_loans": D("50000")},
+        value_added=D("50000"), product_quantity=D("10000"), product_unit="MWh",
+    )  # fmt: skip
+
+
+def test_drs_registers_a_project_and_records_its_energy_review_by_hand(clerk, project):
+    review = services.energy_review_record(
+        user=clerk, project=project, uses=USES, year=2022, opinion_authority="德州市发展和改革委员会",
+        document_no="德发改审〔2026〕15号", opinion_date=dt.date(2026, 3, 1),
+        approved_calorific_tce=D("6600"), conditions="采用一级能效设备",
+    )  # fmt: skip
+    # 2000×0.7143 + 3000×1.229 + 100×12.143 + 10000×0.03412 (the registry's coefficients)
+    assert review.calorific_tce == D("6671.1")
+    assert review.equal_value_tce == D("12005.1")
+    assert review.authority == EnergyReview.Authority.LOCAL
+    assert review.thresholds_version == 1
+    assert AuditEvent.objects.filter(action="energy_review_recorded").count() == 1
+
+
+def test_a_renovation_is_reviewed_on_its_increase(clerk, project):
+    review = services.energy_review_record(
+        user=clerk, project=project, year=2022,
+        uses=[{"carrier": "coal_raw", "quantity": "2000", "unit": "t"}],
+        uses_before=[{"carrier": "coal_raw", "quantity": "1500", "unit": "t"}],
+    )  # fmt: skip
+    assert review.calorific_tce == D("357.15")
+    assert review.authority == EnergyReview.Authority.NONE
+
+
+def test_construction_needs_a_review_opinion_and_stage_dates_keep_their_order(clerk, project):
+    services.project_stage_record(
+        user=clerk, project=project, stage="approved", actual_date=dt.date(2026, 2, 1)
+    )
+    with pytest.raises(ApplicationError) as refused:
+        services.project_stage_record(user=clerk, project=project, stage="construction",
+                                      actual_date=dt.date(2026, 5, 1))  # fmt: skip
+    assert refused.value.code == "review_required"
+    services.energy_review_record(user=clerk, project=project, uses=USES, year=2022,
+                                  opinion_authority="德州市发改委", document_no="德发改审〔2026〕15号")  # fmt: skip
+    with pytest.raises(ApplicationError) as refused:
+        services.project_stage_record(user=clerk, project=project, stage="construction",
+                                      actual_date=dt.date(2026, 1, 1))  # fmt: skip
+    assert refused.value.code == "stage_date_before_previous"
+    services.project_stage_record(user=clerk, project=project, stage="construction",
+                                  actual_date=dt.date(2026, 5, 1), evidence="施工许可证")  # fmt: skip
+    project.refresh_from_db()
+    assert project.stage == "construction"
+    assert StageEvent.objects.filter(project=project).count() == 2
+
+
+def test_a_review_opinion_without_its_document_number_is_refused(clerk, project):
+    with pytest.raises(ApplicationError) as refused:
+        services.energy_review_record(user=clerk, project=project, uses=USES, year=2022,
+                                      opinion_authority="德州市发改委")  # fmt: skip
+    assert refused.value.code == "document_required"
+    assert not EnergyReview.objects.exists()
+
+
+def test_carbon_assessment_with_the_registry_factors(clerk, project):
+    assessment = services.carbon_assessment_record(
+        user=clerk, project=project, uses=USES, year=2022,
+        process=[{"name": "石灰石分解", "tco2": "500", "method": "排放因子法"}],
+        benchmark=D("5"), benchmark_source="《储能电池行业碳排放基准》(示例)",
+    )  # fmt: skip
+    assessment.refresh_from_db()  # what is stored: 6 places for tonnes, 10 for intensities
+    coal = D("2000") * D("20.908") * D("0.02637") * D("0.94") * D(44) / D(12)
+    gas = D("100") * D("389.31") * D("0.0153") * D("0.99") * D(44) / D(12)
+    expected = coal + gas + D("19230") + D("1100") + D("500")  # grid: Shandong 2022, 0.6410
+    assert assessment.total_t == expected.quantize(D("0.000001"))
+    assert assessment.per_value_added == (expected / D("50000")).quantize(D("0.0000000001"))
+    with pytest.raises(ApplicationError) as refused:
+        services.carbon_assessment_record(user=clerk, project=project, uses=USES, year=2022,
+                                          benchmark=D("5"))  # fmt: skip
+    assert refused.value.code == "source_required"
+
+
+def test_admission_check_from_the_park_s_stored_results(clerk, project, park):
+    from indicators.models import Indicator, IndicatorResult
+
+    for code, value, target in (
+        ("energy_total_calorific", "400000", None),
+        ("energy_intensity_iva", "0.4", "0.35"),
+    ):
+        IndicatorResult.objects.create(
+            indicator=Indicator.objects.get(code=code), period="2025", year=2025, value=D(value),
+            target_value=None if target is None else D(target),
+        )  # fmt: skip
+    services.energy_review_record(user=clerk, project=project, uses=USES, year=2022,
+                                  opinion_authority="德州市发改委", document_no="德发改审〔2026〕15号")  # fmt: skip
+    result = selectors.admission(project)
+    assert result.project_intensity == D("6671.1") / D("50000")
+    assert result.park_with_project == D("406671.1") / D("1050000")
+    assert result.verdict == pc.VERDICT_HELPS
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"enterprise": None}, "enterprise_unregistered"),
+        ({"kind": "palace"}, "bad_kind"),
+        ({"investment_planned": {"lottery": D("1")}}, "bad_funding_source"),
+        ({"investment_planned": {"self_raised": D("-1")}}, "negative_value"),
+    ],
+)
+def test_bad_projects_are_refused_and_nothing_is_written(clerk, cell_maker, changes, code):
+    fields = {"user": clerk, "code": "X-1", "name": "项目", "enterprise": cell_maker, "kind": "new",
+              "department": Department.objects.get(code="DRS"), **changes}  # fmt: skip
+    with pytest.raises(ApplicationError) as refused:
+        services.project_register(**fields)
+    assert refused.value.code == code
+    assert not Project.objects.exists()
+
+
+def test_only_drs_and_the_statistics_office_manage_projects(other_clerk, cell_maker):
+    with pytest.raises(ApplicationError) as refused:
+        services.project_register(
+            user=other_clerk, code="X-2", name="项目", enterprise=cell_maker, kind="new",
+            department=Department.objects.get(code="ECO"),
+        )  # fmt: skip
+    assert refused.value.code == "permission_denied"
