@@ -261,8 +261,10 @@ def can_manage_projects(user) -> bool:
 
 
 def can_read_project(user, department_id: int | None) -> bool:
-    return can_read_all_data(user) or _in_projects_department(user) or (
-        is_department_staff(user) and department_id == user.department_id
+    return (
+        can_read_all_data(user)
+        or _in_projects_department(user)
+        or (is_department_staff(user) and department_id == user.department_id)
     )
 
 
