@@ -45,3 +45,7 @@ class Command(BaseCommand):
 
             for line in footprints_demo():
                 self.stdout.write(line)
+            from enterprises.demo import enterprises_demo
+
+            for line in enterprises_demo():
+                self.stdout.write(line)
