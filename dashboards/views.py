@@ -20,7 +20,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -30,6 +29,7 @@ from dashboards import charts, selectors, services
 from dashboards.cache import cached
 from dashboards.models import ProgressReport
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.i18n import page_language, says
 from dezhou_carbon.input_fields import period_param
 from indicators.models import PARK_SCOPE
 from indicators.periods import Period
@@ -37,14 +37,6 @@ from tasks.models import Responsibility, Task, WorkItem
 
 BIGSCREEN_REFRESH_SECONDS = 300
 SCOPE = re.compile(r"^[0-9A-Z]{18}$")
-
-
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
-
-
-def _says(error: ApplicationError) -> str:
-    return error.message_en if _english() else error.message_zh
 
 
 def product_page(view):
@@ -96,7 +88,7 @@ def overview(request):
         request.session.session_key or "-",
         request.user.pk,
         request.user.role,
-        get_language(),
+        page_language(),
         choice.period or "-",
         int(choice.requested),
         choice.newer or "-",
@@ -146,7 +138,7 @@ def chart_labels() -> charts.Labels:
 
 def indicator_chart(page: selectors.IndicatorPage) -> dict:
     """The chart's figure, cached per results generation, indicator, scope and language."""
-    key = ("chart", page.indicator.code, page.scope or "park", get_language() or "")
+    key = ("chart", page.indicator.code, page.scope or "park", page_language())
     return cached(key, lambda: charts.indicator_figure(page.series, chart_labels()))
 
 
@@ -198,9 +190,9 @@ def _work_item_post(request):
             evidence=request.POST.get("evidence", "").strip()[:5000],
         )
     except PermissionRefused as error:
-        raise PermissionDenied(_says(error)) from error
+        raise PermissionDenied(says(error)) from error
     except ApplicationError as error:
-        return item.task, _says(error)
+        return item.task, says(error)
     messages.success(request, _("已更新工作要点 %(code)s 的进展。") % {"code": item.code})
     return item.task, None
 
@@ -224,9 +216,9 @@ def _report_post(request):
             attachment=attachment,
         )
     except PermissionRefused as error:
-        raise PermissionDenied(_says(error)) from error
+        raise PermissionDenied(says(error)) from error
     except ApplicationError as error:
-        return task, _says(error)
+        return task, says(error)
     messages.success(
         request,
         _("已报送任务 %(code)s %(period)s 的进展。") % {"code": task.code, "period": period},

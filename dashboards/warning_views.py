@@ -29,8 +29,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts import permissions
@@ -39,6 +39,7 @@ from audit.models import AuditEvent
 from dashboards import services
 from dashboards.models import EarlyWarning, WarningEvidence
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.i18n import is_english, says
 from tasks.models import Department
 
 State = EarlyWarning.State
@@ -50,15 +51,6 @@ ALL = "all"
 
 
 # --- shared helpers ------------------------------------------------------------------------
-
-
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
-
-
-def _says(error: ApplicationError) -> str:
-    """A service's refusal in the page's language."""
-    return (error.message_en or error.message_zh) if _english() else error.message_zh
 
 
 def _visible(user):
@@ -111,7 +103,7 @@ def _is_overdue(warning: EarlyWarning, now) -> bool:
 
 def _dress(warning: EarlyWarning, now) -> EarlyWarning:
     """Attach what the templates show: title and message in the page's language, marks."""
-    english = _english()
+    english = is_english()
     warning.display_title = (warning.title_en if english else "") or warning.title_zh
     warning.display_message = (warning.message_en if english else "") or warning.message_zh
     warning.overdue = _is_overdue(warning, now)
@@ -386,9 +378,9 @@ def warning_detail(request, pk: int):
                 try:
                     done = _perform(action, warning, user, form.cleaned_data)
                 except PermissionRefused as error:
-                    raise PermissionDenied(_says(error)) from error
+                    raise PermissionDenied(says(error)) from error
                 except ApplicationError as error:
-                    errors.append(_says(error))
+                    errors.append(says(error))
                     status = 400
                 else:
                     messages.success(request, done)

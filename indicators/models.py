@@ -17,19 +17,13 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from dezhou_carbon.i18n import localized
 from indicators.calculations import FORMULAS
 from indicators.fields import IdListField
 
 PARK_SCOPE = ""  # the whole park; enterprise scopes are 18-character credit codes
-
-
-def _localized(zh: str, en: str) -> str:
-    if (get_language() or "zh-hans").startswith("en") and en:
-        return en
-    return zh
 
 
 class Indicator(models.Model):
@@ -64,7 +58,7 @@ class Indicator(models.Model):
 
     @property
     def name(self) -> str:
-        return _localized(self.name_zh, self.name_en)
+        return localized(self.name_zh, self.name_en)
 
     # The formula as people read it, from the one text the engine also writes into every
     # method trace (calculations.FORMULAS): never stored here, so the two cannot drift.
@@ -157,7 +151,7 @@ class Target(models.Model):
 
     @property
     def title(self) -> str:
-        return _localized(self.title_zh, self.title_en)
+        return localized(self.title_zh, self.title_en)
 
     @property
     def awaits_value(self) -> bool:
@@ -247,7 +241,7 @@ class StatisticalItem(models.Model):
 
     @property
     def name(self) -> str:
-        return _localized(self.name_zh, self.name_en)
+        return localized(self.name_zh, self.name_en)
 
 
 class ImportBatch(models.Model):

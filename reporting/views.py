@@ -16,12 +16,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, re_path
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts import permissions
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
+from dezhou_carbon.i18n import is_english, says
 from dezhou_carbon.input_fields import PERIOD_URL, PeriodFormField
 from indicators.numbers import NumberRefused, decimal_text, parse_optional_number
 from reporting import selectors, workflow
@@ -36,22 +37,11 @@ DEPARTMENT = r"(?P<department_code>[A-Za-z0-9_-]{1,20})"
 # --- shared helpers ------------------------------------------------------------------------
 
 
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
-
-
-def _says(error) -> str:
-    """An ApplicationError's (or an issue's) message in the page's language."""
-    if isinstance(error, dict):
-        return error.get("message_en" if _english() else "message_zh") or error.get("message_zh")
-    return error.message_en if _english() else error.message_zh
-
-
 def _checked_period(period: str) -> str:
     try:
         workflow.parse_period(period)
     except ApplicationError as error:
-        raise Http404(_says(error)) from error
+        raise Http404(says(error)) from error
     return period
 
 
@@ -60,7 +50,7 @@ def _render(request, template: str, context: dict, *, status: int = 200, section
     validation issues on its rows get their message in the page's language."""
     for row in context.get("rows") or ():
         for issue in getattr(row, "issues", ()):
-            issue["message"] = _says(issue)
+            issue["message"] = says(issue)
     context = {
         "section": section,
         "unread_count": selectors.unread_count(request.user),
@@ -70,7 +60,7 @@ def _render(request, template: str, context: dict, *, status: int = 200, section
 
 
 def _denied(error: PermissionRefused) -> PermissionDenied:
-    return PermissionDenied(_says(error))
+    return PermissionDenied(says(error))
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -133,7 +123,7 @@ def index(request):
             except PermissionRefused as error:
                 raise _denied(error) from error
             except ApplicationError as error:
-                form.add_error("period", _says(error))
+                form.add_error("period", says(error))
             else:
                 messages.success(
                     request,
@@ -171,7 +161,7 @@ def _entries_from_post(post, rows: list[selectors.EntryRow]) -> list[EntryValue]
             value = parse_optional_number(raw)
         except NumberRefused as refused:
             typed = row.value if len(row.value) <= 40 else row.value[:39] + "…"
-            if _english():
+            if is_english():
                 row.error = f"'{typed}': {refused.reason_en}."
             else:
                 row.error = f"“{typed}”{refused.reason_zh}。"
@@ -250,13 +240,13 @@ def entry(request, period):
             except ConflictError as error:
                 _conflicts(rows, error, department, period)
                 conflict = True
-                errors.append(_says(error))
+                errors.append(says(error))
                 http_status = 409
             except ApplicationError as error:
-                errors.append(_says(error))
+                errors.append(says(error))
                 if isinstance(error.details, list):
                     errors.extend(
-                        _says(issue) for issue in selectors.attach_issues(rows, error.details)
+                        says(issue) for issue in selectors.attach_issues(rows, error.details)
                     )
                 http_status = 400
             else:
@@ -313,7 +303,7 @@ def review(request, period, department_code):
             except PermissionRefused as error:
                 raise _denied(error) from error
             except ApplicationError as error:
-                errors.append(_says(error))
+                errors.append(says(error))
                 http_status = 400
             else:
                 if form.cleaned_data["action"] == "approve":
@@ -382,7 +372,7 @@ def board(request, period):
             except PermissionRefused as error:
                 raise _denied(error) from error
             except ApplicationError as error:
-                grant_errors[code] = _says(error)
+                grant_errors[code] = says(error)
             else:
                 messages.success(
                     request,
@@ -453,7 +443,7 @@ def notifications(request):
         return redirect("reporting:notifications")
     context = {
         "notifications": selectors.notifications_of(request.user),
-        "english": _english(),
+        "english": is_english(),
     }
     return _render(request, "reporting/notifications.html", context, section="notifications")
 

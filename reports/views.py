@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,6 +22,7 @@ from accounts import permissions
 from audit.labels import action_choices
 from dashboards.selectors import variant_label
 from dezhou_carbon.exceptions import ApplicationError
+from dezhou_carbon.i18n import is_english, page_language, says
 from dezhou_carbon.input_fields import period_param
 from indicators.models import Figure
 from reporting.models import ReportingRound
@@ -30,14 +30,6 @@ from reports import selectors, services
 from reports.models import ReportRequest
 
 REFRESH_SECONDS = 2
-
-
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
-
-
-def _says(error: ApplicationError) -> str:
-    return error.message_en if _english() else error.message_zh
 
 
 def _guarded(rule):
@@ -64,10 +56,6 @@ def attachment(content: bytes, *, filename: str, content_type: str) -> HttpRespo
     return response
 
 
-def _page_language() -> str:
-    return "en" if _english() else "zh-hans"
-
-
 @_guarded(permissions.can_export)
 @require_http_methods(["GET", "POST"])
 def index(request):
@@ -85,7 +73,7 @@ def index(request):
                 user=request.user,
             )
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
             return redirect("reports:index")
         return redirect("reports:status", export_id=report.pk)
     return render(
@@ -97,7 +85,7 @@ def index(request):
             "requests": selectors.report_requests(),
             "formats": ReportRequest.Format.choices,
             "languages": ReportRequest.Language.choices,
-            "language": _page_language(),
+            "language": page_language(),
         },
     )
 
@@ -145,7 +133,7 @@ def download(request, export_id: int):
         return render(
             request,
             "reports/not_ready.html",
-            {"section": "reports", "report": report, "message": _says(error)},
+            {"section": "reports", "report": report, "message": says(error)},
             status=error.status_code,
         )
     return attachment(
@@ -159,7 +147,7 @@ def lineage_result(request, result_id: int):
     """A stored result: formula, every input figure with its version and who entered
     and approved it when, and the coefficient and counting-rule versions it used."""
     lineage = selectors.result_lineage(result_id)
-    english = _english()
+    english = is_english()
     lineage["indicator_name"] = (
         lineage["indicator_name_en"]
         if english and lineage["indicator_name_en"]
@@ -194,7 +182,7 @@ def lineage_figure(request, figure_id: int):
             "section": "reports",
             "lineage": lineage,
             "reads_all": permissions.can_read_all_data(request.user),
-            "english": _english(),
+            "english": is_english(),
         },
     )
 
@@ -228,10 +216,10 @@ def audit_export(request):
     if fmt:
         try:
             content, filename = services.audit_export(
-                user=request.user, fmt=fmt, language=_page_language(), filters=filters
+                user=request.user, fmt=fmt, language=page_language(), filters=filters
             )
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
             return redirect("reports:audit_export")
         content_type = (
             "text/csv; charset=utf-8"

@@ -7,19 +7,16 @@ lets a rerun tell an administrator's edit from an untouched row (see dezhou_carb
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from dezhou_carbon.i18n import localized
 
 
 class BilingualName:
     """`name` answers in the active language: Chinese first, English when asked."""
 
     def localized(self, zh_field: str, en_field: str) -> str:
-        zh = getattr(self, zh_field)
-        en = getattr(self, en_field)
-        if (get_language() or "zh-hans").startswith("en") and en:
-            return en
-        return zh
+        return localized(getattr(self, zh_field), getattr(self, en_field))
 
 
 class Plan(BilingualName, models.Model):
