@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import io
 
+from dezhou_carbon.spreadsheets import inert_workbook
 from enterprises import register_file
-from reports.inert import inert_workbook
 
 _NOTES_ZH = [
     "统一社会信用代码：18 位，按 GB 32100-2015 校验（第 18 位为校验码）。",

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-import xlsxwriter
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +34,7 @@ from django.utils import timezone
 from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.spreadsheets import inert_workbook, needs_quoting
 from indicators import validation
 from indicators.importing import (
     DEFAULT_MAX_BYTES,
@@ -44,6 +44,7 @@ from indicators.importing import (
 )
 from indicators.locks import department_periods_lock, exceptions_active
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, StatisticalItem
+from indicators.numbers import decimal_text
 from indicators.services import import_file_read
 from reporting.workflow import (
     EntryValue,
@@ -84,19 +85,11 @@ TEMPLATE_SHEET = "数据"
 INSTRUCTIONS_SHEET = "填写说明"
 TEMPLATE_HEADERS = ("期间", "指标代码", "指标名称", "数值", "单位", "备注")
 _VALUE_HEADERS = {"value", "数值"}
-_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\0")
 _FLOAT_SAFE_DIGITS = 15  # a double keeps every decimal of at most 15 significant digits
 
 
 def _refuse(message_zh: str, message_en: str) -> PermissionRefused:
     return PermissionRefused(message_zh, message_en, code="permission_denied")
-
-
-def _value_text(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    text = format(Decimal(value).normalize(), "f")
-    return "0" if text in ("-0", "") else text
 
 
 def _department_name_en(department: Department) -> str:
@@ -190,15 +183,7 @@ def department_template_xlsx(*, department: Department, period: str, user) -> by
     current = latest_figures(department, period)
 
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
+    workbook = inert_workbook(buffer)
     workbook.set_properties(
         {
             "title": f"{department.name_zh} {period} 统计数据填报模板",
@@ -229,13 +214,11 @@ def department_template_xlsx(*, department: Department, period: str, user) -> by
             if _number_fits_float(value):
                 sheet.write_number(row, 3, float(value), number)
             else:  # more digits than a double keeps: text, read back exactly
-                sheet.write_string(row, 3, _value_text(value), text)
+                sheet.write_string(row, 3, decimal_text(value), text)
         sheet.write_string(row, 4, item.unit, text)
         note = figure.note if figure is not None else ""
         if note:
-            sheet.write_string(
-                row, 5, note, text_quoted if note.startswith(_FORMULA_LEADS) else text
-            )
+            sheet.write_string(row, 5, note, text_quoted if needs_quoting(note) else text)
     sheet.freeze_panes(1, 0)
     sheet.set_row(0, 22)
     sheet.set_column(0, 0, 10)
@@ -529,12 +512,12 @@ def department_upload_preview(
                 "item": row.item_code,
                 "name_zh": item.name_zh,
                 "name_en": item.name_en or item.code,
-                "value": _value_text(row.value),
+                "value": decimal_text(row.value),
                 "unit": item.unit,
                 "original_value": row.original_value.strip()[:100],
                 "original_unit": row.original_unit,
                 "note": row.note,
-                "old": _value_text(old.value) if old else None,
+                "old": decimal_text(old.value) if old else None,
                 "old_state": old.state if old else None,
                 "old_note": old.note if old else "",
                 "old_version": old.version if old else 0,

@@ -1,5 +1,5 @@
 """The audit trail as CSV (UTF-8 with BOM) and xlsx for auditors. Reasons, values and
-details are whatever people typed: written inert (reports.inert), never as formulas."""
+details are whatever people typed: written inert (dezhou_carbon.spreadsheets), never as formulas."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import translation
 
 from audit.labels import action_label
 from dezhou_carbon import display
-from reports.inert import csv_cell, inert_workbook, needs_quoting
+from dezhou_carbon.spreadsheets import csv_cell, inert_workbook, needs_quoting
 
 COLUMNS = [
     ("id", "编号", "Id"),

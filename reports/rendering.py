@@ -4,7 +4,7 @@ Everything here reads the snapshot document (reports.selectors.snapshot_document
 the database, so one snapshot always gives the same bytes: the workbook's and the PDF's
 creation dates are the snapshot's time, nothing says when the file itself was written,
 and the PDF identifier is derived from the snapshot's hash. Text a spreadsheet could
-evaluate is written inert (reports.inert); numbers are written as numbers."""
+evaluate is written inert (dezhou_carbon.spreadsheets); numbers are written as numbers."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from django.utils.safestring import mark_safe
 from dashboards.models import EarlyWarning
 from dashboards.selectors import margin_text, percent_text, status_label, variant_label
 from dezhou_carbon import display
+from dezhou_carbon.spreadsheets import csv_cell, inert_workbook, needs_quoting
 from indicators.exchange import OUTPUT_FIELDS
 from reports import svg
-from reports.inert import csv_cell, inert_workbook, needs_quoting
 from tasks.models import WorkItem
 
 Progress = Callable[[int], None]

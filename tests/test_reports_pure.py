@@ -6,7 +6,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from reports.inert import csv_cell, needs_quoting
+from dezhou_carbon.spreadsheets import csv_cell, needs_quoting
 from reports.rendering import css_string
 from reports.svg import progress_bars, status_columns
 

@@ -1,6 +1,8 @@
 """Text that spreadsheet programs must show, never evaluate (OWASP ASVS 1.2.10): a cell
 starting with = + - @ tab, carriage return or NUL is a formula or a DDE command to Excel
-and LibreOffice. Pure functions, no database."""
+and LibreOffice. The one home of that protection for every file the product writes
+(reports, the audit export, upload templates, the enterprise register). Pure functions,
+no database."""
 
 from __future__ import annotations
 
