@@ -25,7 +25,6 @@ from dashboards.models import EarlyWarning, ProgressReport
 from dashboards.services import target_owners
 from dezhou_carbon import display
 from indicators.calculations import FOSSIL_FUELS, hold_margin, window_from_label
-from indicators.exchange import decimal_text
 from indicators.models import (
     PARK_SCOPE,
     DepartmentPeriod,
@@ -37,12 +36,14 @@ from indicators.models import (
     StatisticalItem,
     Target,
 )
+from indicators.numbers import decimal_text
 from indicators.periods import period_code
 from indicators.selectors import indicator_result_scopes
 from reporting.models import ReportingRound
 from reporting.services import departments_of_round
 from tasks.models import Department, Plan, Responsibility, Task, WorkItem
 from tasks.progress import MILESTONE_ACHIEVED, MILESTONE_RED, milestone_status
+from tasks.selectors import plan_base_year
 
 Status = IndicatorResult.Status
 Variant = IndicatorResult.Variant
@@ -243,7 +244,7 @@ def target_value_text(target: Target, value, *, unit: str, places: int) -> str:
     ):
         return _("较%(year)s年下降%(percent)s%%") % {
             "year": target.base_year or "",
-            "percent": format(target.value.normalize(), "f"),
+            "percent": decimal_text(target.value),
         }
     text = number_text(target.value if value is None else value, places)
     return f"{text} {unit}" if unit else text
@@ -941,7 +942,7 @@ def indicator_page(code: str, *, scope: str = PARK_SCOPE) -> IndicatorPage:
                 inputs=inputs,
             )
         )
-    base_year = targets[0].plan.base_year if targets else _plan_base_year()
+    base_year = targets[0].plan.base_year if targets else plan_base_year(default=None)
     series = chart_series(indicator, results, targets, base_year=base_year)
     return IndicatorPage(
         indicator=indicator,
@@ -953,11 +954,6 @@ def indicator_page(code: str, *, scope: str = PARK_SCOPE) -> IndicatorPage:
         variants=variants,
         series=series,
     )
-
-
-def _plan_base_year() -> int | None:
-    plan = Plan.objects.order_by("pk").only("base_year").first()
-    return plan.base_year if plan else None
 
 
 def chart_series(

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.db import models
 
+from indicators.numbers import decimal_text
+
 
 @dataclass
 class SeedReport:
@@ -30,7 +32,7 @@ def _normal(value):
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return decimal_text(value)
     if isinstance(value, (list, tuple, set)):
         return sorted(_normal(v) for v in value)
     return value

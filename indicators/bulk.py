@@ -29,6 +29,7 @@ from dezhou_carbon.exceptions import ApplicationError, ConflictError
 from indicators.importing import ImportColumns
 from indicators.locks import assert_writable, department_periods_lock
 from indicators.models import Figure, ImportBatch, StatisticalItem
+from indicators.numbers import decimal_text
 
 State = Figure.State
 STAGE = "figure_import_stage"
@@ -41,10 +42,6 @@ def available() -> bool:
         return False
     with connection.cursor() as cursor:
         return hasattr(cursor.cursor, "copy_expert")
-
-
-def value_text(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
 
 
 @dataclass
@@ -87,9 +84,9 @@ class _Changes(Sequence):
             "item": c.item_codes[index],
             "period": c.periods[index],
             "scope": c.scopes[index],
-            "old": value_text(current.value) if current else None,
+            "old": decimal_text(current.value) if current else None,
             "old_state": current.state if current else None,
-            "new": value_text(Decimal(c.values[index])),
+            "new": decimal_text(Decimal(c.values[index])),
         }
 
     def __getitem__(self, at):

@@ -1,10 +1,9 @@
 """The exchange contract (../shared/spec/data-exchange.md): output rows of §3 and the
 item catalogue the import parser validates against. Shared by API, commands and exports."""
 
-from decimal import Decimal
-
 from indicators.importing import ItemSpec
 from indicators.models import IndicatorResult, StatisticalItem
+from indicators.numbers import decimal_text
 
 OUTPUT_FIELDS = [
     "indicator",
@@ -30,14 +29,6 @@ OUTPUT_FIELDS = [
     "input_figure_ids",
     "computed_at",
 ]
-
-
-def decimal_text(value) -> str | None:
-    """Unrounded decimal as a string, without trailing zeros ("0.3646", "-0.2349")."""
-    if value is None:
-        return None
-    text = format(Decimal(value).normalize(), "f")
-    return "0" if text in ("-0", "") else text
 
 
 def result_row(result: IndicatorResult) -> dict:

@@ -6,14 +6,13 @@ from django.db.models import Max, Min
 from indicators import selectors
 from indicators.models import Figure, IndicatorResult
 from indicators.recompute import compute_scope_rows
-from tasks.models import Plan
+from tasks.selectors import plan_base_year
 
 
 def preview_results(*, department_id: int) -> list[IndicatorResult]:
     """Unsaved park results from approved figures overlaid with the department's newest
     versions; each carries `method.preview = true`."""
-    plan = Plan.objects.order_by("pk").first()
-    base_year = plan.base_year if plan else 2020
+    base_year = plan_base_year()
     inputs = selectors.preview_inputs(department_id=department_id)
     extents = [
         e for e in (selectors.counting_extents({""}).get(""), _draft_extent(department_id)) if e

@@ -10,7 +10,7 @@ from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators.models import Coefficient, MethodSetting, RecomputeRequest
 from indicators.recompute import recompute_request
-from tasks.models import Plan
+from tasks.selectors import plan_base_year
 
 
 def _require_reference_rights(user) -> None:
@@ -30,8 +30,7 @@ def _require_reason(reason: str) -> None:
 
 
 def _first_affected_year(year: int) -> int:
-    plan = Plan.objects.order_by("pk").first()
-    return year or (plan.base_year - 10 if plan else 2010)
+    return year or plan_base_year() - 10
 
 
 @transaction.atomic

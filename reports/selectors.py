@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 from audit.models import AuditEvent
 from dashboards import selectors as dashboard_selectors
 from dashboards.models import EarlyWarning
-from indicators.exchange import decimal_text, result_row
+from indicators.exchange import result_row
 from indicators.models import Coefficient, Figure, IndicatorResult
+from indicators.numbers import decimal_text
 from indicators.periods import canonical_or_none
 from reporting.models import ReportingRound
 from reports.models import ReportRequest, RoundSnapshot

@@ -23,6 +23,17 @@ from tasks.models import (
     WorkItemPart,
 )
 
+# The pilot plan's base year (plan.md): what the engine assumes before a plan is loaded.
+DEFAULT_BASE_YEAR = 2020
+
+
+def plan_base_year(default: int | None = DEFAULT_BASE_YEAR) -> int | None:
+    """The plan's base year (the first plan loaded), or `default` when there is none yet.
+    One query. The one lookup of it: the engine, the preview, coefficient revisions and
+    the indicator page all ask here."""
+    plan = Plan.objects.order_by("pk").only("base_year").first()
+    return plan.base_year if plan else default
+
 
 def plan_page_data(*, plan: Plan | None = None) -> Plan | None:
     """The plan with sections → tasks → responsibilities (lead first) → targets, fetched in

@@ -33,7 +33,7 @@ from indicators.recompute.writers import (
     copy_supported,
     result_writer,
 )
-from tasks.models import Plan
+from tasks.selectors import plan_base_year
 
 
 @dataclass
@@ -87,8 +87,7 @@ class Recompute:
     # --- 1. Inputs ---
 
     def load_inputs(self) -> None:
-        plan = Plan.objects.order_by("pk").first()
-        self.base_year = plan.base_year if plan else 2020
+        self.base_year = plan_base_year()
         self.book = selectors.coefficient_book()
         self.rules = selectors.counting_rules()
         self.indicators = selectors.indicator_specs()
