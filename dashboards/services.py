@@ -22,6 +22,7 @@ from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.files import EvidenceFileRefused, evidence_file_check
 from indicators.cache import page_changed
 from indicators.models import DepartmentPeriod, EngineAlert, IndicatorResult, Target
+from indicators.periods import quarter_text, ytd_text
 from reporting.models import ReportingRound
 from reporting.notifications import notify
 from tasks.models import Department, Responsibility, Task, WorkItem
@@ -250,9 +251,9 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
                 target=target,
                 title_zh=f"{target.code} {target.title_zh}：{status}",
                 title_en=f"{target.code} {target.title_en}: {result.status}",
-                message_zh=f"{result.period} {result.indicator.name_zh} 为 {shown}"
+                message_zh=f"{ytd_text(result.period)} {result.indicator.name_zh} 为 {shown}"
                 f" {result.indicator.unit}，目标 {aim}（{status}）。",
-                message_en=f"{result.period} {result.indicator.name_en}: {shown} "
+                message_en=f"{ytd_text(result.period, 'en')} {result.indicator.name_en}: {shown} "
                 f"{result.indicator.unit}, target {aim} ({result.status}).",
             )
         )
@@ -280,8 +281,8 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
                     else EarlyWarning.Level.YELLOW,
                     department=department,
                     period=reporting_round.period,
-                    title_zh=f"{department.name_zh} {reporting_round.period} 逾期未报",
-                    title_en=f"{department.name_en or department.code} {reporting_round.period} "
+                    title_zh=f"{department.name_zh} {quarter_text(reporting_round.period)} 逾期未报",
+                    title_en=f"{department.name_en or department.code} {quarter_text(reporting_round.period, 'en')} "
                     "is overdue",
                     message_zh=f"截止日期 {reporting_round.deadline}，已逾期 {late_days} 天。",
                     message_en=f"Due {reporting_round.deadline}; {late_days} day(s) overdue.",

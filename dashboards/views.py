@@ -32,7 +32,7 @@ from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.i18n import page_language, says
 from dezhou_carbon.input_fields import period_param
 from indicators.models import PARK_SCOPE
-from indicators.periods import Period
+from indicators.periods import Period, quarter_text
 from tasks.models import Responsibility, Task, WorkItem
 
 BIGSCREEN_REFRESH_SECONDS = 300
@@ -221,7 +221,8 @@ def _report_post(request):
         return task, says(error)
     messages.success(
         request,
-        _("已报送任务 %(code)s %(period)s 的进展。") % {"code": task.code, "period": period},
+        _("已报送任务 %(code)s %(period)s 的进展。")
+        % {"code": task.code, "period": quarter_text(period, page_language())},
     )
     return task, None
 

@@ -123,8 +123,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            # |num, |pct, |moment, |person in every template (dezhou_carbon/display.py).
-            "builtins": ["dezhou_carbon.display_filters"],
+            # In every template: |num, |pct, |moment, |person (dezhou_carbon/display.py) and the
+            # period labels quarter_label, ytd_label as people read them (indicators.periods).
+            "builtins": ["dezhou_carbon.display_filters", "indicators.templatetags.periods"],
         },
     },
 ]

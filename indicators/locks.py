@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from dezhou_carbon.exceptions import ApplicationError
 from indicators.models import DepartmentPeriod, LockException
+from indicators.periods import quarter_text
 
 Pair = tuple[int, str]  # (department id, period label)
 
@@ -58,15 +59,15 @@ def assert_writable(periods: dict[Pair, DepartmentPeriod], pairs: set[Pair], now
         department = row.department
         if row.state == DepartmentPeriod.State.SUBMITTED:
             raise ApplicationError(
-                f"{department.name_zh} {row.period} 的数据已提交待审核，不能修改；"
+                f"{department.name_zh} {quarter_text(row.period)} 的数据已提交待审核，不能修改；"
                 "如需修改，请部门负责人退回。",
-                f"{department.name_en or department.code} {row.period} is submitted for "
+                f"{department.name_en or department.code} {quarter_text(row.period, 'en')} is submitted for "
                 "approval and cannot change; ask the department head to return it.",
                 code="period_submitted",
             )
         raise ApplicationError(
-            f"{department.name_zh} {row.period} 的数据已审核锁定；如需更正，请统计办开通限时解锁。",
-            f"{department.name_en or department.code} {row.period} is approved and locked; "
+            f"{department.name_zh} {quarter_text(row.period)} 的数据已审核锁定；如需更正，请统计办开通限时解锁。",
+            f"{department.name_en or department.code} {quarter_text(row.period, 'en')} is approved and locked; "
             "the statistics office can grant a time-boxed lock exception for a correction.",
             code="period_locked",
         )

@@ -179,14 +179,22 @@ class Period:
         english = language.startswith("en")
         if self.quarter is None or self.quarter == 4:
             return str(self.year) if english else f"{self.year}年"
+        span = self.ytd_span_label(language)
+        return f"{span} {self.year}" if english else f"{self.year}年{span}"
+
+    def ytd_span_label(self, language: str = "zh-hans") -> str:
+        """The months of the year to date without the year, for a column under a year's
+        heading: 一季度, 1—6月, 1—9月, 全年 (Q1, H1, Jan–Sep, Year)."""
+        english = language.startswith("en")
+        if self.quarter is None or self.quarter == 4:
+            return "Year" if english else "全年"
         if self.quarter == 1:
-            return self.quarter_label(language)
-        months = self.quarter * 3
+            return "Q1" if english else "一季度"
         if english:
             if self.quarter == 2:
-                return f"H1 {self.year}"
-            return f"{_EN_MONTHS[0]}{_EN_RANGE_DASH}{_EN_MONTHS[months - 1]} {self.year}"
-        return f"{self.year}年1{_ZH_RANGE_DASH}{months}月"
+                return "H1"
+            return f"{_EN_MONTHS[0]}{_EN_RANGE_DASH}{_EN_MONTHS[self.quarter * 3 - 1]}"
+        return f"1{_ZH_RANGE_DASH}{self.quarter * 3}月"
 
 
 def period_code(year: int, quarter: int | None) -> str:
@@ -200,3 +208,20 @@ def canonical_or_none(text: object, *, lenient: bool = True) -> str | None:
         return (Period.parse_lenient if lenient else Period.parse)(text).code
     except PeriodError:
         return None
+
+
+def quarter_text(code: str, language: str = "zh-hans") -> str:
+    """`Period.quarter_label` of a code, for a message a person reads; anything that is no
+    canonical period is returned as it is (a message never fails on its period)."""
+    try:
+        return Period.parse(code).quarter_label(language)
+    except PeriodError:
+        return str(code)
+
+
+def ytd_text(code: str, language: str = "zh-hans") -> str:
+    """`Period.ytd_label` of a code (an indicator's period), or the text as it is."""
+    try:
+        return Period.parse(code).ytd_label(language)
+    except PeriodError:
+        return str(code)

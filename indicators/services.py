@@ -37,7 +37,7 @@ from indicators.models import (
     StatisticalItem,
 )
 from indicators.numbers import decimal_text
-from indicators.periods import period_code
+from indicators.periods import period_code, quarter_text
 from indicators.recompute import recompute_request
 
 State = Figure.State
@@ -280,8 +280,8 @@ def figure_record(
     if missing_reason:
         item, period = missing_reason[0]
         raise ApplicationError(
-            f"修订已审核的数据“{item.name_zh} {period}”须填写修订原因。",
-            f"Revising the approved figure '{item.code} {period}' needs a reason.",
+            f"修订已审核的数据“{item.name_zh} {quarter_text(period)}”须填写修订原因。",
+            f"Revising the approved figure '{item.code} {quarter_text(period, 'en')}' needs a reason.",
             code="reason_required",
         )
     # Flags of replaced versions change before the new rows exist, so the partial unique

@@ -45,6 +45,7 @@ from indicators.importing import (
 from indicators.locks import department_periods_lock, exceptions_active
 from indicators.models import DepartmentPeriod, Figure, ImportBatch, StatisticalItem
 from indicators.numbers import decimal_text
+from indicators.periods import quarter_text
 from indicators.services import import_file_read
 from reporting.workflow import (
     EntryValue,
@@ -186,7 +187,7 @@ def department_template_xlsx(*, department: Department, period: str, user) -> by
     workbook = inert_workbook(buffer)
     workbook.set_properties(
         {
-            "title": f"{department.name_zh} {period} 统计数据填报模板",
+            "title": f"{department.name_zh} {quarter_text(period)} 统计数据填报模板",
             "subject": f"{department.code} {period}",
             "company": "德州经济技术开发区",
         }
@@ -351,8 +352,8 @@ def _closed_period_error(department: Department, period: str) -> dict | None:
             0,
             "",
             "period_submitted",
-            f"{department.name_zh} {period} 的数据已提交待审核，不能修改；如需修改，请部门负责人退回。",
-            f"{_department_name_en(department)} {period} is submitted for approval and cannot "
+            f"{department.name_zh} {quarter_text(period)} 的数据已提交待审核，不能修改；如需修改，请部门负责人退回。",
+            f"{_department_name_en(department)} {quarter_text(period, 'en')} is submitted for approval and cannot "
             "change; ask the department head to return it.",
             kind="period",
         )
@@ -360,8 +361,8 @@ def _closed_period_error(department: Department, period: str) -> dict | None:
         0,
         "",
         "period_locked",
-        f"{department.name_zh} {period} 的数据已审核锁定；如需更正，请统计办开通限时解锁。",
-        f"{_department_name_en(department)} {period} is approved and locked; the statistics "
+        f"{department.name_zh} {quarter_text(period)} 的数据已审核锁定；如需更正，请统计办开通限时解锁。",
+        f"{_department_name_en(department)} {quarter_text(period, 'en')} is approved and locked; the statistics "
         "office can grant a time-boxed lock exception for a correction.",
         kind="period",
     )

@@ -22,9 +22,10 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import permissions
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
-from dezhou_carbon.i18n import is_english, says
+from dezhou_carbon.i18n import is_english, page_language, says
 from dezhou_carbon.input_fields import PERIOD_URL, PeriodFormField
 from indicators.numbers import NumberRefused, decimal_text, parse_optional_number
+from indicators.periods import quarter_text
 from reporting import selectors, workflow
 from reporting.notifications import notifications_mark_read
 from reporting.services import round_open
@@ -128,7 +129,10 @@ def index(request):
                 messages.success(
                     request,
                     _("已开启 %(period)s 填报轮次，截止日期 %(deadline)s。")
-                    % {"period": opened.period, "deadline": opened.deadline.isoformat()},
+                    % {
+                        "period": quarter_text(opened.period, page_language()),
+                        "deadline": opened.deadline.isoformat(),
+                    },
                 )
                 return redirect("reporting:board", period=opened.period)
         status = 400

@@ -30,7 +30,7 @@ from indicators.models import (
     StatisticalItem,
 )
 from indicators.numbers import decimal_text
-from indicators.periods import Period, PeriodError
+from indicators.periods import Period, PeriodError, quarter_text
 from indicators.recompute import recompute_request
 from indicators.services import FigureInput, figure_record
 from reporting.models import ReportingRound
@@ -324,8 +324,8 @@ def department_period_submit(*, department: Department, period: str, user) -> De
     notify(
         department_staff(department, User.Role.HEAD),
         kind="submitted",
-        message_zh=f"{department.name_zh} {period} 数据已提交，请审核。",
-        message_en=f"{department.name_en or department.code} {period} was submitted for approval.",
+        message_zh=f"{department.name_zh} {quarter_text(period)} 数据已提交，请审核。",
+        message_en=f"{department.name_en or department.code} {quarter_text(period, 'en')} was submitted for approval.",
         link=f"/reporting/{period}/review/{department.code}/",
     )
     return row
@@ -413,8 +413,8 @@ def department_period_approve(
     notify(
         department_staff(department, User.Role.CLERK, User.Role.HEAD),
         kind="approved",
-        message_zh=f"{department.name_zh} {period} 数据已审核通过。",
-        message_en=f"{department.name_en or department.code} {period} was approved.",
+        message_zh=f"{department.name_zh} {quarter_text(period)} 数据已审核通过。",
+        message_en=f"{department.name_en or department.code} {quarter_text(period, 'en')} was approved.",
         link=f"/reporting/{period}/",
     )
     return row
@@ -471,8 +471,8 @@ def department_period_return(
     notify(
         department_staff(department, User.Role.CLERK),
         kind="returned",
-        message_zh=f"{department.name_zh} {period} 数据被退回：{comment}",
-        message_en=f"{department.name_en or department.code} {period} was returned: {comment}",
+        message_zh=f"{department.name_zh} {quarter_text(period)} 数据被退回：{comment}",
+        message_en=f"{department.name_en or department.code} {quarter_text(period, 'en')} was returned: {comment}",
         link=f"/reporting/{period}/",
     )
     return row
@@ -531,8 +531,8 @@ def lock_exception_grant(
     notify(
         department_staff(department, User.Role.CLERK, User.Role.HEAD),
         kind="unlocked",
-        message_zh=f"{department.name_zh} {period} 已限时解锁 {hours} 小时，可提交更正：{reason}",
-        message_en=f"{department.name_en or department.code} {period} is unlocked for "
+        message_zh=f"{department.name_zh} {quarter_text(period)} 已限时解锁 {hours} 小时，可提交更正：{reason}",
+        message_en=f"{department.name_en or department.code} {quarter_text(period, 'en')} is unlocked for "
         f"{hours} h for a correction: {reason}",
         link=f"/reporting/{period}/",
     )

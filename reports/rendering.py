@@ -24,6 +24,7 @@ from dashboards.selectors import margin_text, percent_text, status_label, varian
 from dezhou_carbon import display
 from dezhou_carbon.spreadsheets import csv_cell, inert_workbook, needs_quoting
 from indicators.exchange import OUTPUT_FIELDS
+from indicators.periods import quarter_text, ytd_text
 from reports import svg
 from tasks.models import WorkItem
 
@@ -127,6 +128,14 @@ class Labels:
 
     def variant(self, variant: str) -> str:
         return self["plain"] if not variant else variant_label(variant)
+
+    def quarter(self, code: str | None) -> str | None:
+        """A figure's or a round's period as people read it (2026年三季度 / Q3 2026)."""
+        return quarter_text(code, self.language) if code else code
+
+    def ytd(self, code: str | None) -> str | None:
+        """A result's year-to-date period (2026年1—9月 / Jan–Sep 2026)."""
+        return ytd_text(code, self.language) if code else code
 
 
 def _decimal(text) -> Decimal | None:
@@ -350,7 +359,7 @@ def _title_rows(sheet: _Sheet, document: dict, labels: Labels, taken_at: dt.date
     title = f"{park} {labels['title']} · {name}".strip()
     style = sheet.formats.quoted_title if needs_quoting(title) else sheet.formats.title
     sheet.sheet.write_string(0, 0, title, style)
-    sheet.put(1, 0, f"{labels['round']}: {document['round']['period']}")
+    sheet.put(1, 0, f"{labels['round']}: {labels.quarter(document['round']['period'])}")
     sheet.put(1, 3, labels["frozen"])
     sheet.put(1, 4, display.local_moment(taken_at))
 
@@ -364,7 +373,7 @@ def render_xlsx(
     naive = display.local_moment(taken_at)
     workbook.set_properties(
         {
-            "title": f"{labels['title']} {document['round']['period']}",
+            "title": f"{labels['title']} {labels.quarter(document['round']['period'])}",
             "author": "dezhou-carbon",
             "company": labels.pick(document["plan"], "park"),
             "created": naive,
@@ -400,7 +409,7 @@ def render_xlsx(
             values = [
                 row["code"], row["title"], row["indicator"], row["unit"], row["owner"],
                 target_value if target_value is not None else row["target_text"],
-                plain.get("period"), plain.get("value"), plain.get("status_label"),
+                labels.ytd(plain.get("period")), plain.get("value"), plain.get("status_label"),
                 plain.get("completion"), plain.get("time_progress"), plain.get("hold_margin"),
             ]  # fmt: skip
             formats_of = [None] * 5 + [places, None, places, None, percent, percent, places]
@@ -447,7 +456,8 @@ def render_xlsx(
             items = task["work_items"] or [None]
             done = sum(1 for i in task["work_items"] if i["status"] == WorkItem.Status.DONE)
             reports = "\n".join(
-                f"[{r['period']} {r['department']}] {r['text']}" for r in task["progress_reports"]
+                f"[{labels.quarter(r['period'])} {r['department']}] {r['text']}"
+                for r in task["progress_reports"]
             )
             for item in items:
                 values = [
@@ -486,7 +496,7 @@ def render_xlsx(
                 str(EarlyWarning.Level(warning["level"]).label),
                 str(EarlyWarning.State(warning["state"]).label),
                 str(EarlyWarning.Kind(warning["kind"]).label),
-                warning["period"],
+                labels.ytd(warning["period"]),
                 warning["target"],
                 labels.department(warning["department"]),
                 labels.pick(warning, "title"),
@@ -544,7 +554,7 @@ def render_xlsx(
         for code, variant, result in reported_results(document):
             level = _number_format(places_of.get(code, 2))
             head = [
-                result["id"], code, result["indicator"], result["period"],
+                result["id"], code, result["indicator"], labels.ytd(result["period"]),
                 labels.variant(variant), _decimal(result["value"]), result["unit"],
                 result["formula"], _coefficients_text(result), _rules_text(result),
             ]  # fmt: skip
@@ -554,7 +564,7 @@ def render_xlsx(
                         figure["id"],
                         figure["item"],
                         figure["department"],
-                        figure["period"],
+                        labels.quarter(figure["period"]),
                         _decimal(figure["value"]),
                         figure["version"],
                         _figure_state(figure["state"]),
@@ -736,7 +746,7 @@ def pdf_html(document: dict, *, language: str, taken_at: dt.datetime) -> str:
                 "status_svg": mark_safe(status_svg),  # escaped by reports.svg
                 "css_header_left": css_string(
                     f"{labels.pick(document['plan'], 'park')} · {labels['title']}"
-                    f" · {document['round']['period']}"
+                    f" · {labels.quarter(document['round']['period'])}"
                 ),
                 "css_header_right": css_string(f"{labels['frozen']} {display.moment(taken_at)}"),
                 "css_page_before": css_string(page_text[0]),

@@ -179,3 +179,17 @@ def test_out_of_range_periods_cannot_be_built():
         Period(1949)
     with pytest.raises(PeriodError):
         Period(2026, 5)
+
+
+@pytest.mark.parametrize(
+    ("code", "zh", "en"),
+    [
+        ("2026Q1", "一季度", "Q1"),
+        ("2026Q2", "1—6月", "H1"),
+        ("2026Q3", "1—9月", "Jan–Sep"),
+        ("2026", "全年", "Year"),
+    ],
+)
+def test_year_to_date_column_labels_without_the_year(code, zh, en):
+    assert Period.parse(code).ytd_span_label("zh-hans") == zh
+    assert Period.parse(code).ytd_span_label("en") == en
