@@ -13,9 +13,10 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from dezhou_carbon.spreadsheets import inert_workbook, needs_quoting
 from footprints import calculations as fc
 from footprints.models import InventoryLine, Study
-from reports.inert import inert_workbook, needs_quoting
+from indicators.numbers import decimal_text
 
 STAGE_COLOURS = {
     fc.STAGE_RAW_MATERIALS: "#2b6cb0",
@@ -105,9 +106,7 @@ def line_rows(study: Study) -> list[dict]:
                 "kind": str(InventoryLine.Kind(line.kind).label),
                 "quality": str(InventoryLine.Quality(line.quality).label),
                 "factor_ref": ref,
-                "factor_value": format(Decimal(factor["value"]).normalize(), "f")
-                if factor.get("value")
-                else "",
+                "factor_value": decimal_text(factor["value"]) if factor.get("value") else "",
                 "factor_unit": factor.get("unit", ""),
                 "factor_version": factor.get("version", ""),
                 "factor_year": factor.get("year", ""),

@@ -15,6 +15,7 @@ from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators.cache import page_changed, results_generation_bump
 from indicators.models import RecomputeRequest, Target, TargetRevision
+from indicators.numbers import decimal_text
 from indicators.recompute import recompute_request
 from tasks.models import Department
 
@@ -119,8 +120,7 @@ def field_text(value) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return "0" if text in ("-0", "") else text
+        return decimal_text(value)
     return str(value)
 
 

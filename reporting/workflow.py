@@ -85,8 +85,8 @@ def entry_period_check(period: str, *, today: date | None = None) -> None:
         return
     ends = checked_period(period).end_date.isoformat()
     raise ApplicationError(
-        f"{period} 尚未结束（{ends} 结束）且未开启填报轮次，不能填报或提交数据。",
-        f"{period} has not ended yet (it ends on {ends}) and no reporting round is open "
+        f"{quarter_text(period)} 尚未结束（{ends} 结束）且未开启填报轮次，不能填报或提交数据。",
+        f"{quarter_text(period, 'en')} has not ended yet (it ends on {ends}) and no reporting round is open "
         "for it: figures cannot be entered or submitted.",
         code="period_not_ended",
     )

@@ -163,4 +163,3 @@ def test_the_official_report_says_periods_in_words(park_with_results, language, 
     text = readable(html)
     assert label in text
     assert CODE.findall(text) == []
-
