@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import wraps
 
 import plotly.graph_objects as go
@@ -15,27 +15,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions
 from dezhou_carbon.exceptions import ApplicationError
+from dezhou_carbon.i18n import page_language, says
 from footprints import calculations as fc
 from footprints import exporting, selectors, services
 from footprints.inventory_file import parse_inventory
 from footprints.models import CountTarget, FactorCategory, IndustryReference, Study
+from indicators.numbers import NumberRefused, parse_number
 from reports.views import attachment
 
 PREVIEW_SALT = "footprints.inventory-preview"
-
-
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
-
-
-def _says(error: ApplicationError) -> str:
-    return error.message_en if _english() else error.message_zh
 
 
 def _guarded(rule):
@@ -59,11 +52,17 @@ def _study_or_404(pk: int) -> Study:
 
 
 def _decimal(text: str, default: str | None = None) -> Decimal:
+    """A number typed into a footprint form, read by the product's one parser (full-width
+    digits, thousands separators; no exponent; at most the 10 decimals a factor keeps)."""
+    typed = text if text and text.strip() else (default or "")
     try:
-        return Decimal((text or default or "").strip())
-    except (InvalidOperation, AttributeError):
+        return parse_number(typed, max_integer_digits=14, max_decimal_places=10)
+    except NumberRefused as refused:
+        shown = typed if len(typed) <= 40 else typed[:39] + "…"
         raise ApplicationError(
-            "数值格式无效。", "A number is malformed.", code="not_a_number"
+            f"数值“{shown}”：{refused.reason_zh}。",
+            f"Number '{shown}': {refused.reason_en}.",
+            code="not_a_number",
         ) from None
 
 
@@ -156,7 +155,7 @@ def factors(request):
         except (ApplicationError, ValueError) as error:
             messages.error(
                 request,
-                _says(error) if isinstance(error, ApplicationError) else _("数值格式无效。"),
+                says(error) if isinstance(error, ApplicationError) else _("数值格式无效。"),
             )
         else:
             messages.success(request, _("排放因子已保存为新版本；使用它的研究已标记为待重算。"))
@@ -212,7 +211,7 @@ def study_new(request):
                 reference=reference,
             )
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
         except ValueError:
             messages.error(request, _("数值格式无效。"))
         else:
@@ -297,7 +296,7 @@ def study(request, pk: int):
         try:
             _ACTIONS[action](found, request.user, request.POST)
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
         except ValueError:
             messages.error(request, _("日期格式无效，应为 YYYY-MM-DD。"))
         else:
@@ -391,7 +390,7 @@ def study_import(request, pk: int):
         except signing.BadSignature:
             messages.error(request, _("预览已过期或无效，请重新上传。"))
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
         else:
             messages.success(request, _("清单已导入并完成计算。"))
             return redirect("footprints:study", pk=pk)
@@ -405,7 +404,7 @@ def study_import(request, pk: int):
                 study=found, lines=inventory.lines, omissions=inventory.omissions, user=request.user
             )
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
             return render(
                 request,
                 "footprints/study_import.html",
@@ -471,7 +470,7 @@ def study_export(request, pk: int, fmt: str):
     found = _study_or_404(pk)
     if found.total is None or fmt not in ("pdf", "xlsx"):
         raise Http404
-    language = "en" if _english() else "zh-hans"
+    language = page_language()
     name = f"{found.product_key}-{found.reference_year}"
     if fmt == "pdf":
         return attachment(exporting.study_pdf(found, language=language),
