@@ -293,3 +293,45 @@ def test_the_services_take_canonical_periods_only(clerk, period):
     with pytest.raises(ApplicationError):
         department_period_submit(department=_drs(), period=period, user=clerk)
     assert _footprint() == before
+
+
+# --- every typed number: governed target changes too -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [("1e3", "scientific notation"), ("13.1234567", "decimal places"), ("1,3,5", "separator")],
+)
+def test_a_target_value_typed_badly_is_refused_not_rounded(
+    statistics_office, committee_member, typed, reason
+):
+    from indicators.models import Target
+    from indicators.targets import target_change
+
+    t3 = Target.objects.get(code="T3")
+    with pytest.raises(ApplicationError) as refused:
+        target_change(
+            t3, {"value": typed}, "下达目标", "文号〔2026〕1号", committee_member, statistics_office
+        )
+
+    assert reason in refused.value.message_en
+    t3.refresh_from_db()
+    assert t3.value is None
+
+
+def test_a_target_value_in_full_width_digits_is_read(statistics_office, committee_member):
+    from indicators.models import Target
+    from indicators.targets import target_change
+
+    t3 = Target.objects.get(code="T3")
+    target_change(
+        t3,
+        {"value": "１３．５"},
+        "下达目标",
+        "文号〔2026〕1号",
+        committee_member,
+        statistics_office,
+    )
+
+    t3.refresh_from_db()
+    assert t3.value == D("13.5")
