@@ -8,6 +8,7 @@ Who sees and who acts is decided exactly as on the warning pages
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Case, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,7 +23,7 @@ from dashboards import services, warning_views
 from dashboards.models import EarlyWarning, ProgressReport
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError
-from dezhou_carbon.input_fields import PeriodField
+from dezhou_carbon.input_fields import PeriodField, PeriodFilter
 from tasks.models import Department, Responsibility, Task
 
 State = EarlyWarning.State
@@ -356,6 +357,16 @@ class ProgressReportCreateSerializer(serializers.Serializer):
     )
 
 
+class ProgressReportFilter(django_filters.FilterSet):
+    period = PeriodFilter()  # what people type (２０２６Q3) is read as its code
+    task__code = django_filters.CharFilter()
+    department__code = django_filters.CharFilter()
+
+    class Meta:
+        model = ProgressReport
+        fields = ["period", "task__code", "department__code"]
+
+
 class ProgressReportListApi(ApiViewMixin, generics.ListAPIView):
     """GET: the lead departments' quarterly progress reports. POST: the lead department's
     staff report on their task (dashboards.services.progress_report_submit), with an optional
@@ -363,7 +374,7 @@ class ProgressReportListApi(ApiViewMixin, generics.ListAPIView):
 
     permission_classes = [UsesProduct]
     serializer_class = ProgressReportSerializer
-    filterset_fields = {"period": ["exact"], "task__code": ["exact"], "department__code": ["exact"]}
+    filterset_class = ProgressReportFilter
 
     def get_queryset(self):
         return ProgressReport.objects.select_related("task", "department", "submitted_by").order_by(

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from indicators.exchange import item_specs
 from indicators.importing import parse_import_records
+from indicators.periods import period_code
 from indicators.services import statistics_import
 
 # Quarter shares of an annual flow (heating season in Q1 and Q4).
@@ -96,7 +97,7 @@ def demo_rows() -> list[dict]:
         last_quarter = LAST_QUARTER if year == LAST_YEAR else 4
         annual = _annual(year)
         for quarter in range(1, last_quarter + 1):
-            period = f"{year}Q{quarter}"
+            period = period_code(year, quarter)
             for item, value in annual.items():
                 share = SEASONS.get(item, SEASON)[quarter - 1]
                 quantity = (value * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

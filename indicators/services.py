@@ -93,10 +93,6 @@ def _import_applied(
         )
 
 
-# The public name callers know; the one decimal → text rule lives in indicators.numbers.
-value_text = decimal_text
-
-
 @dataclass(frozen=True)
 class FigureInput:
     """One value to record for (item, period, scope)."""
