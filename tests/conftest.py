@@ -13,6 +13,18 @@ pytest_plugins = ["tests.services", "tests.enterprise_fixtures"]
 
 
 @pytest.fixture(autouse=True)
+def _chinese_first():
+    """Each test starts in the product's default language: LocaleMiddleware leaves the last
+    request's language active in the thread, so a test after an English page would
+    otherwise build its labels in English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _test_speedups(settings):
     """Fast hashing, and static files served from the finders (no collectstatic manifest)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -199,7 +199,7 @@ def test_the_overview_shows_every_target_with_its_status_owner_and_the_counts(
         assert cards[code]["status"] == "no_data"
         assert _value_of(cards[code]["body"]) != "—"
     # After 2025 the 2025 targets keep their final (annual) assessment.
-    assert '<span class="period" title="数据期间">2025</span>' in cards["T2"]["body"]
+    assert '<span class="period" title="数据期间">2025年</span>' in cards["T2"]["body"]
     assert "2026Q3" in cards["T2b"]["body"]
     # The legend says what the colours mean, in Chinese.
     for label in ["达标", "进展顺利", "进度滞后", "形势严峻", "无数据"]:

@@ -82,7 +82,7 @@ def test_mid_round_the_overview_opens_on_the_last_settled_period_and_says_so(
     assert '<option value="2026Q2" selected>' in html
     departments = departments_of_round(mid_round)
     approved = len(departments) - 1  # all but EIT
-    assert f"2026Q3 正在填报（已审核 {approved}/{len(departments)} 个部门）" in _text(html)
+    assert f"2026年1—9月 正在填报（已审核 {approved}/{len(departments)} 个部门）" in _text(html)
     assert 'href="?period=2026Q3&amp;variant=" data-period-link="newer"' not in html
     assert 'href="?period=2026Q3" data-period-link="newer"' in html
     # T6 (electronics revenue) has its 2026Q2 value, not "no data".
@@ -153,7 +153,7 @@ def test_a_no_data_card_names_the_late_department_and_the_missing_item(mid_round
     item = StatisticalItem.objects.get(code="revenue_electronic")
     assert 'data-missing-item="revenue_electronic"' in card
     assert 'data-missing-department="EIT"' in card
-    assert f"缺少{eit.name_zh}报送的“{item.name_zh}”（2026Q3：填报中）" in _text(card)
+    assert f"缺少{eit.name_zh}报送的“{item.name_zh}”（2026年三季度：填报中）" in _text(card)
     assert 'href="/reporting/2026Q3/board/"' in card
 
 

@@ -174,7 +174,7 @@ def test_a_quarter_reported_returned_corrected_and_approved_in_the_browser(
     # 5. The head is told, opens the review from the notification and returns it.
     sign_in(head, "/reporting/notifications/")
     notification = page.locator(".notification.unread").first
-    expect(notification).to_contain_text("发改统计部 2024Q1 数据已提交，请审核。")
+    expect(notification).to_contain_text("发改统计部 2024年一季度 数据已提交，请审核。")
     shot("head-notifications")
     notification.get_by_role("link", name="查看").click()
     page.wait_for_url(f"{url}/reporting/{PERIOD}/review/DRS/")

@@ -592,7 +592,7 @@ def test_notifications_are_listed_newest_first_and_marked_read(clerk, head):
     page = client.get(reverse("reporting:notifications")).content.decode()
     assert page.count('class="notification unread"') == 2
     assert 'data-unread="2"' in page
-    assert "发改统计部 2024Q1 数据已提交，请审核。" in page
+    assert "发改统计部 2024年一季度 数据已提交，请审核。" in page
     assert f'href="{_review_url()}"' in page
 
     response = client.post(reverse("reporting:notifications"))
