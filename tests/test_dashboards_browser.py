@@ -185,7 +185,7 @@ def test_a_trace_a_work_item_a_report_with_its_file_and_the_big_screen_reloading
     page.screenshot(path=artifacts_dir / "indicator-trace-open.png", full_page=False)
     with page.expect_navigation():
         row.locator('a[href^="/reporting/2025Q1/history/DRS/?item=coal_raw"]').click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("2025Q1")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("2025年一季度")
 
     # The DRS clerk records a work item's progress and reports on the task, with a file.
     _sign_in(page, base, clerk, "zh-hans")

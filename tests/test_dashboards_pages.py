@@ -200,11 +200,11 @@ def test_the_overview_shows_every_target_with_its_status_owner_and_the_counts(
         assert _value_of(cards[code]["body"]) != "—"
     # After 2025 the 2025 targets keep their final (annual) assessment.
     assert '<span class="period" title="数据期间">2025年</span>' in cards["T2"]["body"]
-    assert "2026Q3" in cards["T2b"]["body"]
+    assert "2026年1—9月" in cards["T2b"]["body"]
     # The legend says what the colours mean, in Chinese.
     for label in ["达标", "进展顺利", "进度滞后", "形势严峻", "无数据"]:
         assert f"</span>{label}</li>" in html
-    assert "数据期间 2026Q3" in html
+    assert "数据期间 2026年1—9月" in html
 
 
 def test_the_period_filter_shows_that_periods_values(demo, committee_member):

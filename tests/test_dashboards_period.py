@@ -92,7 +92,7 @@ def test_mid_round_the_overview_opens_on_the_last_settled_period_and_says_so(
     assert 'data-period-shown="2026Q3"' in newer
     assert '<option value="2026Q3" selected>' in newer
     assert 'data-period-link="settled"' in newer
-    assert "2026Q3 正在填报" in _text(newer)
+    assert "2026年1—9月 正在填报" in _text(newer)
     assert 'data-status="no_data"' in _card(newer, "T6")
 
 

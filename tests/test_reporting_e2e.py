@@ -145,9 +145,9 @@ def test_a_quarter_reported_returned_corrected_and_approved_in_the_browser(
     expect(page.locator("#department-rounds")).to_contain_text("发改统计部的填报轮次")
     expect(page.locator(f'tr[data-period="{PERIOD}"]')).to_contain_text("未开始")
     shot("clerk-reporting-home")
-    page.locator(f'tr[data-period="{PERIOD}"] a', has_text=PERIOD).click()
+    page.locator(f'tr[data-period="{PERIOD}"] a', has_text="2024年一季度").click()
     page.wait_for_url(f"{url}/reporting/{PERIOD}/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("发改统计部 · 2024Q1 数据填报")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("发改统计部 · 2024年一季度 数据填报")
 
     # 2. Fills every DRS item; the year-on-year change follows the typing.
     for code, value in {**DRS_2024Q1, "iva_growth_ytd": "500"}.items():
@@ -216,7 +216,7 @@ def test_a_quarter_reported_returned_corrected_and_approved_in_the_browser(
     expect(page.locator('tr[data-action="return"]')).to_contain_text(RETURN_COMMENT)
     shot("committee-history")
     page.locator('button[data-language="en"]').click()  # English beside Chinese
-    expect(page.get_by_role("heading", level=1)).to_contain_text("2024Q1 history")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Q1 2024 history")
     shot("committee-history-en")
 
     expected = _expected_intensity({**DRS_2024Q1, "natural_gas": CORRECTED_GAS})
