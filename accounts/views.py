@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -14,11 +13,7 @@ from accounts import permissions
 from accounts.models import ApiToken
 from accounts.tokens import api_token_create, api_token_renew, api_token_revoke
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
-
-
-def _says(error: ApplicationError) -> str:
-    english = (get_language() or "zh-hans").startswith("en")
-    return error.message_en if english else error.message_zh
+from dezhou_carbon.i18n import says
 
 
 @login_required
@@ -61,9 +56,9 @@ def tokens_page(request):
                 messages.error(request, _("未知的操作。"))
                 status = 400
         except PermissionRefused as error:
-            raise PermissionDenied(_says(error)) from error
+            raise PermissionDenied(says(error)) from error
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
             status = 400
         if new_key is None and status == 200:
             return redirect("tokens")

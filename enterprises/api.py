@@ -25,6 +25,7 @@ from enterprises.services import (
     enterprise_save,
     key_unit_designate,
 )
+from indicators.numbers import decimal_text
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):
@@ -165,9 +166,7 @@ def _decimal_text(value) -> str | None:
     """A number as a decimal string (data-exchange §3); floats via their shortest repr."""
     if value is None or (isinstance(value, float) and value != value):
         return None
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    text = format(number.normalize(), "f")
-    return "0" if text == "-0" else text
+    return decimal_text(Decimal(repr(value)) if isinstance(value, float) else value)
 
 
 class ReadsAll(BasePermission):

@@ -25,11 +25,12 @@ from enterprises.models import (
 )
 from enterprises.register_file import RegisterRow
 from indicators.importing import read_table
+from indicators.numbers import decimal_text
 from tasks.models import Department
 
 
 def value_text(value) -> str:
-    return format(Decimal(value).normalize(), "f")
+    return decimal_text(value)
 
 
 def _refuse_unless_manager(user) -> None:

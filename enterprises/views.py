@@ -9,7 +9,6 @@ from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -17,6 +16,7 @@ from accounts import permissions
 from dashboards.cache import cached, generation_key
 from dashboards.views import product_page
 from dezhou_carbon.exceptions import ApplicationError
+from dezhou_carbon.i18n import page_language, says
 from enterprises.analysis import gap_attribution, reconciliation
 from enterprises.charts import WaterfallLabels, trend_figure, waterfall_figure
 from enterprises.exporting import ledger_xlsx, register_xlsx
@@ -33,10 +33,6 @@ from tasks.models import Department
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
-
-def _says(error: ApplicationError) -> str:
-    return error.message_en if (get_language() or "").startswith("en") else error.message_zh
 
 
 def _filtered(request):
@@ -106,7 +102,7 @@ def upload(request, upload_id: int):
         try:
             outcome = register_upload_confirm(upload=batch, user=request.user)
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
             return redirect("enterprises:upload", upload_id=batch.pk)
         messages.success(
             request,
@@ -126,7 +122,7 @@ def register_export(request):
     """The register as the user may read it (filters as on the page), as xlsx."""
     if not _may_read_register(request.user):
         raise PermissionDenied
-    content = register_xlsx(register_rows(_filtered(request)), language=get_language() or "")
+    content = register_xlsx(register_rows(_filtered(request)), language=page_language())
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = (
         f'attachment; filename="enterprises-{timezone.localdate():%Y%m%d}.xlsx"'
@@ -139,7 +135,7 @@ def register_export(request):
 def register_template(request):
     if not permissions.can_manage_enterprises(request.user):
         raise PermissionDenied
-    response = HttpResponse(register_xlsx([], language=get_language() or ""), content_type=XLSX)
+    response = HttpResponse(register_xlsx([], language=page_language()), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="enterprise-register-template.xlsx"'
     return response
 
@@ -169,7 +165,7 @@ def reconciliation_page(request):
             rows = frame.to_dict("records")
             tolerance = f"{(frame.attrs['tolerance'] * 100).normalize():f}%"
         except ApplicationError as refused:
-            error = _says(refused)
+            error = says(refused)
     return render(
         request,
         "enterprises/reconciliation.html",
@@ -203,13 +199,13 @@ def comparable_default() -> tuple[str, str] | None:
 def gap_context(period_0: str, period_t: str) -> dict:
     """The waterfall and the table of the gap attribution (cached per results generation
     and language); an error message instead when the periods do not allow it."""
-    language = get_language() or ""
+    language = page_language()
 
     def build() -> dict:
         try:
             gap = gap_attribution(period_0=period_0, period_t=period_t)
         except ApplicationError as refused:
-            return {"error": _says(refused)}
+            return {"error": says(refused)}
         result = gap.decomposition
         rest = _("园区其他")
         rows = [
@@ -266,7 +262,7 @@ def gap_context_stored(period_0: str, period_t: str) -> dict | None:
     """gap_context as already computed for this results generation, or None."""
     from django.core.cache import cache
 
-    key = generation_key(*_gap_key(period_0, period_t, get_language() or ""))
+    key = generation_key(*_gap_key(period_0, period_t, page_language()))
     try:
         return cache.get(key)
     except Exception:  # the cache is an accelerator only

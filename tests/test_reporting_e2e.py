@@ -147,7 +147,9 @@ def test_a_quarter_reported_returned_corrected_and_approved_in_the_browser(
     shot("clerk-reporting-home")
     page.locator(f'tr[data-period="{PERIOD}"] a', has_text="2024年一季度").click()
     page.wait_for_url(f"{url}/reporting/{PERIOD}/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("发改统计部 · 2024年一季度 数据填报")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "发改统计部 · 2024年一季度 数据填报"
+    )
 
     # 2. Fills every DRS item; the year-on-year change follows the typing.
     for code, value in {**DRS_2024Q1, "iva_growth_ytd": "500"}.items():
