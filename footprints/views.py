@@ -90,7 +90,7 @@ def index(request):
                 actor=request.user,
             )
         except ApplicationError as error:
-            messages.error(request, _says(error))
+            messages.error(request, says(error))
         except ValueError:
             messages.error(request, _("数值格式无效。"))
         else:
