@@ -331,7 +331,7 @@ def ledger_page(request):
                 key_units_only=key_units_only,
             )
         except ApplicationError as refused:
-            error = _says(refused)
+            error = says(refused)
     return render(
         request,
         "enterprises/ledger.html",
@@ -368,8 +368,8 @@ def ledger_export(request):
             if page * PAGE_SIZE >= data.total:
                 break
     except ApplicationError as refused:
-        return HttpResponse(_says(refused), status=400, content_type="text/plain; charset=utf-8")
-    content = ledger_xlsx(rows, period=period, language=get_language() or "")
+        return HttpResponse(says(refused), status=400, content_type="text/plain; charset=utf-8")
+    content = ledger_xlsx(rows, period=period, language=page_language())
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="ledger-{period}.xlsx"'
     return response

@@ -9,7 +9,9 @@ from decimal import Decimal
 from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
+from dezhou_carbon.i18n import localized, page_language
 from indicators.models import Target
+from indicators.periods import period_code, quarter_text
 from reporting.models import ReportingRound
 from tasks import progress
 from tasks.models import (
@@ -81,7 +83,7 @@ class ItemRow:
     @property
     def state_label(self) -> str:
         zh, en = progress.STATE_LABELS.get(self.state, (self.state, self.state))
-        return en if _english() else zh
+        return localized(zh, en)
 
     @property
     def restates_targets(self) -> bool:
@@ -91,13 +93,9 @@ class ItemRow:
     def due_label(self) -> str:
         if self.item.due_year is None:
             return "—"
-        return f"{self.item.due_year}Q{self.item.due_quarter or 4}"
-
-
-def _english() -> bool:
-    from django.utils.translation import get_language
-
-    return (get_language() or "zh-hans").startswith("en")
+        return quarter_text(
+            period_code(self.item.due_year, self.item.due_quarter or 4), page_language()
+        )
 
 
 def current_task_period() -> str | None:

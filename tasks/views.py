@@ -11,14 +11,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from accounts.permissions import can_use_product
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
+from dezhou_carbon.i18n import says
 from dezhou_carbon.navigation import figures_next_step, start_page
 from tasks import workflow
 from tasks.models import PartEvidence, PartReport, WorkItem, WorkItemPart
@@ -38,11 +39,6 @@ def plan_page(request):
     if not can_use_product(request.user):
         raise PermissionDenied
     return render(request, "tasks/plan.html", {"plan": plan_page_data()})
-
-
-def _says(error: ApplicationError) -> str:
-    english = (get_language() or "zh-hans").startswith("en")
-    return error.message_en if english else error.message_zh
 
 
 class PartReportForm(forms.Form):
@@ -76,11 +72,11 @@ def todo_page(request):
 
 def _refused(request, error: ApplicationError, failed_part=None):
     if isinstance(error, PermissionRefused):
-        raise PermissionDenied(_says(error)) from error
+        raise PermissionDenied(says(error)) from error
     return render(
         request,
         "tasks/todo.html",
-        _todo_context(request.user, [_says(error)], failed_part),
+        _todo_context(request.user, [says(error)], failed_part),
         status=400,
     )
 
@@ -183,8 +179,8 @@ def verification_action(request, item_id: int, period: str, action: str):
             )
     except ApplicationError as error:
         if isinstance(error, PermissionRefused):
-            raise PermissionDenied(_says(error)) from error
-        context = _verification_context([_says(error)])
+            raise PermissionDenied(says(error)) from error
+        context = _verification_context([says(error)])
         return render(request, "tasks/verification.html", context, status=400)
     messages.success(request, _("已核验销号。") if action == "verify" else _("已退回牵头单位。"))
     return redirect("tasks:verification")
