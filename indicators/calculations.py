@@ -892,6 +892,7 @@ class TargetSpec:
     base_year: int | None = None  # reductions vs base; for chained: the base target's year
     tolerance: Decimal | None = None
     is_percentage_unit: bool = False
+    strict: bool = False  # 突破/超过: met only strictly beyond the value
 
     @property
     def is_reduction(self) -> bool:
@@ -983,11 +984,13 @@ def judge_status(
     observed: Decimal | None,
     required: Decimal | None,
     target_missed_period: bool,
+    strict: bool = False,
 ) -> str:
     """The barometer rule of methodology §7.
 
     `tolerance` is in indicator units: for 左右 targets the band within which the target
-    counts as met; for hold targets the band that is yellow rather than red.
+    counts as met; for hold targets the band that is yellow rather than red. A `strict`
+    target (突破, 超过) is met only strictly beyond its value: 400.00 does not 突破 400.
     """
     if value is None or target_value is None:
         return STATUS_NO_DATA
@@ -999,7 +1002,7 @@ def judge_status(
             status = STATUS_YELLOW
         else:
             status = STATUS_RED
-    elif gap >= -(tolerance if qualifier == "about" else ZERO):
+    elif gap > ZERO if strict else gap >= -(tolerance if qualifier == "about" else ZERO):
         return STATUS_ACHIEVED
     elif target_missed_period:
         status = STATUS_RED
@@ -1102,10 +1105,13 @@ def evaluate_series(
             evaluation.completion = (value - base_value) / (target_value - base_value)
 
         observed = observed_change(indicator.path_kind, value, year_ago)
-        last_year = max(window.year - 1, base_year)
-        last_value = values.get(Window(last_year, 4))
-        if last_value is None:
-            last_year, last_value = base_year, values.get(Window(base_year, 4))
+        # L: the most recent complete year before this one; early in a year whose
+        # predecessor is not final yet, the year before that (methodology §7).
+        last_year, last_value = base_year, values.get(Window(base_year, 4))
+        for year in range(window.year - 1, base_year, -1):
+            if values.get(Window(year, 4)) is not None:
+                last_year, last_value = year, values[Window(year, 4)]
+                break
         required = required_annual_change(
             indicator.path_kind, target_value, last_value, target.target_year - last_year
         )
@@ -1119,8 +1125,10 @@ def evaluate_series(
         missed = window.year > target.target_year or (
             window.year == target.target_year and window.is_annual
         )
-        if window.year <= base_year:
-            evaluation.status = ""  # the base period itself is the starting point, not judged
+        if window.year <= base_year and target.kind != "hold":
+            # The base period is the starting point of a path, not judged; a hold target
+            # must hold in every period, the base year included (methodology §7).
+            evaluation.status = ""
             continue
         evaluation.status = judge_status(
             value=value,
@@ -1132,6 +1140,7 @@ def evaluate_series(
             observed=observed,
             required=required,
             target_missed_period=missed,
+            strict=target.strict,
         )
         if value is None:
             evaluation.notes.append("inputs_missing")

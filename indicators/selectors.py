@@ -230,6 +230,7 @@ def target_specs_by_indicator() -> dict[int, list[TargetSpec]]:
                 base_year=base_year,
                 tolerance=target.tolerance,
                 is_percentage_unit=target.indicator.unit == "%",
+                strict=target.strict,
             )
         )
     return specs

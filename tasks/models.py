@@ -32,6 +32,7 @@ class Plan(BilingualName, models.Model):
     first_milestone_year = models.PositiveSmallIntegerField(_("第一阶段目标年"))
     second_milestone_year = models.PositiveSmallIntegerField(_("第二阶段目标年"))
     overview_zh = models.TextField(_("总体要求"), blank=True)
+    safeguards_zh = models.TextField(_("保障措施"), blank=True)
     seed_checksum = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
@@ -48,6 +49,18 @@ class Plan(BilingualName, models.Model):
     @property
     def park(self) -> str:
         return self.localized("park_zh", "park_en")
+
+    @property
+    def overview_parts(self) -> tuple[str, list[str]]:
+        """总体要求 as (its guiding paragraph, the aims: 到2025年… and 到2030年…)."""
+        paragraphs = [p.strip() for p in self.overview_zh.split("\n") if p.strip()]
+        if not paragraphs:
+            return "", []
+        aims = []
+        for paragraph in paragraphs[1:]:
+            start = paragraph.find("到2030年")
+            aims += [paragraph[:start], paragraph[start:]] if start > 0 else [paragraph]
+        return paragraphs[0], aims
 
 
 class Department(BilingualName, models.Model):
