@@ -79,6 +79,10 @@ def demo_setup(say: Say | None = None) -> list[str]:
     _recompute()
     say("工作要点与进展报告 / work items and progress reports")
     _plan_progress(people)
+    say("工作要点分工报告 / reports on the parts of work items")
+    from tasks.demo import tasks_demo
+
+    lines += tasks_demo(people)
     say("预警 / warnings")
     from dashboards.services import warnings_sync
 

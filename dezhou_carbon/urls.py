@@ -32,6 +32,30 @@ api_v1 = [
     path("work-items/", task_api.WorkItemListApi.as_view(), name="work-item-list"),
     path("work-items/<int:pk>/", task_api.WorkItemDetailApi.as_view(), name="work-item-detail"),
     path(
+        "work-items/<int:pk>/verify/", task_api.WorkItemVerifyApi.as_view(), name="work-item-verify"
+    ),
+    path(
+        "work-items/<int:pk>/verification-return/",
+        task_api.WorkItemVerificationReturnApi.as_view(),
+        name="work-item-verification-return",
+    ),
+    path("part-reports/", task_api.PartReportListApi.as_view(), name="part-report-list"),
+    path(
+        "part-reports/<int:pk>/approve/",
+        task_api.PartReportApproveApi.as_view(),
+        name="part-report-approve",
+    ),
+    path(
+        "part-reports/<int:pk>/return/",
+        task_api.PartReportReturnApi.as_view(),
+        name="part-report-return",
+    ),
+    path(
+        "part-reports/<int:pk>/cosign/",
+        task_api.PartReportCosignApi.as_view(),
+        name="part-report-cosign",
+    ),
+    path(
         "progress-reports/",
         dashboard_api.ProgressReportListApi.as_view(),
         name="progress-report-list",

@@ -3,7 +3,7 @@ work items; the lead department's staff update a work item's progress, as on the
 board (dashboards.services.work_item_update)."""
 
 import django_filters
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -13,7 +13,19 @@ from accounts import permissions
 from accounts.permissions import UsesProduct
 from dashboards.services import work_item_update
 from dezhou_carbon.api import ApiViewMixin
-from tasks.models import Department, Responsibility, Section, Task, WorkItem
+from dezhou_carbon.exceptions import ApplicationError
+from dezhou_carbon.input_fields import PeriodField
+from tasks import workflow
+from tasks.models import (
+    Department,
+    PartEvidence,
+    PartReport,
+    Responsibility,
+    Section,
+    Task,
+    WorkItem,
+    WorkItemPart,
+)
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -254,3 +266,209 @@ class WorkItemDetailApi(ApiViewMixin, generics.GenericAPIView):
         )
         item = get_object_or_404(self.get_queryset(), pk=pk)
         return Response(self.get_serializer(item).data)
+
+
+# --- the accountable work: part reports and verification (tasks.workflow) -------------------
+
+
+class PartEvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PartEvidence
+        fields = ["id", "name", "kind", "size", "sha256"]
+
+
+class PartReportSerializer(serializers.ModelSerializer):
+    work_item = serializers.IntegerField(source="part.work_item_id")
+    work_item_code = serializers.CharField(source="part.work_item.code")
+    department = serializers.CharField(source="part.department.code")
+    role = serializers.CharField(source="part.role")
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    quantity_unit = serializers.CharField(source="part.work_item.quantity_unit")
+    submitted_by = serializers.CharField(source="submitted_by.username")
+    approved_by = serializers.CharField(source="approved_by.username", allow_null=True)
+    cosigned_by = serializers.CharField(source="cosigned_by.username", allow_null=True)
+    verified_by = serializers.CharField(source="verified_by.username", allow_null=True)
+    evidence = PartEvidenceSerializer(many=True)
+
+    class Meta:
+        model = PartReport
+        fields = [
+            "id",
+            "work_item",
+            "work_item_code",
+            "department",
+            "role",
+            "period",
+            "progress",
+            "quantity",
+            "quantity_unit",
+            "narrative",
+            "state",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "cosigned_by",
+            "verified_by",
+            "return_comment",
+            "evidence",
+        ]
+
+
+class PartReportCreateSerializer(serializers.Serializer):
+    work_item = serializers.CharField(max_length=20, help_text="work item code, e.g. 5.1")
+    department = serializers.CharField(max_length=20, help_text="the reporting unit's code")
+    period = PeriodField(quarter_only=True)
+    progress = serializers.ChoiceField(choices=PartReport.Progress.choices)
+    quantity = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="in the item's unit"
+    )
+    quantity_unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    narrative = serializers.CharField(max_length=20000)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class VerificationSerializer(serializers.Serializer):
+    period = PeriodField(quarter_only=True)
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+def part_reports_visible_to(user):
+    """Reports a person may read: everything for those who read all data; for department
+    staff their own unit's reports and those on the items their unit leads."""
+    reports = PartReport.objects.select_related(
+        "part__work_item",
+        "part__department",
+        "submitted_by",
+        "approved_by",
+        "cosigned_by",
+        "verified_by",
+    ).prefetch_related("evidence")
+    if permissions.can_read_all_data(user):
+        return reports
+    if not permissions.is_department_staff(user):
+        return reports.none()
+    led = WorkItemPart.objects.filter(department_id=user.department_id, role="lead").values(
+        "work_item_id"
+    )
+    return reports.filter(Q(part__department_id=user.department_id) | Q(part__work_item_id__in=led))
+
+
+class PartReportListApi(ApiViewMixin, generics.ListAPIView):
+    """GET: part reports (filter by period, state, department). POST: a unit reports its
+    part of a work item for the open quarter (tasks.workflow.part_report_submit; evidence
+    files are attached on the to-do page)."""
+
+    permission_classes = [UsesProduct]
+    serializer_class = PartReportSerializer
+    filterset_fields = {
+        "period": ["exact"],
+        "state": ["exact"],
+        "part__department__code": ["exact"],
+    }
+
+    def get_queryset(self):
+        return part_reports_visible_to(self.request.user).order_by("-period", "pk")
+
+    @extend_schema(request=PartReportCreateSerializer, responses={201: PartReportSerializer})
+    def post(self, request):
+        payload = PartReportCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        part = WorkItemPart.objects.filter(
+            work_item__code=data["work_item"], department__code=data["department"]
+        ).first()
+        if part is None:
+            raise ApplicationError(
+                "该单位在此工作要点中没有分工。",
+                "This unit has no part of this work item.",
+                code="no_such_part",
+            )
+        report = workflow.part_report_submit(
+            part=part,
+            period=data["period"],
+            progress=data["progress"],
+            quantity=data.get("quantity") or None,
+            quantity_unit=data.get("quantity_unit", ""),
+            narrative=data["narrative"],
+            user=request.user,
+        )
+        report = part_reports_visible_to(request.user).get(pk=report.pk)
+        return Response(PartReportSerializer(report).data, status=201)
+
+
+class _PartReportActionApi(ApiViewMixin, generics.GenericAPIView):
+    permission_classes = [UsesProduct]
+    serializer_class = PartReportSerializer
+    pagination_class = None
+    filter_backends = []
+    needs_comment = False
+
+    def service(self, report, user, comment):  # pragma: no cover - each subclass names one
+        raise NotImplementedError
+
+    @extend_schema(request=CommentSerializer, responses={200: PartReportSerializer})
+    def post(self, request, pk: int):
+        report = get_object_or_404(part_reports_visible_to(request.user), pk=pk)
+        payload = CommentSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        self.service(report, request.user, payload.validated_data.get("comment", ""))
+        report = part_reports_visible_to(request.user).get(pk=pk)
+        return Response(PartReportSerializer(report).data)
+
+
+class PartReportApproveApi(_PartReportActionApi):
+    """The unit's head approves the report (four eyes)."""
+
+    def service(self, report, user, comment):
+        workflow.part_report_approve(report=report, user=user)
+
+
+class PartReportReturnApi(_PartReportActionApi):
+    """The unit's head, or the lead unit's head at co-signing, returns it with a comment."""
+
+    def service(self, report, user, comment):
+        workflow.part_report_return(report=report, user=user, comment=comment)
+
+
+class PartReportCosignApi(_PartReportActionApi):
+    """The lead unit's head co-signs (会签) a supporting part."""
+
+    def service(self, report, user, comment):
+        workflow.part_report_cosign(report=report, user=user)
+
+
+class _VerificationApi(ApiViewMixin, generics.GenericAPIView):
+    permission_classes = [UsesProduct]
+    serializer_class = WorkItemDetailSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def act(self, item, user, period, comment):  # pragma: no cover
+        raise NotImplementedError
+
+    @extend_schema(request=VerificationSerializer, responses={200: WorkItemDetailSerializer})
+    def post(self, request, pk: int):
+        item = get_object_or_404(WorkItem, pk=pk)
+        payload = VerificationSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        self.act(item, request.user, data["period"], data.get("comment", ""))
+        item = WorkItem.objects.select_related("task").get(pk=pk)
+        return Response(self.get_serializer(item).data)
+
+
+class WorkItemVerifyApi(_VerificationApi):
+    """The committee verifies (销号) the item for `period` (tasks.workflow.work_item_verify)."""
+
+    def act(self, item, user, period, comment):
+        workflow.work_item_verify(item=item, period=period, user=user, comment=comment)
+
+
+class WorkItemVerificationReturnApi(_VerificationApi):
+    """The committee returns the lead unit's report with a comment."""
+
+    def act(self, item, user, period, comment):
+        workflow.work_item_verification_return(item=item, period=period, user=user, comment=comment)

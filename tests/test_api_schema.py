@@ -46,6 +46,8 @@ DRS_STAFF_WRITE = [403, 403, 200, 403, 200, 403, 403, 403, 200]
 DRS_HEAD_DECIDES = [403, 403, 403, 403, 200, 403, 403, 403, 200]
 OFFICE_CREATES = [403, 403, 403, 403, 403, 403, 201, 403, 201]
 EXPORTERS_READ = [403, 403, 403, 403, 403, 200, 200, 200, 200]  # can_export
+# The committee (and administrators) get past the door; the sample is not ready (400).
+COMMITTEE_VERIFIES = [403, 403, 403, 403, 403, 400, 403, 403, 400]
 
 # Expected status per persona, in PERSONAS order, for every operation of the schema.
 MATRIX = {
@@ -62,6 +64,17 @@ MATRIX = {
     "GET /api/v1/work-items/": READ,
     "GET /api/v1/work-items/{id}/": READ,
     "PATCH /api/v1/work-items/{id}/": DRS_STAFF_WRITE,  # DRS leads task 1
+    # Part reports (tasks/api.py): DRS's submitted report on its part of 1.1 (approve,
+    # return) and EIT's approved supporting part (co-sign by the lead, DRS's head). Other
+    # units do not see DRS's report (404). No round is open for 2024Q1: a report is refused
+    # (400) once the person may make it; verification needs the lead's approved report.
+    "GET /api/v1/part-reports/": READ,
+    "POST /api/v1/part-reports/": [403, 403, 400, 403, 400, 403, 403, 403, 400],
+    "POST /api/v1/part-reports/{id}/approve/": [403, 403, 403, 404, 200, 403, 403, 403, 200],
+    "POST /api/v1/part-reports/{id}/return/": [403, 403, 403, 404, 200, 403, 403, 403, 200],
+    "POST /api/v1/part-reports/{id}/cosign/": [403, 403, 403, 404, 200, 403, 403, 403, 200],
+    "POST /api/v1/work-items/{id}/verify/": COMMITTEE_VERIFIES,
+    "POST /api/v1/work-items/{id}/verification-return/": COMMITTEE_VERIFIES,
     "GET /api/v1/progress-reports/": READ,
     "POST /api/v1/progress-reports/": [403, 403, 201, 403, 201, 403, 403, 403, 201],
     "GET /api/v1/targets/": READ,
@@ -117,6 +130,16 @@ BODIES = {
     "POST /api/v1/tokens/": {"name": "matrix"},
     "PATCH /api/v1/work-items/{id}/": {"status": "in_progress", "evidence": "会议纪要"},
     "POST /api/v1/progress-reports/": {"task": "1", "period": "2024Q1", "text": "进展"},
+    "POST /api/v1/part-reports/": {
+        "work_item": "1.1",
+        "department": "DRS",
+        "period": "2024Q1",
+        "progress": "in_progress",
+        "narrative": "推进中",
+    },
+    "POST /api/v1/part-reports/{id}/return/": {"comment": "请补充"},
+    "POST /api/v1/work-items/{id}/verify/": {"period": "2024Q1"},
+    "POST /api/v1/work-items/{id}/verification-return/": {"period": "2024Q1", "comment": "请补充"},
     "POST /api/v1/figures/": {
         "department": "DRS",
         "period": "2024Q2",
@@ -204,10 +227,12 @@ def world(park, clerk, head):
     Enterprise.objects.create(
         code=SAMPLE_ENTERPRISE, name="样例企业", industry="3985", supervising_department=drs
     )
+    item = WorkItem.objects.get(task__code="1", code="1.1")
     return {
         "batch": batch,
         "token": token,
-        "work_item": WorkItem.objects.get(task__code="1", code="1.1"),
+        "work_item": item,
+        "part_reports": _part_reports(item, clerk),
         "warnings": {
             "acknowledge": _warning("status:T1", "open"),
             "resolve": _warning("status:T2", "acknowledged"),
@@ -215,6 +240,29 @@ def world(park, clerk, head):
             "sign-off": _warning("status:T4", "submitted", acknowledged_by=clerk),
         },
     }
+
+
+def _part_reports(item, clerk) -> dict:
+    """DRS's submitted report on its lead part of 1.1; EIT's approved supporting part."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from tasks.models import PartReport
+
+    eit = Department.objects.get(code="EIT")
+    eit_clerk = User.objects.create_user(username="eit.sample", role="clerk", department=eit)
+    eit_head = User.objects.create_user(username="eit.head.sample", role="head", department=eit)
+    now = timezone.now()
+    drs = PartReport.objects.create(
+        part=item.parts.get(department__code="DRS"), period="2024Q1", progress="in_progress",
+        narrative="推进中", submitted_by=clerk, submitted_at=now,
+    )  # fmt: skip
+    support = PartReport.objects.create(
+        part=item.parts.get(department=eit), period="2024Q1", progress="in_progress",
+        narrative="配合推进", submitted_by=eit_clerk, submitted_at=now, state="approved",
+        approved_by=eit_head, approved_at=now,
+    )  # fmt: skip
+    return {"approve": drs, "return": drs, "cosign": support}
 
 
 def _url(operation: str, world) -> str:
@@ -227,6 +275,8 @@ def _url(operation: str, world) -> str:
             pk = world["batch"].pk
         elif path.startswith("/api/v1/work-items/"):
             pk = world["work_item"].pk
+        elif path.startswith("/api/v1/part-reports/"):
+            pk = world["part_reports"][action].pk
         else:
             pk = world["warnings"].get(action, world["warnings"]["acknowledge"]).pk
         path = path.replace("{id}", str(pk))
@@ -252,7 +302,14 @@ def database_state():
         ProgressReport.objects.count(),
         ReportingRound.objects.count(),
         list(Enterprise.objects.values_list("code", "is_key_unit").order_by("code")),
+        _part_report_states(),
     )
+
+
+def _part_report_states():
+    from tasks.models import PartReport
+
+    return list(PartReport.objects.values_list("pk", "state").order_by("pk"))
 
 
 class _Rollback(Exception):

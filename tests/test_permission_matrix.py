@@ -145,6 +145,12 @@ GET_MATRIX = {
     # The accountable work: a department's to-do; the committee's verification queue;
     # evidence of a DRS part report for its staff and those who read everything.
     "tasks:todo": [302, 403, 200, 200, 200, 403, 403, 403, 403],
+    "api:part-report-list": API_READ,
+    "api:part-report-approve": API_POST_ONLY,
+    "api:part-report-return": API_POST_ONLY,
+    "api:part-report-cosign": API_POST_ONLY,
+    "api:work-item-verify": API_POST_ONLY,
+    "api:work-item-verification-return": API_POST_ONLY,
     "tasks:part_report": [302] + [405] * 8,
     "tasks:report_action": [302] + [405] * 8,
     "tasks:verification": [302, 403, 403, 403, 403, 200, 403, 403, 200],
@@ -295,8 +301,10 @@ def _url(name: str, batch) -> str:
     sample["department"] = "DRS"
     if name in ("api:import-detail", "api:import-undo"):
         sample["pk"] = batch.pk
-    elif name == "api:work-item-detail":
+    elif name.startswith("api:work-item-"):
         sample["pk"] = batch.work_item.pk
+    elif name.startswith("api:part-report-"):
+        sample["pk"] = batch.part_report.pk
     elif name == "tasks:report_action":
         sample["pk"], sample["action"] = batch.part_report.pk, "approve"
     elif name == "tasks:evidence":

@@ -405,3 +405,25 @@ def test_a_missed_milestone_is_red_with_a_warning_until_verified(park, committee
     WorkItem.objects.filter(code="11.4").update(verified_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
     cards = {card.target.code: card for card in target_cards(period=None)}
     assert cards["T16"].status == "achieved"
+
+
+def test_the_demo_has_part_reports_in_every_state_and_a_second_run_changes_nothing(
+    quarter, settings, tmp_path
+):
+    from tasks.demo import tasks_demo
+
+    settings.MEDIA_ROOT = tmp_path
+    people = {"committee": _person("committee", User.Role.COMMITTEE)}
+    for unit in ("GRID", "NRB", "EIT", "ECO", "CON"):
+        people[f"{unit.lower()}_clerk"] = _person(f"{unit.lower()}_clerk", User.Role.CLERK, unit)
+        people[f"{unit.lower()}_head"] = _person(f"{unit.lower()}_head", User.Role.HEAD, unit)
+
+    assert tasks_demo(people)
+
+    states = set(PartReport.objects.values_list("state", flat=True))
+    assert states == {"submitted", "approved", "cosigned", "verified", "returned"}
+    assert [v.row.item.code for v in verification_queue()] == ["5.3"]
+    assert WorkItem.objects.get(code="5.1").verified_at is not None
+    count = PartReport.objects.count()
+    assert tasks_demo(people) == []
+    assert PartReport.objects.count() == count
