@@ -11,6 +11,7 @@ from dezhou_carbon import health
 from dezhou_carbon.api import ApiDocsView
 from enterprises import api as enterprise_api
 from footprints import api as footprint_api
+from projects import api as project_api
 from indicators import api as indicator_api
 from reporting import api as reporting_api
 from reports import api as report_api
@@ -130,6 +131,7 @@ api_v1 = [
     *report_api.api_urlpatterns,
     *enterprise_api.api_urlpatterns,
     *footprint_api.api_urlpatterns,
+    *project_api.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -140,6 +142,7 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("reports/", include("reports.urls")),
     path("footprints/", include("footprints.urls")),
+    path("projects/", include("projects.urls")),
     path("enterprises/", include("enterprises.urls")),
     path(
         "accounts/login/",

@@ -120,6 +120,9 @@ MATRIX = {
     # clerk is other_clerk) gets past the door; the study asked for does not exist.
     "GET /api/v1/footprints/": [403, 403, 403, 200, 403, 200, 200, 200, 200],
     "GET /api/v1/footprints/{id}/": [403, 403, 403, 404, 403, 404, 404, 404, 404],
+    # Key projects (projects/api.py): DRS and readers of all data; no such project here.
+    "GET /api/v1/projects/": [403, 403, 200, 403, 200, 200, 200, 200, 200],
+    "GET /api/v1/projects/{id}/admission/": [403, 403, 404, 403, 404, 404, 404, 404, 404],
     # Without ?period= / ?from=&to= the readers of all data are asked for them.
     "GET /api/v1/reconciliation/": [403, 403, 403, 403, 403, 400, 400, 400, 400],
     "GET /api/v1/decomposition/": [403, 403, 403, 403, 403, 400, 400, 400, 400],

@@ -132,6 +132,12 @@ GET_MATRIX = {
     "footprints:study_import": FOOTPRINT_PREPARE,
     "api:footprint-list": [403, 403, 403, 200, 403, 200, 200, 200, 200],
     "api:footprint-detail": [403, 403, 403, 200, 403, 200, 200, 200, 200],
+    # Key projects: DRS (which runs the energy review) and everyone who reads all data; the
+    # sample project is DRS's own. Its admission answers 404: it has no review yet.
+    "projects:register": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "projects:project": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "api:project-list": [403, 403, 200, 403, 200, 200, 200, 200, 200],
+    "api:project-admission": [403, 403, 404, 403, 404, 404, 404, 404, 404],
     "api:reconciliation": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?period= needed
     "api:decomposition": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?from=&to= needed
     # Register pages: department staff read their supervised enterprises; the statistics
@@ -213,6 +219,7 @@ def drs_batch(clerk, settings, tmp_path):
     batch.export, batch.result, batch.figure = _reports_samples(clerk, drs)
     batch.enterprise = _enterprise_sample(drs)
     batch.footprint = _footprint_sample(clerk, batch.enterprise)
+    batch.project = _project_sample(clerk, batch.enterprise, drs)
     return batch
 
 
@@ -248,6 +255,16 @@ def _enterprise_sample(drs):
         created_by=User.objects.create_user(username="register.keeper", role="statistics_office"),
     )
     return enterprise
+
+
+def _project_sample(clerk, enterprise, drs):
+    """A key project of DRS, registered without a review."""
+    from projects.models import Project
+
+    return Project.objects.create(
+        code="P-1", name="样例项目", enterprise=enterprise, kind="new", department=drs,
+        created_by=clerk,
+    )  # fmt: skip
 
 
 def _footprint_sample(clerk, enterprise):
@@ -315,6 +332,8 @@ def _url(name: str, batch) -> str:
         sample["item_id"], sample["action"] = batch.work_item.pk, "verify"
     elif name.startswith(("footprints:", "api:footprint-")):
         sample["pk"] = batch.footprint.pk
+    elif name.startswith(("projects:", "api:project-")):
+        sample["pk"] = batch.project.pk
     sample["fmt"] = "xlsx"
     pattern = app_urls()[name]
     return reverse(name, kwargs={key: sample[key] for key in pattern.pattern.regex.groupindex})

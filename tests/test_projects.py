@@ -147,3 +147,32 @@ def test_only_drs_and_the_statistics_office_manage_projects(other_clerk, cell_ma
             department=Department.objects.get(code="ECO"),
         )  # fmt: skip
     assert refused.value.code == "permission_denied"
+
+
+def test_the_project_page_and_api_print_the_admission_check(
+    client, clerk, other_clerk, project, park
+):
+    from indicators.models import Indicator, IndicatorResult
+
+    for code, value, target in (
+        ("energy_total_calorific", "400000", None),
+        ("energy_intensity_iva", "0.4", "0.35"),
+    ):
+        IndicatorResult.objects.create(
+            indicator=Indicator.objects.get(code=code), period="2025", year=2025, value=D(value),
+            target_value=None if target is None else D(target),
+        )  # fmt: skip
+    services.energy_review_record(user=clerk, project=project, uses=USES, year=2022,
+                                  opinion_authority="德州市发改委", document_no="德发改审〔2026〕15号")  # fmt: skip
+    client.force_login(clerk)
+    page = client.get(f"/projects/{project.pk}/?print=1").content.decode()
+    assert 'data-verdict="helps"' in page
+    assert "德发改审〔2026〕15号" in page
+    register = client.get("/projects/?stage=reserve").content.decode()
+    assert "年产 10GWh 储能电池项目" in register
+    body = client.get(f"/api/v1/projects/{project.pk}/admission/").json()
+    assert body["verdict"] == "helps"
+    assert D(body["project_intensity"]) == D("6671.1") / D("50000")
+    assert body["park_year"] == 2025
+    client.force_login(other_clerk)  # ECO's clerk: not DRS, not the project's department
+    assert client.get(f"/projects/{project.pk}/").status_code == 403
