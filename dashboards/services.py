@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.selectors import department_staff, people_with_role
 from audit.services import audit_record
 from dashboards.models import EarlyWarning, ProgressReport, WarningEvidence
+from dezhou_carbon.display import in_chinese, in_english
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.files import EvidenceFileRefused, evidence_file_check
 from indicators.cache import page_changed
@@ -116,7 +117,7 @@ def _raise(
                 notify(
                     _staff(department),
                     kind="warning",
-                    message_zh=f"【{live.get_level_display()}】{title_zh}",
+                    message_zh=f"【{in_chinese(live, 'level')}】{title_zh}",
                     message_en=f"[red] {title_en}",
                     link=f"/dashboards/warnings/{live.pk}/",
                     dedupe_key=f"warning-red:{live.pk}",
@@ -164,7 +165,7 @@ def _raise(
     notify(
         _staff(department),
         kind="warning",
-        message_zh=f"【{warning.get_level_display()}】{title_zh}",
+        message_zh=f"【{in_chinese(warning, 'level')}】{title_zh}",
         message_en=f"[{level}] {title_en}",
         link=f"/dashboards/warnings/{warning.pk}/",
         dedupe_key=f"warning:{warning.pk}",
@@ -238,7 +239,8 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
         if level is None:
             continue
         target = result.target
-        status = result.get_status_display()
+        status = in_chinese(result, "status")
+        status_en = in_english(result, "status")
         shown = _figure(result.value, result.indicator.decimal_places)
         aim = _figure(result.target_value, result.indicator.decimal_places)
         raised.append(
@@ -250,11 +252,11 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
                 period=result.period,
                 target=target,
                 title_zh=f"{target.code} {target.title_zh}：{status}",
-                title_en=f"{target.code} {target.title_en}: {result.status}",
+                title_en=f"{target.code} {target.title_en}: {status_en}",
                 message_zh=f"{ytd_text(result.period)} {result.indicator.name_zh} 为 {shown}"
                 f" {result.indicator.unit}，目标 {aim}（{status}）。",
                 message_en=f"{ytd_text(result.period, 'en')} {result.indicator.name_en}: {shown} "
-                f"{result.indicator.unit}, target {aim} ({result.status}).",
+                f"{result.indicator.unit}, target {aim} ({status_en}).",
             )
         )
     from reporting.services import departments_of_round
@@ -358,7 +360,7 @@ def _locked(warning: EarlyWarning) -> EarlyWarning:
 
 def _refuse_state(warning: EarlyWarning, expected: str) -> None:
     raise ApplicationError(
-        f"预警当前为“{warning.get_state_display()}”，不能执行该操作。",
+        f"预警当前为“{in_chinese(warning, 'state')}”，不能执行该操作。",
         f"The warning is {warning.state}; expected {expected}.",
         code="invalid_state",
     )

@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 MINUS = "\u2212"
@@ -138,3 +138,23 @@ def chinese_punctuation(text: str) -> str:
         text = re.sub(r"（([^（）]*?)\)", r"（\1）", text)
         text = re.sub(r"\(([^()]*?)）", r"（\1）", text)
     return text
+
+
+def _choice(instance, field: str):
+    """The (lazy) label of a model instance's choice field: get_FOO_display() is already
+    text in the active language, too late to pick another."""
+    value = getattr(instance, field)
+    return dict(instance._meta.get_field(field).flatchoices).get(value, value)
+
+
+def in_chinese(instance, field: str) -> str:
+    """A choice's label in Chinese whatever language the request is in (for message_zh
+    of an error, a warning or a notice): `in_chinese(row, "state")` → 填报中."""
+    with translation.override("zh-hans"):
+        return str(_choice(instance, field))
+
+
+def in_english(instance, field: str) -> str:
+    """The same label in English, for message_en."""
+    with translation.override("en"):
+        return str(_choice(instance, field))

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from audit.services import audit_record
+from dezhou_carbon.display import in_chinese
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.spreadsheets import inert_workbook, needs_quoting
 from indicators import validation
@@ -624,7 +625,7 @@ def department_upload_confirm(*, batch: ImportBatch, user) -> ImportBatch:
         )
     if batch.status != ImportBatch.Status.PREVIEW:
         raise ApplicationError(
-            f"这次上传的状态为“{batch.get_status_display()}”，不能确认。",
+            f"这次上传的状态为“{in_chinese(batch, 'status')}”，不能确认。",
             f"This upload is {batch.status}; only a preview can be confirmed.",
             code="invalid_state",
         )

@@ -17,6 +17,7 @@ from accounts import permissions
 from accounts.models import User
 from accounts.selectors import department_staff
 from audit.services import audit_record
+from dezhou_carbon.display import in_chinese
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from indicators import selectors, validation
 from indicators.cache import page_changed
@@ -346,7 +347,7 @@ def department_period_approve(
     row = _lock(department, period)
     if row.state != PeriodState.SUBMITTED:
         raise ApplicationError(
-            f"当前状态为“{row.get_state_display()}”，不能审核。",
+            f"当前状态为“{in_chinese(row, 'state')}”，不能审核。",
             f"The period is {row.state}; only a submitted one can be approved.",
             code="invalid_state",
         )
@@ -440,7 +441,7 @@ def department_period_return(
     row = _lock(department, period)
     if row.state != PeriodState.SUBMITTED:
         raise ApplicationError(
-            f"当前状态为“{row.get_state_display()}”，不能退回。",
+            f"当前状态为“{in_chinese(row, 'state')}”，不能退回。",
             f"The period is {row.state}; only a submitted one can be returned.",
             code="invalid_state",
         )
