@@ -34,6 +34,27 @@ def _test_speedups(settings):
     }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _redis_cache_keys_removed_after_the_run():
+    """Tests cache under their own prefix (pytest.ini: CACHE_KEY_PREFIX=dezhou_test, never
+    production's `dezhou`) and leave no key behind in Redis."""
+    yield
+    if not settings.REDIS_URL:
+        return
+    import redis
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if not prefix or prefix == "dezhou":
+        return  # never delete what may be production's
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # Redis went away (a fault test stopped it): nothing to clean
+
+
 @pytest.fixture(autouse=True)
 def _jobs_run_in_process():
     """Jobs run eagerly unless a test asks for a real worker (tests/services.py turns this
