@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "footprint_factor_revised": _("修订碳足迹因子"),
     "footprint_reference_recorded": _("登记碳足迹参考值"),
     "footprint_certificate_recorded": _("登记碳足迹证书"),
+    "footprint_count_target_set": _("设定碳足迹核算数量目标"),
     # plan and warnings
     "work_item_update": _("更新工作事项"),
     "progress_report": _("报送进展"),
@@ -68,6 +69,10 @@ ACTION_LABELS = {
     "enterprise_import_rejected": _("企业名录导入被拒绝"),
     "enterprise_access_refused": _("企业数据访问被拒绝"),
     "key_unit_designate": _("认定重点用能单位"),
+    "key_unit_revoke": _("撤销重点用能单位认定"),
+    "designation_suggest": _("提出重点用能单位认定建议"),
+    "designation_suggestion_confirm": _("确认认定建议"),
+    "designation_suggestion_dismiss": _("驳回认定建议"),
     "probe": _("后台任务自检"),
     # people and sessions
     "login": _("登录"),

@@ -131,7 +131,11 @@ def _actions_written_by_the_code() -> set[str]:
         text = path.read_text(encoding="utf-8")
         if "audit_record" not in text:
             continue
-        actions.update(re.findall(r'\baction="([a-z_]+)"', text))
+        # action="a", and action="a" if … else "b" (over lines too)
+        for first, second in re.findall(
+            r'\baction=\s*"([a-z_]+)"(?:\s+if\s[^"]{0,80}?\selse\s+"([a-z_]+)")?', text
+        ):
+            actions.update(code for code in (first, second) if code)
     return actions
 
 
