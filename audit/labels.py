@@ -43,6 +43,13 @@ ACTION_LABELS = {
     "footprint_count_target_set": _("设定碳足迹核算数量目标"),
     # plan and warnings
     "work_item_update": _("更新工作事项"),
+    "work_item_plan_set": _("设定工作事项计划"),
+    "work_item_verify": _("核验工作事项"),
+    "work_item_verification_return": _("退回工作事项核验"),
+    "part_report_submit": _("报送分工进展"),
+    "part_report_approve": _("审核通过分工进展"),
+    "part_report_return": _("退回分工进展"),
+    "part_report_cosign": _("会签分工进展"),
     "progress_report": _("报送进展"),
     "evidence_file_refused": _("佐证附件被拒绝"),
     "warning_raise": _("发出预警"),
