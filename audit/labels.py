@@ -82,6 +82,11 @@ ACTION_LABELS = {
     "designation_suggestion_confirm": _("确认认定建议"),
     "designation_suggestion_dismiss": _("驳回认定建议"),
     "probe": _("后台任务自检"),
+    # projects
+    "project_registered": _("登记项目"),
+    "project_stage_recorded": _("记录项目进度"),
+    "energy_review_recorded": _("记录节能审查"),
+    "carbon_assessment_recorded": _("记录碳排放评价"),
     # people and sessions
     "login": _("登录"),
     "login_failed": _("登录失败"),
