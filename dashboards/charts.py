@@ -313,3 +313,39 @@ def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
         },
     )
     return fig.to_plotly_json()
+
+
+def bigscreen_figure(figure: dict, *, title: str, height: int) -> dict:
+    """An indicator chart restyled for the dark meeting-room screen: its own height, light
+    text and grid on the dark panel, the legend in one row above the plot, no variant
+    lines (they start hidden, and a wall has nobody to click them on)."""
+    layout = dict(figure.get("layout") or {})
+    grid = "#2f3e4d"
+    layout.update(
+        height=height,
+        margin={"l": 56, "r": 16, "t": 40, "b": 96},
+        paper_bgcolor="#16212c",
+        plot_bgcolor="#16212c",
+        font={"family": FONT, "size": 13, "color": "#e4e7eb"},
+        title={"text": title, "x": 0.01, "y": 0.97, "font": {"size": 17, "color": "#ffffff"}},
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.12,
+            "x": 0,
+            "font": {"size": 11},
+            "bgcolor": "rgba(0,0,0,0)",
+        },
+        showlegend=True,
+    )
+    for axis in ("xaxis", "yaxis"):
+        layout[axis] = {**(layout.get(axis) or {}), "gridcolor": grid, "linecolor": grid}
+    # Every other year labelled: a narrow panel, read from across the room.
+    xaxis = layout["xaxis"]
+    if xaxis.get("tickvals"):
+        xaxis["tickvals"] = list(xaxis["tickvals"])[::2]
+        xaxis["ticktext"] = list(xaxis["ticktext"])[::2]
+    xaxis["tickangle"] = 0
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": ""}}
+    data = [trace for trace in figure.get("data") or [] if trace.get("visible", True) is True]
+    return {"data": data, "layout": layout}

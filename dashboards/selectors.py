@@ -1243,3 +1243,117 @@ def recompute_state() -> RecomputeState:
     if found["pending"] and last is None:
         last = IndicatorResult.objects.aggregate(last=Max("computed_at"))["last"]
     return RecomputeState(pending=bool(found["pending"]), last_result_at=last)
+
+
+# --- big screen ------------------------------------------------------------------------------
+
+BIGSCREEN_TRENDS = ("energy_intensity_iva", "non_fossil_share")
+ON_TRACK = (Status.ACHIEVED, Status.GREEN)
+
+
+@dataclass
+class DepartmentRank:
+    """A responsible unit on the big screen's ranking: its targets on track out of those
+    judged, and its open warnings."""
+
+    department: Department
+    judged: int
+    on_track: int
+    warnings_open: int
+
+    @property
+    def share(self):
+        return Decimal(self.on_track) / Decimal(self.judged) if self.judged else None
+
+    @property
+    def share_text(self) -> str:
+        return percent_text(self.share, 0)
+
+    @property
+    def bar(self) -> int:
+        return bar_percent(self.share)
+
+
+def department_ranking(cards: list[TargetCard], open_by_department: dict[int, int]):
+    """Responsible units ranked by the share of their judged targets on track (achieved or
+    green), then by fewer open warnings, then by the plan's order. Pure."""
+    ranks: dict[int, DepartmentRank] = {}
+    for card in cards:
+        if card.owner is None or card.status not in COUNTED_STATUSES:
+            continue
+        rank = ranks.setdefault(
+            card.owner.pk,
+            DepartmentRank(card.owner, 0, 0, open_by_department.get(card.owner.pk, 0)),
+        )
+        rank.judged += 1
+        rank.on_track += card.status in ON_TRACK
+    return sorted(
+        ranks.values(),
+        key=lambda r: (-(r.share or 0), r.warnings_open, r.department.order, r.department.code),
+    )
+
+
+@dataclass
+class BigScreen:
+    overview: Overview
+    gauges: list[TargetCard]  # every target with a number (milestones apart)
+    milestones: list[TargetCard]
+    warnings_by_level: list[tuple[str, str, int]]  # (level, label, open warnings)
+    warnings_by_state: list[tuple[str, str, int]]
+    ranking: list[DepartmentRank]
+
+    @property
+    def completeness_percent(self) -> int:
+        completeness = self.overview.completeness
+        if not completeness or not completeness.total:
+            return 0
+        return int(100 * completeness.done / completeness.total)
+
+
+def bigscreen(choice: PeriodChoice) -> BigScreen:
+    """What the meeting-room screen shows for the chosen period: a fixed number of queries."""
+    data = overview(choice=choice)
+    live = EarlyWarning.objects.exclude(state=EarlyWarning.State.CLOSED)
+    levels = dict(live.order_by().values_list("level").annotate(n=Count("pk")))
+    states = dict(live.order_by().values_list("state").annotate(n=Count("pk")))
+    by_department = dict(
+        live.filter(department__isnull=False)
+        .order_by()
+        .values_list("department_id")
+        .annotate(n=Count("pk"))
+    )
+    return BigScreen(
+        overview=data,
+        gauges=[card for card in data.cards if not card.is_milestone],
+        milestones=[card for card in data.cards if card.is_milestone],
+        warnings_by_level=[
+            (level, str(label), levels.get(level, 0))
+            for level, label in reversed(EarlyWarning.Level.choices)
+        ],
+        warnings_by_state=[
+            (state, str(label), states.get(state, 0))
+            for state, label in EarlyWarning.State.choices
+            if state != EarlyWarning.State.CLOSED
+        ],
+        ranking=department_ranking(data.cards, by_department),
+    )
+
+
+def trend_series(code: str, *, period: str | None) -> dict | None:
+    """The chart input of one indicator's park values up to `period` (three queries)."""
+    indicator = Indicator.objects.filter(code=code).first()
+    if indicator is None:
+        return None
+    targets = [
+        t
+        for t in indicator.targets.select_related("plan").order_by("target_year", "order")
+        if t.kind != Target.Kind.MILESTONE
+    ]
+    results = IndicatorResult.objects.filter(indicator=indicator, scope=PARK_SCOPE)
+    if period:
+        results = results.filter(_up_to(period))
+    base_year = targets[0].plan.base_year if targets else _plan_base_year()
+    return {
+        "name": indicator.name,
+        **chart_series(indicator, list(results), targets, base_year=base_year),
+    }

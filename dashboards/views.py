@@ -36,6 +36,7 @@ from indicators.periods import Period, quarter_text
 from tasks.models import Responsibility, Task, WorkItem
 
 BIGSCREEN_REFRESH_SECONDS = 300
+BIGSCREEN_CHART_PX = 390  # each trend chart's height: two fit beside the bullets at 1080
 SCOPE = re.compile(r"^[0-9A-Z]{18}$")
 
 
@@ -101,22 +102,51 @@ def overview(request):
 @product_page
 @require_GET
 def bigscreen(request):
-    """The meeting-room screen: the target cards and counts, large and dark; it reloads
-    itself every five minutes (static/js/bigscreen.js). Same period rule as the overview
-    (`?period=` to choose another)."""
+    """The meeting-room screen at 1920×1080 without scrolling: every target as a bullet
+    with its status colour, the intensity and non-fossil trends against their paths, the
+    round's completeness ring, open warnings by level and state, and the responsible units
+    ranked. Same period rule as the overview (`?period=` for another). It reloads itself
+    every five minutes (static/js/bigscreen.js); the page carries nobody's forms, so one
+    rendering per language, period and "updating" state is cached under the results and
+    page generations, and a wall of screens costs one query set per change."""
     choice = selectors.period_choice(period_param(request.GET.get("period")))
-    data = selectors.overview(choice=choice)
-    return render(
-        request,
-        "dashboards/bigscreen.html",
-        {
-            "data": data,
-            "legend": selectors.status_legend(),
-            "refresh_seconds": BIGSCREEN_REFRESH_SECONDS,
-            "now": timezone.localtime(),
-            "updating": selectors.recompute_state(),
-        },
+    updating = selectors.recompute_state()
+
+    def build() -> str:
+        screen = selectors.bigscreen(choice)
+        trends = []
+        for code in selectors.BIGSCREEN_TRENDS:
+            series = selectors.trend_series(code, period=choice.period)
+            if series is not None and series["points"]:
+                figure = charts.indicator_figure(series, chart_labels())
+                title = _("%(name)s（%(unit)s）") % {"name": series["name"], "unit": series["unit"]}
+                trends.append(
+                    (code, charts.bigscreen_figure(figure, title=title, height=BIGSCREEN_CHART_PX))
+                )
+        response = render(
+            request,
+            "dashboards/bigscreen.html",
+            {
+                "data": screen.overview,
+                "screen": screen,
+                "trends": trends,
+                "legend": selectors.status_legend(),
+                "refresh_seconds": BIGSCREEN_REFRESH_SECONDS,
+                "now": timezone.localtime(),
+                "updating": updating,
+            },
+        )
+        return response.content.decode()
+
+    parts = (
+        "bigscreen-page",
+        get_language(),
+        choice.period or "-",
+        int(choice.requested),
+        choice.newer or "-",
+        updating.key,
     )
+    return HttpResponse(dashboard_cache.page_cached(parts, build))
 
 
 # --- indicator ---------------------------------------------------------------------------------

@@ -13,7 +13,11 @@
         return;
       }
       var figure = JSON.parse(source.textContent);
-      window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, CONFIG).then(
+      // A wall screen has nobody to use the toolbar: charts marked static draw without it.
+      var config = element.hasAttribute("data-static-chart")
+        ? { displayModeBar: false, responsive: true }
+        : CONFIG;
+      window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, config).then(
         function () {
           element.setAttribute("data-drawn", "true");
         }
