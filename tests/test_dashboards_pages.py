@@ -631,7 +631,9 @@ def test_query_counts_do_not_grow_with_the_stored_results(
     assert large == small
     # The overview's share: the period rule (open rounds, departments, approvals), the
     # "updating" notice and the missing inputs of "no data" cards (traces, items, states).
-    assert max(small.values()) <= 26, small
+    # The big screen's first rendering adds its warnings by level, state and department
+    # and two trend charts' data (then one cached page serves every screen).
+    assert max(small.values()) <= 30, small
 
 
 # --- the chart cache ---------------------------------------------------------------------------
