@@ -1352,7 +1352,7 @@ def trend_series(code: str, *, period: str | None) -> dict | None:
     results = IndicatorResult.objects.filter(indicator=indicator, scope=PARK_SCOPE)
     if period:
         results = results.filter(_up_to(period))
-    base_year = targets[0].plan.base_year if targets else _plan_base_year()
+    base_year = targets[0].plan.base_year if targets else plan_base_year(default=None)
     return {
         "name": indicator.name,
         **chart_series(indicator, list(results), targets, base_year=base_year),

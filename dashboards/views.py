@@ -140,7 +140,7 @@ def bigscreen(request):
 
     parts = (
         "bigscreen-page",
-        get_language(),
+        page_language(),
         choice.period or "-",
         int(choice.requested),
         choice.newer or "-",

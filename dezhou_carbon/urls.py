@@ -11,8 +11,8 @@ from dezhou_carbon import health
 from dezhou_carbon.api import ApiDocsView
 from enterprises import api as enterprise_api
 from footprints import api as footprint_api
-from projects import api as project_api
 from indicators import api as indicator_api
+from projects import api as project_api
 from reporting import api as reporting_api
 from reports import api as report_api
 from tasks import api as task_api
