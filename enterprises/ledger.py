@@ -95,7 +95,14 @@ def ledger(*, period: str, enterprises, page: int = 1, key_units_only: bool = Fa
     value_added = _window_value_added(year, quarter, codes)
     factors = _factor_labels(row.trace for (scope, code), row in by_key.items() if code == CO2)
     rows = []
-    for code, row in page_rows.iterrows():
+    for code, value, yoy, vs_base, rank in zip(
+        page_rows.index,
+        page_rows["value"],
+        page_rows["yoy"],
+        page_rows["vs_base"],
+        page_rows["rank"],
+        strict=True,
+    ):
         equal = by_key.get((code, EQUAL_VALUE))
         co2 = by_key.get((code, CO2))
         va = value_added.get(code)
@@ -103,16 +110,16 @@ def ledger(*, period: str, enterprises, page: int = 1, key_units_only: bool = Fa
             {
                 "code": code,
                 "name": visible[code],
-                "energy": row["value"],
-                "energy_yoy": row["yoy"],
-                "energy_vs_base": row["vs_base"],
+                "energy": value,
+                "energy_yoy": yoy,
+                "energy_vs_base": vs_base,
                 "equal_value": equal.value if equal else None,
                 "co2": co2.value if co2 else None,
                 "co2_factor": factors.get(co2.trace, "") if co2 else "",
                 "value_added": va,
-                "intensity": row["value"] / va if va else None,
-                "rank": int(row["rank"]),
-                "share": row["value"] / park_energy if park_energy else None,
+                "intensity": value / va if va else None,
+                "rank": int(rank),
+                "share": value / park_energy if park_energy else None,
             }
         )
     return Ledger(label, rows, total, park_energy, factors)

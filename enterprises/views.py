@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -309,6 +310,28 @@ def _ledger_period(request) -> str:
     return (request.GET.get("period") or (periods[0] if periods else ""))[:10]
 
 
+def _number_text(value, places: int) -> str:
+    return "—" if value is None else f"{float(value):,.{places}f}"
+
+
+def _percent_text(value) -> str:
+    return "—" if value is None or value != value else f"{float(value) * 100:.1f}%"
+
+
+def _ledger_texts(row: dict) -> dict:
+    """A row's numbers as the page shows them, formatted once here (a template filter per
+    cell costs more than the rest of the page)."""
+    return {
+        "energy": _number_text(row["energy"], 1),
+        "equal_value": _number_text(row["equal_value"], 1),
+        "co2": _number_text(row["co2"], 1),
+        "intensity": _number_text(row["intensity"], 4),
+        "yoy": _percent_text(row["energy_yoy"]),
+        "vs_base": _percent_text(row["energy_vs_base"]),
+        "share": _percent_text(row["share"]),
+    }
+
+
 @product_page
 @require_GET
 def ledger_page(request):
@@ -332,6 +355,11 @@ def ledger_page(request):
             )
         except ApplicationError as refused:
             error = says(refused)
+    if data is not None:
+        profile_url = reverse("enterprises:profile", args=["0" * 18])[:-19]
+        for row in data.rows:
+            row["texts"] = _ledger_texts(row)
+            row["url"] = f"{profile_url}{row['code']}/"
     return render(
         request,
         "enterprises/ledger.html",

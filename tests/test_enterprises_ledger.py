@@ -31,7 +31,7 @@ def test_ledger_ranks_key_units_with_their_share_of_the_park(
     assert first < second  # A uses more energy than B
     assert f'data-code="{OTHER}"' not in page  # not a key unit
     share = _energy(UNIT_A) / _energy("")
-    assert f"{round(share * 100)}%" in page
+    assert f"{float(share) * 100:.1f}%" in page
     answer = client.get("/enterprises/ledger.xlsx?period=2025")
     sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]
     assert sheet.cell(3, 2).value == UNIT_A
