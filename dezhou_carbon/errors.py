@@ -87,7 +87,11 @@ def _way_back(request) -> str:
     if not referer:
         return ""
     parts = urlsplit(referer)
-    if parts.netloc and parts.netloc != request.get_host():
+    try:
+        host = request.get_host()
+    except Exception:  # the 400 of a disallowed Host header: no way back but home
+        return ""
+    if parts.netloc and parts.netloc != host:
         return ""
     if parts.path == request.path:
         return ""

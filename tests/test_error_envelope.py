@@ -293,3 +293,10 @@ def test_a_literal_backslash_u0000_in_json_text_is_not_a_nul(clerk):
 
     assert response.status_code == 201, response.content
     assert response.json()["name"] == "a\\u0000"
+
+
+def test_a_disallowed_host_gets_the_400_page_not_a_500():
+    response = _page().get("/plan/", HTTP_HOST="evil.example", HTTP_REFERER="http://evil.example/x")
+
+    assert response.status_code == 400
+    assert 'data-error-status="400"' in response.content.decode()
