@@ -1017,6 +1017,34 @@ class PlanBoard:
     period: str | None
 
 
+def _work_items_with_parts():
+    from tasks.models import WorkItemPart
+
+    return WorkItem.objects.order_by("order").prefetch_related(
+        Prefetch(
+            "parts",
+            queryset=WorkItemPart.objects.select_related("department").order_by("order", "pk"),
+            to_attr="part_list",
+        ),
+        Prefetch("targets", queryset=Target.objects.order_by("order"), to_attr="target_list"),
+    )
+
+
+def _dress_items(items: list[WorkItem], cards: dict) -> None:
+    """Each item's derived state (tasks.progress, from its parts' reports) as `item.row`,
+    and for an item restating computed targets their statuses as `item.target_statuses`
+    instead of a hand-set one. Two queries."""
+    from tasks.selectors import item_rows
+
+    for row in item_rows(items):
+        row.item.row = row
+        row.item.target_statuses = [
+            (t.code, cards[t.pk].status, cards[t.pk].status_label)
+            for t in row.item.target_list
+            if t.pk in cards and t.kind != Target.Kind.MILESTONE
+        ]
+
+
 def plan_board() -> PlanBoard:
     """Sections → tasks and policy innovations: lead and supporting units, each task's
     targets with their latest status, work items, and the lead's progress reports.
@@ -1037,12 +1065,22 @@ def plan_board() -> PlanBoard:
             queryset=Responsibility.objects.select_related("department").lead_first(),
         ),
         Prefetch("targets", queryset=Target.objects.order_by("order").only("pk", "order")),
-        Prefetch("work_items", queryset=WorkItem.objects.order_by("order")),
+        Prefetch("work_items", queryset=_work_items_with_parts()),
     )
     sections = []
-    for section in plan.sections.order_by("order").prefetch_related(
-        Prefetch("tasks", queryset=tasks)
-    ):
+    section_list = list(
+        plan.sections.order_by("order").prefetch_related(Prefetch("tasks", queryset=tasks))
+    )
+    _dress_items(
+        [
+            item
+            for section in section_list
+            for t in section.tasks.all()
+            for item in t.work_items.all()
+        ],
+        cards,
+    )
+    for section in section_list:
         rows = []
         for task in section.tasks.all():
             responsibilities = list(task.responsibilities.all())

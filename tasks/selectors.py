@@ -98,6 +98,9 @@ class ItemRow:
         )
 
 
+LIST_LIMIT = 50  # decisions listed on a to-do page (the oldest first)
+
+
 def current_task_period() -> str | None:
     """The quarter whose round is open now (the newest one), where parts are reported."""
     reporting_round = (
@@ -113,8 +116,16 @@ def _latest_reports(item_ids) -> dict[int, PartReport]:
     latest: dict[int, PartReport] = {}
     for report in (
         PartReport.objects.filter(part__work_item_id__in=item_ids)
-        .select_related("submitted_by", "approved_by", "cosigned_by")
-        .prefetch_related("evidence")
+        .only(
+            "id",
+            "part_id",
+            "period",
+            "progress",
+            "state",
+            "quantity",
+            "narrative",
+            "return_comment",
+        )
         .order_by("part_id", "-period")
     ):
         latest.setdefault(report.part_id, report)
@@ -190,6 +201,7 @@ class UnitTodo:
     warnings: list
     rectifications: list
     overdue: list[ItemRow]
+    counts: dict = field(default_factory=dict)  # approvals, cosigns, returned: all of them
 
 
 def unit_todo(department: Department, *, today: dt.date | None = None) -> UnitTodo:
@@ -218,22 +230,23 @@ def unit_todo(department: Department, *, today: dt.date | None = None) -> UnitTo
     waiting = PartReport.objects.select_related(
         "part__work_item", "part__department", "submitted_by", "approved_by"
     ).prefetch_related("evidence")
-    approvals = list(
-        waiting.filter(part__department=department, state=PartReport.State.SUBMITTED).order_by(
-            "part__work_item__task__order", "part__work_item__order"
-        )
-    )
+    # Decisions waiting are shown oldest quarter first, at most LIST_LIMIT of each (the
+    # counts say how many there are): a page people read, whatever the backlog.
+    approvals = waiting.filter(part__department=department, state=PartReport.State.SUBMITTED)
     led = WorkItemPart.objects.filter(department=department, role="lead").values("work_item_id")
-    cosigns = list(
-        waiting.filter(
-            part__work_item_id__in=led, part__role="support", state=PartReport.State.APPROVED
-        ).order_by("part__work_item__task__order", "part__work_item__order", "part__order")
+    cosigns = waiting.filter(
+        part__work_item_id__in=led, part__role="support", state=PartReport.State.APPROVED
     )
-    returned = list(
-        waiting.filter(part__department=department, state=PartReport.State.RETURNED).order_by(
-            "-returned_at"
-        )
-    )
+    returned = waiting.filter(part__department=department, state=PartReport.State.RETURNED)
+    counts = {
+        "approvals": approvals.count(),
+        "cosigns": cosigns.count(),
+        "returned": returned.count(),
+    }
+    order = ("period", "part__work_item__task__order", "part__work_item__order", "part__order")
+    approvals = list(approvals.order_by(*order)[:LIST_LIMIT])
+    cosigns = list(cosigns.order_by(*order)[:LIST_LIMIT])
+    returned = list(returned.order_by("-returned_at", "pk")[:LIST_LIMIT])
     rounds = ReportingRound.objects.filter(state=ReportingRound.State.OPEN).order_by(
         "-year", "-quarter"
     )
@@ -265,6 +278,7 @@ def unit_todo(department: Department, *, today: dt.date | None = None) -> UnitTo
         warnings=warnings,
         rectifications=rectifications,
         overdue=overdue,
+        counts=counts,
     )
 
 
@@ -281,19 +295,28 @@ class VerificationRow:
         return not self.waiting_for
 
 
-def verification_queue() -> list[VerificationRow]:
-    """Items whose lead unit's approved report says done and that are not verified yet,
-    with the supporting parts still to co-sign. A fixed number of queries."""
+def verification_queue_size() -> int:
+    return _verifiable().count()
+
+
+def _verifiable():
+    return PartReport.objects.filter(
+        part__role="lead",
+        state=PartReport.State.APPROVED,
+        progress=PartReport.Progress.DONE,
+        part__work_item__verified_at__isnull=True,
+    )
+
+
+def verification_queue(*, limit: int = LIST_LIMIT) -> list[VerificationRow]:
+    """Items whose lead unit's approved report says done and that are not verified yet
+    (the oldest quarter first, at most `limit`), with the supporting parts' reports and
+    those still to co-sign. A fixed number of queries."""
     leads = list(
-        PartReport.objects.filter(
-            part__role="lead",
-            state=PartReport.State.APPROVED,
-            progress=PartReport.Progress.DONE,
-            part__work_item__verified_at__isnull=True,
-        )
+        _verifiable()
         .select_related("part__department", "submitted_by", "approved_by")
         .prefetch_related("evidence")
-        .order_by("period", "part__work_item_id")
+        .order_by("period", "part__work_item_id")[:limit]
     )
     if not leads:
         return []

@@ -23,7 +23,12 @@ from dezhou_carbon.i18n import says
 from dezhou_carbon.navigation import figures_next_step, start_page
 from tasks import workflow
 from tasks.models import PartEvidence, PartReport, WorkItem, WorkItemPart
-from tasks.selectors import plan_page_data, unit_todo, verification_queue
+from tasks.selectors import (
+    plan_page_data,
+    unit_todo,
+    verification_queue,
+    verification_queue_size,
+)
 
 
 def home(request):
@@ -155,6 +160,7 @@ def verification_page(request):
 def _verification_context(errors: list[str]) -> dict:
     return {
         "queue": verification_queue(),
+        "queue_size": verification_queue_size(),
         "errors": errors,
         "section": "verification",
         "may_verify": True,
