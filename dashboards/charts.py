@@ -26,6 +26,8 @@ COLORS = {
     "original": "#9aa5b1",
     "variants": ["#6b46c1", "#d53f8c"],
 }
+# Each target's path and marker in its own colour (T1 and T1b are told apart at a glance).
+PATH_COLORS = ["#1a4fa0", "#c05621", "#2c7a7b", "#805ad5", "#b83280", "#2f855a"]
 FONT = '"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif'
 
 
@@ -42,6 +44,27 @@ class Labels:
     original: str = "{code} 原目标路径(调整前)"
     period: str = "期间"
     variants: Mapping[str, str] | None = None
+
+
+def year_axis(years: list[int]) -> dict:
+    """The date axis of whole years as bands: each year labelled in its middle, grid lines
+    at the years' boundaries, so a year's quarters (year to date) and its annual value
+    (drawn at its end) all sit inside the band that carries its label, never before it."""
+    return {
+        "type": "date",
+        "showgrid": False,
+        "tickmode": "array",
+        "tickvals": [f"{year}-07-02" for year in years],
+        "ticktext": [str(year) for year in years],
+        "ticks": "",
+        "minor": {
+            "tickmode": "array",
+            "tickvals": [f"{year}-01-01" for year in [*years, years[-1] + 1]] if years else [],
+            "showgrid": True,
+            "gridcolor": "#e4e7eb",
+        },
+        "range": [f"{years[0]}-01-01", f"{years[-1] + 1}-01-01"] if years else None,
+    }
 
 
 def quarter_end(year: int, quarters: int) -> str:
@@ -171,12 +194,13 @@ def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
     add_points(labels.annual, annual_rows, color=COLORS["annual"], mode="lines+markers", size=9)
     add_points(labels.ytd, ytd_rows, color=COLORS["ytd"], mode="markers", size=7)
 
-    for target in series.get("targets") or []:
+    for index, target in enumerate(series.get("targets") or []):
         start, base, goal = target_value(target, annual, series.get("base_year"))
         if goal is None:
             continue
         end_year = target["target_year"]
         code = target["code"]
+        path_color = PATH_COLORS[index % len(PATH_COLORS)]
         if target["kind"] == "hold":
             first = series.get("base_year") or start or end_year
             # A hold holds in every later period too: drawn to the newest value.
@@ -203,7 +227,7 @@ def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
                     y=ys,
                     name=name,
                     mode="lines",
-                    line={"color": COLORS["path"], "width": 1.5},
+                    line={"color": path_color, "width": 2},
                     opacity=0.8,
                     hovertemplate=f"%{{y:,.{places}f}} {series['unit']}<extra>{name}</extra>",
                 )
@@ -217,8 +241,13 @@ def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
                 mode="markers+text",
                 text=[code],
                 textposition="top center",
-                textfont={"color": COLORS["target"]},
-                marker={"color": COLORS["target"], "size": 15, "symbol": "star"},
+                textfont={"color": path_color},
+                marker={
+                    "color": path_color,
+                    "size": 15,
+                    "symbol": "star",
+                    "line": {"color": COLORS["target"], "width": 1},
+                },
                 hovertemplate=f"{marker_name}: %{{y:,.{places}f}} {series['unit']}<extra></extra>",
                 showlegend=True,
             )
@@ -295,15 +324,7 @@ def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
         legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
-        xaxis={
-            "type": "date",
-            "showgrid": True,
-            "gridcolor": "#e4e7eb",
-            # A year's label sits at its end, where its annual value is drawn.
-            "tickmode": "array",
-            "tickvals": [quarter_end(year, 4) for year in ticks],
-            "ticktext": [str(year) for year in ticks],
-        },
+        xaxis=year_axis(ticks),
         yaxis={
             "title": {"text": series["unit"]},
             "showgrid": True,
@@ -340,6 +361,8 @@ def bigscreen_figure(figure: dict, *, title: str, height: int) -> dict:
     )
     for axis in ("xaxis", "yaxis"):
         layout[axis] = {**(layout.get(axis) or {}), "gridcolor": grid, "linecolor": grid}
+    if layout["xaxis"].get("minor"):
+        layout["xaxis"]["minor"] = {**layout["xaxis"]["minor"], "gridcolor": grid}
     # Every other year labelled: a narrow panel, read from across the room.
     xaxis = layout["xaxis"]
     if xaxis.get("tickvals"):
