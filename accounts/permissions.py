@@ -148,6 +148,35 @@ def can_approve_target_change(user) -> bool:
     return _active(user) and user.role == Role.COMMITTEE
 
 
+def can_see_warning(user, department_id: int | None) -> bool:
+    """May see a warning owned by this department (None: a data anomaly, no department):
+    readers of all data see every warning, department staff their own department's only.
+    Pages and API alike (EarlyWarning.objects.visible_to is the same rule as a query)."""
+    if can_read_all_data(user):
+        return True
+    return (
+        department_id is not None
+        and is_department_staff(user)
+        and department_id == user.department_id
+    )
+
+
+def can_answer_warning(user, department_id: int | None) -> bool:
+    """May acknowledge, resolve and attach evidence to a warning: the owning department's
+    staff; a data anomaly (no department) the statistics office."""
+    if department_id is None:
+        return can_manage_reference_data(user)
+    return can_enter_figures(user, department_id)
+
+
+def can_sign_off_warning(user, department_id: int | None, answered_by_ids=()) -> bool:
+    """May sign a warning's response off (or return it): a head of the owning department
+    who did not write it (four eyes); a data anomaly's response needs no sign-off."""
+    return department_id is not None and can_approve_submission(
+        user, department_id, answered_by_ids
+    )
+
+
 def can_close_warnings(user) -> bool:
     """May close (销号) a resolved warning: the management committee."""
     return _is_admin(user) or (_active(user) and user.role == Role.COMMITTEE)
@@ -273,8 +302,3 @@ class UsesProduct(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return can_use_product(request.user)
-
-
-class RunsImports(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return can_run_imports(request.user)

@@ -2,14 +2,13 @@
 with its history) and their response loop — acknowledge, resolve, close — and the lead
 departments' progress reports on their tasks.
 
-Who sees and who acts is decided exactly as on the warning pages
-(dashboards/warning_views.py: the same functions), and every write is one call of
-`dashboards.services`."""
+Who sees and who acts is decided exactly as on the warning pages (the same reads of
+`dashboards.warning_selectors`, over the rules of `accounts.permissions`), and every write
+is one call of `dashboards.services`."""
 
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Case, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -19,12 +18,12 @@ from rest_framework.response import Response
 from accounts import permissions
 from accounts.permissions import UsesProduct
 from audit.models import AuditEvent
-from dashboards import services, warning_views
+from dashboards import services, warning_selectors
 from dashboards.models import EarlyWarning, ProgressReport
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError
 from dezhou_carbon.input_fields import PeriodField, PeriodFilter
-from tasks.models import Department, Responsibility, Task
+from tasks.models import Department, Task
 
 State = EarlyWarning.State
 Level = EarlyWarning.Level
@@ -62,7 +61,7 @@ class WarningSerializer(serializers.ModelSerializer):
         ]
 
     def get_overdue(self, warning) -> bool:
-        return warning_views._is_overdue(warning, self.context["now"])
+        return warning.is_overdue(self.context["now"])
 
     def get_escalated(self, warning) -> bool:
         return warning.escalated_at is not None
@@ -126,11 +125,7 @@ class WarningDetailSerializer(WarningSerializer):
     def get_next_action(self, warning) -> str | None:
         """The action you may take now (acknowledge, sign_off, resolve or close), as the
         page's form."""
-        user = self.context["request"].user
-        for name, state in warning_views.EXPECTED_STATE.items():
-            if warning.state == state and warning_views._may(user, warning, name):
-                return name
-        return None
+        return warning_selectors.next_action(self.context["request"].user, warning) or None
 
     @extend_schema_field(WarningFileSerializer(many=True))
     def get_files(self, warning) -> list[dict]:
@@ -147,14 +142,14 @@ def _warning_parameters():
         OpenApiParameter(
             "state",
             str,
-            enum=[warning_views.LIVE, warning_views.ALL, *State.values],
+            enum=[warning_selectors.LIVE, warning_selectors.ALL, *State.values],
             description="default live: every warning not yet closed",
         ),
         OpenApiParameter("level", str, enum=Level.values),
         OpenApiParameter(
             "department",
             str,
-            description=f"department code; '{warning_views.NO_DEPARTMENT}': data anomalies",
+            description=f"department code; '{warning_selectors.NO_DEPARTMENT}': data anomalies",
         ),
         OpenApiParameter("flag", str, enum=["overdue", "escalated"]),
         OpenApiParameter("kind", str, enum=EarlyWarning.Kind.values),
@@ -167,7 +162,7 @@ class WarningListApi(ApiViewMixin, generics.ListAPIView):
 
     permission_classes = [UsesProduct]
     serializer_class = WarningSerializer
-    filter_backends = []  # the page's filters (warning_views.Filters), below
+    filter_backends = []  # the page's filters (warning_selectors.Filters), below
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
@@ -179,19 +174,14 @@ class WarningListApi(ApiViewMixin, generics.ListAPIView):
     def get_queryset(self):
         user = self.request.user
         departments = list(Department.objects.order_by("order", "code"))
-        filters = warning_views.Filters.from_query(
+        filters = warning_selectors.Filters.from_query(
             self.request.query_params, departments=departments
         )
-        warnings = filters.apply(warning_views._visible(user), timezone.now())
+        warnings = warning_selectors.warning_list(user, filters, timezone.now())
         kind = self.request.query_params.get("kind", "")
         if kind in EarlyWarning.Kind.values:
             warnings = warnings.filter(kind=kind)
-        return warnings.order_by(
-            warning_views.STATE_ORDER,
-            Case(When(level=Level.RED, then=Value(0)), default=Value(1)),
-            "-created_at",
-            "-pk",
-        )
+        return warnings
 
 
 class _WarningApi(ApiViewMixin, generics.GenericAPIView):
@@ -216,9 +206,9 @@ class _WarningApi(ApiViewMixin, generics.GenericAPIView):
             ),
             pk=pk,
         )
-        if not warning_views._may_see(request.user, warning):
+        if not warning_selectors.may_see(request.user, warning):
             self.permission_denied(request, "You cannot see this warning.")
-        if action and not warning_views._may(request.user, warning, action):
+        if action and not warning_selectors.may_take(request.user, warning, action):
             self.permission_denied(request, f"You cannot {action} this warning.")
         return warning
 
@@ -394,7 +384,7 @@ class ProgressReportListApi(ApiViewMixin, generics.ListAPIView):
                 f"No task has the code '{payload.validated_data['task']}'.",
                 code="unknown_task",
             )
-        lead = task.responsibilities.filter(role=Responsibility.Role.LEAD).first()
+        lead = task.lead
         if lead is None or not permissions.can_enter_figures(request.user, lead.department_id):
             self.permission_denied(request, "Only the lead department can report progress.")
         report = services.progress_report_submit(

@@ -1,10 +1,51 @@
 """What the committee watches and acts on: warnings (预警) with their response loop, and the
 lead departments' quarterly progress reports on their tasks."""
 
+from __future__ import annotations
+
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# No response signed off this long after a warning was raised, it is overdue (and
+# escalates); an acknowledged one is overdue once its due date has passed.
+RESPONSE_DUE_AFTER = dt.timedelta(days=7)
+
+
+class EarlyWarningQuerySet(models.QuerySet):
+    """The warning rules as queries, one definition each (pages, API, jobs)."""
+
+    def visible_to(self, user) -> EarlyWarningQuerySet:
+        """The warnings `user` may see (accounts.permissions.can_see_warning as a query)."""
+        from accounts import permissions
+
+        if permissions.can_read_all_data(user):
+            return self
+        if permissions.is_department_staff(user):
+            return self.filter(department_id=user.department_id)
+        return self.none()
+
+    def live(self) -> EarlyWarningQuerySet:
+        """Not closed (销号) yet."""
+        return self.exclude(state=EarlyWarning.State.CLOSED)
+
+    def overdue(self, now: dt.datetime) -> EarlyWarningQuerySet:
+        """What escalates: no response signed off RESPONSE_DUE_AFTER after the warning was
+        raised (open, or answered but waiting for the head's sign-off: the committee has
+        nothing yet), or acknowledged and past its due date."""
+        return self.filter(overdue_condition(now))
+
+
+def overdue_condition(now: dt.datetime) -> Q:
+    """`EarlyWarning.objects.overdue(now)` as a condition (for filtered counts)."""
+    State = EarlyWarning.State
+    return Q(state__in=[State.OPEN, State.SUBMITTED], created_at__lt=now - RESPONSE_DUE_AFTER) | Q(
+        state=State.ACKNOWLEDGED, due_date__lt=timezone.localdate(now)
+    )
 
 
 class EarlyWarning(models.Model):
@@ -79,6 +120,8 @@ class EarlyWarning(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = EarlyWarningQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -93,6 +136,14 @@ class EarlyWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.title_zh}"
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        """The same rule as `EarlyWarning.objects.overdue(now)`, for a row in hand."""
+        if self.state in (self.State.OPEN, self.State.SUBMITTED):
+            return self.created_at < now - RESPONSE_DUE_AFTER
+        if self.state == self.State.ACKNOWLEDGED and self.due_date is not None:
+            return self.due_date < timezone.localdate(now)
+        return False
 
 
 class WarningEvidence(models.Model):

@@ -666,9 +666,13 @@ def latest_round_completeness() -> Completeness | None:
     return Completeness(reporting_round, rows)
 
 
-def open_warnings(*, department: Department | None = None, limit: int = OPEN_WARNINGS_SHOWN):
-    """(the newest open warnings, how many are open): two queries."""
-    warnings = EarlyWarning.objects.exclude(state=EarlyWarning.State.CLOSED)
+def open_warnings(*, user, department: Department | None = None, limit: int = OPEN_WARNINGS_SHOWN):
+    """(the newest live warnings `user` may see, how many they are): two queries. Pages
+    list no title the person could not open (the warnings' one visibility rule). With no
+    user (the big screen, one page for every viewer): no titles, only how many are live."""
+    if user is None:
+        return [], EarlyWarning.objects.live().count()
+    warnings = EarlyWarning.objects.visible_to(user).live()
     if department is not None:
         warnings = warnings.filter(department=department)
     shown = list(
@@ -696,17 +700,19 @@ class Overview:
 
 def overview(
     *,
+    user=None,
     period: str | None = None,
     variant: str | None = None,
     choice: PeriodChoice | None = None,
 ) -> Overview:
     """The overview of the period chosen by `period_choice` (pass `choice` when the caller
-    already has it)."""
+    already has it), with the live warnings `user` may see (no user: their count only, no
+    titles — the big screen is one page for every viewer)."""
     choice = choice or period_choice(period)
     period = choice.period
     variant = chosen_variant(variant)
     cards = target_cards(period=period, variant=variant)
-    warnings, warnings_open = open_warnings()
+    warnings, warnings_open = open_warnings(user=user)
     return Overview(
         periods=choice.periods,
         period=period,
@@ -1084,12 +1090,12 @@ def plan_board() -> PlanBoard:
         rows = []
         for task in section.tasks.all():
             responsibilities = list(task.responsibilities.all())
-            lead = next((r for r in responsibilities if r.role == Responsibility.Role.LEAD), None)
+            lead = task.lead
             rows.append(
                 TaskBoardRow(
                     task=task,
                     lead=lead,
-                    supports=[r for r in responsibilities if r is not lead],
+                    supports=[r for r in responsibilities if lead is None or r.pk != lead.pk],
                     target_cards=[cards[t.pk] for t in task.targets.all() if t.pk in cards],
                     work_items=list(task.work_items.all()),
                     reports=reports.get(task.pk, []),
@@ -1121,7 +1127,7 @@ class DepartmentPage:
     departments: list[Department]
 
 
-def department_page(code: str) -> DepartmentPage:
+def department_page(code: str, *, user) -> DepartmentPage:
     """A responsible unit: its tasks (lead, support) with their targets' status and work
     items, the items it reports, its submissions in recent rounds and its open warnings."""
     department = get_object_or_404(Department, code=code)
@@ -1146,11 +1152,11 @@ def department_page(code: str) -> DepartmentPage:
     for responsibility in responsibilities:
         task = responsibility.task
         others = list(task.responsibilities.all())
-        lead = next((r for r in others if r.role == Responsibility.Role.LEAD), None)
+        lead = task.lead
         row = TaskBoardRow(
             task=task,
             lead=lead,
-            supports=[r for r in others if r is not lead],
+            supports=[r for r in others if lead is None or r.pk != lead.pk],
             target_cards=[cards[t.pk] for t in task.targets.all() if t.pk in cards],
             work_items=list(task.work_items.all()),
             reports=[],
@@ -1183,7 +1189,7 @@ def department_page(code: str) -> DepartmentPage:
         RoundState(r, states.get(r.period, NOT_STARTED), _state_label(states.get(r.period, "")))
         for r in rounds
     ]
-    warnings, warnings_open = open_warnings(department=department, limit=50)
+    warnings, warnings_open = open_warnings(user=user, department=department, limit=50)
     return DepartmentPage(
         department=department,
         lead_tasks=lead_tasks,

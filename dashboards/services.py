@@ -10,7 +10,6 @@ import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts import permissions
@@ -31,7 +30,6 @@ from tasks.models import Department, Responsibility, Task, WorkItem
 logger = logging.getLogger(__name__)
 State = EarlyWarning.State
 WARNING_STATUSES = {"yellow": EarlyWarning.Level.YELLOW, "red": EarlyWarning.Level.RED}
-OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER = dt.timedelta(days=7)
 DEADLINE_RED_AFTER_DAYS = 30
 
 
@@ -348,12 +346,6 @@ def _work_warnings(today: dt.date, owners: dict) -> list[EarlyWarning | None]:
     return raised
 
 
-def _may_answer(user, warning: EarlyWarning) -> bool:
-    if warning.department_id is None:
-        return permissions.can_manage_reference_data(user)
-    return permissions.can_enter_figures(user, warning.department_id)
-
-
 def _locked(warning: EarlyWarning) -> EarlyWarning:
     return EarlyWarning.objects.select_for_update().get(pk=warning.pk)
 
@@ -388,7 +380,7 @@ def warning_acknowledge(
     date: the response waits for the head's sign-off (`warning_sign_off`) before it reaches
     the committee. A data anomaly's response (the statistics office's) needs none."""
     warning = _locked(warning)
-    if not _may_answer(user, warning):
+    if not permissions.can_answer_warning(user, warning.department_id):
         raise PermissionRefused(
             "只有责任单位可以响应预警。",
             "Only the owning department can respond.",
@@ -534,7 +526,7 @@ def warning_evidence_attach(*, warning: EarlyWarning, user, upload) -> WarningEv
     """The owning department attaches a file to its response or rectification (until it
     reports the rectification done): checked by content, kept with its SHA-256."""
     warning = _locked(warning)
-    if not _may_answer(user, warning):
+    if not permissions.can_answer_warning(user, warning.department_id):
         raise PermissionRefused(
             "只有责任单位可以上传佐证材料。",
             "Only the owning department can attach evidence.",
@@ -580,7 +572,7 @@ def warning_evidence_download(*, evidence: WarningEvidence, user) -> None:
 def warning_resolve(*, warning: EarlyWarning, user, evidence: str) -> EarlyWarning:
     """The owning department reports the rectification done, with evidence."""
     warning = _locked(warning)
-    if not _may_answer(user, warning):
+    if not permissions.can_answer_warning(user, warning.department_id):
         raise PermissionRefused(
             "只有责任单位可以提交整改结果。",
             "Only the owning department can resolve.",
@@ -648,34 +640,13 @@ def warning_close(*, warning: EarlyWarning, user, comment: str = "") -> EarlyWar
     return warning
 
 
-def warnings_overdue_q(now: dt.datetime) -> Q:
-    """What escalates: no response signed off a week after the warning was raised (open,
-    or answered but still waiting for the head's sign-off: the committee has nothing yet),
-    or acknowledged and past its due date."""
-    unanswered_since = now - OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER
-    return Q(state__in=[State.OPEN, State.SUBMITTED], created_at__lt=unanswered_since) | Q(
-        state=State.ACKNOWLEDGED, due_date__lt=timezone.localdate(now)
-    )
-
-
-def warning_is_overdue(warning: EarlyWarning, now: dt.datetime) -> bool:
-    """`warnings_overdue_q` for one warning in memory."""
-    if warning.state in (State.OPEN, State.SUBMITTED):
-        return warning.created_at < now - OPEN_WITHOUT_RESPONSE_ESCALATES_AFTER
-    if warning.state == State.ACKNOWLEDGED and warning.due_date is not None:
-        return warning.due_date < timezone.localdate(now)
-    return False
-
-
 @transaction.atomic
 def warnings_escalate(*, now: dt.datetime | None = None) -> int:
     """Escalate (督办) warnings left unanswered for a week or past their due date: the
     committee and the owning department's head are told, once per warning."""
     now = now or timezone.now()
     overdue = (
-        EarlyWarning.objects.select_for_update()
-        .filter(escalated_at__isnull=True)
-        .filter(warnings_overdue_q(now))
+        EarlyWarning.objects.select_for_update().filter(escalated_at__isnull=True).overdue(now)
     )
     count = 0
     for warning in overdue:
@@ -705,7 +676,7 @@ def warnings_escalate(*, now: dt.datetime | None = None) -> int:
 @transaction.atomic
 def work_item_update(*, item: WorkItem, user, status: str, evidence: str) -> WorkItem:
     """The lead department records a work item's progress and its evidence."""
-    lead = item.task.responsibilities.filter(role=Responsibility.Role.LEAD).first()
+    lead = item.task.lead
     if lead is None or not permissions.can_enter_figures(user, lead.department_id):
         raise PermissionRefused(
             "只有牵头单位可以更新工作要点进展。",
@@ -741,7 +712,7 @@ def progress_report_submit(
     by its content (documents, images, spreadsheets, archives; never programs or macros);
     a refused one is an attempt on record: audited as "evidence_file_refused" (in its own
     transaction), and nothing else is written."""
-    lead = task.responsibilities.filter(role=Responsibility.Role.LEAD).first()
+    lead = task.lead
     if lead is None or not permissions.can_enter_figures(user, lead.department_id):
         raise PermissionRefused(
             "只有牵头单位可以报送任务进展。",

@@ -33,7 +33,7 @@ from dezhou_carbon.i18n import page_language, says
 from dezhou_carbon.input_fields import period_param
 from indicators.models import PARK_SCOPE
 from indicators.periods import Period, quarter_text
-from tasks.models import Responsibility, Task, WorkItem
+from tasks.models import Task, WorkItem
 
 BIGSCREEN_REFRESH_SECONDS = 300
 BIGSCREEN_CHART_PX = 390  # each trend chart's height: two fit beside the bullets at 1080
@@ -75,7 +75,7 @@ def overview(request):
     updating = selectors.recompute_state()
 
     def build() -> str:
-        data = selectors.overview(variant=variant or None, choice=choice)
+        data = selectors.overview(user=request.user, variant=variant or None, choice=choice)
         response = _render(
             request,
             "dashboards/overview.html",
@@ -194,10 +194,6 @@ def indicator(request, indicator_code):
 # --- plan board --------------------------------------------------------------------------------
 
 
-def _lead(task: Task) -> Responsibility | None:
-    return task.responsibilities.filter(role=Responsibility.Role.LEAD).first()
-
-
 def _report_periods(today: dt.date) -> list[str]:
     """The quarter just ended first, then the current one and the six before."""
     current = Period(today.year, (today.month - 1) // 3 + 1)
@@ -230,7 +226,7 @@ def _work_item_post(request):
 def _report_post(request):
     """The lead department's quarterly progress report, with an optional attachment."""
     task = get_object_or_404(Task, pk=_int(request.POST.get("task")))
-    lead = _lead(task)
+    lead = task.lead
     if lead is None or not permissions.can_enter_figures(request.user, lead.department_id):
         raise PermissionDenied(_("只有牵头单位可以报送任务进展。"))
     period = period_param(request.POST.get("period"), quarter_only=True)
@@ -332,7 +328,7 @@ def department(request, code):
     chosen = request.GET.get("code", "")
     if chosen and chosen != code and re.match(r"^[A-Za-z0-9_-]{1,20}$", chosen):
         return redirect("dashboards:department", code=chosen)
-    page = selectors.department_page(code)
+    page = selectors.department_page(code, user=request.user)
     return _render(
         request,
         "dashboards/department.html",

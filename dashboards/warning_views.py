@@ -2,29 +2,27 @@
 counts and overdue / escalated marks, and one warning with its history and the action form
 that fits the user and the warning's state.
 
-Who sees what (only the rules of `accounts.permissions`):
-- readers of all data (committee, auditors, statistics office, administrators): every warning;
-- department staff: their own department's warnings only;
-- anyone else: 403.
-Who acts: the owning department's staff acknowledge (response, rectification plan, due
-date), their head signs the response off or returns it (not the person who wrote it), the
-staff resolve (evidence) and attach evidence files on the way; a data anomaly has no
-department and the statistics office answers it (no sign-off); the committee closes (销号)
-a resolved warning with a comment. Evidence files are downloaded by whoever may see the
-warning, and every download is audited. Every write goes through `dashboards.services`,
+Who sees what and who acts are the rules of `accounts.permissions` (can_see_warning,
+can_answer_warning, can_sign_off_warning, can_close_warnings), read through
+`dashboards.warning_selectors`, which the API shares: readers of all data see every
+warning, department staff their own department's; the owning department's staff
+acknowledge (response, rectification plan, due date), their head signs the response off
+or returns it (not the person who wrote it), the staff resolve (evidence) and attach
+evidence files on the way; a data anomaly has no department and the statistics office
+answers it (no sign-off); the committee closes (销号) a resolved warning with a comment.
+Evidence files are downloaded by whoever may see the warning, and every download is
+audited. Every write goes through `dashboards.services`,
 whose refusals are shown in the page's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -36,8 +34,9 @@ from django.views.decorators.http import require_http_methods
 from accounts import permissions
 from audit.labels import action_label
 from audit.models import AuditEvent
-from dashboards import services
+from dashboards import services, warning_selectors
 from dashboards.models import EarlyWarning, WarningEvidence
+from dashboards.warning_selectors import ALL, LIVE, NO_DEPARTMENT, Filters
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.i18n import is_english, says
 from tasks.models import Department
@@ -45,60 +44,9 @@ from tasks.models import Department
 State = EarlyWarning.State
 Level = EarlyWarning.Level
 PAGE_SIZE = 50
-NO_DEPARTMENT = "none"  # the department filter's value for data anomalies (no owner)
-LIVE = "live"  # the state filter's default: every warning not yet closed
-ALL = "all"
 
 
 # --- shared helpers ------------------------------------------------------------------------
-
-
-def _visible(user):
-    """The warnings `user` may see: all for readers of all data, else their department's."""
-    warnings = EarlyWarning.objects.select_related("department", "target")
-    if permissions.can_read_all_data(user):
-        return warnings
-    department_id = getattr(user, "department_id", None)
-    if department_id is not None and permissions.can_enter_figures(user, department_id):
-        return warnings.filter(department_id=department_id)
-    return warnings.none()
-
-
-def _may_see(user, warning: EarlyWarning) -> bool:
-    if permissions.can_read_all_data(user):
-        return True
-    return warning.department_id is not None and permissions.can_enter_figures(
-        user, warning.department_id
-    )
-
-
-def _may_answer(user, warning: EarlyWarning) -> bool:
-    """The owning department answers; a data anomaly (no department) the statistics office."""
-    if warning.department_id is None:
-        return permissions.can_manage_reference_data(user)
-    return permissions.can_enter_figures(user, warning.department_id)
-
-
-def _may(user, warning: EarlyWarning, action: str) -> bool:
-    """May `user` take `action` on this warning at all (whatever its state)?"""
-    if action in ("acknowledge", "resolve", "attach"):
-        return _may_answer(user, warning)
-    if action == "sign_off":
-        return warning.department_id is not None and permissions.can_approve(
-            user, warning.department_id
-        )
-    if action == "close":
-        return permissions.can_close_warnings(user)
-    return False
-
-
-def _overdue_q(now):
-    """What escalates (dashboards.services.warnings_overdue_q)."""
-    return services.warnings_overdue_q(now)
-
-
-def _is_overdue(warning: EarlyWarning, now) -> bool:
-    return services.warning_is_overdue(warning, now)
 
 
 def _dress(warning: EarlyWarning, now) -> EarlyWarning:
@@ -106,76 +54,11 @@ def _dress(warning: EarlyWarning, now) -> EarlyWarning:
     english = is_english()
     warning.display_title = (warning.title_en if english else "") or warning.title_zh
     warning.display_message = (warning.message_en if english else "") or warning.message_zh
-    warning.overdue = _is_overdue(warning, now)
+    warning.overdue = warning.is_overdue(now)
     return warning
 
 
 # --- the list ------------------------------------------------------------------------------
-
-
-@dataclass
-class Filters:
-    state: str = LIVE
-    level: str = ""
-    department: str = ""
-    flag: str = ""
-
-    @classmethod
-    def from_query(cls, query, *, departments: list[Department]) -> Filters:
-        """The filters asked for; an unknown value is ignored (the filter is off)."""
-        state = query.get("state", LIVE)
-        level = query.get("level", "")
-        department = query.get("department", "")
-        flag = query.get("flag", "")
-        codes = {d.code for d in departments} | {NO_DEPARTMENT}
-        return cls(
-            state=state if state in {LIVE, ALL, *State.values} else LIVE,
-            level=level if level in Level.values else "",
-            department=department if department in codes else "",
-            flag=flag if flag in ("overdue", "escalated") else "",
-        )
-
-    def apply(self, warnings, now):
-        if self.state == LIVE:
-            warnings = warnings.exclude(state=State.CLOSED)
-        elif self.state != ALL:
-            warnings = warnings.filter(state=self.state)
-        if self.level:
-            warnings = warnings.filter(level=self.level)
-        if self.department == NO_DEPARTMENT:
-            warnings = warnings.filter(department__isnull=True)
-        elif self.department:
-            warnings = warnings.filter(department__code=self.department)
-        if self.flag == "overdue":
-            warnings = warnings.filter(_overdue_q(now))
-        elif self.flag == "escalated":
-            warnings = warnings.filter(escalated_at__isnull=False).exclude(state=State.CLOSED)
-        return warnings
-
-    @property
-    def query_string(self) -> str:
-        """These filters as a query string (the pager's links keep them)."""
-        return urlencode({key: value for key, value in self.__dict__.items() if value})
-
-
-def _counts(warnings, now) -> dict[str, int]:
-    """One query: warnings per state, live ones per level, overdue and escalated live ones."""
-    live = ~Q(state=State.CLOSED)
-    return warnings.aggregate(
-        total=Count("pk"),
-        live=Count("pk", filter=live),
-        **{state: Count("pk", filter=Q(state=state)) for state in State.values},
-        red=Count("pk", filter=live & Q(level=Level.RED)),
-        yellow=Count("pk", filter=live & Q(level=Level.YELLOW)),
-        overdue=Count("pk", filter=_overdue_q(now)),
-        escalated=Count("pk", filter=live & Q(escalated_at__isnull=False)),
-    )
-
-
-STATE_ORDER = Case(
-    *(When(state=state, then=Value(index)) for index, state in enumerate(State.values)),
-    output_field=IntegerField(),
-)
 
 
 @login_required
@@ -187,15 +70,9 @@ def warning_list(request):
         raise PermissionDenied
     reads_all = permissions.can_read_all_data(user)
     now = timezone.now()
-    visible = _visible(user)
     departments = list(Department.objects.order_by("order", "code")) if reads_all else []
     filters = Filters.from_query(request.GET, departments=departments)
-    chosen = filters.apply(visible, now).order_by(
-        STATE_ORDER,
-        Case(When(level=Level.RED, then=Value(0)), default=Value(1)),
-        "-created_at",
-        "-pk",
-    )
+    chosen = warning_selectors.warning_list(user, filters, now)
     page = Paginator(chosen, PAGE_SIZE).get_page(request.GET.get("page"))
     warnings = [_dress(warning, now) for warning in page.object_list]
     own = None
@@ -205,7 +82,7 @@ def warning_list(request):
         "warnings": warnings,
         "page": page,
         "filters": filters,
-        "counts": _counts(visible, now),
+        "counts": warning_selectors.warning_counts(user, now),
         "reads_all": reads_all,
         "own_department": own,
         "departments": departments,
@@ -260,12 +137,6 @@ FORMS = {
     "resolve": ResolveForm,
     "close": CloseForm,
     "attach": AttachForm,
-}
-EXPECTED_STATE = {
-    "acknowledge": State.OPEN,
-    "sign_off": State.SUBMITTED,
-    "resolve": State.ACKNOWLEDGED,
-    "close": State.RESOLVED,
 }
 
 
@@ -359,7 +230,7 @@ def warning_detail(request, pk: int):
         ),
         pk=pk,
     )
-    if not _may_see(user, warning):
+    if not warning_selectors.may_see(user, warning):
         raise PermissionDenied
     bound: dict[str, forms.Form] = {}
     errors: list[str] = []
@@ -369,7 +240,7 @@ def warning_detail(request, pk: int):
         if action not in FORMS:
             errors.append(_("请求无效。"))
             status = 400
-        elif not _may(user, warning, action):
+        elif not warning_selectors.may_take(user, warning, action):
             raise PermissionDenied
         else:
             form = FORMS[action](request.POST, request.FILES)
@@ -391,18 +262,7 @@ def warning_detail(request, pk: int):
         warning.refresh_from_db()
     now = timezone.now()
     _dress(warning, now)
-    action = next(
-        (
-            name
-            for name, state in EXPECTED_STATE.items()
-            if warning.state == state and _may(user, warning, name)
-        ),
-        "",
-    )
-    if action == "sign_off" and not permissions.can_approve_submission(
-        user, warning.department_id, [warning.acknowledged_by_id]
-    ):
-        action = ""  # the head who wrote the response waits for another head
+    action = warning_selectors.next_action(user, warning)
     context = {
         "warning": warning,
         "action": action,
@@ -413,7 +273,8 @@ def warning_detail(request, pk: int):
         "today": timezone.localdate(now),
         "reads_all": permissions.can_read_all_data(user),
         "files": list(warning.files.select_related("uploaded_by")),
-        "may_attach": _may(user, warning, "attach") and warning.state in services.EVIDENCE_STATES,
+        "may_attach": warning_selectors.may_take(user, warning, "attach")
+        and warning.state in services.EVIDENCE_STATES,
         "attach_form": bound.get("attach") or AttachForm(),
         "max_evidence_mb": services.MAX_EVIDENCE_BYTES // (1024 * 1024),
     }
@@ -427,7 +288,7 @@ def warning_file(request, pk: int, file_id: int):
     evidence = get_object_or_404(
         WarningEvidence.objects.select_related("warning"), pk=file_id, warning_id=pk
     )
-    if not _may_see(request.user, evidence.warning):
+    if not warning_selectors.may_see(request.user, evidence.warning):
         raise PermissionDenied
     try:
         handle = evidence.file.open("rb")

@@ -71,17 +71,13 @@ class WorkItemDetailSerializer(serializers.ModelSerializer):
             "may_update",
         ]
 
-    def _lead(self, item) -> Responsibility | None:
-        leads = [r for r in item.task.responsibilities.all() if r.role == Responsibility.Role.LEAD]
-        return min(leads, key=lambda r: (r.order, r.pk)) if leads else None
-
     def get_lead(self, item) -> str | None:
-        lead = self._lead(item)
+        lead = item.task.lead
         return lead.department.code if lead else None
 
     def get_may_update(self, item) -> bool:
         """As the plan board shows its form: the lead department's staff."""
-        lead = self._lead(item)
+        lead = item.task.lead
         user = self.context["request"].user
         return lead is not None and permissions.can_enter_figures(user, lead.department_id)
 

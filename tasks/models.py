@@ -5,6 +5,8 @@ Every model here is seeded from `fixtures/plan.json` by `setup_park`; `seed_chec
 lets a rerun tell an administrator's edit from an untouched row (see dezhou_carbon/seeding.py).
 """
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -147,6 +149,15 @@ class Task(BilingualName, models.Model):
     @property
     def title(self) -> str:
         return self.localized("title_zh", "title_en")
+
+    @property
+    def lead(self) -> Responsibility | None:
+        """The task's lead unit (牵头单位): its lead responsibility, first in the plan's
+        order; None for a task without one. The one definition every page, API and
+        service uses. Reads prefetched `responsibilities` when the caller prefetched them
+        (no query per task), else one query."""
+        leads = [r for r in self.responsibilities.all() if r.role == Responsibility.Role.LEAD]
+        return min(leads, key=lambda r: (r.order, r.pk), default=None)
 
 
 class ResponsibilityQuerySet(models.QuerySet):
