@@ -186,7 +186,8 @@ def _history(warning: EarlyWarning) -> list[HistoryLine]:
     def label(value) -> str:
         if value in (None, ""):
             return ""
-        return str(labels.get(value, value))
+        # "yellow 2025" (a level and its period, as warning_update records them) word by word
+        return " ".join(str(labels.get(word, word)) for word in str(value).split(" "))
 
     events = AuditEvent.objects.filter(object_type="warning", object_id=str(warning.pk))
     lines = []

@@ -473,7 +473,11 @@ class AuditLine:
         if value is None or value == "":
             return ""
         if isinstance(value, str):
-            return str(STATE_LABELS.get(value, value))
+            # Warning levels too: "yellow 2025" (warning_update) word by word.
+            from dashboards.models import EarlyWarning
+
+            labels = {**dict(EarlyWarning.Level.choices), **STATE_LABELS}
+            return " ".join(str(labels.get(word, word)) for word in value.split(" "))
         return str(value)
 
     @property
