@@ -60,26 +60,24 @@ def ledger(*, period: str, enterprises, page: int = 1, key_units_only: bool = Fa
     label, year, quarter = period_parse(period)
     if key_units_only:
         enterprises = enterprises.filter(is_key_unit=True)
-    results = pd.DataFrame(
+    # Every registered enterprise's energy of the period (for rank and share), then the
+    # other indicators of the page's enterprises only.
+    energy = pd.DataFrame(
         list(
             IndicatorResult.objects.filter(
-                indicator__code__in=LEDGER_INDICATORS,
+                indicator__code=ENERGY,
                 period=label,
                 variant="",
                 scope__in=Enterprise.objects.values("code"),
-            ).values_list(
-                "scope", "indicator__code", "value", "change_yoy", "change_vs_base", "trace_id"
-            )
+            ).values_list("scope", "value", "change_yoy", "change_vs_base")
         ),
-        columns=["scope", "indicator", "value", "yoy", "vs_base", "trace"],
-    )
+        columns=["scope", "value", "yoy", "vs_base"],
+    ).set_index("scope")
     park_energy = (
         IndicatorResult.objects.filter(indicator__code=ENERGY, period=label, scope="", variant="")
         .values_list("value", flat=True)
         .first()
     )
-    energy = results[results["indicator"] == ENERGY].set_index("scope")
-    # Rank and share among every registered enterprise of the park (pandas).
     energy = energy.assign(
         rank=energy["value"].astype(float).rank(ascending=False, method="min").astype("Int64")
     )
@@ -89,11 +87,15 @@ def ledger(*, period: str, enterprises, page: int = 1, key_units_only: bool = Fa
     page_rows = shown.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     codes = list(page_rows.index)
     by_key = {
-        (row.scope, row.indicator): row
-        for row in results[results["scope"].isin(codes)].itertuples(index=False)
+        (scope, indicator): (value, trace)
+        for scope, indicator, value, trace in IndicatorResult.objects.filter(
+            indicator__code__in=[EQUAL_VALUE, CO2], period=label, variant="", scope__in=codes
+        ).values_list("scope", "indicator__code", "value", "trace_id")
     }
     value_added = _window_value_added(year, quarter, codes)
-    factors = _factor_labels(row.trace for (scope, code), row in by_key.items() if code == CO2)
+    factors = _factor_labels(
+        trace for (_scope, code), (_value, trace) in by_key.items() if code == CO2
+    )
     rows = []
     for code, value, yoy, vs_base, rank in zip(
         page_rows.index,
@@ -113,9 +115,9 @@ def ledger(*, period: str, enterprises, page: int = 1, key_units_only: bool = Fa
                 "energy": value,
                 "energy_yoy": yoy,
                 "energy_vs_base": vs_base,
-                "equal_value": equal.value if equal else None,
-                "co2": co2.value if co2 else None,
-                "co2_factor": factors.get(co2.trace, "") if co2 else "",
+                "equal_value": equal[0] if equal else None,
+                "co2": co2[0] if co2 else None,
+                "co2_factor": factors.get(co2[1], "") if co2 else "",
                 "value_added": va,
                 "intensity": value / va if va else None,
                 "rank": int(rank),

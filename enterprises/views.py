@@ -305,8 +305,8 @@ def gap(request):
     )
 
 
-def _ledger_period(request) -> str:
-    periods = _latest_park_periods()
+def _ledger_period(request, periods: list[str] | None = None) -> str:
+    periods = _latest_park_periods() if periods is None else periods
     return (request.GET.get("period") or (periods[0] if periods else ""))[:10]
 
 
@@ -338,7 +338,8 @@ def ledger_page(request):
     """重点用能单位碳排放台账: key units (or every registered enterprise) of a period."""
     if not _may_read_register(request.user):
         raise PermissionDenied
-    period = _ledger_period(request)
+    periods = _latest_park_periods()
+    period = _ledger_period(request, periods)
     key_units_only = request.GET.get("all") != "1"
     try:
         page = max(1, min(int(request.GET.get("page") or 1), 10_000))
@@ -366,7 +367,7 @@ def ledger_page(request):
         {
             "section": "ledger",
             "period": period,
-            "periods": _latest_park_periods(),
+            "periods": periods,
             "ledger": data,
             "error": error,
             "page": page,
