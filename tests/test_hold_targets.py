@@ -17,7 +17,6 @@ from dashboards import selectors
 from indicators.cache import results_generation_bump
 from indicators.calculations import hold_margin
 from indicators.demo import demo_rows
-from indicators.models import IndicatorResult
 from indicators.recompute import results_recompute
 from reporting.services import round_open
 from reports.rendering import pdf_html, render_xlsx
@@ -80,16 +79,15 @@ def test_hold_cards_show_the_margin_and_no_completion(demo, committee_member):
     client = Client()
     client.force_login(committee_member)
     html = client.get("/dashboards/").content.decode()
+    shown = 'data-period-shown="'
+    period = html[html.index(shown) + len(shown) :].split('"', 1)[0]
+    judged = {card.code: card.result for card in selectors.target_cards(period=period)}
     for code in HOLDS:
         card = _card(html, code)
         assert "距保持线" in card, code
         assert "完成进度" not in card, code
-        result = IndicatorResult.objects.get(
-            target__code=code,
-            period=re.search(r'class="period"[^>]*>([^<]+)<', card)[1],
-            scope="",
-            variant="",
-        )
+        result = judged[code]
+        assert result is not None, code
         margin = hold_margin(result.value, result.target_value, result.indicator.direction)
         unit = result.indicator.unit
         expected = selectors.margin_text(margin, unit=unit, places=result.indicator.decimal_places)
