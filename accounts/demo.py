@@ -282,15 +282,20 @@ def _warnings_answer(people: dict[str, User]) -> int:
     for warning, goal in zip(owned, plan, strict=False):
         if goal == "open":
             continue
-        head = people[f"{warning.department.code.lower()}_head"]
+        code = warning.department.code.lower()
+        clerk, head = people[f"{code}_clerk"], people[f"{code}_head"]
         try:
+            # The clerk answers; where the head signs the answer off (four eyes), they do.
             services.warning_acknowledge(
                 warning=warning,
-                user=head,
+                user=clerk,
                 response="已组织专题分析，原因主要是重点项目投产初期能耗偏高。",
                 plan="加快余热利用改造，按月调度重点用能单位。",
                 due_date=dt.date(2027, 3, 31),
             )
+            sign_off = getattr(services, "warning_sign_off", None)
+            if sign_off is not None:
+                sign_off(warning=warning, user=head, comment="同意上报。")
             if goal in ("resolved", "closed"):
                 services.warning_resolve(
                     warning=warning, user=head, evidence="整改报告及月度调度记录已上传归档。"
