@@ -154,7 +154,9 @@ def test_a_quarter_reported_returned_corrected_and_approved_in_the_browser(
     # 2. Fills every DRS item; the year-on-year change follows the typing.
     for code, value in {**DRS_2024Q1, "iva_growth_ytd": "500"}.items():
         page.locator(f"#value-{code}").fill(value)
-    expect(row("coal_raw").locator("[data-change]")).to_have_text("\u22121.8%")  # 64800 vs 66000, with the one minus sign (display.py)
+    expect(row("coal_raw").locator("[data-change]")).to_have_text(
+        "\u22121.8%"
+    )  # 64800 vs 66000, with the one minus sign (display.py)
     expect(row("iva_growth_ytd").locator("[data-change]")).to_have_text("+493.8 个百分点")
     shot("entry-filled")
 
