@@ -785,7 +785,16 @@ class ResultRow:
 
     @property
     def change_yoy_text(self) -> str:
-        return percent_text(self.result.change_yoy, 2, signed=True)
+        """Year on year: a share's change in percentage points (个百分点), recovered exactly
+        from the stored value and relative change (year ago = value ÷ (1 + change)); any
+        other indicator's relative change in per cent."""
+        change = self.result.change_yoy
+        if self.indicator.unit == "%" and change is not None and self.result.value is not None:
+            if change == -1:
+                return "—"
+            value = self.result.value
+            return display.points(value - value / (1 + change), 2)
+        return percent_text(change, 2, signed=True)
 
     @property
     def target_text(self) -> str:
