@@ -111,3 +111,15 @@ def seed_row(
         getattr(instance, name).set(related)
     report.updated.append(label)
     return instance
+
+
+def reference_data_seed() -> int:
+    """Reference data the apps' data migrations store (the AR6 GWP100 values of the footprint
+    library, the project review and budget thresholds), stored again where missing: a
+    database flushed after migrating (tests) or restored without them gets them back.
+    Idempotent; returns how many rows were stored."""
+    from footprints.models import EmissionFactor
+    from footprints.seed import seed_gwp
+    from projects.rules import project_rules_seed
+
+    return seed_gwp(EmissionFactor) + project_rules_seed()

@@ -68,6 +68,7 @@ def _jobs_run_in_process():
 
 
 def _seed_park():
+    from dezhou_carbon.seeding import reference_data_seed
     from indicators.seed import indicators_seed
     from tasks.models import Plan
     from tasks.services import plan_seed
@@ -75,6 +76,7 @@ def _seed_park():
     report = SeedReport()
     plan_seed(report=report)
     indicators_seed(plan=Plan.objects.get(), report=report)
+    reference_data_seed()
 
 
 @pytest.fixture(scope="session")

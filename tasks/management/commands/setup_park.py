@@ -26,6 +26,9 @@ class Command(BaseCommand):
 
         for plan in Plan.objects.all():
             indicators_seed(plan=plan, report=report)
+        from dezhou_carbon.seeding import reference_data_seed
+
+        reference_data_seed()
         self.stdout.write(
             f"方案数据 / plan data: created {len(report.created)}, updated {len(report.updated)}, "
             f"unchanged {report.unchanged}, administrator edits kept {len(report.kept_edits)}"
