@@ -322,7 +322,7 @@ class PartReportCreateSerializer(serializers.Serializer):
     narrative = serializers.CharField(max_length=20000)
 
 
-class CommentSerializer(serializers.Serializer):
+class PartCommentSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
@@ -405,10 +405,10 @@ class _PartReportActionApi(ApiViewMixin, generics.GenericAPIView):
     def service(self, report, user, comment):  # pragma: no cover - each subclass names one
         raise NotImplementedError
 
-    @extend_schema(request=CommentSerializer, responses={200: PartReportSerializer})
+    @extend_schema(request=PartCommentSerializer, responses={200: PartReportSerializer})
     def post(self, request, pk: int):
         report = get_object_or_404(part_reports_visible_to(request.user), pk=pk)
-        payload = CommentSerializer(data=request.data)
+        payload = PartCommentSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         self.service(report, request.user, payload.validated_data.get("comment", ""))
         report = part_reports_visible_to(request.user).get(pk=pk)
