@@ -713,24 +713,9 @@ def count_target_set(
     """Set a counter's target for a year by the committee's decision (as a governed target
     change: recorded by the statistics office, approved by a committee member, reason and
     文号, never the same person). A new version replaces the current one."""
-    if not permissions.can_change_targets(actor):
-        raise PermissionRefused(
-            "只有统计办或系统管理员可以录入目标。",
-            "Only the statistics office or an administrator can record a target.",
-            code="permission_denied",
-        )
-    if approver is None or not permissions.can_approve_target_change(approver):
-        raise PermissionRefused(
-            "目标须经管委会批准：批准人应为管委会成员。",
-            "A target must be approved by the management committee.",
-            code="approver_not_committee",
-        )
-    if approver.pk == actor.pk:
-        raise PermissionRefused(
-            "录入人与批准人不能是同一人。",
-            "The person recording a target cannot be its approver.",
-            code="four_eyes",
-        )
+    from indicators.targets import decision_people_check
+
+    decision_people_check(approver=approver, actor=actor)
     reason, document_no = _require_reason(reason), (document_no or "").strip()
     if not document_no:
         raise ApplicationError(

@@ -135,7 +135,10 @@ def governed_state(target: Target) -> dict:
     }
 
 
-def _require_people(*, approver, actor) -> None:
+def decision_people_check(*, approver, actor) -> None:
+    """A decision by the committee is recorded by the statistics office (or an administrator)
+    and approved by a committee member who is not the recorder; refused in zh/en otherwise.
+    Also used by other governed targets (footprints.services.count_target_set)."""
     if not permissions.can_change_targets(actor):
         raise PermissionRefused(
             "只有统计办或系统管理员可以录入目标调整。",
@@ -167,7 +170,7 @@ def target_change(
     or no actual change. Otherwise: the target is updated, its original promise kept (first
     change), a TargetRevision and an audit event written and a recompute of every result
     from the plan's base year requested, all in one transaction."""
-    _require_people(approver=approver, actor=actor)
+    decision_people_check(approver=approver, actor=actor)
     reason, document_no = (reason or "").strip(), (document_no or "").strip()
     if not reason:
         raise _refuse("请填写调整原因。", "A reason for the change is required.", "reason_required")
