@@ -289,6 +289,12 @@ def can_manage_projects(user) -> bool:
     )
 
 
+def can_report_project(user, department_id: int | None) -> bool:
+    """May submit a project's quarterly update: the staff of its responsible department
+    (its head approves, never their own: can_approve_submission)."""
+    return can_enter_figures(user, department_id)
+
+
 def can_read_project(user, department_id: int | None) -> bool:
     return (
         can_read_all_data(user)

@@ -87,6 +87,9 @@ ACTION_LABELS = {
     "project_stage_recorded": _("记录项目进度"),
     "energy_review_recorded": _("记录节能审查"),
     "carbon_assessment_recorded": _("记录碳排放评价"),
+    "project_update_submit": _("报送项目季度进展"),
+    "project_update_approve": _("审核项目季度进展"),
+    "project_update_return": _("退回项目季度进展"),
     # people and sessions
     "login": _("登录"),
     "login_failed": _("登录失败"),

@@ -303,6 +303,9 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
             )
         )
     raised += _work_warnings(today, owners)
+    from projects.updates import update_warnings  # key projects' quarterly updates
+
+    raised += update_warnings(today=today)
     return [warning for warning in raised if warning is not None]
 
 

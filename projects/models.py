@@ -195,3 +195,77 @@ class CarbonAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.year}"
+
+
+class ProjectUpdate(models.Model):
+    """A project's quarterly update inside the reporting round (issue 18 item 5): investment
+    completed in the quarter by funding source, the stage it has reached and its milestone,
+    with evidence files. Submitted by the project's responsible department and approved or
+    returned by its head (four eyes). A resubmission is a new version; the newest counts."""
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已审核")
+        RETURNED = "returned", _("已退回")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="updates")
+    period = models.CharField(_("季度"), max_length=7)
+    version = models.PositiveSmallIntegerField(default=1)
+    # {funding source: 万元} completed in this quarter.
+    investment_completed = models.JSONField(_("本季度完成投资(万元)"), default=dict)
+    stage = models.CharField(_("所处阶段"), max_length=20, choices=Stage)
+    milestone = models.TextField(_("形象进度"), blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State, default=State.SUBMITTED)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
+    return_comment = models.TextField(_("退回意见"), blank=True)
+
+    class Meta:
+        ordering = ["project", "period", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "period", "version"], name="project_update_version_once"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "state"], name="project_update_period_state")]
+        verbose_name = _("项目季度进展")
+        verbose_name_plural = _("项目季度进展")
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.period} v{self.version}"
+
+    @property
+    def investment_total(self):
+        from decimal import Decimal
+
+        return sum((Decimal(v) for v in self.investment_completed.values()), Decimal(0))
+
+
+class ProjectUpdateEvidence(models.Model):
+    """An evidence file of a quarterly update, checked by content and kept with its SHA-256."""
+
+    update = models.ForeignKey(ProjectUpdate, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to="project-evidence/%Y/")
+    name = models.CharField(_("文件名"), max_length=255)
+    kind = models.CharField(_("类型"), max_length=20)
+    size = models.PositiveIntegerField(_("大小"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["update", "pk"]
+        verbose_name = _("佐证文件")
+        verbose_name_plural = _("佐证文件")
+
+    def __str__(self) -> str:
+        return self.name

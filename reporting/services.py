@@ -202,4 +202,7 @@ def reminders_send(*, today: dt.date | None = None) -> int:
                 dedupe_key=f"{kind}:{reporting_round.period}",
                 email=True,
             )
+    from projects.updates import update_reminders_send  # the key projects' quarter, too
+
+    sent += update_reminders_send(today=today, remind_days=settings.REPORTING_REMIND_DAYS_BEFORE)
     return sent
