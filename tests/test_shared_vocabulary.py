@@ -25,7 +25,9 @@ def _product_sources() -> dict[str, str]:
     sources = {}
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT)
-        if SKIPPED_DIRS & set(relative.parts) or any(part.startswith(".") for part in relative.parts):
+        if SKIPPED_DIRS & set(relative.parts) or any(
+            part.startswith(".") for part in relative.parts
+        ):
             continue
         sources[str(relative)] = path.read_text(encoding="utf-8")
     return sources
