@@ -303,6 +303,25 @@ def can_read_project(user, department_id: int | None) -> bool:
     )
 
 
+def can_read_budgets(user) -> bool:
+    """May read the energy budget (用能预算): readers of all data and the projects department."""
+    return can_read_all_data(user) or _in_projects_department(user)
+
+
+def can_draft_budget(user) -> bool:
+    """May draft a version of a year's energy budget: whoever manages the projects."""
+    return can_manage_projects(user)
+
+
+def can_approve_budget(user, drafted_by_id: int | None = None) -> bool:
+    """May approve a budget version: a committee member who did not draft it (four eyes)."""
+    return (
+        _active(user)
+        and user.role == Role.COMMITTEE
+        and (drafted_by_id is None or user.pk != drafted_by_id)
+    )
+
+
 class UsesProduct(BasePermission):
     """DRF: the request's user may use the product at all."""
 

@@ -90,6 +90,9 @@ ACTION_LABELS = {
     "project_update_submit": _("报送项目季度进展"),
     "project_update_approve": _("审核项目季度进展"),
     "project_update_return": _("退回项目季度进展"),
+    # energy budget
+    "budget_drafted": _("编制用能预算"),
+    "budget_approved": _("批准用能预算"),
     # people and sessions
     "login": _("登录"),
     "login_failed": _("登录失败"),

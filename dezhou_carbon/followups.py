@@ -7,7 +7,10 @@ its follow-up in its `AppConfig.ready()`. Unlike model signals, nothing fires on
 `save()`: only the service announces, and every event and its follow-ups are listed here.
 
 - RESULTS_RECOMPUTED (indicators.jobs.recompute_job, after a recompute stored new results)
-  → dashboards: queue `warnings_sync` (new results may raise or update warnings).
+  → dashboards: queue `warnings_sync` (new results may raise or update warnings);
+  → budgets: recompute the approved budgets' use, forecast and status in the same job
+  (a yellow or red budget raises its warning through dashboards.services.warning_raise);
+  the budgets' beat sweep catches up a follow-up that was lost.
 - ROUND_CLOSED (reporting.services.round_close, after the closing commits)
   → reports: queue `round_snapshot_job` (freeze the round's report data). A closed round
   left unfrozen (broker down) is frozen by the reports' beat sweep.

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "enterprises",
     "footprints",
     "projects",
+    "budgets",
     "axes",  # login throttling (AXES_* below)
 ]
 
@@ -191,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-reminders": {
         "task": "reporting.jobs.reminders_send",
         "schedule": crontab(hour=9, minute=0),  # 09:00 Asia/Shanghai, office hours
+    },
+    "budget-sweep": {
+        "task": "budgets.jobs.budget_sweep",
+        "schedule": timedelta(minutes=30),  # a lost follow-up of a recompute caught up
     },
     "warnings-daily": {
         "task": "dashboards.jobs.warnings_daily",

@@ -71,3 +71,60 @@ def admission(project: Project, park: dict | None = None) -> pc.Admission | None
         park_energy_tce=park["energy_tce"], park_value_added=park["value_added"],
         path_value=park["target_value"],
     )  # fmt: skip
+
+
+def operation_starts(year: int) -> list[dict]:
+    """Projects starting operation (投产) within `year` — the newest record of the stage, its
+    actual date or else its planned one — with their approved annual energy (the latest
+    review's opinion; the review's own figures where no separate review is needed) and the
+    latest carbon assessment's CO₂. Read by the energy budget (allocations and forecast)."""
+    import datetime as dt
+
+    from projects.models import CarbonAssessment, Stage, StageEvent
+
+    starts: dict[int, dt.date | None] = {}
+    for project_id, actual, planned in (
+        StageEvent.objects.filter(stage=Stage.OPERATION)
+        .order_by("recorded_at", "id")
+        .values_list("project_id", "actual_date", "planned_date")
+    ):
+        starts[project_id] = actual or planned  # the newest record of the stage counts
+    chosen = {pk: day for pk, day in starts.items() if day is not None and day.year == year}
+    if not chosen:
+        return []
+    reviews: dict[int, EnergyReview] = {}
+    for review in EnergyReview.objects.filter(project_id__in=chosen).order_by(
+        "project_id", "recorded_at", "id"
+    ):
+        reviews[review.project_id] = review
+    co2: dict[int, Decimal] = {}
+    for project_id, total in (
+        CarbonAssessment.objects.filter(project_id__in=chosen)
+        .order_by("project_id", "recorded_at", "id")
+        .values_list("project_id", "total_t")
+    ):
+        co2[project_id] = total
+    rows = []
+    for project in Project.objects.filter(pk__in=chosen).only(
+        "pk", "code", "name", "enterprise_id"
+    ):
+        review = reviews.get(project.pk)
+        if review is None:
+            continue  # no review: no approved energy to allocate
+        if review.authority != EnergyReview.Authority.NONE and not review.document_no:
+            continue  # reviewed but no opinion yet: not approved
+        rows.append(
+            {
+                "project_id": project.pk,
+                "code": project.code,
+                "name": project.name,
+                "enterprise_id": project.enterprise_id,
+                "start": chosen[project.pk],
+                "calorific_tce": review.approved_calorific_tce or review.calorific_tce,
+                "equal_value_tce": review.approved_equal_value_tce or review.equal_value_tce,
+                "co2_t": co2.get(project.pk, Decimal(0)),
+                "review_id": review.pk,
+                "document_no": review.document_no,
+            }
+        )
+    return sorted(rows, key=lambda row: row["code"])
