@@ -305,5 +305,8 @@ def test_the_engine_follows_up_without_importing_the_dashboards():
     results: registered by those apps."""
     from dezhou_carbon.followups import RESULTS_RECOMPUTED, ROUND_CLOSED, followups
 
-    assert [f.__module__ for f in followups(RESULTS_RECOMPUTED)] == ["dashboards.apps", "budgets.apps"]
+    assert [f.__module__ for f in followups(RESULTS_RECOMPUTED)] == [
+        "dashboards.apps",
+        "budgets.apps",
+    ]
     assert [f.__module__ for f in followups(ROUND_CLOSED)] == ["reports.apps"]
