@@ -327,3 +327,38 @@ class UsesProduct(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return can_use_product(request.user)
+
+
+# --- Units' responsibility assessment (目标责任考核; assessment app) -----------------------
+# The committee ranks all units, freezes a year, adjusts with reasons and signs off (never
+# the person who froze it); a unit's staff read their own scorecard and explain it; the
+# scheme is recorded by the statistics office and approved by a committee member (文号).
+
+
+def can_read_assessment(user, department_id: int | None = None) -> bool:
+    """May read the ranking of all units (department_id None) or a unit's scorecard: those
+    who read all data; a unit's own staff its own scorecard."""
+    if can_read_all_data(user):
+        return True
+    return department_id is not None and can_read_department(user, department_id)
+
+
+def can_use_assessment(user) -> bool:
+    """May open the assessment at all (the ranking, or one's own unit's scorecard)."""
+    return can_read_all_data(user) or is_department_staff(user)
+
+
+def can_prepare_assessment(user) -> bool:
+    """May freeze a year's assessment, adjust scores with reasons and record rewards and
+    sanctions: the management committee (and administrators)."""
+    return _is_admin(user) or (_active(user) and user.role == Role.COMMITTEE)
+
+
+def can_sign_off_assessment(user, prepared_by_id: int | None) -> bool:
+    """May sign a frozen assessment off: a committee member who did not freeze it."""
+    return can_prepare_assessment(user) and _four_eyes(user, [prepared_by_id])
+
+
+def can_explain_assessment(user, department_id: int | None) -> bool:
+    """May add the unit's explanation of its scores: the unit's own staff."""
+    return is_department_staff(user) and department_id == user.department_id

@@ -30,6 +30,13 @@ ACTION_LABELS = {
     "coefficient_revise": _("修订系数"),
     "method_setting_revise": _("修订计算口径"),
     "target_change": _("调整目标"),
+    # the units' responsibility assessment
+    "assessment_scheme_recorded": _("制定考核方案"),
+    "assessment_frozen": _("冻结年度考核"),
+    "assessment_explained": _("提交考核情况说明"),
+    "assessment_adjusted": _("考核加减分"),
+    "assessment_signed_off": _("审定年度考核"),
+    "assessment_consequence": _("记录考核奖惩"),
     # product carbon footprints
     "footprint_study_created": _("新建碳足迹核算"),
     "footprint_study_submitted": _("提交碳足迹核算"),

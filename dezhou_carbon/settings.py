@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "footprints",
     "projects",
     "budgets",
+    "assessment",
     "axes",  # login throttling (AXES_* below)
 ]
 
