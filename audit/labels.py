@@ -57,6 +57,8 @@ ACTION_LABELS = {
     "part_report_approve": _("审核通过分工进展"),
     "part_report_return": _("退回分工进展"),
     "part_report_cosign": _("会签分工进展"),
+    "part_import_apply": _("导入分工进展"),
+    "part_import_reject": _("拒绝分工进展导入文件"),
     "part_evidence_download": _("下载分工进展佐证"),
     "progress_report": _("报送进展"),
     "evidence_file_refused": _("佐证附件被拒绝"),

@@ -180,6 +180,79 @@ def parse_import_file_isolated(
     )
 
 
+def read_table_isolated(content: bytes, filename: str, *, max_bytes: int):
+    """`indicators.importing.read_table` for an .xlsx in a child process with the same
+    memory and time limits as `parse_import_file_isolated` (any other file in this
+    process): ``(table, formula cells without a value, encoding)``, the same refusals, plus
+    `parse_memory` and `parse_timeout`. For row formats that check rows themselves (a
+    unit's task parts)."""
+    from django.conf import settings
+
+    from indicators.importing import read_table
+
+    suffix = filename.rsplit(".", 1)[-1].strip().lower() if "." in filename else ""
+    if suffix != "xlsx" or len(content) > max_bytes:
+        return read_table(content, filename, max_bytes=max_bytes)
+    memory_mb = settings.IMPORT_XLSX_MEMORY_MB
+    timeout_seconds = settings.IMPORT_XLSX_TIMEOUT_SECONDS
+    request = {
+        "mode": "table",
+        "filename": filename,
+        "max_bytes": max_bytes,
+        "memory_mb": memory_mb,
+        "cpu_seconds": max(1, int(timeout_seconds) + 1),
+    }
+    answer = _run_child(request, content, memory_mb, timeout_seconds)
+    if answer.get("kind") == "table":
+        table = [[str(cell) for cell in row] for row in answer["table"]]
+        cells = {(int(r), int(c)) for r, c in answer["formula_cells"]}
+        return table, cells, "xlsx"
+    return _raise_refused(answer)
+
+
+def _run_child(request: dict, content: bytes, memory_mb: int, timeout_seconds: float) -> dict:
+    header = json.dumps(request, ensure_ascii=True).encode() + b"\n"
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-E", "-s", "-m", "indicators.isolated_parse"],
+            input=header + content,
+            capture_output=True,
+            timeout=timeout_seconds,
+            cwd=_BASE_DIR,
+            env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        completed = None
+    if completed is None or completed.returncode == -signal.SIGXCPU:
+        raise _refusal(
+            "parse_timeout",
+            f"读取该工作簿超过 {timeout_seconds:g} 秒仍未完成，已停止并拒绝。请检查工作簿是否"
+            "含有大量空白或格式化的单元格，另存为只含数据表的 .xlsx 后重试",
+            f"Reading the workbook took more than {timeout_seconds:g} s and was stopped; "
+            "refused. Check it for large blank or formatted areas and save just the table "
+            "as a new .xlsx",
+            limit_seconds=timeout_seconds,
+        )
+    if completed.returncode == _EXIT_OK:
+        try:
+            answer = json.loads(completed.stdout)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and answer.get("kind") in ("table", "refused"):
+            return answer
+    raise _refusal(
+        "parse_memory",
+        f"读取该工作簿需要超过 {memory_mb} MB 内存（或读取程序异常退出），已拒绝。请删除"
+        "表格之外的单元格和格式，另存为只含数据表的 .xlsx 后重试",
+        f"Reading the workbook needs more than {memory_mb} MB of memory (or the reader "
+        "stopped abnormally); refused. Delete the cells and formatting outside the table "
+        "and save just the table as a new .xlsx",
+        limit_mb=memory_mb,
+        exit_status=completed.returncode,
+    )
+
+
 def _raise_refused(answer: dict):
     from indicators.importing import ImportFileError
 
@@ -213,7 +286,23 @@ def _child_main() -> int:
     package.__path__ = [str(_BASE_DIR / "dezhou_carbon")]
     sys.modules.setdefault("dezhou_carbon", package)
 
-    from indicators.importing import ImportFileError, ItemSpec, parse_import_file
+    from indicators.importing import ImportFileError, ItemSpec, parse_import_file, read_table
+
+    if request.get("mode") == "table":
+        try:
+            try:
+                table, cells, _encoding = read_table(
+                    content, request["filename"], max_bytes=int(request["max_bytes"])
+                )
+                answer = {"kind": "table", "table": table, "formula_cells": sorted(cells or ())}
+            except ImportFileError as refusal:
+                answer = {"kind": "refused", **refusal.as_dict()}
+            del content
+            sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False).encode())
+            sys.stdout.buffer.flush()
+        except MemoryError:
+            return _EXIT_MEMORY
+        return _EXIT_OK
 
     items = {
         code: ItemSpec(code, unit, frequency, bool(non_negative))

@@ -366,3 +366,36 @@ class PartEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PartImport(models.Model):
+    """A unit's filled-in parts spreadsheet: checked and kept as a preview (every row that
+    would be reported), refused with every row error, or applied (each row reported through
+    tasks.workflow.part_report_submit, all or nothing)."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("待确认")
+        REJECTED = "rejected", _("已拒绝")
+        APPLIED = "applied", _("已导入")
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(_("期间"), max_length=7)
+    filename = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("状态"), max_length=10, choices=Status)
+    rows = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    skipped = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("分工进展导入")
+        verbose_name_plural = _("分工进展导入")
+
+    def __str__(self) -> str:
+        return f"{self.department.code} {self.period} {self.filename}"

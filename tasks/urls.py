@@ -8,6 +8,10 @@ app_name = "tasks"
 
 urlpatterns = [
     path("todo/", views.todo_page, name="todo"),
+    path("todo/parts.xlsx", views.parts_export, name="parts_export"),
+    path("todo/import/", views.parts_import, name="parts_import"),
+    path("imports/<int:pk>/", views.parts_import_preview, name="parts_import_preview"),
+    path("imports/<int:pk>/apply/", views.parts_import_apply, name="parts_import_apply"),
     path("parts/<int:part_id>/report/", views.part_report, name="part_report"),
     re_path(
         r"^reports/(?P<pk>[0-9]+)/(?P<action>approve|return|cosign)/$",

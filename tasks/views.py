@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,8 +21,8 @@ from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.i18n import says
 from dezhou_carbon.navigation import figures_next_step, start_page
-from tasks import workflow
-from tasks.models import PartEvidence, PartReport, WorkItem, WorkItemPart
+from tasks import part_import, workflow
+from tasks.models import PartEvidence, PartImport, PartReport, WorkItem, WorkItemPart
 from tasks.selectors import (
     plan_page_data,
     unit_todo,
@@ -216,3 +216,115 @@ def evidence_download(request, pk: int):
         details={"sha256": evidence.sha256, "name": evidence.name},
     )
     return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+
+
+# --- the unit's parts in bulk: export, import with a preview (tasks.part_import) -------------
+
+
+class PartImportForm(forms.Form):
+    file = forms.FileField(max_length=255)
+
+
+@login_required
+def parts_export(request):
+    """The unit's open parts as an .xlsx: this quarter's reports filled in; the template."""
+    if not permissions.is_department_staff(request.user):
+        raise PermissionDenied
+    try:
+        content, name = part_import.parts_workbook(
+            department=request.user.department, user=request.user
+        )
+    except PermissionRefused as error:
+        raise PermissionDenied(says(error)) from error
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def parts_import(request):
+    """Upload a filled-in parts file: it is checked and kept as a preview (or refused with
+    every row error); nothing is reported until the preview is confirmed."""
+    user = request.user
+    if not permissions.is_department_staff(user):
+        raise PermissionDenied
+    form = PartImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _refused(
+            request, ApplicationError("请选择要导入的文件。", "Choose a file to import.")
+        )
+    upload = form.cleaned_data["file"]
+    if upload.size > part_import.MAX_BYTES:
+        return _refused(
+            request,
+            ApplicationError(
+                "文件超过 5 MB，请只保留本单位的分工表。",
+                "The file is larger than 5 MB; keep only your unit's parts sheet.",
+                code="too_large",
+            ),
+        )
+    try:
+        result = part_import.part_import_preview(
+            department=user.department, user=user, content=upload.read(), filename=upload.name
+        )
+    except ApplicationError as error:
+        return _refused(request, error)
+    return redirect("tasks:parts_import_preview", pk=result.pk)
+
+
+def _own_import(request, pk: int) -> PartImport:
+    result = get_object_or_404(PartImport.objects.select_related("department"), pk=pk)
+    if not (
+        permissions.is_department_staff(request.user)
+        and permissions.can_report_part(request.user, result.department_id)
+    ):
+        raise PermissionDenied
+    return result
+
+
+def _import_context(result: PartImport, errors=(), row_errors=None) -> dict:
+    shown = row_errors if row_errors is not None else result.errors
+    return {
+        "upload": result,
+        "section": "todo",
+        "errors": list(errors),
+        "row_errors": [{**e, "reason": says(e)} for e in shown[:ROW_ERRORS_SHOWN]],
+        "row_errors_total": len(shown),
+        "rows": [
+            {**row, "progress_label": PartReport.Progress(row["progress"]).label}
+            for row in result.rows
+        ],
+    }
+
+
+ROW_ERRORS_SHOWN = 200
+
+
+@login_required
+def parts_import_preview(request, pk: int):
+    """What an uploaded parts file would report, or every error with line and column."""
+    result = _own_import(request, pk)
+    return render(request, "tasks/part_import.html", _import_context(result))
+
+
+@login_required
+@require_POST
+def parts_import_apply(request, pk: int):
+    """Confirm a preview: every row is reported, all or nothing."""
+    result = _own_import(request, pk)
+    try:
+        part_import.part_import_apply(upload=result, user=request.user)
+    except ApplicationError as error:
+        if isinstance(error, PermissionRefused):
+            raise PermissionDenied(says(error)) from error
+        context = _import_context(result, [says(error)], error.details or [])
+        return render(request, "tasks/part_import.html", context, status=400)
+    messages.success(
+        request,
+        _("已导入 %(count)s 项分工进展，等待本单位负责人审核。") % {"count": len(result.rows)},
+    )
+    return redirect("tasks:todo")

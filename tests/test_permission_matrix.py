@@ -14,7 +14,7 @@ from dashboards.models import EarlyWarning
 from dashboards.services import progress_report_submit, warning_evidence_attach
 from indicators.models import Figure
 from reporting.uploads import department_upload_preview
-from tasks.models import Department, Task, WorkItem
+from tasks.models import Department, PartImport, Task, WorkItem
 
 PERSONAS = [
     "anonymous",
@@ -162,6 +162,12 @@ GET_MATRIX = {
     "tasks:verification": [302, 403, 403, 403, 403, 200, 403, 403, 200],
     "tasks:verification_action": [302] + [405] * 8,
     "tasks:evidence": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    # A unit's parts in bulk: its own staff export and import; a preview (DRS's, uploaded
+    # by the DRS clerk) is seen by its unit's staff and confirmed only by its uploader.
+    "tasks:parts_export": [302, 403, 200, 200, 200, 403, 403, 403, 403],
+    "tasks:parts_import": [302] + [405] * 8,
+    "tasks:parts_import_preview": [302, 403, 200, 403, 200, 403, 403, 403, 403],
+    "tasks:parts_import_apply": [302] + [405] * 8,
     "enterprises:ledger": PAGE_ANY_ROLE,
     "enterprises:ledger_export": PAGE_ANY_ROLE,
     "enterprises:profile": [302, 403, 200, 404, 200, 200, 200, 200, 200],
@@ -216,6 +222,10 @@ def drs_batch(clerk, settings, tmp_path):
     )
     batch.work_item = WorkItem.objects.get(task__code="1", code="1.1")
     batch.part_report, batch.part_evidence = _part_report_sample(clerk, batch.work_item)
+    batch.part_import = PartImport.objects.create(
+        department=drs, period="2024Q1", filename="parts.xlsx", sha256="0" * 64,
+        status="preview", created_by=clerk,
+    )  # fmt: skip
     batch.export, batch.result, batch.figure = _reports_samples(clerk, drs)
     batch.enterprise = _enterprise_sample(drs)
     batch.footprint = _footprint_sample(clerk, batch.enterprise)
@@ -326,6 +336,8 @@ def _url(name: str, batch) -> str:
         sample["pk"], sample["action"] = batch.part_report.pk, "approve"
     elif name == "tasks:evidence":
         sample["pk"] = batch.part_evidence.pk
+    elif name.startswith("tasks:parts_import_"):
+        sample["pk"] = batch.part_import.pk
     elif name == "tasks:part_report":
         sample["part_id"] = batch.part_report.part_id
     elif name == "tasks:verification_action":
@@ -400,6 +412,8 @@ POST_ALLOWED = {
     "tasks:part_report": {"clerk", "head"},
     "tasks:report_action": {"head"},
     "tasks:verification_action": {"committee_member", "administrator"},
+    "tasks:parts_import": {"clerk", "other_clerk", "head"},
+    "tasks:parts_import_apply": {"clerk"},
     "api:enterprise-list": {"statistics_office", "administrator"},
     "api:enterprise-designation": {"statistics_office", "administrator"},
 }
@@ -447,6 +461,8 @@ POST_BODIES = {
     "tasks:part_report": {"period": "2024Q1", "progress": "in_progress", "narrative": "推进中"},
     "tasks:report_action": {},
     "tasks:verification_action": {"comment": "同意"},
+    "tasks:parts_import": {},
+    "tasks:parts_import_apply": {},
     "api:enterprise-list": {
         "code": "91110000600037341L",
         "name": "新企业",
