@@ -242,6 +242,7 @@ def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
                 text=[code],
                 textposition="top center",
                 textfont={"color": path_color},
+                cliponaxis=False,  # a 2030 star sits on the plot's edge: its label too
                 marker={
                     "color": path_color,
                     "size": 15,
@@ -318,7 +319,7 @@ def indicator_figure(series: Mapping, labels: Labels | None = None) -> dict:
     fig.update_layout(
         template="none",
         font={"family": FONT, "size": 13, "color": "#1f2933"},
-        margin={"l": 64, "r": 16, "t": 16, "b": 8},
+        margin={"l": 64, "r": 32, "t": 16, "b": 8},
         height=420,
         hovermode="closest",
         legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},

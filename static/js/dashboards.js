@@ -3,7 +3,25 @@
 (function () {
   "use strict";
 
-  var CONFIG = { displaylogo: false, responsive: true };
+  // The toolbar (modebar) speaks the page's language: plotly.js's zh-CN dictionary is
+  // served from static/vendor and registered before this script runs.
+  var LOCALE = /^zh/i.test(document.documentElement.lang || "") ? "zh-CN" : "en";
+  // No "share chart" button: it sends the figure to Plotly's cloud (and has no Chinese).
+  var CONFIG = {
+    displaylogo: false,
+    responsive: true,
+    locale: LOCALE,
+    modeBarButtonsToRemove: ["sendChartToCloud"],
+  };
+  // The toolbar sits in the top margin, above the plot and its labels: it is about 30 px
+  // high, so a figure with a thinner top margin gets this one.
+  var MODEBAR_MARGIN = 36;
+
+  function withModebarRoom(layout) {
+    var margin = Object.assign({}, layout.margin || {});
+    margin.t = Math.max(margin.t === undefined ? 80 : margin.t, MODEBAR_MARGIN);
+    return Object.assign({}, layout, { margin: margin });
+  }
 
   function drawCharts() {
     var charts = document.querySelectorAll("[data-chart]");
@@ -14,10 +32,10 @@
       }
       var figure = JSON.parse(source.textContent);
       // A wall screen has nobody to use the toolbar: charts marked static draw without it.
-      var config = element.hasAttribute("data-static-chart")
-        ? { displayModeBar: false, responsive: true }
-        : CONFIG;
-      window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, config).then(
+      var isStatic = element.hasAttribute("data-static-chart");
+      var config = isStatic ? { displayModeBar: false, responsive: true, locale: LOCALE } : CONFIG;
+      var layout = isStatic ? figure.layout || {} : withModebarRoom(figure.layout || {});
+      window.Plotly.newPlot(element, figure.data || [], layout, config).then(
         function () {
           element.setAttribute("data-drawn", "true");
         }
