@@ -224,6 +224,14 @@ def can_read_enterprise(user, supervising_department_id: int | None) -> bool:
     return is_department_staff(user) and supervising_department_id == user.department_id
 
 
+def can_manage_enterprise_work(user, supervising_department_id: int | None) -> bool:
+    """May keep an enterprise's plan (一企一策), its on-site visits and findings and its
+    certificates: the staff of its supervising department, and administrators."""
+    if _is_admin(user):
+        return True
+    return is_department_staff(user) and supervising_department_id == user.department_id
+
+
 # --- Product carbon footprints (政策创新三; footprints app) --------------------------------
 # The ecology and environment sub-bureau (settings.FOOTPRINTS_DEPARTMENT, "ECO") runs the
 # footprint accounting: its staff prepare studies and record certificates, its head approves

@@ -90,6 +90,13 @@ ACTION_LABELS = {
     "designation_suggest": _("提出重点用能单位认定建议"),
     "designation_suggestion_confirm": _("确认认定建议"),
     "designation_suggestion_dismiss": _("驳回认定建议"),
+    "enterprise_measure_create": _("新增一企一策措施"),
+    "enterprise_measure_progress": _("报告一企一策措施进展"),
+    "enterprise_visit_record": _("记录现场监督"),
+    "enterprise_certificate_record": _("记录企业认证或审核"),
+    "enterprise_evidence_download": _("下载企业佐证材料"),
+    "certificate_count_target_set": _("设定认证与审核数量目标"),
+    "benchmark_record": _("录入能效标杆"),
     "probe": _("后台任务自检"),
     # projects
     "project_registered": _("登记项目"),

@@ -61,6 +61,7 @@ class EarlyWarning(models.Model):
         STATUS = "status", _("目标预警")
         DEADLINE = "deadline", _("逾期未报")
         ANOMALY = "anomaly", _("数据异常")
+        FINDING = "finding", _("现场监督整改")
 
     class Level(models.TextChoices):
         YELLOW = "yellow", _("二级预警(黄)")

@@ -79,6 +79,7 @@ def _raise(
     title_en: str,
     message_zh: str,
     message_en: str,
+    due_date: dt.date | None = None,
 ) -> EarlyWarning | None:
     """Create the live warning for `key`, or bring the live one up to date (a red level is
     never lowered while the warning is live; a move to red is audited and notified). A
@@ -146,6 +147,7 @@ def _raise(
                 title_en=title_en,
                 message_zh=message_zh,
                 message_en=message_en,
+                due_date=due_date,
             )
     except IntegrityError:
         return None  # raised by a concurrent run
@@ -183,10 +185,12 @@ def warning_raise(
     title_en: str,
     message_zh: str,
     message_en: str,
+    due_date: dt.date | None = None,
 ) -> EarlyWarning | None:
     """Raise (or bring up to date) a warning of another app's check in the same loop as
     the engine's own: one live warning per `key`, audited and notified (e.g. the
-    enterprises' reconciliation, a plan measure overdue, a visit's finding)."""
+    enterprises' reconciliation, a plan measure overdue, a visit's finding, whose
+    `due_date` the department sees until it commits to its own when acknowledging)."""
     with transaction.atomic():
         return _raise(
             key=key,
@@ -198,6 +202,7 @@ def warning_raise(
             title_en=title_en,
             message_zh=message_zh,
             message_en=message_en,
+            due_date=due_date,
         )
 
 

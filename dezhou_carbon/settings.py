@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "indicators.jobs.full_recompute_and_reconcile",
         "schedule": crontab(hour=2, minute=0),  # 02:00 Asia/Shanghai, after the day's entry
     },
+    "enterprise-plan-deadlines": {
+        "task": "enterprises.jobs.plan_deadlines",
+        "schedule": crontab(hour=9, minute=20),  # before the daily escalation at 09:30
+    },
     "footprint-certificate-reminders": {
         "task": "footprints.jobs.certificate_reminders",
         "schedule": crontab(hour=9, minute=10),

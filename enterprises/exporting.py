@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from dezhou_carbon.spreadsheets import inert_workbook
-from enterprises import register_file
+from enterprises import register_file, work_rules
 
 _NOTES_ZH = [
     "统一社会信用代码：18 位，按 GB 32100-2015 校验（第 18 位为校验码）。",
@@ -69,6 +69,9 @@ _LEDGER_COLUMNS = [
     ("energy_yoy", "能耗同比", "Energy vs last year"),
     ("energy_vs_base", "能耗较2020年", "Energy vs 2020"),
     ("share", "占园区能耗比重", "Share of the park's energy"),
+    ("benchmark_advanced", "标杆水平(tce/万元)", "Advanced level (tce/10k yuan)"),
+    ("benchmark_baseline", "基准水平(tce/万元)", "Baseline level (tce/10k yuan)"),
+    ("benchmark_position", "对标结果", "Against the benchmark"),
 ]
 
 
@@ -89,6 +92,8 @@ def ledger_xlsx(rows: list[dict], *, period: str, language: str = "zh-hans") -> 
     for r, row in enumerate(rows, start=2):
         for column, (key, _zh, _en) in enumerate(_LEDGER_COLUMNS):
             value = row.get(key)
+            if key == "benchmark_position" and value:
+                value = work_rules.POSITION_TEXT[value][1 if english else 0]
             if value is None or value == "":
                 continue
             if isinstance(value, str):
@@ -99,3 +104,87 @@ def ledger_xlsx(rows: list[dict], *, period: str, language: str = "zh-hans") -> 
                 sheet.write_number(r, column, float(value))
     workbook.close()
     return output.getvalue()
+
+
+def ledger_pdf_html(
+    rows: list[dict], *, period: str, language: str, key_units_only: bool, taken_at
+) -> str:
+    """The ledger as HTML for WeasyPrint (also what tests read): the attainment report's
+    CJK font chain and margin boxes."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from dezhou_carbon import display
+    from reports.rendering import css_string
+
+    english = language.startswith("en")
+    title = "Key-unit carbon ledger" if english else "重点用能单位碳排放台账"
+    shown = []
+    for row in rows:
+        position = row.get("benchmark_position")
+        shown.append(
+            {
+                **row,
+                "texts": {
+                    "energy": _number(row.get("energy"), 1),
+                    "equal_value": _number(row.get("equal_value"), 1),
+                    "co2": _number(row.get("co2"), 1),
+                    "intensity": _number(row.get("intensity"), 4),
+                    "yoy": _percent(row.get("energy_yoy")),
+                    "vs_base": _percent(row.get("energy_vs_base")),
+                    "share": _percent(row.get("share")),
+                    "benchmark": (
+                        f"{_number(row['benchmark_advanced'], 4)} / "
+                        f"{_number(row['benchmark_baseline'], 4)}"
+                        if row.get("benchmark_advanced") is not None
+                        else "—"
+                    ),
+                    "position": work_rules.POSITION_TEXT[position][1 if english else 0]
+                    if position
+                    else "—",
+                },
+            }
+        )
+    with translation.override(language):
+        return render_to_string(
+            "enterprises/ledger_pdf.html",
+            {
+                "language": language,
+                "title": title,
+                "period": period,
+                "rows": shown,
+                "key_units_only": key_units_only,
+                "taken_at": display.moment(taken_at),
+                "css_header_left": css_string(f"{title} {period}"),
+                "css_header_right": css_string(display.moment(taken_at)),
+            },
+        )
+
+
+def ledger_pdf(
+    rows: list[dict], *, period: str, language: str, key_units_only: bool, taken_at
+) -> bytes:
+    """The ledger of `period` as PDF: nothing fetched from disk or the network."""
+    import hashlib
+
+    from weasyprint import HTML
+
+    from reports.rendering import _data_uri_only_fetcher
+
+    html = ledger_pdf_html(
+        rows, period=period, language=language, key_units_only=key_units_only, taken_at=taken_at
+    )
+    identifier = hashlib.sha256(f"ledger|{period}|{taken_at.isoformat()}".encode()).hexdigest()
+    return (
+        HTML(string=html, url_fetcher=_data_uri_only_fetcher())
+        .render()
+        .write_pdf(pdf_identifier=identifier[:32].encode())
+    )
+
+
+def _number(value, places: int) -> str:
+    return "—" if value is None else f"{float(value):,.{places}f}"
+
+
+def _percent(value) -> str:
+    return "—" if value is None or value != value else f"{float(value) * 100:.1f}%"

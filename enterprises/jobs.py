@@ -19,3 +19,13 @@ def gap_precompute() -> int:
     from enterprises.views import gap_contexts_precompute
 
     return gap_contexts_precompute()
+
+
+@shared_task(acks_late=True)
+def plan_deadlines() -> int:
+    """Daily: every unfinished plan measure past its due quarter raises (or turns red) its
+    warning, owned by the supervising department. Safe to run twice (one live warning per
+    measure)."""
+    from enterprises.work_services import plan_deadlines_sweep
+
+    return len(plan_deadlines_sweep())

@@ -177,3 +177,250 @@ class RegisterUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} {self.status}"
+
+
+# --- 一企一策 plans, on-site supervision, certificates, benchmarks (issue 17 items 3–6) ---
+
+
+class EvidenceFields(models.Model):
+    """An optional evidence file, checked by content (dezhou_carbon/files.py) and kept with
+    its SHA-256 so that the file downloaded can be shown to be the one submitted."""
+
+    file = models.FileField(_("佐证材料"), upload_to="enterprises/%Y/", blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    file_kind = models.CharField(max_length=20, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Measure(models.Model):
+    """One measure of an enterprise's plan (一企一策): who owns it, by which quarter it is
+    due, what it is expected to save and cost. Its state is that of its newest progress
+    report; a measure is never deleted (a dropped one is reported cancelled)."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", _("未开始")
+        IN_PROGRESS = "in_progress", _("实施中")
+        DONE = "done", _("已完成")
+        CANCELLED = "cancelled", _("已取消")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="measures")
+    title = models.CharField(_("措施"), max_length=200)
+    description = models.TextField(_("内容"), blank=True)
+    owner = models.CharField(_("责任人"), max_length=100)
+    start_quarter = models.CharField(_("开始季度"), max_length=7)
+    due_quarter = models.CharField(_("完成季度"), max_length=7)
+    savings_tce = models.DecimalField(_("预计节能量(吨标准煤/年)"), max_digits=18, decimal_places=4)
+    savings_tco2 = models.DecimalField(
+        _("预计减碳量(吨二氧化碳/年)"), max_digits=18, decimal_places=4
+    )
+    investment = models.DecimalField(_("投资(万元)"), max_digits=18, decimal_places=2)
+    state = models.CharField(_("状态"), max_length=15, choices=State, default=State.PLANNED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enterprise", "due_quarter", "pk"]
+        indexes = [models.Index(fields=["state", "due_quarter"], name="measure_due_idx")]
+        verbose_name = _("一企一策措施")
+        verbose_name_plural = _("一企一策措施")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.title}"
+
+
+class MeasureProgress(EvidenceFields):
+    """A quarter's status of a measure with its note and evidence. Never changed: a
+    correction is a newer report of the same quarter."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="progress")
+    period = models.CharField(_("季度"), max_length=7)
+    state = models.CharField(_("状态"), max_length=15, choices=Measure.State)
+    note = models.TextField(_("进展说明"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["measure", "-period", "-reported_at", "-pk"]
+        verbose_name = _("措施进展")
+        verbose_name_plural = _("措施进展")
+
+    def __str__(self) -> str:
+        return f"{self.measure_id} {self.period} {self.state}"
+
+
+class Visit(models.Model):
+    """An on-site supervision visit (现场监督): when, who inspected, what was found."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="visits")
+    visit_date = models.DateField(_("检查日期"))
+    inspectors = models.CharField(_("检查人员"), max_length=300)
+    summary = models.TextField(_("检查情况"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enterprise", "-visit_date", "-pk"]
+        verbose_name = _("现场监督")
+        verbose_name_plural = _("现场监督")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.visit_date}"
+
+
+class Finding(models.Model):
+    """A finding of a visit: a rectification item with a due date, answered through the
+    warning loop (acknowledge → sign-off → resolve → close) of its warning."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="findings")
+    description = models.TextField(_("发现问题"))
+    requirement = models.TextField(_("整改要求"))
+    due_date = models.DateField(_("整改期限"))
+    warning = models.OneToOneField(
+        "dashboards.EarlyWarning",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="finding",
+    )
+
+    class Meta:
+        ordering = ["visit", "pk"]
+        verbose_name = _("整改事项")
+        verbose_name_plural = _("整改事项")
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.description[:30]}"
+
+
+class CertificateKind(models.TextChoices):
+    GREEN_FACTORY = "green_factory", _("绿色工厂")
+    GREEN_SUPPLY_CHAIN = "green_supply_chain", _("绿色供应链")
+    CLEAN_PRODUCTION = "clean_production", _("清洁生产审核")
+    ENERGY_AUDIT = "energy_audit", _("能源审计/节能诊断")
+    ENERGY_MANAGEMENT = "energy_management", _("能源管理体系(GB/T 23331)")
+    CARBON_MANAGEMENT = "carbon_management", _("碳管理体系")
+
+
+class CertificateLevel(models.TextChoices):
+    NATIONAL = "national", _("国家级")
+    PROVINCIAL = "provincial", _("省级")
+    MUNICIPAL = "municipal", _("市级")
+    NONE = "", _("—")
+
+
+class CertificateStage(models.TextChoices):
+    STARTED = "started", _("已启动")
+    ACCEPTED = "accepted", _("已验收")
+    NONE = "", _("—")
+
+
+class EnterpriseCertificate(EvidenceFields):
+    """A certificate, recognition or audit of an enterprise in a year (green factory at its
+    level, a clean-production audit started or accepted, ...). Never changed."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="certificates"
+    )
+    kind = models.CharField(_("类别"), max_length=20, choices=CertificateKind)
+    level = models.CharField(
+        _("级别"), max_length=12, choices=CertificateLevel, blank=True, default=""
+    )
+    stage = models.CharField(
+        _("阶段"), max_length=10, choices=CertificateStage, blank=True, default=""
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    issuer = models.CharField(_("发证或认定机构"), max_length=200, blank=True)
+    number = models.CharField(_("证书或文件编号"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enterprise", "-year", "kind", "pk"]
+        indexes = [models.Index(fields=["kind", "year"], name="certificate_kind_year_idx")]
+        verbose_name = _("企业认证与审核")
+        verbose_name_plural = _("企业认证与审核")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.kind} {self.year}"
+
+
+class CertificateCountTarget(models.Model):
+    """A yearly target for a certificate counter (e.g. green factories of the year), set by
+    the committee's decision through the governed target path: recorded by the statistics
+    office or an administrator, approved by a committee member who is not the recorder,
+    with reason and 文号. A change is a new version; the old one stays."""
+
+    counter = models.CharField(_("计数"), max_length=40)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    value = models.PositiveIntegerField(_("目标值"))
+    reason = models.TextField(_("原因"))
+    document_no = models.CharField(_("文号"), max_length=100)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    is_current = models.BooleanField(_("现行"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["counter", "year", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counter", "year"],
+                condition=Q(is_current=True),
+                name="certificate_count_target_one_current",
+            )
+        ]
+        verbose_name = _("认证数量目标")
+        verbose_name_plural = _("认证数量目标")
+
+    def __str__(self) -> str:
+        return f"{self.counter} {self.year} = {self.value} (v{self.version})"
+
+
+class Benchmark(models.Model):
+    """An energy-efficiency benchmark (标杆 the advanced level, 基准 the minimum) of an
+    industry (GB/T 4754 code or its prefix) or a product, with its source. Energy per unit
+    of value added (tce/万元) is compared on the ledger; a product's unit consumption is
+    shown beside it. Never changed: a newer row of the same subject and year replaces it."""
+
+    class Metric(models.TextChoices):
+        PER_VALUE_ADDED = "per_value_added", _("单位增加值能耗(吨标准煤/万元)")
+        PER_PRODUCT = "per_product", _("单位产品能耗")
+
+    industry = models.CharField(_("行业代码(或前缀)"), max_length=4, blank=True)
+    product = models.CharField(_("产品"), max_length=100, blank=True)
+    metric = models.CharField(_("指标"), max_length=20, choices=Metric)
+    unit = models.CharField(_("单位"), max_length=40)
+    advanced = models.DecimalField(_("标杆水平"), max_digits=18, decimal_places=6)
+    baseline = models.DecimalField(_("基准水平"), max_digits=18, decimal_places=6)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    source = models.TextField(_("来源"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["industry", "product", "-year", "-pk"]
+        constraints = [models.CheckConstraint(condition=~Q(source=""), name="benchmark_source")]
+        verbose_name = _("能效标杆")
+        verbose_name_plural = _("能效标杆")
+
+    def __str__(self) -> str:
+        return f"{self.industry or self.product} {self.advanced}/{self.baseline} {self.unit}"

@@ -13,6 +13,16 @@ from enterprises.views import (
     register_template,
     upload,
 )
+from enterprises.work_views import (
+    benchmarks_page,
+    certificates_page,
+    counters_page,
+    evidence_file,
+    ledger_pdf,
+    plan_page,
+    suggestions_page,
+    visits_page,
+)
 
 app_name = "enterprises"
 urlpatterns = [
@@ -24,5 +34,13 @@ urlpatterns = [
     path("gap/", gap, name="gap"),
     path("ledger/", ledger_page, name="ledger"),
     path("ledger.xlsx", ledger_export, name="ledger_export"),
+    path("ledger.pdf", ledger_pdf, name="ledger_pdf"),
+    path("certificates/", counters_page, name="counters"),
+    path("benchmarks/", benchmarks_page, name="benchmarks"),
+    path("suggestions/", suggestions_page, name="suggestions"),
+    path("files/<str:kind>/<int:pk>/", evidence_file, name="evidence_file"),
+    path("<str:credit_code>/plan/", plan_page, name="plan"),
+    path("<str:credit_code>/visits/", visits_page, name="visits"),
+    path("<str:credit_code>/certificates/", certificates_page, name="certificates"),
     path("<str:credit_code>/", profile, name="profile"),
 ]

@@ -17,7 +17,8 @@ from accounts import permissions
 from dashboards.cache import cached, generation_key
 from dashboards.views import product_page
 from dezhou_carbon.exceptions import ApplicationError
-from dezhou_carbon.i18n import page_language, says
+from dezhou_carbon.i18n import localized, page_language, says
+from enterprises import work_rules
 from enterprises.analysis import gap_attribution, reconciliation
 from enterprises.charts import WaterfallLabels, trend_figure, waterfall_figure
 from enterprises.exporting import ledger_xlsx, register_xlsx
@@ -29,6 +30,7 @@ from enterprises.services import (
     register_upload_confirm,
     register_upload_preview,
 )
+from enterprises.work_selectors import profile_sections
 from indicators.models import IndicatorResult
 from tasks.models import Department
 
@@ -326,6 +328,15 @@ def _ledger_texts(row: dict) -> dict:
         "equal_value": _number_text(row["equal_value"], 1),
         "co2": _number_text(row["co2"], 1),
         "intensity": _number_text(row["intensity"], 4),
+        "benchmark": (
+            f"{_number_text(row['benchmark_advanced'], 4)} / "
+            f"{_number_text(row['benchmark_baseline'], 4)}"
+            if row.get("benchmark_advanced") is not None
+            else "—"
+        ),
+        "position": localized(*work_rules.POSITION_TEXT[row["benchmark_position"]])
+        if row.get("benchmark_position")
+        else "—",
         "yoy": _percent_text(row["energy_yoy"]),
         "vs_base": _percent_text(row["energy_vs_base"]),
         "share": _percent_text(row["share"]),
@@ -358,6 +369,7 @@ def ledger_page(request):
             error = says(refused)
     if data is not None:
         profile_url = reverse("enterprises:profile", args=["0" * 18])[:-19]
+        with_benchmarks(data.rows)
         for row in data.rows:
             row["texts"] = _ledger_texts(row)
             row["url"] = f"{profile_url}{row['code']}/"
@@ -377,6 +389,48 @@ def ledger_page(request):
     )
 
 
+def with_benchmarks(rows: list[dict]) -> list[dict]:
+    """Each ledger row compared with its industry's efficiency benchmark (energy per 万元
+    value added; the longest industry-code prefix): two queries for any number of rows."""
+    from enterprises.work_selectors import value_added_benchmarks
+
+    if not rows:
+        return rows
+    industries = dict(
+        Enterprise.objects.filter(code__in=[r["code"] for r in rows]).values_list(
+            "code", "industry"
+        )
+    )
+    benchmarks = value_added_benchmarks()
+    for row in rows:
+        benchmark = work_rules.benchmark_for(industries.get(row["code"], ""), benchmarks)
+        row["benchmark_advanced"] = benchmark.advanced if benchmark else None
+        row["benchmark_baseline"] = benchmark.baseline if benchmark else None
+        row["benchmark_source"] = benchmark.source if benchmark else ""
+        row["benchmark_position"] = (
+            work_rules.benchmark_position(row["intensity"], benchmark.advanced, benchmark.baseline)
+            if benchmark
+            else None
+        )
+    return rows
+
+
+def ledger_rows(request, period: str, *, key_units_only: bool) -> list[dict]:
+    """Every page of the ledger of `period` the user may read, with the benchmarks."""
+    rows = []
+    for page in range(1, 1000 if period else 1):
+        data = ledger(
+            period=period,
+            enterprises=enterprises_visible_to(request.user),
+            page=page,
+            key_units_only=key_units_only,
+        )
+        rows.extend(data.rows)
+        if page * PAGE_SIZE >= data.total:
+            break
+    return with_benchmarks(rows)
+
+
 @product_page
 @require_GET
 def ledger_export(request):
@@ -384,18 +438,8 @@ def ledger_export(request):
     if not _may_read_register(request.user):
         raise PermissionDenied
     period = _ledger_period(request)
-    rows = []
     try:
-        for page in range(1, 1000 if period else 1):
-            data = ledger(
-                period=period,
-                enterprises=enterprises_visible_to(request.user),
-                page=page,
-                key_units_only=request.GET.get("all") != "1",
-            )
-            rows.extend(data.rows)
-            if page * PAGE_SIZE >= data.total:
-                break
+        rows = ledger_rows(request, period, key_units_only=request.GET.get("all") != "1")
     except ApplicationError as refused:
         return HttpResponse(says(refused), status=400, content_type="text/plain; charset=utf-8")
     content = ledger_xlsx(rows, period=period, language=page_language())
@@ -437,5 +481,9 @@ def profile(request, credit_code: str):
             "suggestions": enterprise.suggestions.all(),
             "data": data,
             "figure": figure,
+            **profile_sections(enterprise),
+            "may_manage": permissions.can_manage_enterprise_work(
+                request.user, enterprise.supervising_department_id
+            ),
         },
     )

@@ -171,6 +171,17 @@ GET_MATRIX = {
     "enterprises:ledger": PAGE_ANY_ROLE,
     "enterprises:ledger_export": PAGE_ANY_ROLE,
     "enterprises:profile": [302, 403, 200, 404, 200, 200, 200, 200, 200],
+    # An enterprise's plan, visits, certificates and evidence files: as its profile (its
+    # supervising department DRS keeps them); counters and benchmarks: any role;
+    # designation suggestions: who reads all data (the statistics office decides).
+    "enterprises:plan": [302, 403, 200, 404, 200, 200, 200, 200, 200],
+    "enterprises:visits": [302, 403, 200, 404, 200, 200, 200, 200, 200],
+    "enterprises:certificates": [302, 403, 200, 404, 200, 200, 200, 200, 200],
+    "enterprises:evidence_file": [302, 403, 200, 404, 200, 200, 200, 200, 200],
+    "enterprises:counters": PAGE_ANY_ROLE,
+    "enterprises:benchmarks": PAGE_ANY_ROLE,
+    "enterprises:suggestions": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "enterprises:ledger_pdf": PAGE_ANY_ROLE,
 }
 
 
@@ -252,7 +263,7 @@ def _part_report_sample(clerk, item):
 
 def _enterprise_sample(drs):
     from accounts.models import User
-    from enterprises.models import Enterprise, RegisterUpload
+    from enterprises.models import Enterprise, EnterpriseCertificate, RegisterUpload
 
     enterprise = Enterprise.objects.create(
         code="91350100M000100Y43", name="样例企业", industry="3985", supervising_department=drs
@@ -264,6 +275,10 @@ def _enterprise_sample(drs):
         table=[["code", "name", "industry", "department"]],
         created_by=User.objects.create_user(username="register.keeper", role="statistics_office"),
     )
+    enterprise.certificate = EnterpriseCertificate.objects.create(
+        enterprise=enterprise, kind="energy_audit", year=2024, recorded_by=enterprise.upload.created_by,
+        file=SimpleUploadedFile("审计报告.txt", "能源审计".encode()), file_name="审计报告.txt",
+    )  # fmt: skip
     return enterprise
 
 
@@ -326,6 +341,8 @@ def _url(name: str, batch) -> str:
         "file_id": batch.evidence.pk,
     }
     sample["department"] = "DRS"
+    if name == "enterprises:evidence_file":
+        sample["kind"], sample["pk"] = "certificate", batch.enterprise.certificate.pk
     if name in ("api:import-detail", "api:import-undo"):
         sample["pk"] = batch.pk
     elif name.startswith("api:work-item-"):
@@ -407,6 +424,13 @@ POST_ALLOWED = {
     "footprints:study_import": {"other_clerk", "statistics_office", "administrator"},
     "enterprises:register": {"statistics_office", "administrator"},
     "enterprises:upload": {"statistics_office", "administrator"},
+    # The enterprise's supervising department (DRS) keeps its plan, visits, certificates.
+    "enterprises:plan": {"clerk", "head", "administrator"},
+    "enterprises:visits": {"clerk", "head", "administrator"},
+    "enterprises:certificates": {"clerk", "head", "administrator"},
+    "enterprises:counters": {"statistics_office", "administrator"},
+    "enterprises:benchmarks": {"statistics_office", "administrator"},
+    "enterprises:suggestions": {"statistics_office", "administrator"},
     # DRS's part of 1.1: its staff report it, its head (not the submitter) approves it; the
     # committee verifies.
     "tasks:part_report": {"clerk", "head"},
@@ -458,6 +482,34 @@ POST_BODIES = {
     "footprints:study_import": {},
     "enterprises:register": {},
     "enterprises:upload": {},
+    "enterprises:plan": {
+        "title": "措施",
+        "owner": "王工",
+        "start_quarter": "2026Q1",
+        "due_quarter": "2026Q4",
+        "savings_tce": "1",
+        "savings_tco2": "2",
+        "investment": "3",
+    },
+    "enterprises:visits": {"visit_date": "2026-01-05", "inspectors": "李明"},
+    "enterprises:certificates": {"kind": "energy_audit", "year": "2026"},
+    "enterprises:counters": {
+        "counter": "green_factory",
+        "year": "2026",
+        "value": "3",
+        "reason": "计划",
+        "document_no": "1号",
+    },
+    "enterprises:benchmarks": {
+        "industry": "26",
+        "metric": "per_value_added",
+        "unit": "tce/万元",
+        "advanced": "0.1",
+        "baseline": "0.2",
+        "year": "2026",
+        "source": "标准",
+    },
+    "enterprises:suggestions": {"decision": "dismiss", "reason": "理由"},
     "tasks:part_report": {"period": "2024Q1", "progress": "in_progress", "narrative": "推进中"},
     "tasks:report_action": {},
     "tasks:verification_action": {"comment": "同意"},
@@ -485,15 +537,32 @@ POST_BODIES = {
 
 
 def _footprint():
-    from enterprises.models import Enterprise, KeyUnitDesignation, RegisterUpload
+    from enterprises.models import (
+        Benchmark,
+        CertificateCountTarget,
+        Enterprise,
+        EnterpriseCertificate,
+        KeyUnitDesignation,
+        Measure,
+        RegisterUpload,
+        Visit,
+    )
 
     return (
         Enterprise.objects.count(),
         KeyUnitDesignation.objects.count(),
+        Measure.objects.count(),
+        Visit.objects.count(),
+        EnterpriseCertificate.objects.count(),
+        CertificateCountTarget.objects.count(),
+        Benchmark.objects.count(),
         list(RegisterUpload.objects.values_list("pk", "status").order_by("pk")),
         Figure.objects.count(),
         AuditEvent.objects.exclude(action__in=["login", "import_file_refused"]).count(),
     )
+
+
+ENTERPRISE_WORK_PAGES = {"enterprises:plan", "enterprises:visits", "enterprises:certificates"}
 
 
 # Every signed-in persona a write refuses. The allowed ones are not generated (rather than
@@ -506,6 +575,8 @@ REFUSED_POSTS = [
     if persona != "anonymous"
     and persona not in POST_ALLOWED[name]
     and not (name == "reporting:entry" and persona == "other_clerk")
+    # Another department's enterprise answers 404 (tests/test_enterprise_work.py).
+    and not (name in ENTERPRISE_WORK_PAGES and persona == "other_clerk")
 ]
 
 
