@@ -161,8 +161,11 @@ def departments_of_round(reporting_round: ReportingRound) -> list[Department]:
 
 def reminders_send(*, today: dt.date | None = None) -> int:
     """Remind clerks and heads of departments that have not submitted: three days before a
-    round's deadline, and once it has passed. Safe to run any number of times a day: each
-    person gets each reminder once. Returns how many were sent."""
+    round's deadline, and once it has passed; in a quarter's round also the units that have
+    not reported all their task parts. Safe to run any number of times a day: each person
+    gets each reminder once. Returns how many were sent."""
+    from tasks.workflow import part_report_reminders_send
+
     today = today or timezone.localdate()
     sent = 0
     for reporting_round in ReportingRound.objects.filter(state=ReportingRound.State.OPEN):
@@ -202,6 +205,8 @@ def reminders_send(*, today: dt.date | None = None) -> int:
                 dedupe_key=f"{kind}:{reporting_round.period}",
                 email=True,
             )
+        # The units' task parts of a quarter are reminded like its figures.
+        sent += part_report_reminders_send(reporting_round=reporting_round, kind=kind)
     from projects.updates import update_reminders_send  # the key projects' quarter, too
 
     sent += update_reminders_send(today=today, remind_days=settings.REPORTING_REMIND_DAYS_BEFORE)

@@ -31,6 +31,7 @@ from reporting.notifications import notifications_mark_read
 from reporting.services import round_open
 from reporting.workflow import EntryValue
 from tasks.models import Department
+from tasks.selectors import part_completeness
 
 DEPARTMENT = r"(?P<department_code>[A-Za-z0-9_-]{1,20})"
 
@@ -404,6 +405,10 @@ def board(request, period):
         "rows": rows,
         "may_grant": may_grant,
         "today": timezone.localdate(),
+        # The units' task parts of the quarter, beside their figures.
+        "parts": part_completeness(period, deadline=reporting_round.deadline if opened else None)
+        if reporting_round.quarter
+        else [],
     }
     return _render(request, "reporting/board.html", context, status=http_status, section="board")
 

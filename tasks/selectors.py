@@ -398,3 +398,61 @@ def missed_milestones(today: dt.date) -> list[Target]:
         )
         == progress.MILESTONE_RED
     ]
+
+
+@dataclass
+class PartCompletenessRow:
+    """A unit's task parts in a quarter's round: its open parts (items not verified yet),
+    how many it has reported (a report of the quarter that is not returned) and how many
+    were returned to it."""
+
+    department: Department
+    due: int
+    reported: int
+    returned: int
+    late: bool = False
+
+    @property
+    def missing(self) -> int:
+        return self.due - self.reported
+
+    @property
+    def done(self) -> bool:
+        return self.missing <= 0
+
+
+def part_completeness(period: str, *, deadline: dt.date | None = None, today=None):
+    """Each unit with open parts and how many of them it reported in `period`: the task
+    side of the completeness board and of the reminders. Four queries, whatever the
+    number of units, parts and reports."""
+    from django.db.models import Count
+
+    today = today or timezone.localdate()
+    open_parts = WorkItemPart.objects.filter(work_item__verified_at__isnull=True).order_by()
+    due = dict(open_parts.values_list("department_id").annotate(number=Count("id")))
+    if not due:
+        return []
+    reports = PartReport.objects.filter(
+        period=period, part__work_item__verified_at__isnull=True
+    ).order_by()
+    reported = dict(
+        reports.exclude(state=PartReport.State.RETURNED)
+        .values_list("part__department_id")
+        .annotate(number=Count("id"))
+    )
+    returned = dict(
+        reports.filter(state=PartReport.State.RETURNED)
+        .values_list("part__department_id")
+        .annotate(number=Count("id"))
+    )
+    rows = []
+    for department in Department.objects.filter(pk__in=due).order_by("order", "code"):
+        row = PartCompletenessRow(
+            department,
+            due[department.pk],
+            reported.get(department.pk, 0),
+            returned.get(department.pk, 0),
+        )
+        row.late = deadline is not None and today > deadline and not row.done
+        rows.append(row)
+    return rows

@@ -478,6 +478,44 @@ def work_item_plan_set(
     return item
 
 
+def part_report_reminders_send(*, reporting_round: ReportingRound, kind: str) -> int:
+    """Remind the staff of every unit that has not reported all its open parts in a
+    quarter's round, with the round's figure reminders (`kind` deadline_near or
+    deadline_passed; reporting.services.reminders_send). Each person gets each reminder
+    once. Returns how many were sent."""
+    from tasks.selectors import part_completeness
+
+    if reporting_round.quarter is None:
+        return 0
+    period, deadline = reporting_round.period, reporting_round.deadline.isoformat()
+    sent = 0
+    for row in part_completeness(period):
+        if row.done:
+            continue
+        if kind == "deadline_near":
+            zh = f"{period} 任务进展将于 {deadline} 截止，{row.department.name_zh}还有 {row.missing} 项工作要点分工未报送。"
+            en = (
+                f"{period} task progress is due on {deadline}; {row.department.code} has "
+                f"{row.missing} part(s) of work items still to report."
+            )
+        else:
+            zh = f"{period} 任务进展已于 {deadline} 截止，{row.department.name_zh}还有 {row.missing} 项工作要点分工未报送。"
+            en = (
+                f"{period} task progress was due on {deadline}; {row.department.code} has "
+                f"not reported {row.missing} part(s) of work items."
+            )
+        sent += notify(
+            department_staff(row.department),
+            kind=f"parts_{kind}",
+            message_zh=zh,
+            message_en=en,
+            link=TODO_LINK,
+            dedupe_key=f"parts_{kind}:{period}",
+            email=True,
+        )
+    return sent
+
+
 def _audit(report: PartReport, user, action: str, old: str, reason: str = "") -> None:
     audit_record(
         actor=user,

@@ -377,7 +377,8 @@ def test_reminders_before_and_after_the_deadline_once_each(
         passed = reminders_send(today=dt.date(2026, 10, 16))
     assert passed >= 2
     assert Notification.objects.filter(user=clerk, kind="deadline_passed").count() == 1
-    assert [m.to for m in mail.outbox if "li@park.example" in m.to] == [["li@park.example"]] * 2
+    # DRS's figures and its task parts of the quarter: two reminders each time.
+    assert [m.to for m in mail.outbox if "li@park.example" in m.to] == [["li@park.example"]] * 4
     assert "截止" in mail.outbox[0].body
     assert drs.name_zh in Notification.objects.get(user=clerk, kind="deadline_passed").message_zh
 
