@@ -128,3 +128,16 @@ def operation_starts(year: int) -> list[dict]:
             }
         )
     return sorted(rows, key=lambda row: row["code"])
+
+
+def reviewed_energy(project_ids) -> dict[int, Decimal]:
+    """{project id: annual energy (当量) of its latest review, the approved figure when the
+    opinion gives one} in one query."""
+    energy: dict[int, Decimal] = {}
+    for project_id, approved, computed in (
+        EnergyReview.objects.filter(project_id__in=list(project_ids))
+        .order_by("project_id", "-recorded_at", "-id")
+        .values_list("project_id", "approved_calorific_tce", "calorific_tce")
+    ):
+        energy.setdefault(project_id, approved if approved is not None else computed)
+    return energy

@@ -35,6 +35,8 @@ API_POST_ONLY = [403, 403, 405, 405, 405, 405, 405, 405, 405]  # a write opened 
 # read; ECO's staff, the statistics office and administrators prepare.
 FOOTPRINT_READ = [302, 403, 403, 200, 403, 200, 200, 200, 200]
 FOOTPRINT_PREPARE = [302, 403, 403, 200, 403, 403, 200, 403, 200]
+# Key projects are managed by DRS (clerk, head), the statistics office and administrators.
+PROJECT_MANAGE = [302, 403, 200, 403, 200, 403, 200, 403, 200]
 
 # GET status per persona, in PERSONAS order. The URL uses period 2024Q1, department DRS
 # and an upload batch of DRS's clerk.
@@ -138,6 +140,14 @@ GET_MATRIX = {
     "projects:project": [302, 403, 200, 403, 200, 200, 200, 200, 200],
     "api:project-list": [403, 403, 200, 403, 200, 200, 200, 200, 200],
     "api:project-admission": [403, 403, 404, 403, 404, 404, 404, 404, 404],
+    "projects:admission": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "projects:new": PROJECT_MANAGE,
+    "projects:stage": PROJECT_MANAGE,
+    "projects:review": PROJECT_MANAGE,
+    "projects:assessment": PROJECT_MANAGE,
+    # The sample project's quarter: DRS's staff report it; its head decides (POST only).
+    "projects:update": [302, 403, 200, 403, 200, 403, 403, 403, 200],
+    "projects:update_decide": [302] + [405] * 8,
     "api:reconciliation": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?period= needed
     "api:decomposition": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?from=&to= needed
     # Register pages: department staff read their supervised enterprises; the statistics
@@ -241,6 +251,9 @@ def drs_batch(clerk, settings, tmp_path):
     batch.enterprise = _enterprise_sample(drs)
     batch.footprint = _footprint_sample(clerk, batch.enterprise)
     batch.project = _project_sample(clerk, batch.enterprise, drs)
+    batch.project_update = batch.project.updates.create(
+        period="2024Q1", stage="approved", submitted_by=clerk
+    )
     return batch
 
 
@@ -361,6 +374,8 @@ def _url(name: str, batch) -> str:
         sample["item_id"], sample["action"] = batch.work_item.pk, "verify"
     elif name.startswith(("footprints:", "api:footprint-")):
         sample["pk"] = batch.footprint.pk
+    elif name == "projects:update_decide":
+        sample["pk"] = batch.project_update.pk
     elif name.startswith(("projects:", "api:project-")):
         sample["pk"] = batch.project.pk
     sample["fmt"] = "xlsx"
@@ -431,6 +446,12 @@ POST_ALLOWED = {
     "enterprises:counters": {"statistics_office", "administrator"},
     "enterprises:benchmarks": {"statistics_office", "administrator"},
     "enterprises:suggestions": {"statistics_office", "administrator"},
+    "projects:new": {"clerk", "head", "statistics_office", "administrator"},
+    "projects:stage": {"clerk", "head", "statistics_office", "administrator"},
+    "projects:review": {"clerk", "head", "statistics_office", "administrator"},
+    "projects:assessment": {"clerk", "head", "statistics_office", "administrator"},
+    "projects:update": {"clerk", "head", "administrator"},
+    "projects:update_decide": {"head", "administrator"},
     # DRS's part of 1.1: its staff report it, its head (not the submitter) approves it; the
     # committee verifies.
     "tasks:part_report": {"clerk", "head"},
@@ -510,6 +531,12 @@ POST_BODIES = {
         "source": "标准",
     },
     "enterprises:suggestions": {"decision": "dismiss", "reason": "理由"},
+    "projects:new": {"code": "X-9", "name": "项目"},
+    "projects:stage": {"stage": "approved", "actual_date": "2024-01-01"},
+    "projects:review": {"year": "2024", "carrier": ["coal_raw"], "quantity": ["1"], "unit": [""]},
+    "projects:assessment": {"year": "2024", "carrier": ["coal_raw"], "quantity": ["1"]},
+    "projects:update": {"period": "2024Q1", "stage": "approved"},
+    "projects:update_decide": {"action": "approve"},
     "tasks:part_report": {"period": "2024Q1", "progress": "in_progress", "narrative": "推进中"},
     "tasks:report_action": {},
     "tasks:verification_action": {"comment": "同意"},
