@@ -873,12 +873,34 @@ def _rules_trace(rules: CountingRules) -> dict:
 # --- Targets and status (methodology §7) ---------------------------------------------------
 
 
+# Indicators that are sums of quarterly flows (an amount, not a ratio): their year-to-date
+# value is part of a year, so a level target for the year is compared in a quarter with its
+# year-to-date equivalent (methodology §7, issue 16 #7), never the part with the whole.
+ADDITIVE_INDICATORS = frozenset(
+    {
+        "energy_total_calorific",
+        "energy_total_equal_value",
+        "co2_emissions",
+        "leading_industry_revenue",
+        "revenue_electronic",
+        "revenue_new_energy_materials",
+        "revenue_high_end_equipment",
+        "revenue_food",
+        "coal_consumption",
+    }
+)
+
+
 @dataclass(frozen=True)
 class IndicatorSpec:
     code: str
     direction: int  # +1 higher is better, −1 lower is better
     path_kind: str  # "geometric" | "linear"
     has_base_year: bool = True
+
+    @property
+    def is_additive(self) -> bool:
+        return self.code in ADDITIVE_INDICATORS
 
 
 @dataclass(frozen=True)
@@ -1094,15 +1116,35 @@ def evaluate_series(
             target_value = target.value
         evaluation.target_value = target_value
 
+        # Like with like: in a quarter, an additive indicator's year-to-date sum is set
+        # against the target's year-to-date equivalent (the annual target times the base
+        # year's share of the year reached by this window), never against the whole year.
+        judged_value = target_value
+        ytd_equivalent = indicator.is_additive and not window.is_annual
+        if ytd_equivalent and target.kind == "level":
+            judged_value = year_to_date_equivalent(
+                target_value,
+                values.get(Window(base_year, window.quarters)),
+                values.get(Window(base_year, 4)),
+            )
+            if judged_value is None:
+                evaluation.notes.append("seasonal_share_missing")
+
         span = target.target_year - base_year
         if span > 0:
             fraction = window.elapsed_years_since(base_year) / Decimal(span)
             evaluation.time_progress = min(max(fraction, ZERO), ONE)
-            evaluation.path_value = path_value(
-                indicator.path_kind, base_value, target_value, min(max(fraction, ZERO), ONE)
-            )
-        if value is not None and base_value is not None and target_value != base_value:
-            evaluation.completion = (value - base_value) / (target_value - base_value)
+            if judged_value is not None:
+                evaluation.path_value = path_value(
+                    indicator.path_kind, base_value, judged_value, min(max(fraction, ZERO), ONE)
+                )
+        if (
+            value is not None
+            and base_value is not None
+            and judged_value is not None
+            and judged_value != base_value
+        ):
+            evaluation.completion = (value - base_value) / (judged_value - base_value)
 
         observed = observed_change(indicator.path_kind, value, year_ago)
         # L: the most recent complete year before this one; early in a year whose
@@ -1125,6 +1167,17 @@ def evaluate_series(
         missed = window.year > target.target_year or (
             window.year == target.target_year and window.is_annual
         )
+        partial_level = ytd_equivalent and target.kind == "level"
+        on_pace = False
+        if partial_level:
+            # A part of a year is judged against the year-to-date equivalent: at or beyond
+            # it, the year is on pace (green; 达标 only once the year-to-date sum itself
+            # meets the annual target); short of it after the target's year, missed (red);
+            # without an equivalent, neither (the barometer's pace alone).
+            on_pace = judged_value is not None and meets(
+                value, judged_value, indicator.direction, strict=target.strict
+            )
+            missed = missed and judged_value is not None and not on_pace
         if window.year <= base_year and target.kind != "hold":
             # The base period is the starting point of a path, not judged; a hold target
             # must hold in every period, the base year included (methodology §7).
@@ -1142,12 +1195,34 @@ def evaluate_series(
             target_missed_period=missed,
             strict=target.strict,
         )
+        if on_pace and evaluation.status != STATUS_ACHIEVED:
+            evaluation.status = STATUS_GREEN
         if value is None:
             evaluation.notes.append("inputs_missing")
     return evaluations
 
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(0, 19)}
+
+
+def meets(value: Decimal | None, threshold: Decimal, direction: int, *, strict: bool) -> bool:
+    """Whether `value` is on the target's side of `threshold` (strictly beyond for 突破)."""
+    if value is None:
+        return False
+    gap = Decimal(direction) * (value - threshold)
+    return gap > ZERO if strict else gap >= ZERO
+
+
+def year_to_date_equivalent(
+    annual_target: Decimal, base_window: Decimal | None, base_annual: Decimal | None
+) -> Decimal | None:
+    """An annual level target of an additive indicator in year-to-date terms: the target
+    times the base year's year-to-date share (its seasonal pattern). 400 亿元 for the year
+    with a base year of 300, 210 of it by September, is 280 亿元 by September. None without
+    a base year to take the share from."""
+    if base_window is None or base_annual is None or base_annual <= ZERO:
+        return None
+    return annual_target * base_window / base_annual
 
 
 def safe_quantize(value: Decimal | None, places: int = 12) -> Decimal | None:
