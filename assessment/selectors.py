@@ -345,7 +345,7 @@ def recomputation_differences(assessment: Assessment) -> list[dict]:
     """A frozen or signed-off year recomputed from today's records (after later revisions):
     the units whose total or grade would differ. Shown beside the frozen scores; nothing
     stored changes."""
-    now = snapshot_build(str(assessment.year))
+    now = _preview(str(assessment.year))
     adjustments = adjustments_of(assessment)
     frozen = calc.year_scores(assessment.snapshot, assessment.scheme.rules, adjustments)
     fresh = calc.year_scores(now, assessment.scheme.rules, adjustments)
@@ -398,6 +398,18 @@ def assessment_years() -> list[int]:
     years = set(Assessment.objects.values_list("year", flat=True))
     years |= set(ReportingRound.objects.values_list("year", flat=True))
     return sorted(years, reverse=True)
+
+
+def assessment_periods(today: dt.date | None = None) -> list[str]:
+    """The years and their ended quarters a page offers, newest first."""
+    today = today or timezone.localdate()
+    periods = []
+    for year in assessment_years():
+        if year > today.year:
+            continue
+        periods.append(str(year))
+        periods += [period_code(year, q) for q in (3, 2, 1) if quarter_end(year, q) < today]
+    return periods
 
 
 def default_period(today: dt.date | None = None) -> str:

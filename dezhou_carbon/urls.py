@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts import api as account_api
 from accounts import views as account_views
+from assessment import api as assessment_api
 from dashboards import api as dashboard_api
 from dezhou_carbon import health
 from dezhou_carbon.api import ApiDocsView
@@ -132,6 +133,7 @@ api_v1 = [
     *enterprise_api.api_urlpatterns,
     *footprint_api.api_urlpatterns,
     *project_api.api_urlpatterns,
+    *assessment_api.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -144,6 +146,7 @@ urlpatterns = [
     path("footprints/", include("footprints.urls")),
     path("projects/", include("projects.urls")),
     path("enterprises/", include("enterprises.urls")),
+    path("assessment/", include("assessment.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html"),

@@ -126,6 +126,8 @@ MATRIX = {
     # Without ?period= / ?from=&to= the readers of all data are asked for them.
     "GET /api/v1/reconciliation/": [403, 403, 403, 403, 403, 400, 400, 400, 400],
     "GET /api/v1/decomposition/": [403, 403, 403, 403, 403, 400, 400, 400, 400],
+    # The units' assessment (assessment/api.py): a quarter's preview for readers of all data.
+    "GET /api/v1/assessments/{period}/": [403, 403, 403, 403, 403, 200, 200, 200, 200],
 }
 
 # A body that the allowed personas' request succeeds with.

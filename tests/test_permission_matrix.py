@@ -192,6 +192,15 @@ GET_MATRIX = {
     "enterprises:benchmarks": PAGE_ANY_ROLE,
     "enterprises:suggestions": [302, 403, 403, 403, 403, 200, 200, 200, 200],
     "enterprises:ledger_pdf": PAGE_ANY_ROLE,
+    # The units' assessment: the committee's ranking, exports, scheme and API for readers of
+    # all data; a unit's scorecard also for its own staff (DRS here); the index sends each
+    # person to theirs.
+    "assessment:index": [302, 403, 302, 302, 302, 302, 302, 302, 302],
+    "assessment:scheme": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "assessment:ranking": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "assessment:export": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "assessment:unit": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "api:assessment-detail": [403, 403, 403, 403, 403, 200, 200, 200, 200],
 }
 
 
@@ -461,8 +470,19 @@ POST_ALLOWED = {
     "tasks:parts_import_apply": {"clerk"},
     "api:enterprise-list": {"statistics_office", "administrator"},
     "api:enterprise-designation": {"statistics_office", "administrator"},
+    "assessment:ranking": {"committee_member", "administrator"},
+    "assessment:unit": {"clerk", "head"},
+    "assessment:scheme": {"statistics_office", "administrator"},
 }
 POST_BODIES = {
+    "assessment:ranking": {
+        "action": "adjust",
+        "department": "DRS",
+        "points": "1",
+        "reason": "理由",
+    },
+    "assessment:unit": {"text": "情况说明"},
+    "assessment:scheme": {"year": "2026", "weight_targets": "40", "document_no": "文号"},
     "reporting:entry": {"action": "save", "value_coal_raw": "5"},
     "reporting:review": {"action": "return", "comment": "请核对"},
     "reporting:board": {"department": "DRS", "reason": "更正", "hours": "2"},
