@@ -348,6 +348,10 @@ SPECTACULAR_SETTINGS = {
         "TaskKindEnum": "tasks.models.Task.Kind",
         "WorkItemStatusEnum": "tasks.models.WorkItem.Status",
         "FootprintStudyStateEnum": "footprints.models.Study.State",
+        "EnterpriseMeasureStateEnum": "enterprises.models.Measure.State",
+        "EnterpriseCertificateKindEnum": "enterprises.models.CertificateKind",
+        "EnterpriseCertificateLevelEnum": "enterprises.models.CertificateLevel",
+        "EnterpriseCertificateStageEnum": "enterprises.models.CertificateStage",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

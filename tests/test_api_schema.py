@@ -49,6 +49,10 @@ EXPORTERS_READ = [403, 403, 403, 403, 403, 200, 200, 200, 200]  # can_export
 # The committee (and administrators) get past the door; the sample is not ready (400).
 COMMITTEE_VERIFIES = [403, 403, 403, 403, 403, 400, 403, 403, 400]
 
+# An enterprise supervised by DRS: another department's staff get 404 (as for none).
+ENTERPRISE_READ = [403, 403, 200, 404, 200, 200, 200, 200, 200]
+SUPERVISOR_WRITES = [403, 403, 201, 404, 201, 403, 403, 403, 201]
+
 # Expected status per persona, in PERSONAS order, for every operation of the schema.
 MATRIX = {
     "GET /api/v1/me/": READ,
@@ -116,6 +120,28 @@ MATRIX = {
     "POST /api/v1/enterprises/": OFFICE_CREATES,
     "GET /api/v1/enterprises/{credit_code}/": [403, 403, 200, 404, 200, 200, 200, 200, 200],
     "POST /api/v1/enterprises/{credit_code}/designations/": OFFICE_CREATES,
+    # The enterprise's plan, visits and certificates (enterprises/work_api.py): read as the
+    # enterprise; written by its supervising department (DRS). The progress body names a
+    # measure the sample has not got: who may write gets past the door to a 404.
+    "GET /api/v1/enterprises/{credit_code}/measures/": ENTERPRISE_READ,
+    "POST /api/v1/enterprises/{credit_code}/measures/": SUPERVISOR_WRITES,
+    "POST /api/v1/enterprises/{credit_code}/measure-progress/": [
+        403,
+        403,
+        404,
+        404,
+        404,
+        403,
+        403,
+        403,
+        404,
+    ],
+    "GET /api/v1/enterprises/{credit_code}/visits/": ENTERPRISE_READ,
+    "POST /api/v1/enterprises/{credit_code}/visits/": SUPERVISOR_WRITES,
+    "GET /api/v1/enterprises/{credit_code}/certificates/": ENTERPRISE_READ,
+    "POST /api/v1/enterprises/{credit_code}/certificates/": SUPERVISOR_WRITES,
+    "GET /api/v1/certificate-counts/": READ,
+    "GET /api/v1/benchmarks/": READ,
     # Footprints (footprints/api.py, tested in test_footprints.py): who reads them (ECO's
     # clerk is other_clerk) gets past the door; the study asked for does not exist.
     "GET /api/v1/footprints/": [403, 403, 403, 200, 403, 200, 200, 200, 200],
@@ -172,6 +198,29 @@ BODIES = {
         "industry": "2614",
         "department": "DRS",
     },
+    "POST /api/v1/enterprises/{credit_code}/measures/": {
+        "title": "空压机余热回收",
+        "owner": "王工",
+        "start_quarter": "2025Q1",
+        "due_quarter": "2025Q4",
+        "savings_tce": "120.5",
+        "savings_tco2": "318",
+        "investment": "85",
+    },
+    "POST /api/v1/enterprises/{credit_code}/measure-progress/": {
+        "measure": 999999999,
+        "period": "2025Q3",
+        "state": "in_progress",
+        "note": "设备到货",
+    },
+    "POST /api/v1/enterprises/{credit_code}/visits/": {
+        "visit_date": "2025-10-15",
+        "inspectors": "李明",
+        "findings": [
+            {"description": "计量缺失", "requirement": "加装电表", "due_date": "2099-01-01"}
+        ],
+    },
+    "POST /api/v1/enterprises/{credit_code}/certificates/": {"kind": "energy_audit", "year": 2025},
     "POST /api/v1/enterprises/{credit_code}/designations/": {
         "designated": True,
         "basis": "threshold_10000",
@@ -308,7 +357,14 @@ def database_state():
         ReportingRound.objects.count(),
         list(Enterprise.objects.values_list("code", "is_key_unit").order_by("code")),
         _part_report_states(),
+        _enterprise_work_counts(),
     )
+
+
+def _enterprise_work_counts():
+    from enterprises.models import EnterpriseCertificate, Measure, MeasureProgress, Visit
+
+    return [m.objects.count() for m in (Measure, MeasureProgress, Visit, EnterpriseCertificate)]
 
 
 def _part_report_states():

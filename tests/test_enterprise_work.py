@@ -477,3 +477,105 @@ def test_the_profile_shows_plan_certificates_visits_warnings_in_constant_queries
     assert 'id="profile-warnings"' in page
     assert page.count("data-warning=") == 16
     assert _profile_queries(client, CODE) == few
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def test_the_api_keeps_the_plan_visits_and_certificates(
+    clerk, other_clerk, statistics_office, committee_member, enterprise
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(clerk)
+    base = f"/api/v1/enterprises/{CODE}"
+    answer = api.post(f"{base}/measures/", MEASURE, format="json")
+    assert answer.status_code == 201
+    assert answer.json()["savings_tce"] == "120.5000"
+    measure = answer.json()["id"]
+    answer = api.post(
+        f"{base}/measure-progress/",
+        {"measure": measure, "period": "2025Q4", "state": "done", "note": "已投运"},
+        format="json",
+    )
+    assert answer.status_code == 201
+    listed = api.get(f"{base}/measures/").json()
+    assert listed[0]["state"] == "done"
+    assert listed[0]["progress"][0]["note"] == "已投运"
+    answer = api.post(
+        f"{base}/visits/",
+        {"visit_date": "2025-10-15", "inspectors": "李明", "findings": [
+            {"description": "计量缺失", "requirement": "加装电表", "due_date": "2099-01-01"}]},
+        format="json",
+    )  # fmt: skip
+    assert answer.status_code == 201
+    finding = answer.json()["findings"][0]
+    assert finding["warning_state"] == "open"
+    assert EarlyWarning.objects.get(pk=finding["warning"]).department.code == "DRS"
+    bad = api.post(f"{base}/certificates/", {"kind": "green_factory", "year": 2025}, format="json")
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "level_required"
+    assert bad.json()["message_en"]
+    answer = api.post(
+        f"{base}/certificates/",
+        {"kind": "green_factory", "level": "national", "year": 2025},
+        format="json",
+    )
+    assert answer.status_code == 201
+    api.force_authenticate(statistics_office)
+    work_services.certificate_count_target_set(
+        counter="green_factory_national", year=2025, value=2, reason="计划", document_no="1号",
+        approver=committee_member, actor=statistics_office,
+    )  # fmt: skip
+    counts = {(r["counter"], r["year"]): r for r in api.get("/api/v1/certificate-counts/").json()}
+    assert counts[("green_factory_national", 2025)]["count"] == 1
+    assert counts[("green_factory_national", 2025)]["target"] == 2
+    assert counts[("green_factory_national", 2025)]["status"] in ("in_progress", "missed")
+    assert api.post(f"{base}/measures/", MEASURE, format="json").status_code == 403
+    api.force_authenticate(other_clerk)
+    assert api.get(f"{base}/measures/").status_code == 404
+    assert api.post(f"{base}/visits/", {}, format="json").status_code == 404
+    assert Measure.objects.count() == 1
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+def test_demo_supervision_work(administrator):
+    from accounts.models import User
+    from enterprises.demo import enterprises_demo
+    from enterprises.models import Benchmark
+    from enterprises.work_demo import PLANS, enterprise_work_demo
+    from indicators.demo import demo_statistics_load
+
+    demo_statistics_load(user=administrator)
+    enterprises_demo(user=administrator)
+    User.objects.create_user(username="stats", role=User.Role.STATISTICS_OFFICE)
+    User.objects.create_user(username="committee", role=User.Role.COMMITTEE)
+    today = dt.date(2026, 12, 3)
+    enterprise_work_demo(user=administrator, today=today)
+    assert Measure.objects.count() == sum(len(plan) for plan in PLANS.values())
+    assert Measure.objects.filter(state="done").exists()
+    findings = Finding.objects.select_related("warning")
+    assert findings.count() == 4
+    assert {f.warning.state for f in findings} == {"open"}
+    late = EarlyWarning.objects.filter(dedupe_key__contains=":measure:")
+    assert late.count() >= 3
+    assert set(late.values_list("department__code", flat=True)) <= {"DRS", "EIT"}
+    counts = work_rules.certificate_counts(
+        EnterpriseCertificate.objects.values_list("enterprise_id", "kind", "level", "stage", "year")
+    )
+    assert counts[("green_factory", 2025)] == 2
+    assert counts[("clean_production_accepted", 2024)] == 1
+    assert CertificateCountTarget.objects.count() == 4
+    assert Benchmark.objects.count() == 6
+    before = (
+        Measure.objects.count(), MeasureProgress.objects.count(), Visit.objects.count(),
+        EnterpriseCertificate.objects.count(), EarlyWarning.objects.count(),
+    )  # fmt: skip
+    enterprise_work_demo(user=administrator, today=today)  # a rerun changes nothing
+    assert before == (
+        Measure.objects.count(), MeasureProgress.objects.count(), Visit.objects.count(),
+        EnterpriseCertificate.objects.count(), EarlyWarning.objects.count(),
+    )  # fmt: skip

@@ -52,3 +52,7 @@ class Command(BaseCommand):
 
             for line in enterprises_demo():
                 self.stdout.write(line)
+            from enterprises.work_demo import enterprise_work_demo
+
+            for line in enterprise_work_demo():
+                self.stdout.write(line)
