@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts import api as account_api
 from accounts import views as account_views
 from assessment import api as assessment_api
+from budgets import api as budget_api
 from dashboards import api as dashboard_api
 from dezhou_carbon import health
 from dezhou_carbon.api import ApiDocsView
@@ -136,6 +137,7 @@ api_v1 = [
     *footprint_api.api_urlpatterns,
     *project_api.api_urlpatterns,
     *assessment_api.api_urlpatterns,
+    *budget_api.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -147,6 +149,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("footprints/", include("footprints.urls")),
     path("projects/", include("projects.urls")),
+    path("budgets/", include("budgets.urls")),
     path("enterprises/", include("enterprises.urls")),
     path("assessment/", include("assessment.urls")),
     path(

@@ -149,6 +149,8 @@ MATRIX = {
     # Key projects (projects/api.py): DRS and readers of all data; no such project here.
     "GET /api/v1/projects/": [403, 403, 200, 403, 200, 200, 200, 200, 200],
     "GET /api/v1/projects/{id}/admission/": [403, 403, 404, 403, 404, 404, 404, 404, 404],
+    # The energy budget (budgets/api.py): DRS and readers of all data; no budget for 2026.
+    "GET /api/v1/budgets/{year}/": [403, 403, 404, 403, 404, 404, 404, 404, 404],
     # Without ?period= / ?from=&to= the readers of all data are asked for them.
     "GET /api/v1/reconciliation/": [403, 403, 403, 403, 403, 400, 400, 400, 400],
     "GET /api/v1/decomposition/": [403, 403, 403, 403, 403, 400, 400, 400, 400],
@@ -336,6 +338,7 @@ def _url(operation: str, world) -> str:
         path = path.replace("{id}", str(pk))
     path = path.replace("{export_id}", "0")  # no such export
     path = path.replace("{credit_code}", SAMPLE_ENTERPRISE)
+    path = path.replace("{year}", "2026")
     return path.replace("{department}", "DRS").replace("{period}", PERIODS.get(action, "2024Q1"))
 
 

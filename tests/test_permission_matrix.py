@@ -148,6 +148,14 @@ GET_MATRIX = {
     # The sample project's quarter: DRS's staff report it; its head decides (POST only).
     "projects:update": [302, 403, 200, 403, 200, 403, 403, 403, 200],
     "projects:update_decide": [302] + [405] * 8,
+    # The energy budget: DRS and readers of all data read (no budget for 2026 here: the
+    # page says so, the API answers 404); DRS and the statistics office draft; the
+    # committee approves (POST only).
+    "budgets:index": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "budgets:dashboard": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    "budgets:draft": [302, 403, 405, 403, 405, 403, 405, 403, 405],
+    "budgets:approve": [302, 403, 403, 403, 403, 405, 403, 403, 403],
+    "api:budget-detail": [403, 403, 404, 403, 404, 404, 404, 404, 404],
     "api:reconciliation": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?period= needed
     "api:decomposition": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?from=&to= needed
     # Register pages: department staff read their supervised enterprises; the statistics
@@ -387,6 +395,7 @@ def _url(name: str, batch) -> str:
         sample["pk"] = batch.project_update.pk
     elif name.startswith(("projects:", "api:project-")):
         sample["pk"] = batch.project.pk
+    sample["year"] = 2026
     sample["fmt"] = "xlsx"
     pattern = app_urls()[name]
     return reverse(name, kwargs={key: sample[key] for key in pattern.pattern.regex.groupindex})
@@ -473,6 +482,8 @@ POST_ALLOWED = {
     "assessment:ranking": {"committee_member", "administrator"},
     "assessment:unit": {"clerk", "head"},
     "assessment:scheme": {"statistics_office", "administrator"},
+    "budgets:draft": {"clerk", "head", "statistics_office", "administrator"},
+    "budgets:approve": {"committee_member"},
 }
 POST_BODIES = {
     "assessment:ranking": {
@@ -574,6 +585,8 @@ POST_BODIES = {
         "year": 2025,
         "reason": "超过门槛",
     },
+    "budgets:draft": {"year": "2026", "basis": "calorific", "energy_tce": "1", "co2_t": "1"},
+    "budgets:approve": {"version": "1", "reason": "同意", "document_no": "德经管字〔2026〕1号"},
     "dashboards:warning_detail": {
         "action": "acknowledge",
         "response": "说明",
@@ -584,6 +597,7 @@ POST_BODIES = {
 
 
 def _footprint():
+    from budgets.models import Budget
     from enterprises.models import (
         Benchmark,
         CertificateCountTarget,
@@ -606,6 +620,7 @@ def _footprint():
         list(RegisterUpload.objects.values_list("pk", "status").order_by("pk")),
         Figure.objects.count(),
         AuditEvent.objects.exclude(action__in=["login", "import_file_refused"]).count(),
+        list(Budget.objects.values_list("pk", "state").order_by("pk")),
     )
 
 

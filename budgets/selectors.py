@@ -1,0 +1,102 @@
+"""Reads of the energy budget: a year's approved version (or its latest draft), its
+versions, allocations and the stored use / forecast / status by quarter. A constant number
+of queries whatever the number of enterprises and projects (pages list the largest
+allocations; the API and the execution report carry all of them)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from budgets.models import Allocation, Budget, BudgetStatus
+
+LISTED = 50  # enterprise allocations a page lists (the largest); counts cover all
+
+
+def budget_years() -> list[int]:
+    return sorted(set(Budget.objects.values_list("year", flat=True)), reverse=True)
+
+
+def budget_of_year(year: int) -> Budget | None:
+    """The approved version of `year`, else its newest draft."""
+    versions = Budget.objects.filter(year=year).select_related(
+        "department", "drafted_by", "approved_by"
+    )
+    return versions.filter(state=Budget.State.APPROVED).first() or versions.first()
+
+
+def budget_view(year: int, *, all_allocations: bool = False) -> dict | None:
+    budget = budget_of_year(year)
+    if budget is None:
+        return None
+    versions = list(
+        Budget.objects.filter(year=year)
+        .select_related("drafted_by", "approved_by")
+        .order_by("-version")
+    )
+    statuses = list(BudgetStatus.objects.filter(budget=budget).order_by("quarter"))
+    latest = statuses[-1] if statuses else None
+    totals = {
+        row["kind"]: row
+        for row in budget.allocations.values("kind").annotate(
+            energy=Sum("energy_tce"), co2=Sum("co2_t"), count=Count("pk")
+        )
+    }
+    projects = list(
+        budget.allocations.filter(kind=Allocation.Kind.PROJECT)
+        .select_related("project", "enterprise")
+        .order_by("-energy_tce", "pk")
+    )
+    enterprises = budget.allocations.filter(kind=Allocation.Kind.ENTERPRISE).select_related(
+        "enterprise"
+    )
+    enterprises = list(
+        enterprises.order_by("-energy_tce", "pk")
+        if all_allocations
+        else enterprises.order_by("-energy_tce", "pk")[:LISTED]
+    )
+    by_status = {"green": 0, "yellow": 0, "red": 0}
+    states = latest.allocations if latest else {}
+    for entry in states.values():
+        by_status[entry["status"]] += 1
+    rows = []
+    for allocation in enterprises:
+        entry = states.get(str(allocation.pk), {})
+        rows.append(
+            {
+                "allocation": allocation,
+                "use": Decimal(entry["use"]) if entry else None,
+                "forecast": Decimal(entry["forecast"]) if entry else None,
+                "status": entry.get("status", ""),
+                "remaining": allocation.energy_tce - Decimal(entry["use"]) if entry else None,
+            }
+        )
+    reserve = totals.get(Allocation.Kind.RESERVE, {})
+    allocated = sum(
+        (Decimal(t["energy"]) for k, t in totals.items() if k != Allocation.Kind.RESERVE),
+        Decimal(0),
+    )
+    return {
+        "budget": budget,
+        "versions": versions,
+        "statuses": statuses,
+        "latest": latest,
+        "totals": totals,
+        "allocated_tce": allocated,
+        "reserve_tce": reserve.get("energy"),
+        "reserve_co2_t": reserve.get("co2"),
+        "remaining_tce": budget.energy_tce - latest.use_tce if latest else budget.energy_tce,
+        "projects": projects,
+        "enterprises": rows,
+        "enterprise_count": totals.get(Allocation.Kind.ENTERPRISE, {}).get("count", 0),
+        "by_status": by_status,
+    }
+
+
+def drafts_awaiting(year: int | None = None):
+    found = Budget.objects.filter(state=Budget.State.DRAFT).select_related("drafted_by")
+    return found.filter(year=year) if year else found
+
+
+__all__ = ["budget_of_year", "budget_view", "budget_years", "drafts_awaiting"]

@@ -1,0 +1,168 @@
+"""The energy budget's pages and API (issue 18 items 6, 7 and 9): DRS drafts on the page,
+the committee approves there, the dashboard shows allocated / used / forecast / remaining
+with the Plotly chart and the versions, `budgets/{year}/` carries the same numbers, and the
+page's query count does not grow with the enterprises."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.urls import reverse
+
+from budgets import services
+from budgets.models import Budget, BudgetStatus
+from tasks.models import Department
+
+
+def _result(code, period, value, scope=""):
+    from indicators.models import Indicator, IndicatorResult
+
+    year, _, quarter = period.partition("Q")
+    return IndicatorResult.objects.create(
+        indicator=Indicator.objects.get(code=code), period=period, year=int(year),
+        quarter=int(quarter) if quarter else None, scope=scope, value=D(value),
+    )  # fmt: skip
+
+
+def _enterprises(count: int, start: int = 0):
+    from enterprises.models import Enterprise
+    from indicators.models import Indicator, IndicatorResult
+
+    drs = Department.objects.get(code="DRS")
+    made = Enterprise.objects.bulk_create(
+        Enterprise(code=f"91371400MB{n:08d}", name=f"企业{n:04d}", industry="2614",
+                   supervising_department=drs)
+        for n in range(start, start + count)
+    )  # fmt: skip
+    energy = Indicator.objects.get(code="energy_total_calorific")
+    rows = []
+    for enterprise in made:
+        rows.append(IndicatorResult(indicator=energy, period="2025", year=2025, scope=enterprise.code,
+                                    value=D("100")))  # fmt: skip
+        rows.append(IndicatorResult(indicator=energy, period="2026Q3", year=2026, quarter=3,
+                                    scope=enterprise.code, value=D("90")))  # fmt: skip
+    for row in rows:
+        row.save()
+    return made
+
+
+@pytest.fixture
+def park_history(park):
+    for year in (2023, 2024, 2025):
+        for quarter, energy in ((1, 22000), (2, 47000), (3, 73000)):
+            _result("energy_total_calorific", f"{year}Q{quarter}", energy)
+        _result("energy_total_calorific", str(year), 100000)
+        _result("co2_emissions", f"{year}Q3", 150000)
+        _result("co2_emissions", str(year), 200000)
+    for quarter, energy, co2 in ((1, 20000, 50000), (2, 45000, 100000), (3, 76000, 150000)):
+        _result("energy_total_calorific", f"2026Q{quarter}", energy)
+        _result("co2_emissions", f"2026Q{quarter}", co2)
+
+
+def test_drs_drafts_and_the_committee_approves_on_the_page(client, clerk, committee_member,
+                                                           park_history,
+                                                           django_capture_on_commit_callbacks):  # fmt: skip
+    client.force_login(clerk)
+    page = client.get(reverse("budgets:index"))
+    assert "本年度尚未编制用能预算" in page.content.decode()
+    refused = client.post(reverse("budgets:draft"), {"year": "2026", "basis": "calorific",
+                                                     "energy_tce": "-1", "co2_t": "250000"}, follow=True)  # fmt: skip
+    assert "须大于零" in refused.content.decode()
+    assert not Budget.objects.exists()
+    client.post(reverse("budgets:draft"), {"year": "2026", "basis": "calorific",
+                                           "energy_tce": "100000", "co2_t": "250000"})  # fmt: skip
+    budget = Budget.objects.get()
+    assert budget.state == "draft"
+    assert (
+        'id="approve-form"'
+        not in client.get(reverse("budgets:dashboard", args=[2026])).content.decode()
+    )
+    client.force_login(committee_member)
+    page = client.get(reverse("budgets:dashboard", args=[2026])).content.decode()
+    assert 'id="approve-form"' in page
+    missing = client.post(reverse("budgets:approve", args=[2026]),
+                          {"version": "1", "reason": "审议通过", "document_no": ""}, follow=True)  # fmt: skip
+    assert "文号" in missing.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("budgets:approve", args=[2026]),
+                    {"version": "1", "reason": "审议通过", "document_no": "德经管字〔2026〕3号"})  # fmt: skip
+    budget.refresh_from_db()
+    assert budget.state == "approved"
+    # The approval queued the recompute (run in process here): Q1–Q3 from the approved results
+    # (20,000 ÷ 0.22 = 90,909 green; 45,000 ÷ 0.47 = 95,745 > 95 % yellow; 76,000 ÷ 0.73 red).
+    assert list(BudgetStatus.objects.filter(budget=budget).values_list("period", "status")) == [
+        ("2026Q1", "green"), ("2026Q2", "yellow"), ("2026Q3", "red"),
+    ]  # fmt: skip
+    page = client.get(reverse("budgets:dashboard", args=[2026])).content.decode()
+    assert 'data-chart="budget-figure"' in page
+    assert "plotly/plotly.min.js" in page
+    assert "cdn" not in page.lower()
+    assert "德经管字〔2026〕3号" in page
+    assert 'data-status="red"' in page
+
+
+def test_the_api_carries_the_budget_the_allocations_and_the_quarters(
+    client, clerk, committee_member, auditor, park_history
+):
+    _enterprises(2)
+    budget = services.budget_draft(user=clerk, year=2026, basis="calorific", energy_tce="100000",
+                                   co2_t="250000", department=Department.objects.get(code="DRS"))  # fmt: skip
+    services.budget_approve(
+        user=committee_member, budget=budget, reason="审议通过", document_no="德经管字〔2026〕3号"
+    )
+    services.budgets_recompute()
+    client.force_login(auditor)
+    document = client.get("/api/v1/budgets/2026/").json()
+    assert document["energy_tce"] == "100000"
+    assert document["reserve"]["energy_tce"] == "99800"
+    assert [a["energy_tce"] for a in document["allocations"]] == ["100", "100"]
+    q3 = document["quarters"][-1]
+    # 76,000 ÷ 0.73 = 104,109.589…: above the budget
+    assert q3["period"] == "2026Q3"
+    assert D(q3["forecast_tce"]) == (D("76000") / D("0.73")).quantize(D("0.000001"))
+    assert (q3["status"], document["status"]) == ("red", "red")
+    assert document["allocations"][0]["status"] == "red"  # 90 ÷ 0.73 > 100
+    assert client.get("/api/v1/budgets/2031/").status_code == 404
+
+
+# The dashboard's queries: the session and the user; the approved version (with its
+# department and people); the versions; the statuses; the allocation totals by kind; the
+# project allocations; the largest enterprise allocations; the years with a budget.
+DASHBOARD = 2 + 7
+
+
+@pytest.mark.parametrize("count", [10, 300])
+def test_the_dashboard_s_query_count_does_not_grow(client, clerk, committee_member, park_history,
+                                                  count, django_assert_num_queries):  # fmt: skip
+    _enterprises(count)
+    budget = services.budget_draft(user=clerk, year=2026, basis="calorific", energy_tce="100000",
+                                   co2_t="250000", department=Department.objects.get(code="DRS"))  # fmt: skip
+    services.budget_approve(
+        user=committee_member, budget=budget, reason="审议通过", document_no="德经管字〔2026〕3号"
+    )
+    services.budgets_recompute()
+    client.force_login(committee_member)
+    url = reverse("budgets:dashboard", args=[2026])
+    client.get(url)
+    with django_assert_num_queries(DASHBOARD):
+        page = client.get(url)
+    assert page.status_code == 200
+    assert page.content.decode().count("<tr><td>企业") == min(count, 50)
+
+
+def test_the_english_dashboard_has_no_chinese_outside_names(client, clerk, committee_member,
+                                                            park_history, settings):  # fmt: skip
+    import re
+
+    budget = services.budget_draft(user=clerk, year=2026, basis="calorific", energy_tce="100000",
+                                   co2_t="250000", department=Department.objects.get(code="DRS"))  # fmt: skip
+    services.budget_approve(
+        user=committee_member, budget=budget, reason="审议通过", document_no="德经管字〔2026〕3号"
+    )
+    services.budgets_recompute()
+    client.force_login(committee_member)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("budgets:dashboard", args=[2026])).content.decode()
+    assert "Energy budget 2026" in page
+    headings = re.findall(r"<(?:h1|h2|th|dt|label|button)[^>]*>(.*?)<", page)
+    assert headings
+    assert [h for h in headings if re.search(r"[\u4e00-\u9fff]", h) and h != "中文"] == []
