@@ -236,6 +236,12 @@ def target_value_text(target: Target, value, *, unit: str, places: int) -> str:
     """What a target promises, as the cards and tables say it."""
     if target.kind == Target.Kind.MILESTONE:
         return "—"
+    if target.kind == Target.Kind.INCREASE:
+        if value is not None:  # the base year's value it must go beyond
+            text = number_text(value, places)
+            beyond = f"{text} {unit}" if unit else text
+            return _("高于%(value)s") % {"value": beyond}
+        return _("高于%(year)s年") % {"year": target.base_year or ""}
     if target.awaits_value:
         return _("目标值待管理员设定")
     if value is None and target.kind in (

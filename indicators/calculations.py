@@ -367,6 +367,8 @@ ZERO_WHEN_UNREPORTED = (
     "iw_utilized_prior_stock",
 )
 CO2_FUELS = FOSSIL_FUELS
+# 区域"煤炭清零" (plan, task 11): the coal the park burns — raw coal, washed coal and coke.
+COAL_FUELS = ("coal_raw", "coal_washed", "coke")
 LEADING_INDUSTRIES = (
     "revenue_electronic",
     "revenue_new_energy_materials",
@@ -525,6 +527,26 @@ def _fossil_tce(trace: _Trace) -> Decimal:
         if quantity != ZERO:
             total += quantity * trace.coefficient(f"tce.{fuel}")
     return total
+
+
+def coal_tce(trace: _Trace) -> Decimal:
+    """Coal consumption in tce: raw coal, washed coal and coke at their standard-coal
+    factors (three coals of different heat, so not summed in tonnes). Counted only for a
+    window the energy form covers; an unreported coal counts as zero (none burnt)."""
+    trace.part("energy_form", _require_energy_form)
+    total = ZERO
+    for fuel in COAL_FUELS:
+        quantity = trace.item(fuel)
+        if quantity != ZERO:
+            total += quantity * trace.coefficient(f"tce.{fuel}")
+    return total
+
+
+def natural_gas_tce(trace: _Trace) -> Decimal:
+    """Natural gas in tce (its standard-coal factor per 万m³)."""
+    trace.part("energy_form", _require_energy_form)
+    gas = trace.item("natural_gas")
+    return gas * trace.coefficient("tce.natural_gas") if gas != ZERO else ZERO
 
 
 def _require_energy_form(trace: _Trace) -> None:
@@ -701,6 +723,18 @@ FORMULAS: dict[str, Formula] = {
         "秸秆综合利用量 ÷ 可收集资源量 × 100",
         "Straw utilised ÷ collectable resource × 100",
     ),
+    "coal_consumption": Formula(
+        "(原煤 + 洗精煤 + 焦炭)×折标系数",
+        "(raw coal + washed coal + coke) × standard-coal factor",
+    ),
+    "natural_gas_share": Formula(
+        "天然气×折标系数 ÷ E等价 × 100",
+        "natural gas × standard-coal factor ÷ E(equal value) × 100",
+    ),
+    "pv_capacity": Formula(
+        "光伏装机容量(期末值)",
+        "Installed PV capacity (at the end of the period)",
+    ),
 }
 for _code in LEADING_INDUSTRIES:
     FORMULAS[_code] = _REVENUE_ACCUMULATED
@@ -842,6 +876,9 @@ def compute_window(
         return divide(t.item("iw_generated"), t.item("iva_current"))
 
     run("iw_generation_intensity", PLAIN, waste_intensity)
+    run("coal_consumption", PLAIN, coal_tce)
+    run("natural_gas_share", PLAIN, lambda t: percent(natural_gas_tce(t), equal_value(t)))
+    run("pv_capacity", PLAIN, lambda t: t.item("pv_capacity"))
     if window.is_annual:
         run(
             "agri_waste_utilization_rate",
@@ -1041,6 +1078,32 @@ def judge_status(
     return status
 
 
+def judge_increase(
+    *,
+    value: Decimal | None,
+    base_value: Decimal | None,
+    direction: int,
+    observed: Decimal | None,
+    target_missed_period: bool,
+) -> str:
+    """An "increase" target (提高天然气消费比重, 推进光伏建设): a direction without a level.
+    By its year (the target year's whole year, and every later period) it is met only
+    strictly beyond the base year's value, else red; before, green when it moved the right
+    way against a year earlier, yellow when it stood still, red when it went back."""
+    if value is None or base_value is None:
+        return STATUS_NO_DATA
+    if target_missed_period:
+        return STATUS_ACHIEVED if Decimal(direction) * (value - base_value) > ZERO else STATUS_RED
+    if observed is None:
+        return STATUS_NO_DATA
+    moved = Decimal(direction) * observed
+    if moved > ZERO:
+        return STATUS_GREEN
+    if moved == ZERO:
+        return STATUS_YELLOW
+    return STATUS_RED
+
+
 def _tolerance_in_units(target: TargetSpec, base_value: Decimal | None, threshold: Decimal):
     """The target's tolerance in indicator units (methodology §7 defaults when unset)."""
     if target.tolerance is not None:
@@ -1088,7 +1151,7 @@ def evaluate_series(
         if target is None:
             evaluation.status = ""
             continue
-        if target.value is None:
+        if target.value is None and target.kind != "increase":
             evaluation.target_awaits_value = True
             evaluation.notes.append("target_value_not_set")
             continue
@@ -1112,6 +1175,13 @@ def evaluate_series(
                 evaluation.status = STATUS_NO_DATA
                 continue
             target_value = base_value * (ONE - target.value / HUNDRED)
+        elif target.kind == "increase":
+            # 提高…比重: no level, only a direction — beyond the base year's same window.
+            if base_value is None:
+                evaluation.notes.append("base_value_missing")
+                evaluation.status = STATUS_NO_DATA
+                continue
+            target_value = base_value
         else:
             target_value = target.value
         evaluation.target_value = target_value
@@ -1134,7 +1204,7 @@ def evaluate_series(
         if span > 0:
             fraction = window.elapsed_years_since(base_year) / Decimal(span)
             evaluation.time_progress = min(max(fraction, ZERO), ONE)
-            if judged_value is not None:
+            if judged_value is not None and target.kind != "increase":
                 evaluation.path_value = path_value(
                     indicator.path_kind, base_value, judged_value, min(max(fraction, ZERO), ONE)
                 )
@@ -1182,6 +1252,17 @@ def evaluate_series(
             # The base period is the starting point of a path, not judged; a hold target
             # must hold in every period, the base year included (methodology §7).
             evaluation.status = ""
+            continue
+        if target.kind == "increase":
+            evaluation.status = judge_increase(
+                value=value,
+                base_value=target_value,
+                direction=indicator.direction,
+                observed=observed,
+                target_missed_period=missed,
+            )
+            if value is None:
+                evaluation.notes.append("inputs_missing")
             continue
         evaluation.status = judge_status(
             value=value,

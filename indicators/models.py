@@ -82,6 +82,7 @@ class Target(models.Model):
         REDUCTION_VS_BASE = "reduction_vs_base", _("较基准年下降")
         REDUCTION_VS_TARGET = "reduction_vs_target", _("较另一目标年实际值下降")
         MILESTONE = "milestone", _("里程碑(是/否)")
+        INCREASE = "increase", _("较基准年提高")
 
     class Qualifier(models.TextChoices):
         BINDING = "binding", _("约束性")
@@ -156,7 +157,7 @@ class Target(models.Model):
     @property
     def awaits_value(self) -> bool:
         """True while an administrator still has to enter the value (T3/T4)."""
-        return self.kind != self.Kind.MILESTONE and self.value is None
+        return self.kind not in (self.Kind.MILESTONE, self.Kind.INCREASE) and self.value is None
 
 
 class TargetRevision(models.Model):

@@ -68,6 +68,11 @@ def cleaned_changes(target: Target, changes: dict) -> dict:
         value = _decimal("value", changes["value"], label_zh="目标值")
         if target.kind == Target.Kind.MILESTONE:
             raise _refuse("里程碑目标没有目标值。", "A milestone target has no value.")
+        if target.kind == Target.Kind.INCREASE:
+            raise _refuse(
+                "提高类目标没有目标值（以基准年为比较基数）。",
+                "An increase target has no value (it is judged against its base year).",
+            )
         if value is None:
             raise _refuse("目标值不能为空。", "The value cannot be empty.", "required")
         if target.kind in (Target.Kind.REDUCTION_VS_BASE, Target.Kind.REDUCTION_VS_TARGET) and not (

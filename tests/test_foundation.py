@@ -223,7 +223,7 @@ def test_tasks_api_lists_responsibilities_lead_first(committee_member):
     task_one = next(t for t in body["results"] if t["code"] == "1")
     assert [r["department"] for r in task_one["responsibilities"]] == ["DRS", "EIT", "NRB", "GRID"]
     assert task_one["responsibilities"][0]["role"] == "lead"
-    assert task_one["targets"] == ["T1", "T1b"]
+    assert task_one["targets"] == ["T1", "T1b", "T20"]
 
 
 def test_targets_api_serves_indicator_kind_values_and_years(committee_member):
