@@ -86,6 +86,16 @@ COUNTERS = (
     ),
 )  # fmt: skip
 COUNTER_KEYS = tuple(c.key for c in COUNTERS)
+# The plan's work items that count enterprises (quantity unit 家) and the register's count
+# that answers each: the reporting department's typed quantity is checked against it.
+WORK_ITEM_COUNTERS = {
+    "5.1": "green_factory",
+    "5.3": "green_supply_chain",
+    "12.3": "clean_production_started",
+    "18.2": "energy_audit",
+    "18.3": "plans",  # key units with a 一企一策 plan
+}
+PLANS_COUNTER = Counter("plans", "已制定一企一策方案的重点用能单位", "Key units with a plan", "")
 
 
 def certificate_counts(rows: Iterable[tuple]) -> dict[tuple[str, int], int]:

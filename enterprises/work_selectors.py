@@ -90,8 +90,13 @@ def certificate_counters(today: dt.date) -> dict:
             }
         )
     targets.sort(key=lambda row: (-row["target"].year, row["target"].counter))
+    items = {key: code for code, key in work_rules.WORK_ITEM_COUNTERS.items()}
     rows = [
-        {"counter": counter, "counts": [counts.get((counter.key, year), 0) for year in years]}
+        {
+            "counter": counter,
+            "work_item": items.get(counter.key, ""),
+            "counts": [counts.get((counter.key, year), 0) for year in years],
+        }
         for counter in work_rules.COUNTERS
     ]
     return {"years": years, "rows": rows, "counts": counts, "targets": targets}
@@ -113,3 +118,40 @@ def overdue_measures(today: dt.date):
         state__in=[Measure.State.PLANNED, Measure.State.IN_PROGRESS],
         due_quarter__lt=work_rules.quarter_of(today),
     )
+
+
+def work_item_counts(year: int | None = None) -> dict:
+    """For the plan's work items that count enterprises (work_rules.WORK_ITEM_COUNTERS):
+    the register's count per year (key units with a plan: as of now), as
+    {year: {work item code: {"counter", "count", "year"}}}, or that year's entry alone.
+    Two queries, however many years are asked for."""
+    rows = EnterpriseCertificate.objects.values_list(
+        "enterprise_id", "kind", "level", "stage", "year"
+    )
+    counts = work_rules.certificate_counts(rows if year is None else rows.filter(year=year))
+    planned = Enterprise.objects.filter(is_key_unit=True, measures__isnull=False).distinct().count()
+    names = {c.key: c for c in work_rules.COUNTERS}
+    names[work_rules.PLANS_COUNTER.key] = work_rules.PLANS_COUNTER
+
+    def of_year(wanted: int) -> dict[str, dict]:
+        answer = {}
+        for code, key in work_rules.WORK_ITEM_COUNTERS.items():
+            count = planned if key == work_rules.PLANS_COUNTER.key else counts.get((key, wanted), 0)
+            answer[code] = {"counter": names[key], "count": count, "year": wanted}
+        return answer
+
+    if year is not None:
+        return of_year(year)
+    return _ByYear(of_year)
+
+
+class _ByYear(dict):
+    """Year → that year's counts, built when first asked for."""
+
+    def __init__(self, build):
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, year: int) -> dict:
+        self[year] = self._build(year)
+        return self[year]

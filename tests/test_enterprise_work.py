@@ -579,3 +579,77 @@ def test_demo_supervision_work(administrator):
         Measure.objects.count(), MeasureProgress.objects.count(), Visit.objects.count(),
         EnterpriseCertificate.objects.count(), EarlyWarning.objects.count(),
     )  # fmt: skip
+
+
+# --- the tasks' numbers ------------------------------------------------------------------
+
+
+def test_work_items_that_count_enterprises_show_the_registers_count(
+    client, clerk, committee_member, enterprise
+):
+    from django.template import Context, Template
+
+    from enterprises.work_selectors import work_item_counts
+
+    work_services.certificate_record(
+        user=clerk, enterprise=enterprise, data={"kind": "energy_audit", "year": "2026"}
+    )
+    work_services.certificate_record(
+        user=clerk, enterprise=enterprise, data={"kind": "green_factory", "level": "municipal",
+                                                 "year": "2025"},
+    )  # fmt: skip
+    work_services.measure_create(user=clerk, enterprise=enterprise, data=MEASURE)
+    counts = work_item_counts(2026)
+    assert counts["18.2"]["count"] == 1
+    assert counts["5.1"]["count"] == 0  # the green factory is 2025's
+    assert counts["18.3"]["count"] == 1  # a key unit with a plan
+    assert work_item_counts(2025)["5.1"]["count"] == 1
+    template = Template(
+        "{% load enterprise_links %}{% register_count code period as counted %}"
+        "{% if counted %}{% include 'enterprises/_register_count.html' %}{% endif %}"
+    )
+    shown = template.render(Context({"code": "18.2", "period": "2026Q3"}))
+    assert 'data-count="1"' in shown
+    assert "能源审计/节能诊断" in shown
+    assert template.render(Context({"code": "1.1", "period": "2026Q3"})) == ""
+    client.force_login(committee_member)
+    page = client.get("/enterprises/certificates/").content.decode()
+    assert '<td>18.2</td><td class="num">1</td>' in page
+
+
+# Queries of each page as a committee member reads it, whatever the number of rows:
+# session and user (2), the enterprise with its department (1), then the page's reads:
+# plan: measures + their progress; visits: visits + findings with their warnings;
+# certificates: one list; counters: certificates + current targets; the profile: results
+# (the series; no carriers without results here), designations, suggestions, measures, progress, visits, findings,
+# certificates, warnings.
+PAGE_QUERIES = {"plan": 5, "visits": 5, "certificates": 4, "": 12}
+COUNTERS_QUERIES = 4
+
+
+def _rows(clerk, enterprise, n):
+    for k in range(n):
+        measure = work_services.measure_create(
+            user=clerk, enterprise=enterprise, data={**MEASURE, "title": f"措施{k}"}
+        )
+        work_services.measure_progress_report(
+            user=clerk, measure=measure, period="2025Q2", state="in_progress", note="推进"
+        )
+        work_services.certificate_record(
+            user=clerk, enterprise=enterprise, data={"kind": "energy_audit", "year": 2020 + k}
+        )
+    _visit(clerk, enterprise, findings=n)
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+def test_the_work_pages_query_counts_do_not_grow(
+    client, clerk, committee_member, enterprise, django_assert_num_queries, rows
+):
+    _rows(clerk, enterprise, rows)
+    client.force_login(committee_member)
+    for page, queries in PAGE_QUERIES.items():
+        with django_assert_num_queries(queries):
+            url = f"/enterprises/{CODE}/{page}/" if page else f"/enterprises/{CODE}/"
+            assert client.get(url).status_code == 200
+    with django_assert_num_queries(COUNTERS_QUERIES):
+        assert client.get("/enterprises/certificates/").status_code == 200

@@ -33,3 +33,20 @@ def gap_waterfall(context):
     if default is None:
         return {"show": False}
     return {"show": True, "gap": gap_context_stored(*default), "periods": default}
+
+
+@register.simple_tag(takes_context=True)
+def register_count(context, work_item_code: str, period: str):
+    """The enterprise register's count for a work item that counts enterprises (5.1 green
+    factories, 12.3 clean-production audits, …) in the period's year, or None: read at the
+    first row a page asks about (two queries), whatever the rows and their years."""
+    from enterprises.work_selectors import work_item_counts
+
+    render = context.render_context
+    if "enterprise_register_counts" not in render:
+        render["enterprise_register_counts"] = work_item_counts()
+    try:
+        year = int(str(period)[:4])
+    except ValueError:
+        return None
+    return render["enterprise_register_counts"][year].get(work_item_code)
