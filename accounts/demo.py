@@ -219,40 +219,23 @@ def _recompute() -> None:
     results_recompute()
 
 
-# Work items: (task, item) → (status, evidence). Evidence names a real kind of document.
-WORK_ITEMS = [
-    ("done", "《德州经开区碳达峰实施方案》已印发（德经开管发〔2025〕12号）。"),
-    ("in_progress", "已完成前期调研，方案初稿征求各部门意见中。"),
-    ("done", "年度目标责任书已签订，见附件清单。"),
-    ("in_progress", "2026年三季度完成进度约60%。"),
-]
 PROGRESS = "本季度按计划推进：完成阶段性任务，相关佐证材料已归档。"
 
 
 def _plan_progress(people: dict[str, User]) -> None:
-    """The lead department's clerk records progress on the first work items of the tasks
-    its department leads, and reports the quarter's progress on each task once."""
+    """The lead department's clerk reports the quarter's progress on each task it leads,
+    once. (Work items have no hand-set status: their parts' reports, seeded by
+    tasks.demo, and the committee's verification give their state.)"""
     from dashboards.models import ProgressReport
-    from dashboards.services import progress_report_submit, work_item_update
+    from dashboards.services import progress_report_submit
     from dezhou_carbon.exceptions import ApplicationError
-    from tasks.models import Responsibility, Task, WorkItem
+    from tasks.models import Responsibility, Task
 
     leads = Responsibility.objects.filter(
         role=Responsibility.Role.LEAD, department__code__in=REPORTING_DEPARTMENTS
     ).select_related("task", "department")
-    done = 0
     for lead in leads.order_by("task__order", "task__code"):
         clerk = people[f"{lead.department.code.lower()}_clerk"]
-        items = WorkItem.objects.filter(task=lead.task).order_by("code")[:2]
-        for item in items:
-            status, evidence = WORK_ITEMS[done % len(WORK_ITEMS)]
-            done += 1
-            if item.status != WorkItem.Status.NOT_STARTED:
-                continue
-            try:
-                work_item_update(item=item, user=clerk, status=status, evidence=evidence)
-            except ApplicationError:
-                continue  # a plan whose items another rule governs: left as the plan has it
         task = Task.objects.get(pk=lead.task_id)
         if not ProgressReport.objects.filter(task=task, period=CURRENT_PERIOD).exists():
             try:

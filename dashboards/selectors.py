@@ -1028,7 +1028,8 @@ class TaskBoardRow:
 
     @property
     def items_done(self) -> int:
-        return sum(1 for item in self.work_items if item.status == WorkItem.Status.DONE)
+        """Items the committee verified (销号): nothing counts as done by declaration."""
+        return sum(1 for item in self.work_items if item.verified_at is not None)
 
 
 @dataclass

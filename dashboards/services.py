@@ -25,7 +25,7 @@ from indicators.models import DepartmentPeriod, EngineAlert, IndicatorResult, Ta
 from indicators.periods import quarter_text, ytd_text
 from reporting.models import ReportingRound
 from reporting.notifications import notify
-from tasks.models import Department, Responsibility, Task, WorkItem
+from tasks.models import Department, Responsibility, Task
 
 logger = logging.getLogger(__name__)
 State = EarlyWarning.State
@@ -679,35 +679,6 @@ def warnings_escalate(*, now: dt.datetime | None = None) -> int:
         )
         count += 1
     return count
-
-
-@transaction.atomic
-def work_item_update(*, item: WorkItem, user, status: str, evidence: str) -> WorkItem:
-    """The lead department records a work item's progress and its evidence."""
-    lead = item.task.lead
-    if lead is None or not permissions.can_enter_figures(user, lead.department_id):
-        raise PermissionRefused(
-            "只有牵头单位可以更新工作要点进展。",
-            "Only the lead department can update a work item.",
-            code="permission_denied",
-        )
-    if status not in WorkItem.Status.values:
-        raise ApplicationError("进展状态无效。", "Invalid status.", code="invalid")
-    old = item.status
-    item.status, item.evidence = status, evidence
-    item.save(update_fields=["status", "evidence"])
-    page_changed()
-    audit_record(
-        actor=user,
-        action="work_item_update",
-        object_type="work_item",
-        object_id=item.pk,
-        department_code=lead.department.code,
-        old_value=old,
-        new_value=status,
-        reason=evidence,
-    )
-    return item
 
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # a progress report's attachment

@@ -33,7 +33,7 @@ from dezhou_carbon.i18n import page_language, says
 from dezhou_carbon.input_fields import period_param
 from indicators.models import PARK_SCOPE
 from indicators.periods import Period, quarter_text
-from tasks.models import Task, WorkItem
+from tasks.models import Task
 
 BIGSCREEN_REFRESH_SECONDS = 300
 BIGSCREEN_CHART_PX = 390  # each trend chart's height: two fit beside the bullets at 1080
@@ -203,26 +203,6 @@ def _report_periods(today: dt.date) -> list[str]:
     return [period.code for period in [periods[1], periods[0], *periods[2:]]]
 
 
-def _work_item_post(request):
-    """The lead department records a work item's status and evidence."""
-    item = get_object_or_404(
-        WorkItem.objects.select_related("task"), pk=_int(request.POST.get("item"))
-    )
-    try:
-        services.work_item_update(
-            item=item,
-            user=request.user,
-            status=request.POST.get("status", ""),
-            evidence=request.POST.get("evidence", "").strip()[:5000],
-        )
-    except PermissionRefused as error:
-        raise PermissionDenied(says(error)) from error
-    except ApplicationError as error:
-        return item.task, says(error)
-    messages.success(request, _("已更新工作要点 %(code)s 的进展。") % {"code": item.code})
-    return item.task, None
-
-
 def _report_post(request):
     """The lead department's quarterly progress report, with an optional attachment."""
     task = get_object_or_404(Task, pk=_int(request.POST.get("task")))
@@ -264,13 +244,13 @@ def _int(value) -> int:
 @require_http_methods(["GET", "POST"])
 def plan_board(request):
     """Sections → tasks and policy innovations with their units, targets' status, work
-    items and progress reports; the lead department's staff update them here."""
+    items with their derived state (from the parts' reports and the committee's 销号, or
+    the status of the targets they restate) and progress reports; the lead department's
+    staff report the task's quarter here."""
     error, error_task, status = None, None, 200
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "work_item":
-            task, error = _work_item_post(request)
-        elif action == "report":
+        if action == "report":
             task, error = _report_post(request)
         else:
             raise Http404
@@ -291,7 +271,6 @@ def plan_board(request):
         {
             "board": board,
             "error": error,
-            "statuses": WorkItem.Status.choices,
             "report_periods": _report_periods(timezone.localdate()),
             "max_attachment_mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024),
             "legend": selectors.status_legend(),

@@ -346,7 +346,7 @@ SPECTACULAR_SETTINGS = {
         "WarningKindEnum": "dashboards.models.EarlyWarning.Kind",
         "WarningLevelEnum": "dashboards.models.EarlyWarning.Level",
         "TaskKindEnum": "tasks.models.Task.Kind",
-        "WorkItemStatusEnum": "tasks.models.WorkItem.Status",
+        "WorkItemStatusEnum": "tasks.progress.STATE_CHOICES",
         "FootprintStudyStateEnum": "footprints.models.Study.State",
         "EnterpriseMeasureStateEnum": "enterprises.models.Measure.State",
         "EnterpriseCertificateKindEnum": "enterprises.models.CertificateKind",

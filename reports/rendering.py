@@ -26,7 +26,7 @@ from dezhou_carbon.spreadsheets import csv_cell, inert_workbook, needs_quoting
 from indicators.exchange import OUTPUT_FIELDS
 from indicators.periods import quarter_text, ytd_text
 from reports import svg
-from tasks.models import WorkItem
+from tasks.progress import counts_as_done, state_label
 
 Progress = Callable[[int], None]
 
@@ -58,7 +58,7 @@ HEADINGS = {
     "task": ("任务", "Task"),
     "lead": ("牵头单位", "Lead unit"),
     "supports": ("配合单位", "Supporting units"),
-    "items_done": ("已完成要点", "Items done"),
+    "items_done": ("已销号要点", "Items verified"),
     "items_total": ("要点总数", "Items"),
     "work_item": ("工作要点", "Work item"),
     "due_year": ("完成年份", "Due year"),
@@ -454,7 +454,7 @@ def render_xlsx(
         row_index = 4
         for task in document["tasks"]:
             items = task["work_items"] or [None]
-            done = sum(1 for i in task["work_items"] if i["status"] == WorkItem.Status.DONE)
+            done = sum(1 for i in task["work_items"] if counts_as_done(i["status"]))
             reports = "\n".join(
                 f"[{labels.quarter(r['period'])} {r['department']}] {r['text']}"
                 for r in task["progress_reports"]
@@ -471,7 +471,7 @@ def render_xlsx(
                     item["code"] if item else None,
                     labels.pick(item, "title") if item else None,
                     item["due_year"] if item else None,
-                    str(WorkItem.Status(item["status"]).label) if item else None,
+                    state_label(item["status"], labels.english) if item else None,
                     item["evidence"] if item else None,
                     reports,
                 ]
@@ -691,12 +691,12 @@ def pdf_html(document: dict, *, language: str, taken_at: dt.datetime) -> str:
                         {
                             "code": i["code"],
                             "title": labels.pick(i, "title"),
-                            "status": str(WorkItem.Status(i["status"]).label),
+                            "status": state_label(i["status"], labels.english),
                             "evidence": i["evidence"],
                         }
                         for i in task["work_items"]
                     ],
-                    "done": sum(1 for i in task["work_items"] if i["status"] == "done"),
+                    "done": sum(1 for i in task["work_items"] if counts_as_done(i["status"])),
                     "reports": task["progress_reports"],
                 }
             )

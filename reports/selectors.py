@@ -206,7 +206,7 @@ def _target_texts(card) -> dict:
     return texts
 
 
-def _target_entry(card, by_variant: dict[str, dict]) -> dict:
+def _target_entry(card, by_variant: dict[str, dict], item_states: dict[int, str]) -> dict:
     target = card.target
     indicator = target.indicator
     texts = _target_texts(card)
@@ -226,7 +226,9 @@ def _target_entry(card, by_variant: dict[str, dict]) -> dict:
         "target_text_zh": texts["zh"],
         "target_text_en": texts["en"],
         "owner": _department(card.owner),
-        "milestone_items": [{"code": item.code, "status": item.status} for item in card.work_items],
+        "milestone_items": [
+            {"code": item.code, "status": item_states.get(item.pk, "")} for item in card.work_items
+        ],
         "assessments": {
             variant: _assessment(by_variant[variant].get(target.pk, card), variant)
             if variant
@@ -251,7 +253,10 @@ def _task_entry(row) -> dict:
                 "code": item.code,
                 "title_zh": item.title_zh,
                 "title_en": item.title_en,
-                "status": item.status,
+                # Derived (tasks.progress), never hand-set; an item restating computed
+                # targets carries their codes and their status is on the targets' cards.
+                "status": item.row.state,
+                "restates_targets": [code for code, _s, _l in item.target_statuses],
                 "due_year": item.due_year,
                 "evidence": item.evidence,
             }
@@ -333,8 +338,14 @@ def snapshot_document(reporting_round: ReportingRound) -> dict:
         }
         for variant in ASSESSMENT_VARIANTS
     }
-    targets = [_target_entry(card, by_variant) for card in cards]
     board = dashboard_selectors.plan_board()
+    item_states = {
+        item.pk: item.row.state
+        for _section, rows in board.sections
+        for row in rows
+        for item in row.work_items
+    }
+    targets = [_target_entry(card, by_variant, item_states) for card in cards]
     tasks = []
     for _section, rows in board.sections:
         for row in rows:

@@ -23,7 +23,7 @@ class WorkItemInline(PermissionRuleAdmin, admin.TabularInline):
     allow_delete = True
     model = WorkItem
     extra = 0
-    fields = ["code", "title_zh", "title_en", "due_year", "status", "order"]
+    fields = ["code", "title_zh", "title_en", "due_year", "order"]
 
 
 @admin.register(Plan)

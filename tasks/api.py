@@ -1,21 +1,22 @@
 """API of the plan: departments, sections, tasks (responsibilities lead first) and their
-work items; the lead department's staff update a work item's progress, as on the plan
-board (dashboards.services.work_item_update)."""
+work items with their derived state (tasks.progress: from the parts' reports and the
+committee's verification; nobody sets it by hand), and the accountable work: part reports,
+co-signs and verification (tasks.workflow)."""
 
 import django_filters
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from accounts import permissions
 from accounts.permissions import UsesProduct
-from dashboards.services import work_item_update
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError
 from dezhou_carbon.input_fields import PeriodField
-from tasks import workflow
+from indicators.models import Target
+from tasks import progress, workflow
 from tasks.models import (
     Department,
     PartEvidence,
@@ -26,6 +27,7 @@ from tasks.models import (
     WorkItem,
     WorkItemPart,
 )
+from tasks.selectors import item_rows
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -44,16 +46,59 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
         fields = ["department", "department_name_zh", "department_name_en", "role", "order"]
 
 
+def _state(item) -> str:
+    """The derived state the view put on the item (`dress_items`), else computed alone."""
+    if not hasattr(item, "state"):
+        dress_items([item])
+    return item.state
+
+
+def dress_items(items) -> None:
+    """Each item's derived state as `item.state` (tasks.selectors.item_rows: two queries
+    for all of them; parts and targets prefetched as `part_list` and `target_list`)."""
+    for row in item_rows(list(items)):
+        row.item.state = row.state
+
+
 class WorkItemSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField(
+        help_text="derived: not_started, in_progress, awaiting_verification, verified, overdue"
+    )
+    restates_targets = serializers.SerializerMethodField()
+
     class Meta:
         model = WorkItem
-        fields = ["id", "code", "title_zh", "title_en", "due_year", "status", "order"]
+        fields = [
+            "id",
+            "code",
+            "title_zh",
+            "title_en",
+            "due_year",
+            "due_quarter",
+            "status",
+            "restates_targets",
+            "order",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=progress.STATE_CHOICES))
+    def get_status(self, item) -> str:
+        return _state(item)
+
+    def get_restates_targets(self, item) -> list[str]:
+        """Codes of the targets the item restates or is the milestone of: their status is
+        the item's (dashboards)."""
+        targets = getattr(item, "target_list", None)
+        if targets is None:
+            targets = list(item.targets.all())
+        return [t.code for t in targets]
 
 
-class WorkItemDetailSerializer(serializers.ModelSerializer):
+class WorkItemDetailSerializer(WorkItemSerializer):
     task = serializers.CharField(source="task.code")
     lead = serializers.SerializerMethodField()
-    may_update = serializers.SerializerMethodField()
+    may_update = serializers.SerializerMethodField(
+        help_text="may report the lead unit's part of the item (tasks.workflow)"
+    )
 
     class Meta:
         model = WorkItem
@@ -64,27 +109,25 @@ class WorkItemDetailSerializer(serializers.ModelSerializer):
             "title_zh",
             "title_en",
             "due_year",
+            "due_quarter",
             "status",
+            "restates_targets",
             "evidence",
             "order",
             "lead",
             "may_update",
         ]
+        read_only_fields = ["evidence"]
 
     def get_lead(self, item) -> str | None:
         lead = item.task.lead
         return lead.department.code if lead else None
 
     def get_may_update(self, item) -> bool:
-        """As the plan board shows its form: the lead department's staff."""
+        """The lead unit's staff, who report its part (POST /api/v1/part-reports/)."""
         lead = item.task.lead
         user = self.context["request"].user
-        return lead is not None and permissions.can_enter_figures(user, lead.department_id)
-
-
-class WorkItemUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=WorkItem.Status.choices)
-    evidence = serializers.CharField(allow_blank=True, required=False, default="", max_length=5000)
+        return lead is not None and permissions.can_report_part(user, lead.department_id)
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -187,16 +230,23 @@ class TaskListApi(ApiViewMixin, generics.ListAPIView):
                     "responsibilities",
                     queryset=Responsibility.objects.select_related("department").lead_first(),
                 ),
-                "work_items",
+                Prefetch("work_items", queryset=_items_prefetched(WorkItem.objects.all())),
                 "targets",
             )
             .order_by("plan", "order")
         )
 
+    def get_serializer(self, *args, **kwargs):
+        if args:
+            dress_items(item for task in args[0] for item in task.work_items.all())
+        return super().get_serializer(*args, **kwargs)
+
 
 class WorkItemFilter(django_filters.FilterSet):
     task = django_filters.CharFilter(field_name="task__code")
-    status = django_filters.ChoiceFilter(choices=WorkItem.Status.choices)
+    status = django_filters.ChoiceFilter(
+        choices=progress.STATE_CHOICES, method="filter_status", label="derived state"
+    )
     due_year = django_filters.NumberFilter()
     lead = django_filters.CharFilter(method="filter_lead", label="lead department code")
 
@@ -210,12 +260,31 @@ class WorkItemFilter(django_filters.FilterSet):
             task__responsibilities__role=Responsibility.Role.LEAD,
         ).distinct()
 
+    def filter_status(self, queryset, name, value):
+        """The state is derived (not stored): computed for the plan's items (a few hundred
+        at most, three queries) and matched by id."""
+        items = list(_items_prefetched(WorkItem.objects.filter(pk__in=queryset.values("pk"))))
+        return queryset.filter(pk__in=[r.item.pk for r in item_rows(items) if r.state == value])
+
+
+def _items_prefetched(queryset):
+    return queryset.prefetch_related(
+        Prefetch(
+            "parts",
+            queryset=WorkItemPart.objects.select_related("department").order_by("order", "pk"),
+            to_attr="part_list",
+        ),
+        Prefetch("targets", queryset=Target.objects.order_by("order"), to_attr="target_list"),
+    )
+
 
 def _work_items():
-    return WorkItem.objects.select_related("task").prefetch_related(
-        Prefetch(
-            "task__responsibilities",
-            queryset=Responsibility.objects.select_related("department"),
+    return _items_prefetched(
+        WorkItem.objects.select_related("task").prefetch_related(
+            Prefetch(
+                "task__responsibilities",
+                queryset=Responsibility.objects.select_related("department"),
+            )
         )
     )
 
@@ -230,10 +299,15 @@ class WorkItemListApi(ApiViewMixin, generics.ListAPIView):
     def get_queryset(self):
         return _work_items().order_by("task__order", "order", "pk")
 
+    def get_serializer(self, *args, **kwargs):
+        if args:
+            dress_items(args[0])
+        return super().get_serializer(*args, **kwargs)
+
 
 class WorkItemDetailApi(ApiViewMixin, generics.GenericAPIView):
-    """GET one work item. PATCH: the lead department's staff record its status and
-    evidence, as on the plan board; anyone else is refused and nothing changes."""
+    """One work item with its derived state. Progress is reported on the units' parts
+    (part-reports), never set on the item by hand."""
 
     permission_classes = [UsesProduct]
     serializer_class = WorkItemDetailSerializer
@@ -244,22 +318,6 @@ class WorkItemDetailApi(ApiViewMixin, generics.GenericAPIView):
         return _work_items()
 
     def get(self, request, pk: int):
-        item = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(self.get_serializer(item).data)
-
-    @extend_schema(request=WorkItemUpdateSerializer, responses={200: WorkItemDetailSerializer})
-    def patch(self, request, pk: int):
-        item = get_object_or_404(self.get_queryset(), pk=pk)
-        if not self.get_serializer(item).get_may_update(item):
-            self.permission_denied(request, "Only the lead department can update a work item.")
-        payload = WorkItemUpdateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        work_item_update(
-            item=item,
-            user=request.user,
-            status=payload.validated_data["status"],
-            evidence=payload.validated_data["evidence"].strip(),
-        )
         item = get_object_or_404(self.get_queryset(), pk=pk)
         return Response(self.get_serializer(item).data)
 

@@ -202,11 +202,6 @@ class Responsibility(models.Model):
 class WorkItem(BilingualName, models.Model):
     """A concrete work point (工作要点) of a task, tracked as a milestone with evidence."""
 
-    class Status(models.TextChoices):
-        NOT_STARTED = "not_started", _("未开始")
-        IN_PROGRESS = "in_progress", _("推进中")
-        DONE = "done", _("已完成")
-
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="work_items")
     code = models.CharField(_("编号"), max_length=20)
     title_zh = models.CharField(_("工作要点"), max_length=300)
@@ -225,8 +220,10 @@ class WorkItem(BilingualName, models.Model):
     targets = models.ManyToManyField(
         "indicators.Target", related_name="work_items", blank=True, verbose_name=_("对应目标")
     )
-    # Legacy self-declared progress; the state shown is derived (tasks/progress.py).
-    status = models.CharField(_("进展"), max_length=20, choices=Status, default=Status.NOT_STARTED)
+    # No hand-set status: an item's state is derived from its parts' reports and the
+    # committee's verification (tasks/progress.py), or is the status of the computed targets
+    # it restates. The free text below is what lead units wrote before parts existed
+    # (read-only; evidence is now files kept with part reports).
     evidence = models.TextField(_("佐证材料"), blank=True)
     verified_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     verified_by = models.ForeignKey(

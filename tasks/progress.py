@@ -26,6 +26,24 @@ STATE_LABELS = {
     OVERDUE: ("逾期", "Overdue"),
 }
 
+# The derived states as choices (the API's enum of a work item's `status`).
+STATE_CHOICES = [(code, zh) for code, (zh, _en) in STATE_LABELS.items()]
+
+# What lead units declared by hand before parts existed, as older round snapshots hold it.
+LEGACY_LABELS = {"done": ("已完成", "Done")}
+
+
+def state_label(code: str, english: bool = False) -> str:
+    """The label of a derived state, or of a legacy self-declared one (old snapshots)."""
+    zh, en = STATE_LABELS.get(code) or LEGACY_LABELS.get(code) or (code, code)
+    return en if english else zh
+
+
+def counts_as_done(code: str) -> bool:
+    """Verified (or, in an old snapshot, declared done)."""
+    return code in (VERIFIED, "done")
+
+
 MILESTONE_ACHIEVED = "achieved"
 MILESTONE_RED = "red"
 MILESTONE_OPEN = "milestone"

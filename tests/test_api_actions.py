@@ -399,21 +399,42 @@ def test_warning_loop_through_the_api(drs_warning, clerk, head, committee_member
 # --- plan, rounds ---------------------------------------------------------------------------
 
 
-def test_lead_department_updates_a_work_item(clerk, other_clerk):
+def test_a_work_items_status_is_derived_and_never_set_by_hand(clerk, other_clerk, head):
+    from django.utils import timezone
+
+    from tasks.models import PartReport
+
     item = WorkItem.objects.get(task__code="1", code="1.1")
     url = reverse("api:work-item-detail", args=[item.pk])
+    body = api(clerk).get(url).json()
+    assert (body["status"], body["may_update"]) == ("not_started", True)
     assert api(other_clerk).get(url).json()["may_update"] is False
+    # The old self-declared path is gone: nothing is written by PATCH.
     before = footprint()
-    assert api(other_clerk).patch(url, {"status": "done"}, format="json").status_code == 403
+    assert api(clerk).patch(url, {"status": "done"}, format="json").status_code == 405
     assert footprint() == before
-
-    response = api(clerk).patch(url, {"status": "done", "evidence": "文件"}, format="json")
-
-    assert response.status_code == 200
-    assert (response.json()["status"], response.json()["evidence"]) == ("done", "文件")
-    assert AuditEvent.objects.get(action="work_item_update").actor == clerk
-    listed = api(clerk).get(reverse("api:work-item-list"), {"lead": "DRS", "status": "done"})
+    # The lead unit's approved report says done: awaiting the committee's verification.
+    PartReport.objects.create(
+        part=item.parts.get(role="lead"), period="2024Q1", progress="done", state="approved",
+        narrative="完成", submitted_by=clerk, submitted_at=timezone.now(), approved_by=head,
+    )  # fmt: skip
+    assert api(clerk).get(url).json()["status"] == "awaiting_verification"
+    listed = api(clerk).get(
+        reverse("api:work-item-list"), {"lead": "DRS", "status": "awaiting_verification"}
+    )
     assert [w["id"] for w in listed.json()["results"]] == [item.pk]
+    tasks = api(clerk).get(reverse("api:task-list"), {"code": "1"}).json()["results"]
+    states = {w["code"]: w["status"] for w in tasks[0]["work_items"]}
+    assert states["1.1"] == "awaiting_verification"
+    assert set(states.values()) <= {
+        "awaiting_verification",
+        "not_started",
+        "in_progress",
+        "overdue",
+    }
+    tied = WorkItem.objects.filter(targets__isnull=False).first()
+    restated = api(clerk).get(reverse("api:work-item-detail", args=[tied.pk])).json()
+    assert restated["restates_targets"] == [t.code for t in tied.targets.order_by("order")]
 
 
 def test_progress_report_by_the_lead_department(clerk, committee_member):

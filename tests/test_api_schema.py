@@ -67,7 +67,6 @@ MATRIX = {
     "GET /api/v1/tasks/": READ,
     "GET /api/v1/work-items/": READ,
     "GET /api/v1/work-items/{id}/": READ,
-    "PATCH /api/v1/work-items/{id}/": DRS_STAFF_WRITE,  # DRS leads task 1
     # Part reports (tasks/api.py): DRS's submitted report on its part of 1.1 (approve,
     # return) and EIT's approved supporting part (co-sign by the lead, DRS's head). Other
     # units do not see DRS's report (404). No round is open for 2024Q1: a report is refused
@@ -161,7 +160,6 @@ MATRIX = {
 # A body that the allowed personas' request succeeds with.
 BODIES = {
     "POST /api/v1/tokens/": {"name": "matrix"},
-    "PATCH /api/v1/work-items/{id}/": {"status": "in_progress", "evidence": "会议纪要"},
     "POST /api/v1/progress-reports/": {"task": "1", "period": "2024Q1", "text": "进展"},
     "POST /api/v1/part-reports/": {
         "work_item": "1.1",
@@ -354,7 +352,7 @@ def database_state():
         list(EarlyWarning.objects.values_list("pk", "state").order_by("pk")),
         list(ImportBatch.objects.values_list("pk", "status").order_by("pk")),
         list(ApiToken.objects.values_list("pk", "revoked_at", "expires_at").order_by("pk")),
-        list(WorkItem.objects.values_list("pk", "status", "evidence").order_by("pk")),
+        list(WorkItem.objects.values_list("pk", "verified_at", "evidence").order_by("pk")),
         list(Notification.objects.values_list("pk", "read_at").order_by("pk")),
         ProgressReport.objects.count(),
         ReportingRound.objects.count(),

@@ -262,8 +262,8 @@ def test_milestones_show_their_work_items_and_open_warnings_and_completeness_are
 ):
     from django.utils import timezone
 
-    from dashboards.services import work_item_update
     from indicators.cache import page_generation_bump
+    from tasks.models import PartReport
 
     item = WorkItem.objects.get(task__code="11", code="11.4")
     client = _client(committee_member)
@@ -274,7 +274,11 @@ def test_milestones_show_their_work_items_and_open_warnings_and_completeness_are
     assert "未销号" in card["body"]
     assert 'data-item="11.1"' not in card["body"]  # the milestone's own work item only
     # Declaring it done is not enough (management.md §3): only the committee's 销号 counts.
-    work_item_update(item=item, user=other_clerk, status="done", evidence="省级批复文件")
+    PartReport.objects.create(
+        part=item.parts.get(role="lead"), period="2026Q3", progress="done", state="approved",
+        narrative="省级批复文件", submitted_by=other_clerk, submitted_at=timezone.now(),
+    )  # fmt: skip
+    page_generation_bump()
     card = _cards(client.get("/dashboards/").content.decode())["T16"]
     assert card["status"] == "red"
     # (tests/test_task_workflow.py walks the verification itself)
@@ -388,41 +392,31 @@ def test_the_plan_board_shows_sections_tasks_units_targets_and_work_items(demo, 
     assert task1.count('data-item="1.') == 6
 
 
-def test_the_lead_department_updates_a_work_item_and_others_cannot(clerk, other_clerk, head):
+def test_a_work_item_has_no_hand_set_status_on_the_board(clerk, head):
+    """Its state comes from its parts' reports (tasks.progress); the old self-declared
+    form is gone and posting it is not found, nothing written."""
+    from django.utils import timezone
+
+    from tasks.models import PartReport
+
     item = WorkItem.objects.get(task__code="1", code="1.4")
     url = reverse("dashboards:plan_board")
-    refused = _client(other_clerk).post(
-        url, {"action": "work_item", "item": item.pk, "status": "done", "evidence": "x"}
-    )
-    assert refused.status_code == 403
-    item.refresh_from_db()
-    assert item.status == "not_started"
-    assert item.evidence == ""
-
     client = _client(clerk)
-    response = client.post(
-        url,
-        {
-            "action": "work_item",
-            "item": item.pk,
-            "status": "in_progress",
-            "evidence": "已建成 12 MW",
-        },
-    )
-    assert response.status_code == 302
-    assert response["Location"] == "/dashboards/plan/#task-1"
-    item.refresh_from_db()
-    assert (item.status, item.evidence) == ("in_progress", "已建成 12 MW")
     html = client.get(url).content.decode()
-    assert "已更新工作要点 1.4 的进展。" in html
+    assert '<tr data-item="1.4" data-status="not_started">' in html
+    assert 'name="status"' not in html
+    refused = client.post(url, {"action": "work_item", "item": item.pk, "status": "done"})
+    assert refused.status_code == 404
+    PartReport.objects.create(
+        part=item.parts.get(role="lead"), period="2024Q1", progress="in_progress",
+        state="approved", narrative="已建成 12 MW", submitted_by=clerk,
+        submitted_at=timezone.now(), approved_by=head,
+    )  # fmt: skip
+    from indicators.cache import page_generation_bump
+
+    page_generation_bump()
+    html = client.get(url).content.decode()
     assert '<tr data-item="1.4" data-status="in_progress">' in html
-    assert "已建成 12 MW" in html
-    # An invalid status is refused with a message and changes nothing.
-    bad = client.post(url, {"action": "work_item", "item": item.pk, "status": "x", "evidence": ""})
-    assert bad.status_code == 400
-    assert "进展状态无效。" in bad.content.decode()
-    item.refresh_from_db()
-    assert item.status == "in_progress"
 
 
 def test_a_progress_report_with_an_attachment_is_downloaded_by_those_who_may(

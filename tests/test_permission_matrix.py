@@ -524,7 +524,7 @@ POST_BODIES = {
     "api:token-list": {"name": "脚本"},
     "tokens": {"action": "create", "name": "脚本"},
     "api:notification-mark-read": {},
-    "dashboards:plan_board": {"action": "work_item", "status": "done"},  # + the item's id
+    "dashboards:plan_board": {"action": "report", "period": "2024Q1", "text": "进展"},  # + task
     "reports:index": {"format": "csv", "language": "zh-hans"},
     "api:report-list": {"period": "2023", "format": "csv"},
     "footprints:factors": {"key": "x", "value": "1", "unit": "kgCO₂e/kg", "year": "2024"},
@@ -649,7 +649,7 @@ def test_post_refusals_change_nothing(request, client, drs_batch, name, persona)
     before = _footprint()
     body = dict(POST_BODIES[name])
     if name == "dashboards:plan_board":
-        body["item"] = drs_batch.work_item.pk
+        body["task"] = drs_batch.work_item.task_id
     if name.startswith("api:"):
         response = client.post(url, body, content_type="application/json")
     else:

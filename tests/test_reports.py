@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 
 from audit.models import AuditEvent
 from dashboards.models import EarlyWarning
-from dashboards.services import warning_acknowledge, warnings_sync, work_item_update
+from dashboards.services import warning_acknowledge, warnings_sync
 from dezhou_carbon.exceptions import PermissionRefused
 from indicators.models import Figure, IndicatorResult, Target
 from indicators.recompute import results_recompute
@@ -163,12 +163,8 @@ def _plant_injections(round_2025, administrator, clerk):
         plan=INJECTIONS[2],
         due_date=dt.date(2099, 1, 1),
     )
-    work_item_update(
-        item=WorkItem.objects.get(task__code="1", code="1.1"),
-        user=clerk,
-        status="in_progress",
-        evidence=INJECTIONS[3],
-    )
+    # The evidence text lead units wrote before parts existed (kept, read-only).
+    WorkItem.objects.filter(task__code="1", code="1.1").update(evidence=INJECTIONS[3])
     Target.objects.filter(code="T1").update(title_zh=INJECTIONS[0])
 
 
