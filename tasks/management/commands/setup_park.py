@@ -56,3 +56,7 @@ class Command(BaseCommand):
 
             for line in enterprise_work_demo():
                 self.stdout.write(line)
+            from assessment.demo import assessment_demo
+
+            for line in assessment_demo():
+                self.stdout.write(line)

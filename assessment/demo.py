@@ -1,0 +1,107 @@
+"""Demo of the units' assessment (`setup_park --demo`): the 2025 scheme approved with its
+文号, the 2025 assessment frozen from the demo's records by the committee's 王建国, explained
+by 发改统计部, adjusted with reasons, signed off by a second committee member (李明, never
+the one who froze it) and followed by a commendation, an admonitory talk and a public
+criticism; 2026 is previewed from the running year's records on the pages. Made through the
+services by named people. Safe to run twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from accounts.models import User
+from assessment import calculations as calc
+from assessment import services
+from assessment.models import Assessment
+
+YEAR = 2025
+DOCUMENT_NO = "德经开管发〔2025〕12号"
+
+
+def _person(username: str, role: str, name: str, department: str | None = None) -> User:
+    from tasks.models import Department
+
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "role": role,
+            "first_name": name,
+            "department": Department.objects.get(code=department) if department else None,
+        },
+    )
+    if created:
+        from accounts.demo import DEMO_PASSWORD
+
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def assessment_demo() -> list[str]:
+    if Assessment.objects.filter(year=YEAR).exists():
+        return [f"{YEAR}年度考核 / {YEAR} assessment: already signed off"]
+    committee = _person("committee", User.Role.COMMITTEE, "王建国")
+    second = _person("committee_li", User.Role.COMMITTEE, "李明")
+    stats = _person("stats", User.Role.STATISTICS_OFFICE, "统计办")
+    clerk = _person("drs_clerk", User.Role.CLERK, "发改统计部填报员", "DRS")
+    services.scheme_record(
+        year=YEAR,
+        rules=calc.DEFAULT_RULES,
+        document_no=DOCUMENT_NO,
+        reason="按园区碳达峰试点实施方案保障措施，制定2025年度责任单位目标责任考核办法。",
+        approver=committee,
+        actor=stats,
+    )
+    assessment = services.assessment_freeze(year=YEAR, user=committee)
+    services.explanation_add(
+        assessment=assessment,
+        department="DRS",
+        text="三季度能源数据因省统计联网直报平台升级延迟一天报送，已于次日补报并经负责人审核。",
+        user=clerk,
+    )
+    services.adjustment_add(
+        assessment=assessment,
+        department="DRS",
+        points=D(2),
+        reason="牵头完成国家碳达峰试点园区年度进展材料报送，经管委会会议研究加2分。",
+        user=committee,
+    )
+    preview = calc.year_scores(assessment.snapshot, assessment.scheme.rules, {"DRS": [D(2)]})
+    ranked = [score for score in preview if score.total is not None]
+    lowest = ranked[-1].department if ranked else "DRS"
+    if ranked and lowest != "DRS":
+        services.adjustment_add(
+            assessment=assessment,
+            department=lowest,
+            points=D(-1),
+            reason="预警整改材料两次退回补正，经管委会会议研究减1分。",
+            user=committee,
+        )
+    assessment = services.assessment_sign_off(
+        assessment=assessment, user=second, comment="经管委会2026年第1次主任办公会审定。"
+    )
+    rows = [row for row in assessment.scores["rows"] if row["total"] is not None]
+    decisions = []
+    if rows:
+        decisions.append(
+            (rows[0]["department"], "commendation", "年度考核总分第一，予以通报表扬。")
+        )
+        decisions.append(
+            (rows[-1]["department"], "interview", "年度考核总分末位，由管委会主要负责人约谈。")
+        )
+        failed = [row["department"] for row in rows if row["grade"] == calc.FAIL]
+        if failed:
+            decisions.append((failed[0], "criticism", "年度考核不合格，予以通报批评并限期整改。"))
+    for department, kind, reason in decisions:
+        services.consequence_record(
+            assessment=assessment,
+            department=department,
+            kind=kind,
+            reason=reason,
+            document_no="德经开管字〔2026〕3号",
+            user=committee,
+        )
+    return [
+        f"{YEAR}年度考核 / {YEAR} assessment: signed off ({len(rows)} units assessed, "
+        f"{len(decisions)} rewards or sanctions); 2026 previewed on /assessment/"
+    ]
