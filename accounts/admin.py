@@ -9,7 +9,8 @@ from accounts.models import User
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "first_name", "role", "department", "is_active", "last_login"]
     list_filter = ["role", "department", "is_active"]
+    raw_id_fields = ["enterprise"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("角色与部门"), {"fields": ("role", "department")}),
+        (_("角色与部门"), {"fields": ("role", "department", "enterprise")}),
     )

@@ -16,6 +16,9 @@ class User(AbstractUser):
         STATISTICS_OFFICE = "statistics_office", _("统计办")
         AUDITOR = "auditor", _("审计人员")
         ADMINISTRATOR = "administrator", _("系统管理员")
+        # An enterprise's energy manager (企业能源管理员): sees and reports only its own
+        # enterprise (`enterprise`), nothing of the park or of any other enterprise.
+        ENERGY_MANAGER = "energy_manager", _("企业能源管理员")
         NONE = "none", _("未分配角色")
 
     role = models.CharField(_("角色"), max_length=20, choices=Role, default=Role.NONE)
@@ -27,6 +30,14 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="members",
     )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("所属企业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="energy_managers",
+    )
 
     class Meta:
         verbose_name = _("用户")
@@ -37,7 +48,13 @@ class User(AbstractUser):
                 condition=~models.Q(role__in=["clerk", "head"])
                 | models.Q(department__isnull=False),
                 name="department_staff_have_a_department",
-            )
+            ),
+            # An energy manager belongs to exactly one enterprise, and only they do.
+            models.CheckConstraint(
+                condition=(models.Q(role="energy_manager") & models.Q(enterprise__isnull=False))
+                | (~models.Q(role="energy_manager") & models.Q(enterprise__isnull=True)),
+                name="energy_manager_has_one_enterprise",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,10 @@ role by itself. The rules:
   approved period never unlocks it (lock exceptions) — another person decides;
 - the statistics office runs imports, manages reporting rounds, items and coefficients;
 - an administrator may do everything;
+- an enterprise's energy manager (企业能源管理员) sees and reports only its own enterprise:
+  its register entry, ledger and quarters (and, later, its plan, findings, certificates and
+  footprints); none of the park's pages, figures or reports and nothing of any other
+  enterprise (can_use_product is False for them: they use the enterprise pages only);
 - anyone else (no role, inactive) sees nothing.
 """
 
@@ -32,8 +36,24 @@ def _is_admin(user) -> bool:
 
 
 def can_use_product(user) -> bool:
-    """Signed in, active and given a role: may open the plan pages and read plan data."""
-    return _is_admin(user) or (_active(user) and user.role != Role.NONE)
+    """Signed in, active and given a park role: may open the plan pages and read plan data.
+    An enterprise's energy manager has no park role (is_energy_manager)."""
+    return _is_admin(user) or (_active(user) and user.role not in (Role.NONE, Role.ENERGY_MANAGER))
+
+
+def is_energy_manager(user) -> bool:
+    """An enterprise's energy manager, signed in and bound to their (one) enterprise."""
+    return (
+        _active(user)
+        and not _is_admin(user)
+        and user.role == Role.ENERGY_MANAGER
+        and user.enterprise_id is not None
+    )
+
+
+def can_use_own_pages(user) -> bool:
+    """May open their own notifications: whoever uses the product, and energy managers."""
+    return can_use_product(user) or is_energy_manager(user)
 
 
 def can_read_all_data(user) -> bool:
@@ -216,12 +236,46 @@ def can_manage_enterprises(user) -> bool:
     return _is_admin(user) or (_active(user) and user.role == Role.STATISTICS_OFFICE)
 
 
-def can_read_enterprise(user, supervising_department_id: int | None) -> bool:
-    """May read an enterprise's register entry and ledger: who reads all data, and the
-    staff of the enterprise's supervising department."""
+def _enterprise_ids(enterprise) -> tuple[int | None, int | None]:
+    """(enterprise id, supervising department id) of an Enterprise; a bare number (or
+    None) is a supervising department's id (the rule's first form, kept for callers)."""
+    if enterprise is None or isinstance(enterprise, int):
+        return None, enterprise
+    return enterprise.pk, enterprise.supervising_department_id
+
+
+def can_read_enterprise(user, enterprise) -> bool:
+    """May read an enterprise's register entry, ledger, quarters, plan, findings and
+    certificates: who reads all data, the staff of its supervising department, and its
+    own energy manager (never another enterprise's)."""
     if can_read_all_data(user):
         return True
-    return is_department_staff(user) and supervising_department_id == user.department_id
+    enterprise_id, department_id = _enterprise_ids(enterprise)
+    if is_energy_manager(user):
+        return enterprise_id is not None and enterprise_id == user.enterprise_id
+    return is_department_staff(user) and department_id == user.department_id
+
+
+def can_enter_enterprise_figures(user, enterprise) -> bool:
+    """May save drafts of and submit an enterprise's own quarterly figures (its energy
+    manager; an administrator)."""
+    if _is_admin(user):
+        return True
+    enterprise_id, _department_id = _enterprise_ids(enterprise)
+    return (
+        is_energy_manager(user)
+        and enterprise_id is not None
+        and enterprise_id == user.enterprise_id
+    )
+
+
+def can_review_enterprise_period(user, enterprise, submitted_by_ids=()) -> bool:
+    """May approve or return an enterprise's submitted quarter: a head of its supervising
+    department (or an administrator) who submitted none of it (four eyes)."""
+    _enterprise_id, department_id = _enterprise_ids(enterprise)
+    return department_id is not None and can_approve_submission(
+        user, department_id, submitted_by_ids
+    )
 
 
 def can_manage_enterprise_work(user, supervising_department_id: int | None) -> bool:
@@ -250,8 +304,14 @@ def can_read_footprints(user) -> bool:
     return can_read_all_data(user) or _in_footprint_department(user)
 
 
-def can_prepare_footprint(user) -> bool:
-    """May create and edit studies, import inventories and record certificates."""
+def can_prepare_footprint(user, enterprise=None) -> bool:
+    """May create and edit studies, import inventories and record certificates: the
+    footprint department, the statistics office, administrators; an enterprise's energy
+    manager for its own enterprise's products only (`enterprise`: the study's enterprise;
+    without it an energy manager is refused)."""
+    if is_energy_manager(user):
+        enterprise_id, _department_id = _enterprise_ids(enterprise)
+        return enterprise_id is not None and enterprise_id == user.enterprise_id
     return (
         _is_admin(user)
         or (_active(user) and user.role == Role.STATISTICS_OFFICE)
@@ -335,6 +395,14 @@ class UsesProduct(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return can_use_product(request.user)
+
+
+class UsesProductOrEnterprise(BasePermission):
+    """DRF: the product's users, and energy managers (endpoints that answer them with their
+    own enterprise only)."""
+
+    def has_permission(self, request, view) -> bool:
+        return can_use_product(request.user) or is_energy_manager(request.user)
 
 
 # --- Units' responsibility assessment (目标责任考核; assessment app) -----------------------

@@ -14,9 +14,12 @@ def start_page(user) -> str:
     committee (and administrators) the targets overview; department staff their unit's
     to-do page (figures, parts of the plan's work, approvals, co-signs, warnings; its
     figures step is `figures_next_step`); the statistics office the reporting
-    rounds; auditors the reports; anyone else the plan page (which says they have no role)."""
+    rounds; auditors the reports; an enterprise's energy manager its enterprise's page;
+    anyone else the plan page (which says they have no role)."""
     if permissions.is_department_staff(user):
         return reverse("tasks:todo")
+    if permissions.is_energy_manager(user):
+        return reverse("enterprises:profile", args=[user.enterprise.code])
     if not permissions.can_use_product(user):
         return reverse("plan")
     if user.role == User.Role.AUDITOR:

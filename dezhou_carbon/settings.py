@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "accounts.sessions.SessionTimeoutMiddleware",  # after auth and messages
     # After locale and auth, so that its refusal page is in the user's language and layout.
     "dezhou_carbon.middleware.RefuseNulCharactersMiddleware",
+    # After auth: an enterprise's energy manager never reaches another enterprise.
+    "enterprises.middleware.EnterpriseWallMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dezhou_carbon.middleware.ContentSecurityPolicyMiddleware",
     # Last, as axes requires: turns a lockout into the sign-in page with the reason.

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
-from accounts.permissions import UsesProduct
+from accounts.permissions import UsesProduct, UsesProductOrEnterprise
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError
 from enterprises import credit_code as credit_codes
@@ -78,7 +78,7 @@ class EnterpriseListApi(ApiViewMixin, generics.ListAPIView):
     """GET: the enterprises you may read (?key_unit=true for key units). POST: register
     an enterprise (statistics office); the credit code is checked (GB 32100)."""
 
-    permission_classes = [UsesProduct]
+    permission_classes = [UsesProductOrEnterprise]
     serializer_class = EnterpriseSerializer
     filterset_class = EnterpriseFilter
 
@@ -124,7 +124,7 @@ def enterprise_for(request, code: str) -> Enterprise:
 class EnterpriseDetailApi(ApiViewMixin, generics.GenericAPIView):
     """One enterprise by its credit code."""
 
-    permission_classes = [UsesProduct]
+    permission_classes = [UsesProductOrEnterprise]
     serializer_class = EnterpriseSerializer
     filter_backends = []
     pagination_class = None

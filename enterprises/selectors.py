@@ -5,17 +5,19 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts import permissions
-from enterprises.models import Enterprise, KeyUnitDesignation
+from enterprises.models import Enterprise, EnterprisePeriod, KeyUnitDesignation
 
 
 def enterprises_visible_to(user) -> QuerySet[Enterprise]:
     """Everything for who reads all data; the supervised enterprises for department staff;
-    nothing for anyone else."""
+    its own enterprise for an energy manager; nothing for anyone else."""
     enterprises = Enterprise.objects.select_related("supervising_department")
     if permissions.can_read_all_data(user):
         return enterprises
     if permissions.is_department_staff(user):
         return enterprises.filter(supervising_department_id=user.department_id)
+    if permissions.is_energy_manager(user):
+        return enterprises.filter(pk=user.enterprise_id)
     return enterprises.none()
 
 
@@ -48,3 +50,10 @@ def register_rows(enterprises) -> list[dict]:
         }
         for e in enterprises
     ]
+
+
+def enterprise_quarters(enterprise: Enterprise) -> list[EnterprisePeriod]:
+    """The enterprise's own quarters (entered by its energy manager), newest first."""
+    return list(
+        enterprise.periods.select_related("submitted_by", "decided_by").order_by("-period")[:12]
+    )

@@ -7,6 +7,7 @@ from enterprises.views import (
     ledger_export,
     ledger_page,
     profile,
+    quarter,
     reconciliation_page,
     register,
     register_export,
@@ -42,5 +43,6 @@ urlpatterns = [
     path("<str:credit_code>/plan/", plan_page, name="plan"),
     path("<str:credit_code>/visits/", visits_page, name="visits"),
     path("<str:credit_code>/certificates/", certificates_page, name="certificates"),
+    path("<str:credit_code>/quarters/<str:period>/", quarter, name="quarter"),
     path("<str:credit_code>/", profile, name="profile"),
 ]

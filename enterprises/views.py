@@ -3,8 +3,13 @@ reads through enterprises.selectors/analysis, writes through enterprises.service
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import wraps
+
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,8 +28,17 @@ from enterprises.analysis import gap_attribution, reconciliation
 from enterprises.charts import WaterfallLabels, trend_figure, waterfall_figure
 from enterprises.exporting import ledger_xlsx, register_xlsx
 from enterprises.ledger import PAGE_SIZE, enterprise_series, ledger
-from enterprises.models import Enterprise, LeadingIndustry, RegisterUpload
-from enterprises.selectors import enterprises_visible_to, register_rows
+from enterprises.models import Enterprise, EnterprisePeriod, LeadingIndustry, RegisterUpload
+from enterprises.quarters import (
+    enterprise_figures,
+    enterprise_items,
+    enterprise_quarter_approve,
+    enterprise_quarter_return,
+    enterprise_quarter_save,
+    enterprise_quarter_submit,
+    quarter_checked,
+)
+from enterprises.selectors import enterprise_quarters, enterprises_visible_to, register_rows
 from enterprises.services import (
     enterprise_access_refused_record,
     register_upload_confirm,
@@ -32,6 +46,8 @@ from enterprises.services import (
 )
 from enterprises.work_selectors import profile_sections
 from indicators.models import IndicatorResult
+from indicators.numbers import NumberRefused, decimal_text, parse_optional_number
+from reporting.workflow import EntryValue
 from tasks.models import Department
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -448,19 +464,44 @@ def ledger_export(request):
     return response
 
 
-@product_page
-@require_GET
-def profile(request, credit_code: str):
-    """One enterprise: register entry, designations, trends (Plotly), energy by carrier,
-    reconciliation warnings. Another department's enterprise answers 404 (audited)."""
-    if not _may_read_register(request.user):
-        raise PermissionDenied
+def enterprise_page(view):
+    """Signed in (else to the login page) and either a user of the product or an
+    enterprise's energy manager (else 403): the pages of one enterprise."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        user = request.user
+        if not (permissions.can_use_product(user) or permissions.is_energy_manager(user)):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
+
+
+def _enterprise_or_404(request, credit_code: str, *, refuse: bool = False) -> Enterprise:
+    """The enterprise of the address, if the user may read it; one they may not read
+    answers 404 like one that does not exist (`refuse`: 403 with the reason), and the
+    attempt is audited."""
     code = credit_code.strip().upper()[:18]
     enterprise = enterprises_visible_to(request.user).filter(code=code).first()
     if enterprise is None:
         if Enterprise.objects.filter(code=code).exists():
             enterprise_access_refused_record(user=request.user, code=code, where=request.path)
+            if refuse:
+                raise PermissionDenied(_("您不能查看或填报该企业的数据。"))
         raise Http404
+    return enterprise
+
+
+@enterprise_page
+@require_GET
+def profile(request, credit_code: str):
+    """One enterprise: register entry, designations, trends (Plotly), energy by carrier,
+    its own quarters. Another department's (or, for an energy manager, any other)
+    enterprise answers 404 (audited)."""
+    if not (_may_read_register(request.user) or permissions.is_energy_manager(request.user)):
+        raise PermissionDenied
+    enterprise = _enterprise_or_404(request, credit_code)
     data = enterprise_series(enterprise.code)
     labels = {
         "energy_total_calorific": _("综合能源消费量(当量值)"),
@@ -485,5 +526,157 @@ def profile(request, credit_code: str):
             "may_manage": permissions.can_manage_enterprise_work(
                 request.user, enterprise.supervising_department_id
             ),
+            "quarters": enterprise_quarters(enterprise),
+            "entry_period": entry_quarter(),
+            "may_enter": permissions.can_enter_enterprise_figures(request.user, enterprise),
+            "park_links": _may_read_register(request.user),
         },
+    )
+
+
+def entry_quarter() -> str:
+    """The quarter an enterprise reports now: the newest open quarterly round's period,
+    else the last quarter that has ended."""
+    from reporting.models import ReportingRound
+
+    open_round = (
+        ReportingRound.objects.filter(state=ReportingRound.State.OPEN, quarter__isnull=False)
+        .order_by("-year", "-quarter")
+        .values_list("period", flat=True)
+        .first()
+    )
+    if open_round:
+        return open_round
+    today = timezone.localdate()
+    quarter = (today.month - 1) // 3  # the quarter before the current one
+    return f"{today.year - 1}Q4" if quarter == 0 else f"{today.year}Q{quarter}"
+
+
+@dataclass
+class QuarterRow:
+    item: object
+    figure: object
+    value: str
+    note: str
+    version: int
+    error: str = ""
+
+
+def _quarter_rows(enterprise, period: str, post=None) -> tuple[list[QuarterRow], list]:
+    """The form's rows (stored values, or what was typed) and the entries to save."""
+    current = enterprise_figures(enterprise, period)
+    rows, entries = [], []
+    for item in enterprise_items():
+        figure = current.get(item.code)
+        row = QuarterRow(
+            item,
+            figure,
+            decimal_text(figure.value) if figure else "",
+            figure.note if figure else "",
+            figure.version if figure else 0,
+        )
+        rows.append(row)
+        if post is None or post.get(f"value_{item.code}") is None:
+            continue
+        row.value = post.get(f"value_{item.code}", "").strip()[:60]
+        row.note = post.get(f"note_{item.code}", "").strip()[:2000]
+        try:
+            value = parse_optional_number(row.value)
+        except NumberRefused as refused:
+            row.error = localized(
+                f"“{row.value}”{refused.reason_zh}。", f"'{row.value}': {refused.reason_en}."
+            )
+            continue
+        try:
+            expected = int(post.get(f"version_{item.code}", ""))
+        except ValueError:
+            expected = None
+        entries.append(EntryValue(item.code, value, row.note, expected))
+    return rows, entries
+
+
+@enterprise_page
+@require_http_methods(["GET", "POST"])
+def quarter(request, credit_code: str, period: str):
+    """An enterprise's quarter: its energy manager enters drafts and submits them; a head
+    of the supervising department approves or returns them (never their own submission);
+    everyone who may read the enterprise sees the figures and their state."""
+    user = request.user
+    enterprise = _enterprise_or_404(request, credit_code, refuse=True)
+    try:
+        period = quarter_checked(period[:10])
+    except ApplicationError as refused:
+        raise Http404(says(refused)) from refused
+    may_enter = permissions.can_enter_enterprise_figures(user, enterprise)
+    may_review = permissions.can_approve(user, enterprise.supervising_department_id)
+    errors: list[str] = []
+    status = 200
+    post = request.POST if request.method == "POST" else None
+    rows, entries = _quarter_rows(enterprise, period, post)
+    if post is not None:
+        action = post.get("action", "save")
+        if action in ("save", "submit") and not may_enter:
+            raise PermissionDenied(_("只有本企业的能源管理员可以填报。"))
+        if action in ("approve", "return") and not may_review:
+            raise PermissionDenied(_("只有企业主管部门的负责人可以审核。"))
+        if any(row.error for row in rows):
+            errors.append(_("有数值格式不正确，未保存。"))
+            status = 400
+        else:
+            try:
+                with transaction.atomic():  # submitting writes nothing unless it submits
+                    if action in ("save", "submit") and entries:
+                        enterprise_quarter_save(
+                            enterprise=enterprise, period=period, entries=entries, user=user,
+                            where=request.path,
+                        )  # fmt: skip
+                    if action == "submit":
+                        enterprise_quarter_submit(enterprise=enterprise, period=period, user=user)
+                    elif action == "approve":
+                        enterprise_quarter_approve(
+                            enterprise=enterprise, period=period, user=user,
+                            comment=post.get("comment", "")[:2000],
+                        )  # fmt: skip
+                    elif action == "return":
+                        enterprise_quarter_return(
+                            enterprise=enterprise, period=period, user=user,
+                            comment=post.get("comment", "")[:2000],
+                        )  # fmt: skip
+            except ApplicationError as error:
+                errors.append(says(error))
+                if isinstance(error.details, list):
+                    errors.extend(says(issue) for issue in error.details if isinstance(issue, dict))
+                status = error.status_code
+            else:
+                done = {
+                    "save": _("草稿已保存。"),
+                    "submit": _("已提交，等待主管部门审核。"),
+                    "approve": _("已审核通过。"),
+                    "return": _("已退回企业。"),
+                }
+                messages.success(request, done.get(action, done["save"]))
+                return redirect("enterprises:quarter", credit_code=enterprise.code, period=period)
+            rows, _entries = _quarter_rows(enterprise, period, post)
+    row = EnterprisePeriod.objects.filter(enterprise=enterprise, period=period).first()
+    state = row.state if row else EnterprisePeriod.State.OPEN
+    submitted_by = row.submitted_by_id if row else None
+    return render(
+        request,
+        "enterprises/quarter.html",
+        {
+            "section": "ledger",
+            "enterprise": enterprise,
+            "period": period,
+            "row": row,
+            "state": state,
+            "rows": rows,
+            "errors": errors,
+            "editable": may_enter
+            and state in (EnterprisePeriod.State.OPEN, EnterprisePeriod.State.RETURNED),
+            "reviewable": may_review
+            and state == EnterprisePeriod.State.SUBMITTED
+            and permissions.can_review_enterprise_period(user, enterprise, {submitted_by}),
+            "park_links": _may_read_register(user),
+        },
+        status=status,
     )

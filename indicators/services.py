@@ -183,14 +183,23 @@ def figure_record(
     reason: str,
     batch: ImportBatch | None = None,
     expected_versions: dict[tuple, int] | None = None,
+    enterprise_period: bool = False,
 ) -> RecordOutcome:
     """Write a new version for every input whose value or note differs from the newest one.
     Must run inside a transaction. Locks, in this order: the department-periods (refusing
     a change to a submitted or approved one without a lock exception), then the newest
-    version of each key."""
+    version of each key. `enterprise_period`: an enterprise's own quarter (enterprises.
+    quarters), whose caller holds and checks the enterprise-period lock instead; its
+    figures are never the park's, and leave the departments' periods alone."""
     now = timezone.now()
-    periods = department_periods_lock(
-        {(i.item.department_id, period_code(i.year, i.quarter)) for i in inputs}
+    if enterprise_period:
+        assert all(i.scope for i in inputs), "an enterprise's quarter has enterprise scopes only"
+    periods = (
+        {}
+        if enterprise_period
+        else department_periods_lock(
+            {(i.item.department_id, period_code(i.year, i.quarter)) for i in inputs}
+        )
     )
     latest = _lock_latest(inputs)
     keys = {(i.item.pk, period_code(i.year, i.quarter), i.scope) for i in inputs}
@@ -269,6 +278,8 @@ def figure_record(
                 old.counts = False
                 uncounted.append(old)
         outcome.created.append(figure)
+    if enterprise_period:
+        changed_pairs = set()
     if state != State.APPROVED:
         # Landing figures approved is itself an approval (administrators loading or revising
         # history, audited as such); every other write respects the lock.

@@ -444,7 +444,7 @@ def history(request, period, department_code):
 @require_http_methods(["GET", "POST"])
 def notifications(request):
     """The user's notifications, newest first; POST marks them all read."""
-    if not permissions.can_use_product(request.user):
+    if not permissions.can_use_own_pages(request.user):
         raise PermissionDenied
     if request.method == "POST":
         marked = notifications_mark_read(request.user)

@@ -93,6 +93,14 @@ def entry_period_check(period: str, *, today: date | None = None) -> None:
     )
 
 
+def enterprise_quarter_scopes(period: str):
+    """The scopes of enterprises whose own figures of `period` are under their own review
+    (enterprises.quarters): a department's approval or return never decides them."""
+    from enterprises.models import EnterprisePeriod
+
+    return EnterprisePeriod.objects.filter(period=period).values("enterprise__code")
+
+
 def department_items(department: Department, period: str) -> list[StatisticalItem]:
     """The items the department reports for this period (quarterly or yearly ones)."""
     _year, quarter = parse_period(period)
@@ -351,12 +359,17 @@ def department_period_approve(
             f"The period is {row.state}; only a submitted one can be approved.",
             code="invalid_state",
         )
-    pending = Figure.objects.filter(
-        department=department,
-        period=period,
-        is_latest=True,
-        state__in=[State.DRAFT, State.RETURNED],
-    ).count()
+    own_review = enterprise_quarter_scopes(period)
+    pending = (
+        Figure.objects.filter(
+            department=department,
+            period=period,
+            is_latest=True,
+            state__in=[State.DRAFT, State.RETURNED],
+        )
+        .exclude(scope__in=own_review)
+        .count()
+    )
     if pending:
         raise ApplicationError(
             f"还有 {pending} 项数据未提交，不能审核；请退回部门补充提交。",
@@ -368,6 +381,7 @@ def department_period_approve(
     submitted = list(
         Figure.objects.select_for_update()
         .filter(department=department, period=period, is_latest=True, state=State.SUBMITTED)
+        .exclude(scope__in=own_review)
         .order_by("pk")
     )
     submitters = {row.submitted_by_id, *(f.submitted_by_id for f in submitted)}
@@ -448,7 +462,9 @@ def department_period_return(
     now = timezone.now()
     Figure.objects.filter(
         department=department, period=period, is_latest=True, state=State.SUBMITTED
-    ).update(state=State.RETURNED, decided_by=user, decided_at=now, decision_comment=comment)
+    ).exclude(scope__in=enterprise_quarter_scopes(period)).update(
+        state=State.RETURNED, decided_by=user, decided_at=now, decision_comment=comment
+    )
     row.state, row.decided_by, row.decided_at, row.comment = (
         PeriodState.RETURNED,
         user,

@@ -187,6 +187,13 @@ def cell_maker(park):
 
 
 @pytest.fixture
+def energy_manager(cell_maker):
+    """The energy manager of 德州锂能电池 (cell_maker, supervised by DRS): sees and reports
+    its own enterprise only, nothing of the park or of any other enterprise."""
+    return _person("he.energy", User.Role.ENERGY_MANAGER, enterprise=cell_maker)
+
+
+@pytest.fixture
 def footprint_library(statistics_office):
     """Material and transport factors of the footprint hand case (the GWPs ship as data)."""
     from footprints import services

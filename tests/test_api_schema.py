@@ -157,6 +157,15 @@ MATRIX = {
     "GET /api/v1/assessments/{period}/": [403, 403, 403, 403, 403, 200, 200, 200, 200],
 }
 
+# The enterprise's energy manager (tests/conftest.py: 德州锂能电池, not the sample): every
+# operation not listed refuses them (403); the register answers their own enterprise only,
+# and the sample enterprise answers 404, as one that does not exist (the attempt audited).
+ENERGY_MANAGER = {
+    "GET /api/v1/enterprises/": 200,
+    "GET /api/v1/enterprises/{credit_code}/": 404,
+}
+
+
 # A body that the allowed personas' request succeeds with.
 BODIES = {
     "POST /api/v1/tokens/": {"name": "matrix"},
@@ -405,6 +414,34 @@ def test_permission_matrix(request, world, operation):
         except _Rollback:
             pass
     assert seen == dict(zip(PERSONAS, MATRIX[operation], strict=True))
+
+
+def test_energy_manager_rows_are_operations():
+    assert set(ENERGY_MANAGER) <= set(MATRIX)
+
+
+@pytest.mark.parametrize("operation", sorted(MATRIX))
+def test_permission_matrix_energy_manager(request, world, operation):
+    """The same requests as test_permission_matrix, by an enterprise's energy manager:
+    refused with a zh/en message and nothing changed, except their own enterprise."""
+    method, _path = operation.split(" ", 1)
+    client = APIClient()
+    client.force_authenticate(request.getfixturevalue("energy_manager"))
+    before = database_state()
+    response = getattr(client, method.lower())(
+        _url(operation, world), BODIES.get(operation, {}) if method != "GET" else None,
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == ENERGY_MANAGER.get(operation, 403)
+    if response.status_code >= 400:
+        body = response.json()
+        assert body["message_zh"]
+        assert body["message_en"]
+        assert body["code"]
+    assert database_state() == before
+    if method == "GET" and response.status_code == 200:
+        codes = {row["code"] for row in response.json()["results"]}
+        assert codes == {request.getfixturevalue("cell_maker").code}
 
 
 # --- schemathesis ---------------------------------------------------------------------------

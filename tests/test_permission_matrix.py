@@ -209,6 +209,9 @@ GET_MATRIX = {
     "assessment:export": [302, 403, 403, 403, 403, 200, 200, 200, 200],
     "assessment:unit": [302, 403, 200, 403, 200, 200, 200, 200, 200],
     "api:assessment-detail": [403, 403, 403, 403, 403, 200, 200, 200, 200],
+    # An enterprise's own quarter (its energy manager enters, the supervising head reviews):
+    # readers of the enterprise see it; another department's staff are refused (audited).
+    "enterprises:quarter": [302, 403, 200, 403, 200, 200, 200, 200, 200],
 }
 
 
@@ -419,6 +422,43 @@ def test_get_matrix(request, client, drs_batch, name):
     )
 
 
+# The enterprise's energy manager (tests/conftest.py energy_manager: 德州锂能电池, not the
+# sample enterprise): none of the park's pages or endpoints; its own enterprise's pages;
+# every address naming another enterprise (the sample's code) is refused at the wall (403,
+# audited). Every row of GET_MATRIX not listed here must refuse them: 403.
+ENERGY_MANAGER_GET = {
+    "home": 302,  # to their enterprise's page
+    "login": 200,
+    "logout": 405,
+    "set_language": 302,
+    "health": 200,
+    "reporting:notifications": 200,  # their own notifications (returned, approved)
+    "reporting:template": 403,
+    "reporting:upload_confirm": 405,
+    "reporting:upload_undo": 405,
+    "tasks:part_report": 405,
+    "tasks:report_action": 405,
+    "tasks:verification_action": 405,
+    "tasks:parts_import": 405,
+    "tasks:parts_import_apply": 405,
+    "projects:update_decide": 405,
+    "api:enterprise-list": 200,  # their own enterprise only
+    "api:enterprise-detail": 403,  # the sample enterprise: the wall
+    "enterprises:profile": 403,  # the sample enterprise: the wall
+    "enterprises:quarter": 403,
+}
+
+
+def test_energy_manager_rows_are_pages_of_the_product():
+    assert set(ENERGY_MANAGER_GET) <= set(GET_MATRIX)
+
+
+@pytest.mark.parametrize("name", sorted(GET_MATRIX))
+def test_get_matrix_energy_manager(request, client, drs_batch, name):
+    _as(request, client, "energy_manager")
+    assert client.get(_url(name, drs_batch)).status_code == ENERGY_MANAGER_GET.get(name, 403)
+
+
 # State-changing requests: who is refused, and that a refusal changes nothing.
 POST_ALLOWED = {
     "reporting:entry": {"clerk", "head"},  # DRS's own form (the ECO clerk posts to ECO's)
@@ -484,6 +524,9 @@ POST_ALLOWED = {
     "assessment:scheme": {"statistics_office", "administrator"},
     "budgets:draft": {"clerk", "head", "statistics_office", "administrator"},
     "budgets:approve": {"committee_member"},
+    # The sample enterprise's quarter: only its energy manager (none here) and administrators
+    # enter figures; the DRS head reviews a submitted quarter only.
+    "enterprises:quarter": {"administrator"},
 }
 POST_BODIES = {
     "assessment:ranking": {
@@ -587,6 +630,7 @@ POST_BODIES = {
     },
     "budgets:draft": {"year": "2026", "basis": "calorific", "energy_tce": "1", "co2_t": "1"},
     "budgets:approve": {"version": "1", "reason": "同意", "document_no": "德经管字〔2026〕1号"},
+    "enterprises:quarter": {"action": "save", "value_coal_raw": "5"},
     "dashboards:warning_detail": {
         "action": "acknowledge",
         "response": "说明",
@@ -619,7 +663,10 @@ def _footprint():
         Benchmark.objects.count(),
         list(RegisterUpload.objects.values_list("pk", "status").order_by("pk")),
         Figure.objects.count(),
-        AuditEvent.objects.exclude(action__in=["login", "import_file_refused"]).count(),
+        # A refused attempt on an enterprise is itself audited (that is the point of it).
+        AuditEvent.objects.exclude(
+            action__in=["login", "import_file_refused", "enterprise_access_refused"]
+        ).count(),
         list(Budget.objects.values_list("pk", "state").order_by("pk")),
     )
 
@@ -656,6 +703,27 @@ def test_post_refusals_change_nothing(request, client, drs_batch, name, persona)
         response = client.post(url, body)
     assert response.status_code == 403
     assert _footprint() == before
+
+
+@pytest.mark.parametrize("name", sorted(POST_ALLOWED))
+def test_energy_manager_posts_are_refused(request, client, drs_batch, name):
+    """Every write of the park refuses an enterprise's energy manager, nothing written (an
+    attempt on another enterprise is audited: that is the one event it leaves)."""
+    url = _url(name, drs_batch)
+    _as(request, client, "energy_manager")
+    attempts = AuditEvent.objects.filter(action="enterprise_access_refused")
+    before, attempts_before = _footprint(), attempts.count()
+    body = dict(POST_BODIES[name])
+    if name == "dashboards:plan_board":
+        body["item"] = drs_batch.work_item.pk
+    if name.startswith("api:"):
+        response = client.post(url, body, content_type="application/json")
+    else:
+        response = client.post(url, body)
+    assert response.status_code == 403
+    assert _footprint() == before
+    if drs_batch.enterprise.code in url:  # another enterprise's address: an attempt
+        assert attempts.count() == attempts_before + 1
 
 
 @pytest.mark.parametrize("name", sorted(POST_ALLOWED))

@@ -14,6 +14,11 @@ def may_read_all(user) -> bool:
 
 
 @register.filter
+def is_energy_manager(user) -> bool:
+    return permissions.is_energy_manager(user)
+
+
+@register.filter
 def may_read_register(user) -> bool:
     return permissions.can_read_all_data(user) or permissions.is_department_staff(user)
 
