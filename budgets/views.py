@@ -145,10 +145,35 @@ def approve(request, year: int):
     return redirect("budgets:dashboard", year=year)
 
 
+@_guarded(permissions.can_read_budgets)
+@require_GET
+def export(request, year: int, fmt: str):
+    """The year's budget execution report (预算执行报告) as xlsx or PDF."""
+    from budgets import exporting
+    from dezhou_carbon.i18n import page_language
+    from reports.views import attachment
+
+    year = _year(year)
+    view = selectors.budget_view(year, all_allocations=True)
+    if view is None or fmt not in ("pdf", "xlsx"):
+        raise Http404
+    language = page_language()
+    name = f"{_('用能预算执行报告')}-{year}-v{view['budget'].version}"
+    if fmt == "pdf":
+        return attachment(exporting.execution_pdf(view, language=language),
+                          filename=f"{name}.pdf", content_type="application/pdf")  # fmt: skip
+    return attachment(
+        exporting.execution_xlsx(view, language=language),
+        filename=f"{name}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
 app_name = "budgets"
 urlpatterns = [
     path("", index, name="index"),
     path("<int:year>/", dashboard, name="dashboard"),
     path("draft/", draft, name="draft"),
     path("<int:year>/approve/", approve, name="approve"),
+    path("<int:year>/report.<str:fmt>", export, name="export"),
 ]

@@ -166,3 +166,52 @@ def test_the_english_dashboard_has_no_chinese_outside_names(client, clerk, commi
     headings = re.findall(r"<(?:h1|h2|th|dt|label|button)[^>]*>(.*?)<", page)
     assert headings
     assert [h for h in headings if re.search(r"[\u4e00-\u9fff]", h) and h != "中文"] == []
+
+
+def test_the_execution_report_read_back_as_xlsx_and_pdf(client, clerk, committee_member, auditor,
+                                                        park_history, tmp_path):  # fmt: skip
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    _enterprises(3)
+    budget = services.budget_draft(user=clerk, year=2026, basis="calorific", energy_tce="100000",
+                                   co2_t="250000", department=Department.objects.get(code="DRS"),
+                                   note="=HYPERLINK(\"http://x\")")  # fmt: skip
+    services.budget_approve(user=committee_member, budget=budget, reason="=1+1 审议通过",
+                            document_no="德经管字〔2026〕3号")  # fmt: skip
+    services.budgets_recompute()
+    client.force_login(auditor)
+    response = client.get(reverse("budgets:export", args=[2026, "xlsx"]))
+    assert response.status_code == 200
+    path = tmp_path / "budget.xlsx"
+    path.write_bytes(
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
+    book = load_workbook(path)
+    summary = {row[0]: row[1] for row in book["预算"].iter_rows(min_row=2, values_only=True)}
+    assert summary["用能预算(吨标准煤)"] == 100000
+    assert summary["文号"] == "德经管字〔2026〕3号"
+    assert summary["批准理由"] == "=1+1 审议通过"  # text, never a formula
+    assert book["预算"]["B12"].data_type == "s"
+    quarters = list(book["分季度执行情况"].iter_rows(min_row=2, values_only=True))
+    assert [q[0] for q in quarters] == ["2026Q1", "2026Q2", "2026Q3"]
+    assert quarters[-1][3] == pytest.approx(float(D("76000") / D("0.73")))
+    assert quarters[-1][6] == "超预算(红)"
+    allocations = list(book["预算分配"].iter_rows(min_row=2, values_only=True))
+    assert len(allocations) == 3 + 1  # three enterprises and the reserve
+    assert allocations[-1][4] == 99700
+
+    response = client.get(reverse("budgets:export", args=[2026, "pdf"]))
+    assert response.status_code == 200
+    pdf = tmp_path / "budget.pdf"
+    pdf.write_bytes(
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    assert "2026年用能预算执行报告" in text
+    assert "100,000.0" in text
+    assert "104,109.6" in text  # 76,000 ÷ 0.73
+    assert "超预算(红)" in text
+    assert client.get(reverse("budgets:export", args=[2026, "doc"])).status_code == 404

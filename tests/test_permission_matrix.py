@@ -156,6 +156,7 @@ GET_MATRIX = {
     "budgets:draft": [302, 403, 405, 403, 405, 403, 405, 403, 405],
     "budgets:approve": [302, 403, 403, 403, 403, 405, 403, 403, 403],
     "api:budget-detail": [403, 403, 404, 403, 404, 404, 404, 404, 404],
+    "budgets:export": [302, 403, 404, 403, 404, 404, 404, 404, 404],
     "api:reconciliation": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?period= needed
     "api:decomposition": [403, 403, 403, 403, 403, 400, 400, 400, 400],  # ?from=&to= needed
     # Register pages: department staff read their supervised enterprises; the statistics
