@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import subprocess
 import zipfile
 from decimal import Decimal
@@ -264,6 +265,44 @@ def test_the_pdf_report_has_chinese_text_page_numbers_charts_and_renders(
         data = image.read_bytes()
         assert data.startswith(b"\x89PNG")
         assert len(data) > 2000
+
+
+_ONE_CJK = re.compile(r"(?<!\S)[\u3400-\u9fff](?!\S)")
+
+
+def _stacked_characters(text: str) -> list[tuple[int, str]]:
+    """Single Chinese characters standing alone on consecutive lines at the same place: a
+    column so narrow that it wraps one character per line."""
+    singles = [
+        {m.start(): m.group() for m in _ONE_CJK.finditer(line)} for line in text.splitlines()
+    ]
+    found = []
+    for number, (line, below) in enumerate(zip(singles, singles[1:], strict=False)):
+        for column, character in line.items():
+            if any(abs(column - other) <= 2 for other in below):
+                found.append((number, character))
+    return found
+
+
+def test_pdf_columns_do_not_wrap_a_character_per_line(round_2025, auditor, tmp_path):
+    """Issue 15 #10: a unit's name, a period, a status, a target and a lineage variant stay
+    whole on their line (pdftotext -layout keeps a cell's line together), and no column is
+    so narrow that it stacks one character per line."""
+    report = _generated(round_2025, auditor, "pdf")
+    text = _pdf_text(bytes(report.content), tmp_path)
+    lines = text.splitlines()
+    t1 = next(line for line in lines if line.strip().startswith("T1 "))
+    assert "2025年" in t1  # the period, not "2025" over "年"
+    for whole in ["未到考核期", "社会事务管理部", "目标值待管理员设定", "扣除原料用能和非化石能源"]:
+        assert any(whole in line for line in lines), whole
+    for heading in ["责任单位", "目标值", "完成进度", "时间进度", "牵头单位", "配合单位"]:
+        assert any(heading in line for line in lines), heading
+    assert _stacked_characters(text) == []
+
+
+def test_stacked_characters_are_found():
+    assert _stacked_characters("T1  达标  年\n  期\n") == []  # not in the same place
+    assert _stacked_characters("编号  状\n      态\n") == [(0, "状")]
 
 
 def test_the_pdf_fetches_nothing_but_data_uris():
