@@ -26,10 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import permissions
 from dezhou_carbon.exceptions import ApplicationError
-from dezhou_carbon.i18n import says
+from dezhou_carbon.i18n import is_english, says
 from indicators.numbers import NumberRefused, parse_number
 from projects import calculations as pc
-from projects import selectors, services, updates
+from projects import exporting, selectors, services, updates
 from projects.models import FundingSource, Project, ProjectUpdate, Stage
 
 CARRIER_LABELS = {
@@ -117,6 +117,9 @@ def register(request):
         {
             "rows": rows,
             "can_manage": permissions.can_manage_projects(request.user),
+            "reports": [
+                (k, exporting.TITLES[k][1 if is_english() else 0]) for k in exporting.KINDS
+            ],
             "stages": Stage.choices,
             "kinds": Project.Kind.choices,
             "fundings": FundingSource.choices,
@@ -512,6 +515,30 @@ def admission_calculator(request):
     )  # fmt: skip
 
 
+@_guarded(_reads_projects)
+@require_GET
+def export(request, kind: str, fmt: str):
+    """A report of the key projects as xlsx (inert) or PDF (CJK): 重点项目清单, 节能审查台账,
+    碳排放评价台账, investment completed by quarter."""
+    from dezhou_carbon.i18n import page_language
+    from reports.views import attachment
+
+    if kind not in exporting.KINDS or fmt not in ("xlsx", "pdf"):
+        raise Http404
+    language = page_language()
+    english = language.startswith("en")
+    table = exporting.table_of(kind, english=english)
+    stamp = timezone.localdate().isoformat()
+    name = f"{table.title[1 if english else 0]}-{stamp}.{fmt}"
+    if fmt == "xlsx":
+        return attachment(
+            exporting.table_xlsx(table, language=language), filename=name,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )  # fmt: skip
+    content = exporting.table_pdf(table, language=language, taken_at=timezone.now())
+    return attachment(content, filename=name, content_type="application/pdf")
+
+
 app_name = "projects"
 urlpatterns = [
     path("", register, name="register"),
@@ -523,4 +550,5 @@ urlpatterns = [
     path("<int:pk>/update/", update_submit, name="update"),
     path("updates/<int:pk>/decide/", update_decide, name="update_decide"),
     path("admission/", admission_calculator, name="admission"),
+    path("reports/<str:kind>.<str:fmt>", export, name="export"),
 ]

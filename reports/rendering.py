@@ -39,6 +39,7 @@ HEADINGS = {
     "sheet_targets": ("目标完成情况", "Targets"),
     "sheet_tasks": ("任务进展", "Tasks"),
     "sheet_warnings": ("预警及响应", "Warnings"),
+    "sheet_projects": ("重点项目", "Key projects"),
     "sheet_values": ("指标数值", "Values"),
     "sheet_lineage": ("数据溯源", "Lineage"),
     "code": ("编号", "Code"),
@@ -515,6 +516,18 @@ def render_xlsx(
                 sheet.put(index, col, value, "0" if col == 0 else None)
         sheet.sheet.freeze_panes(4, 1)
         progress(60)
+
+        # 3b. key projects (issue 18), when the snapshot has any
+        if document.get("projects"):
+            from projects.exporting import snapshot_table, write_sheet
+
+            write_sheet(
+                workbook, workbook.add_worksheet(labels["sheet_projects"]),
+                snapshot_table(document["projects"], english=labels.english),
+                english=labels.english,
+                title_row=f"{labels.pick(document['plan'], 'park')} {labels['title']} · "
+                f"{labels['sheet_projects']}".strip(),
+            )  # fmt: skip
 
         # 4. values, as data-exchange §3 names them
         sheet = _Sheet(workbook, workbook.add_worksheet(labels["sheet_values"]), formats)

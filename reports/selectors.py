@@ -378,7 +378,15 @@ def snapshot_document(reporting_round: ReportingRound) -> dict:
         "tasks": tasks,
         "warnings": _round_warnings(period),
         "results": {str(pk): row for pk, row in sorted(lineage.items())},
+        "projects": _projects_entries(),
     }
+
+
+def _projects_entries() -> list[dict]:
+    """The key projects as the round's report shows them (issue 18 item 8)."""
+    from projects.exporting import snapshot_rows
+
+    return snapshot_rows()
 
 
 # --- pages -------------------------------------------------------------------------------------

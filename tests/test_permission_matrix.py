@@ -148,6 +148,7 @@ GET_MATRIX = {
     # The sample project's quarter: DRS's staff report it; its head decides (POST only).
     "projects:update": [302, 403, 200, 403, 200, 403, 403, 403, 200],
     "projects:update_decide": [302] + [405] * 8,
+    "projects:export": [302, 403, 200, 403, 200, 200, 200, 200, 200],  # the list as xlsx
     # The energy budget: DRS and readers of all data read (no budget for 2026 here: the
     # page says so, the API answers 404); DRS and the statistics office draft; the
     # committee approves (POST only).
@@ -397,6 +398,8 @@ def _url(name: str, batch) -> str:
         sample["pk"] = batch.footprint.pk
     elif name == "projects:update_decide":
         sample["pk"] = batch.project_update.pk
+    elif name == "projects:export":
+        sample["kind"] = "list"
     elif name.startswith(("projects:", "api:project-")):
         sample["pk"] = batch.project.pk
     sample["year"] = 2026
