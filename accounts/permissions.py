@@ -390,6 +390,32 @@ def can_approve_budget(user, drafted_by_id: int | None = None) -> bool:
     )
 
 
+# --- The pilot's annual progress report, case library and public page (pilot app) ----------
+# Sections are written by their owning unit's staff and approved by the committee (never by
+# the person who submitted them); the committee opens, freezes, records the submission and
+# the evaluators' feedback, and decides what the public page shows.
+
+
+def can_read_pilot_report(user) -> bool:
+    """May open the annual report workspace and the case library (everyone with a role)."""
+    return can_use_product(user)
+
+
+def can_manage_pilot_report(user) -> bool:
+    """May open a year's workspace, freeze it, record its submission and feedback, publish."""
+    return _is_admin(user) or (_active(user) and user.role == Role.COMMITTEE)
+
+
+def can_write_pilot_section(user, owner_id: int | None) -> bool:
+    """May edit and submit a section: the owning unit's staff (or an administrator)."""
+    return can_enter_figures(user, owner_id)
+
+
+def can_approve_pilot_section(user, submitted_by_ids=()) -> bool:
+    """May approve or return a submitted section: the committee, never its submitter."""
+    return can_manage_pilot_report(user) and _four_eyes(user, submitted_by_ids)
+
+
 class UsesProduct(BasePermission):
     """DRF: the request's user may use the product at all."""
 

@@ -117,6 +117,19 @@ ACTION_LABELS = {
     "api_token_create": _("创建 API 令牌"),
     "api_token_revoke": _("吊销 API 令牌"),
     "api_token_renew": _("续期 API 令牌"),
+    # the pilot's annual progress report, case library and public page
+    "pilot_report_open": _("建立年度试点进展报告"),
+    "pilot_section_save": _("编写报告章节"),
+    "pilot_section_submit": _("提交报告章节"),
+    "pilot_section_approve": _("审定报告章节"),
+    "pilot_section_return": _("退回报告章节"),
+    "pilot_report_freeze": _("试点进展报告定稿"),
+    "pilot_export_request": _("申请导出试点进展报告"),
+    "pilot_export_generate": _("生成试点进展报告文件"),
+    "pilot_export_failed": _("试点进展报告文件生成失败"),
+    "pilot_export_download": _("下载试点进展报告"),
+    "pilot_report_submission": _("登记试点进展报告报送"),
+    "pilot_feedback_record": _("登记评估反馈意见"),
 }
 
 

@@ -62,6 +62,7 @@ class EarlyWarning(models.Model):
         DEADLINE = "deadline", _("逾期未报")
         ANOMALY = "anomaly", _("数据异常")
         FINDING = "finding", _("现场监督整改")
+        FEEDBACK = "feedback", _("评估反馈整改")
 
     class Level(models.TextChoices):
         YELLOW = "yellow", _("二级预警(黄)")

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "projects",
     "budgets",
     "assessment",
+    "pilot",
     "axes",  # login throttling (AXES_* below)
 ]
 
@@ -218,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reports-sweep": {
         "task": "reports.jobs.report_sweep",
+        "schedule": timedelta(minutes=5),
+    },
+    "pilot-export-sweep": {
+        "task": "pilot.jobs.pilot_export_sweep",
         "schedule": timedelta(minutes=5),
     },
     "rounds-freeze-sweep": {

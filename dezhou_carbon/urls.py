@@ -150,6 +150,7 @@ urlpatterns = [
     path("footprints/", include("footprints.urls")),
     path("projects/", include("projects.urls")),
     path("budgets/", include("budgets.urls")),
+    path("pilot/", include("pilot.urls")),
     path("enterprises/", include("enterprises.urls")),
     path("assessment/", include("assessment.urls")),
     path(

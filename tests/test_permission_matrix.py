@@ -214,6 +214,12 @@ GET_MATRIX = {
     # An enterprise's own quarter (its energy manager enters, the supervising head reviews):
     # readers of the enterprise see it; another department's staff are refused (audited).
     "enterprises:quarter": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    # The pilot's annual report: everyone with a role reads the workspace; its exports are
+    # the exporters' (can_export).
+    "pilot:index": PAGE_ANY_ROLE,
+    "pilot:report": PAGE_ANY_ROLE,
+    "pilot:export": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "pilot:download": [302, 403, 403, 403, 403, 200, 200, 200, 200],
 }
 
 
@@ -276,7 +282,19 @@ def drs_batch(clerk, settings, tmp_path):
     batch.project_update = batch.project.updates.create(
         period="2024Q1", stage="approved", submitted_by=clerk
     )
+    batch.pilot_export = _pilot_sample(clerk)
     return batch
+
+
+def _pilot_sample(clerk):
+    """The 2026 annual pilot report with a finished export (the pilot pages' objects)."""
+    from pilot.models import AnnualReport, ReportExport
+
+    report = AnnualReport.objects.create(year=2026, created_by=clerk)
+    return ReportExport.objects.create(
+        report=report, format="xlsx", language="zh-hans", requested_by=clerk, status="done",
+        content=b"PK", filename="a.xlsx", sha256="0" * 64,
+    )  # fmt: skip
 
 
 def _part_report_sample(clerk, item):
@@ -403,6 +421,8 @@ def _url(name: str, batch) -> str:
     elif name.startswith(("projects:", "api:project-")):
         sample["pk"] = batch.project.pk
     sample["year"] = 2026
+    if name.startswith("pilot:"):
+        sample["export_id"] = batch.pilot_export.pk
     sample["fmt"] = "xlsx"
     pattern = app_urls()[name]
     return reverse(name, kwargs={key: sample[key] for key in pattern.pattern.regex.groupindex})
@@ -531,6 +551,8 @@ POST_ALLOWED = {
     # The sample enterprise's quarter: only its energy manager (none here) and administrators
     # enter figures; the DRS head reviews a submitted quarter only.
     "enterprises:quarter": {"administrator"},
+    "pilot:index": {"committee_member", "administrator"},  # opening a year's workspace
+    "pilot:report": {"committee_member", "administrator"},  # freezing it
 }
 POST_BODIES = {
     "assessment:ranking": {
@@ -635,6 +657,8 @@ POST_BODIES = {
     "budgets:draft": {"year": "2026", "basis": "calorific", "energy_tce": "1", "co2_t": "1"},
     "budgets:approve": {"version": "1", "reason": "同意", "document_no": "德经管字〔2026〕1号"},
     "enterprises:quarter": {"action": "save", "value_coal_raw": "5"},
+    "pilot:index": {"year": "2030"},
+    "pilot:report": {"action": "freeze"},
     "dashboards:warning_detail": {
         "action": "acknowledge",
         "response": "说明",

@@ -1,0 +1,501 @@
+"""Writes of the pilot app, one service per state change, each audited: opening a year's
+workspace, writing, submitting, approving and returning a section, freezing the report,
+asking for an export and generating it (the job's one service), recording the submission
+and the evaluators' feedback (each point a rectification item in the warning loop)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import permissions
+from audit.services import audit_record
+from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
+from pilot import rendering, selectors
+from pilot.models import AnnualReport, FeedbackPoint, ReportExport, ReportSection
+
+logger = logging.getLogger(__name__)
+State = ReportSection.State
+
+MAX_NARRATIVE = 20_000
+
+
+def _refuse(allowed: bool, zh: str, en: str) -> None:
+    if not allowed:
+        raise PermissionRefused(zh, en, code="forbidden")
+
+
+def _not_frozen(report: AnnualReport) -> None:
+    if report.is_frozen:
+        raise ConflictError(
+            "报告已定稿，不能再修改。",
+            "The report is frozen and can no longer be changed.",
+            code="frozen",
+        )
+
+
+def annual_report_open(*, year: int, user) -> AnnualReport:
+    """Open the year's workspace with its sections, each owned by its default unit."""
+    from tasks.models import Department
+
+    _refuse(
+        permissions.can_manage_pilot_report(user),
+        "只有管委会可以建立年度试点进展报告。",
+        "Only the management committee may open an annual pilot report.",
+    )
+    if not 2020 <= int(year) <= 2035:
+        raise ApplicationError(
+            "年度须在 2020—2035 年之间。", "The year must be between 2020 and 2035.", code="year"
+        )
+    departments = {d.code: d for d in Department.objects.all()}
+    fallback = departments.get("DRS") or next(iter(departments.values()), None)
+    try:
+        with transaction.atomic():
+            report = AnnualReport.objects.create(year=year, created_by=user)
+            for order, key in enumerate(ReportSection.Key.values):
+                ReportSection.objects.create(
+                    report=report,
+                    key=key,
+                    order=order,
+                    owner=departments.get(selectors.SECTION_OWNERS[key], fallback),
+                )
+            audit_record(
+                actor=user,
+                action="pilot_report_open",
+                object_type="pilot_report",
+                object_id=report.pk,
+                period=str(year),
+            )
+    except IntegrityError:
+        raise ConflictError(
+            f"{year}年度的试点进展报告已建立。",
+            f"The {year} pilot report already exists.",
+            code="exists",
+        ) from None
+    return report
+
+
+def _locked_section(section: ReportSection) -> ReportSection:
+    return (
+        ReportSection.objects.select_for_update()
+        .select_related("report", "owner")
+        .get(pk=section.pk)
+    )
+
+
+def section_save(*, section: ReportSection, narrative: str, user) -> ReportSection:
+    """Write a draft section's narrative (the owning unit's staff)."""
+    _refuse(
+        permissions.can_write_pilot_section(user, section.owner_id),
+        "只有该章节责任单位的人员可以编写。",
+        "Only the staff of the section's responsible unit may write it.",
+    )
+    narrative = (narrative or "").replace("\r\n", "\n").strip()
+    if len(narrative) > MAX_NARRATIVE:
+        raise ApplicationError(
+            f"文字说明不能超过 {MAX_NARRATIVE} 字。",
+            f"The narrative cannot exceed {MAX_NARRATIVE} characters.",
+            code="too_long",
+        )
+    with transaction.atomic():
+        section = _locked_section(section)
+        _not_frozen(section.report)
+        if section.state != State.DRAFT:
+            raise ConflictError(
+                "只有起草中的章节可以修改；已提交的章节须先由管委会退回。",
+                "Only a draft section can be changed; a submitted one must be returned first.",
+                code="not_draft",
+            )
+        old = section.narrative
+        section.narrative = narrative
+        section.save(update_fields=["narrative"])
+        audit_record(
+            actor=user,
+            action="pilot_section_save",
+            object_type="pilot_section",
+            object_id=section.pk,
+            department_code=section.owner.code,
+            period=str(section.report.year),
+            old_value=old,
+            new_value=narrative,
+            details={"section": section.key},
+        )
+    return section
+
+
+def section_submit(*, section: ReportSection, user) -> ReportSection:
+    _refuse(
+        permissions.can_write_pilot_section(user, section.owner_id),
+        "只有该章节责任单位的人员可以提交。",
+        "Only the staff of the section's responsible unit may submit it.",
+    )
+    with transaction.atomic():
+        section = _locked_section(section)
+        _not_frozen(section.report)
+        if section.state != State.DRAFT:
+            raise ConflictError(
+                "该章节不是起草状态，不能提交。",
+                "The section is not a draft and cannot be submitted.",
+                code="not_draft",
+            )
+        if section.key in ("problems", "measures") and not section.narrative.strip():
+            raise ApplicationError(
+                "请先填写本章节的文字说明。",
+                "Write the section's narrative first.",
+                code="empty",
+            )
+        section.state = State.SUBMITTED
+        section.submitted_by, section.submitted_at = user, timezone.now()
+        section.return_comment = ""
+        section.save()
+        audit_record(
+            actor=user,
+            action="pilot_section_submit",
+            object_type="pilot_section",
+            object_id=section.pk,
+            department_code=section.owner.code,
+            period=str(section.report.year),
+            details={"section": section.key},
+        )
+    return section
+
+
+def section_decide(*, section: ReportSection, approve: bool, comment: str, user) -> ReportSection:
+    """Approve a submitted section or return it to its unit with a comment: the committee,
+    never the person who submitted it (four eyes)."""
+    _refuse(
+        permissions.can_manage_pilot_report(user),
+        "只有管委会可以审定报告章节。",
+        "Only the management committee may approve report sections.",
+    )
+    comment = (comment or "").strip()
+    with transaction.atomic():
+        section = _locked_section(section)
+        _not_frozen(section.report)
+        if section.state != State.SUBMITTED:
+            raise ConflictError(
+                "该章节尚未提交，不能审定或退回。",
+                "The section has not been submitted: it cannot be approved or returned.",
+                code="not_submitted",
+            )
+        _refuse(
+            permissions.can_approve_pilot_section(user, [section.submitted_by_id]),
+            "提交人不能审定自己提交的章节（四眼原则）。",
+            "Whoever submitted a section may not approve it (four eyes).",
+        )
+        if not approve and not comment:
+            raise ApplicationError(
+                "退回须填写意见。", "A return needs a comment.", code="comment_required"
+            )
+        if approve:
+            section.state = State.APPROVED
+            section.approved_by, section.approved_at = user, timezone.now()
+        else:
+            section.state = State.DRAFT
+            section.return_comment = comment
+        section.save()
+        audit_record(
+            actor=user,
+            action="pilot_section_approve" if approve else "pilot_section_return",
+            object_type="pilot_section",
+            object_id=section.pk,
+            department_code=section.owner.code,
+            period=str(section.report.year),
+            reason=comment,
+            details={"section": section.key},
+        )
+    return section
+
+
+def annual_report_freeze(*, report: AnnualReport, user) -> AnnualReport:
+    """Freeze the report once every section is approved: the whole document as it stands
+    now, hashed. Every export is rendered from it; nothing changes it afterwards."""
+    _refuse(
+        permissions.can_manage_pilot_report(user),
+        "只有管委会可以定稿报告。",
+        "Only the management committee may freeze the report.",
+    )
+    with transaction.atomic():
+        report = AnnualReport.objects.select_for_update().get(pk=report.pk)
+        _not_frozen(report)
+        waiting = report.sections.exclude(state=State.APPROVED).count()
+        if waiting:
+            raise ConflictError(
+                f"还有 {waiting} 个章节未经管委会审定，不能定稿。",
+                f"{waiting} section(s) are not approved yet: the report cannot be frozen.",
+                code="sections_pending",
+            )
+        frozen_at = timezone.now().replace(microsecond=0)
+        document = selectors.pilot_document(report)
+        document["frozen_at"] = timezone.localtime(frozen_at).isoformat()
+        report.content = document
+        report.content_sha256 = rendering.document_sha256(document)
+        report.frozen_at, report.frozen_by = frozen_at, user
+        report.save()
+        audit_record(
+            actor=user,
+            action="pilot_report_freeze",
+            object_type="pilot_report",
+            object_id=report.pk,
+            period=str(report.year),
+            details={"sha256": report.content_sha256, "snapshot": document["snapshot"]},
+        )
+    return report
+
+
+def export_request(*, report: AnnualReport, fmt: str, language: str, user) -> ReportExport:
+    """Ask for the frozen report as docx, PDF or the xlsx annex; generated by a job once the
+    request commits (the row is what the sweep re-queues if the broker loses it)."""
+    _refuse(
+        permissions.can_export(user),
+        "您没有导出报告的权限。",
+        "You may not export reports.",
+    )
+    if fmt not in ReportExport.Format.values:
+        raise ApplicationError(
+            "格式只能是 docx、pdf 或 xlsx。", "The format must be docx, pdf or xlsx.", code="format"
+        )
+    if language not in ReportExport.Language.values:
+        raise ApplicationError(
+            "报告语言只能是中文或英文。",
+            "The language must be Chinese (zh-hans) or English (en).",
+            code="language",
+        )
+    if not report.is_frozen:
+        raise ConflictError(
+            "报告定稿后才能导出。",
+            "The report can be exported once it is frozen.",
+            code="not_frozen",
+        )
+    from pilot.jobs import pilot_export_job
+
+    with transaction.atomic():
+        export = ReportExport.objects.create(
+            report=report, format=fmt, language=language, requested_by=user
+        )
+        audit_record(
+            actor=user,
+            action="pilot_export_request",
+            object_type="pilot_export",
+            object_id=export.pk,
+            period=str(report.year),
+            details={"format": fmt, "language": language},
+        )
+        transaction.on_commit(lambda pk=export.pk: pilot_export_job.delay(pk), robust=True)
+    return export
+
+
+def export_generate(*, export_id: int) -> str:
+    """Render the requested file from the frozen document and store it with its SHA-256.
+    Safe to run twice: a finished export is left as it is; two runs write the same bytes."""
+    with transaction.atomic():
+        export = ReportExport.objects.select_for_update().select_related("report").get(pk=export_id)
+        if export.status == ReportExport.Status.DONE:
+            return "done"
+        export.status, export.error = ReportExport.Status.RUNNING, ""
+        export.save(update_fields=["status", "error"])
+    report = export.report
+    started = time.perf_counter()
+    try:
+        content = rendering.render(
+            report.content, fmt=export.format, language=export.language, progress=lambda p: None
+        )
+    except Exception as exc:
+        logger.exception("pilot export %s failed", export_id)
+        with transaction.atomic():
+            ReportExport.objects.filter(pk=export_id).exclude(
+                status=ReportExport.Status.DONE
+            ).update(status=ReportExport.Status.FAILED, error=str(exc)[:2000])
+            audit_record(
+                actor=None,
+                action="pilot_export_failed",
+                object_type="pilot_export",
+                object_id=export_id,
+                period=str(report.year),
+                reason=str(exc)[:500],
+            )
+        return "failed"
+    seconds = Decimal(str(round(time.perf_counter() - started, 3)))
+    digest = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        export = ReportExport.objects.select_for_update().get(pk=export_id)
+        if export.status == ReportExport.Status.DONE:
+            return "done"
+        export.content, export.sha256, export.size = content, digest, len(content)
+        export.filename = f"pilot-report-{report.year}-{export.language}.{export.format}"
+        if export.format == ReportExport.Format.XLSX:
+            export.filename = f"pilot-report-{report.year}-annex-{export.language}.xlsx"
+        export.status, export.seconds = ReportExport.Status.DONE, seconds
+        export.finished_at = timezone.now()
+        export.save()
+        audit_record(
+            actor=None,
+            action="pilot_export_generate",
+            object_type="pilot_export",
+            object_id=export.pk,
+            period=str(report.year),
+            details={
+                "sha256": digest,
+                "size": len(content),
+                "format": export.format,
+                "language": export.language,
+                "content_sha256": report.content_sha256,
+                "seconds": str(seconds),
+            },
+        )
+    return "done"
+
+
+def exports_requeue(*, older_than_seconds: int = 120) -> int:
+    """Queue again the exports still pending this long after they were asked for."""
+    from pilot.jobs import pilot_export_job
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    pending = list(
+        ReportExport.objects.filter(
+            status=ReportExport.Status.PENDING, requested_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    for pk in pending:
+        pilot_export_job.delay(pk)
+    return len(pending)
+
+
+def export_download(*, export: ReportExport, user) -> ReportExport:
+    _refuse(permissions.can_export(user), "您没有导出报告的权限。", "You may not export reports.")
+    if export.status != ReportExport.Status.DONE:
+        raise ConflictError("报告尚未生成完成。", "The report is not ready yet.", code="not_ready")
+    audit_record(
+        actor=user,
+        action="pilot_export_download",
+        object_type="pilot_export",
+        object_id=export.pk,
+        period=str(export.report.year),
+        details={"sha256": export.sha256, "format": export.format},
+    )
+    return export
+
+
+def submission_record(
+    *, report: AnnualReport, submitted_on: dt.date | None, authority: str, document_no: str, user
+) -> AnnualReport:
+    """Record that the frozen report was submitted: date, receiving authority and 文号.
+    Recorded once; a record is never overwritten."""
+    _refuse(
+        permissions.can_manage_pilot_report(user),
+        "只有管委会可以登记报送情况。",
+        "Only the management committee may record the submission.",
+    )
+    authority, document_no = (authority or "").strip(), (document_no or "").strip()
+    if submitted_on is None or not authority or not document_no:
+        raise ApplicationError(
+            "请填写报送日期、接收机关和报送文号。",
+            "The submission date, the receiving authority and the document number (文号) "
+            "are required.",
+            code="incomplete",
+        )
+    if submitted_on > timezone.localdate():
+        raise ApplicationError(
+            "报送日期不能晚于今天。", "The submission date cannot be in the future.", code="future"
+        )
+    with transaction.atomic():
+        report = AnnualReport.objects.select_for_update().get(pk=report.pk)
+        if not report.is_frozen:
+            raise ConflictError(
+                "报告定稿后才能登记报送。",
+                "The report must be frozen before its submission is recorded.",
+                code="not_frozen",
+            )
+        if report.submitted_on is not None:
+            raise ConflictError(
+                "报送情况已登记，不能覆盖。",
+                "The submission is already recorded and cannot be overwritten.",
+                code="recorded",
+            )
+        report.submitted_on, report.receiving_authority = submitted_on, authority[:200]
+        report.document_no = document_no[:100]
+        report.submission_recorded_by, report.submission_recorded_at = user, timezone.now()
+        report.save()
+        audit_record(
+            actor=user,
+            action="pilot_report_submission",
+            object_type="pilot_report",
+            object_id=report.pk,
+            period=str(report.year),
+            details={
+                "submitted_on": submitted_on.isoformat(),
+                "authority": authority,
+                "document_no": document_no,
+                "sha256": report.content_sha256,
+            },
+        )
+    return report
+
+
+def feedback_record(*, report: AnnualReport, text: str, department, user) -> FeedbackPoint:
+    """Record one point of the evaluators' feedback and raise it as a rectification item
+    of the department in the warning loop (answered, signed off and closed there)."""
+    from dashboards.models import EarlyWarning
+    from dashboards.services import warning_raise
+
+    _refuse(
+        permissions.can_manage_pilot_report(user),
+        "只有管委会可以登记评估反馈意见。",
+        "Only the management committee may record the evaluators' feedback.",
+    )
+    text = (text or "").strip()
+    if not text or department is None:
+        raise ApplicationError(
+            "请填写反馈意见并选择整改单位。",
+            "Write the feedback point and choose the unit that rectifies it.",
+            code="incomplete",
+        )
+    if len(text) > 2000:
+        raise ApplicationError(
+            "反馈意见不能超过 2000 字。",
+            "A feedback point cannot exceed 2,000 characters.",
+            code="too_long",
+        )
+    with transaction.atomic():
+        report = AnnualReport.objects.select_for_update().get(pk=report.pk)
+        if report.submitted_on is None:
+            raise ConflictError(
+                "请先登记报告的报送情况。",
+                "Record the report's submission first.",
+                code="not_submitted",
+            )
+        point = FeedbackPoint.objects.create(
+            report=report, text=text, department=department, recorded_by=user
+        )
+        short = text if len(text) <= 40 else text[:39] + "…"
+        warning = warning_raise(
+            key=f"pilot_feedback:{point.pk}",
+            kind=EarlyWarning.Kind.FEEDBACK,
+            level=EarlyWarning.Level.YELLOW,
+            department=department,
+            period=str(report.year),
+            title_zh=f"{report.year}年度试点评估反馈整改：{short}",
+            title_en=f"{report.year} pilot evaluation feedback to rectify: {short}",
+            message_zh=f"评估反馈意见（报送文号 {report.document_no}）：{text}",
+            message_en=f"Evaluators' feedback on the report submitted as {report.document_no}: "
+            f"{text}",
+        )
+        point.warning = warning
+        point.save(update_fields=["warning"])
+        audit_record(
+            actor=user,
+            action="pilot_feedback_record",
+            object_type="pilot_feedback",
+            object_id=point.pk,
+            department_code=department.code,
+            period=str(report.year),
+            new_value=text,
+            details={"warning": warning.pk if warning else None},
+        )
+    return point

@@ -1,0 +1,7 @@
+"""Pages of the pilot app (see pilot/views.py)."""
+
+from pilot import views
+
+app_name = "pilot"
+
+urlpatterns = views.urlpatterns

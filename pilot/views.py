@@ -1,0 +1,260 @@
+"""Pages of the pilot app: the annual report workspaces, a year's workspace (sections,
+freezing, exports, submission and feedback) and an export's status and download. Thin:
+`accounts.permissions` decides, `pilot.selectors` reads, `pilot.services` writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import permissions
+from dezhou_carbon.exceptions import ApplicationError
+from dezhou_carbon.i18n import page_language, says
+from pilot import rendering, selectors, services
+from pilot.models import AnnualReport, ReportExport, ReportSection
+from reports.views import attachment
+
+REFRESH_SECONDS = 2
+
+
+def _guarded(rule):
+    def decorate(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not rule(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(guarded)
+
+    return decorate
+
+
+@_guarded(permissions.can_read_pilot_report)
+@require_http_methods(["GET", "POST"])
+def index(request):
+    if request.method == "POST":
+        if not permissions.can_manage_pilot_report(request.user):
+            raise PermissionDenied
+        try:
+            year = int(request.POST.get("year") or 0)
+            report = services.annual_report_open(year=year, user=request.user)
+        except ValueError:
+            messages.error(request, _("年度格式无效。"))
+        except ApplicationError as error:
+            messages.error(request, says(error))
+        else:
+            messages.success(request, _("已建立年度试点进展报告。"))
+            return redirect("pilot:report", year=report.year)
+        return redirect("pilot:index")
+    reports = list(AnnualReport.objects.order_by("-year"))
+    states = {}
+    for section in ReportSection.objects.values_list("report_id", "state"):
+        counts = states.setdefault(section[0], {"approved": 0, "total": 0})
+        counts["total"] += 1
+        counts["approved"] += section[1] == ReportSection.State.APPROVED
+    for report in reports:
+        report.section_counts = states.get(report.pk, {"approved": 0, "total": 0})
+    return render(
+        request,
+        "pilot/index.html",
+        {
+            "reports": reports,
+            "may_manage": permissions.can_manage_pilot_report(request.user),
+            "this_year": timezone.localdate().year,
+            "section": "reports",
+        },
+    )
+
+
+def _report_or_404(year: int) -> AnnualReport:
+    report = selectors.workspace(year)
+    if report is None:
+        raise Http404
+    return report
+
+
+def _section_of(report: AnnualReport, pk) -> ReportSection:
+    try:
+        return report.sections.get(pk=int(pk or 0))
+    except (ValueError, ReportSection.DoesNotExist):
+        raise Http404 from None
+
+
+def _post(request, report: AnnualReport):
+    """One action of the workspace; refusals by rule answer 403 before anything is read."""
+    post, user = request.POST, request.user
+    action = post.get("action", "")
+    if action in ("save", "submit"):
+        section = _section_of(report, post.get("section"))
+        if not permissions.can_write_pilot_section(user, section.owner_id):
+            raise PermissionDenied
+        if action == "save":
+            services.section_save(section=section, narrative=post.get("narrative", ""), user=user)
+            return _("章节已保存。")
+        services.section_submit(section=section, user=user)
+        return _("章节已提交管委会审定。")
+    if action in ("approve", "return"):
+        if not permissions.can_manage_pilot_report(user):
+            raise PermissionDenied
+        section = _section_of(report, post.get("section"))
+        services.section_decide(
+            section=section, approve=action == "approve", comment=post.get("comment", ""), user=user
+        )
+        return _("章节已审定。") if action == "approve" else _("章节已退回责任单位。")
+    if action == "freeze":
+        if not permissions.can_manage_pilot_report(user):
+            raise PermissionDenied
+        services.annual_report_freeze(report=report, user=user)
+        return _("报告已定稿。")
+    if action == "export":
+        if not permissions.can_export(user):
+            raise PermissionDenied
+        export = services.export_request(
+            report=report, fmt=post.get("format", ""), language=post.get("language", ""), user=user
+        )
+        return export
+    if action == "submission":
+        if not permissions.can_manage_pilot_report(user):
+            raise PermissionDenied
+        try:
+            submitted_on = dt.date.fromisoformat(post.get("submitted_on", ""))
+        except ValueError:
+            submitted_on = None
+        services.submission_record(
+            report=report,
+            submitted_on=submitted_on,
+            authority=post.get("authority", ""),
+            document_no=post.get("document_no", ""),
+            user=user,
+        )
+        return _("报送情况已登记。")
+    if action == "feedback":
+        if not permissions.can_manage_pilot_report(user):
+            raise PermissionDenied
+        from tasks.models import Department
+
+        department = Department.objects.filter(pk=post.get("department") or 0).first()
+        services.feedback_record(
+            report=report, text=post.get("text", ""), department=department, user=user
+        )
+        return _("反馈意见已登记，并已作为整改事项进入预警闭环。")
+    raise PermissionDenied
+
+
+@_guarded(permissions.can_read_pilot_report)
+@require_http_methods(["GET", "POST"])
+def report(request, year: int):
+    report = _report_or_404(year)
+    if request.method == "POST":
+        try:
+            done = _post(request, report)
+        except ApplicationError as error:
+            messages.error(request, says(error))
+        else:
+            if isinstance(done, ReportExport):
+                return redirect("pilot:export", export_id=done.pk)
+            messages.success(request, done)
+        return redirect("pilot:report", year=report.year)
+    from tasks.models import Department
+
+    document = report.content if report.is_frozen else selectors.pilot_document(report)
+    if not report.is_frozen:
+        document = {
+            **document,
+            "frozen_at": timezone.localtime().replace(microsecond=0).isoformat(),
+        }
+    words = rendering.Words(page_language())
+    preview = {b.key: rendering._html_block(b) for b in rendering.blocks(document, words)}
+    user = request.user
+    sections = selectors.sections(report)
+    for section in sections:
+        section.preview = preview.get(section.key)
+        section.may_write = (
+            not report.is_frozen
+            and section.state == ReportSection.State.DRAFT
+            and permissions.can_write_pilot_section(user, section.owner_id)
+        )
+        section.may_decide = (
+            not report.is_frozen
+            and section.state == ReportSection.State.SUBMITTED
+            and permissions.can_approve_pilot_section(user, [section.submitted_by_id])
+        )
+    may_manage = permissions.can_manage_pilot_report(user)
+    return render(
+        request,
+        "pilot/report.html",
+        {
+            "report": report,
+            "sections": sections,
+            "all_approved": all(s.state == ReportSection.State.APPROVED for s in sections),
+            "may_manage": may_manage,
+            "may_export": permissions.can_export(user),
+            "exports": selectors.exports(report) if permissions.can_export(user) else [],
+            "feedback": selectors.feedback(report),
+            "departments": Department.objects.filter(is_active=True).order_by("order", "code")
+            if may_manage
+            else [],
+            "formats": ReportExport.Format.choices,
+            "languages": ReportExport.Language.choices,
+            "section": "reports",
+        },
+    )
+
+
+def _export_or_404(export_id: int) -> ReportExport:
+    try:
+        return (
+            ReportExport.objects.select_related("report", "requested_by")
+            .defer("content")
+            .get(pk=export_id)
+        )
+    except ReportExport.DoesNotExist:
+        raise Http404 from None
+
+
+@_guarded(permissions.can_export)
+@require_GET
+def export(request, export_id: int):
+    found = _export_or_404(export_id)
+    running = found.status in (ReportExport.Status.PENDING, ReportExport.Status.RUNNING)
+    return render(
+        request,
+        "pilot/export.html",
+        {
+            "export": found,
+            "running": running,
+            "refresh_seconds": REFRESH_SECONDS,
+            "section": "reports",
+        },
+    )
+
+
+@_guarded(permissions.can_export)
+@require_GET
+def download(request, export_id: int):
+    found = _export_or_404(export_id)
+    try:
+        services.export_download(export=found, user=request.user)
+    except ApplicationError:
+        return redirect("pilot:export", export_id=found.pk)
+    full = ReportExport.objects.get(pk=found.pk)
+    return attachment(bytes(full.content), filename=full.filename, content_type=full.content_type)
+
+
+urlpatterns = [
+    path("", index, name="index"),
+    path("reports/<int:year>/", report, name="report"),
+    path("exports/<int:export_id>/", export, name="export"),
+    path("exports/<int:export_id>/download/", download, name="download"),
+]
