@@ -60,3 +60,7 @@ class Command(BaseCommand):
 
             for line in assessment_demo():
                 self.stdout.write(line)
+            from budgets.demo import budgets_demo
+
+            for line in budgets_demo():
+                self.stdout.write(line)
