@@ -89,7 +89,14 @@ def assessment_demo() -> list[str]:
         decisions.append(
             (rows[-1]["department"], "interview", "年度考核总分末位，由管委会主要负责人约谈。")
         )
-        failed = [row["department"] for row in rows if row["grade"] == calc.FAIL]
+        # A failing unit other than the one talked to and the one the committee commended
+        # for its extra work (DRS's bonus).
+        spared = {rows[-1]["department"], "DRS"}
+        failed = [
+            row["department"]
+            for row in rows
+            if row["grade"] == calc.FAIL and row["department"] not in spared
+        ]
         if failed:
             decisions.append((failed[0], "criticism", "年度考核不合格，予以通报批评并限期整改。"))
     for department, kind, reason in decisions:

@@ -198,3 +198,41 @@ def test_the_pages_are_complete_in_english(client, committee_member, frozen):
     assert "Warning response (weight 15)" in unit
     assert "考核方法" not in unit
     assert "按时响应" not in unit
+
+
+def test_the_index_sends_each_person_to_their_own_view(client, committee_member, clerk, park):
+    client.force_login(committee_member)
+    assert "/assessment/20" in client.get(reverse("assessment:index"))["Location"]
+    client.force_login(clerk)
+    assert client.get(reverse("assessment:index"))["Location"].endswith("/DRS/")
+
+
+def test_the_scheme_page_records_a_version_and_refuses_weights_not_summing_to_100(
+    client, statistics_office, committee_member
+):
+    from assessment.models import Scheme
+
+    body = {
+        "year": "2026",
+        "weight_targets": "40",
+        "weight_work_items": "30",
+        "weight_timeliness": "15",
+        "weight_warnings": "10",
+        **{f"status_{k}": v for k, v in
+           {"achieved": "100", "green": "90", "yellow": "70", "red": "40", "no_data": "0"}.items()},
+        "band_excellent": "90", "band_good": "80", "band_pass": "60",
+        "response_working_days": "5",
+        "document_no": "德经开管发〔2026〕3号",
+        "approver": committee_member.pk,
+        "reason": "调整权重",
+    }  # fmt: skip
+    client.force_login(statistics_office)
+    page = client.post(reverse("assessment:scheme"), body, follow=True).content.decode()
+    assert "各项权重之和须为100，现为95" in page
+    assert not Scheme.objects.filter(year=2026).exists()
+    body["weight_warnings"] = "15"
+    client.post(reverse("assessment:scheme"), body)
+    scheme = Scheme.objects.get(year=2026)
+    assert scheme.document_no == "德经开管发〔2026〕3号"
+    assert scheme.approved_by == committee_member
+    assert 'data-year="2026"' in client.get(reverse("assessment:scheme")).content.decode()
