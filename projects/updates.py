@@ -33,6 +33,7 @@ from projects.models import (
     ProjectUpdate,
     ProjectUpdateEvidence,
     Stage,
+    StageEvent,
 )
 from reporting.models import ReportingRound
 from reporting.notifications import notify
@@ -225,10 +226,28 @@ def project_update_return(*, update: ProjectUpdate, user, comment: str) -> Proje
 # --- Deadlines: reminders and overdue warnings from the round's machinery ----------------
 
 
+def _owes(project: Project, approved_on: dt.date | None, quarter_end: dt.date) -> bool:
+    """A project owes a quarter from the one in which it was approved (立项) — or, without
+    a 立项 date, registered — onwards."""
+    since = approved_on or timezone.localdate(project.created_at)
+    return since <= quarter_end
+
+
 def missing_updates(period: str) -> dict:
-    """{department: [project, …]} of the projects in a reporting stage whose newest update of
-    `period` is neither submitted nor approved (two queries, whatever the number)."""
+    """{department: [project, …]} of the projects in a reporting stage that owe `period`
+    and whose newest update of it is neither submitted nor approved (three queries,
+    whatever the number of projects)."""
+    from indicators.periods import Period
+
+    quarter_end = Period.parse(period).end_date
     projects = list(Project.objects.filter(stage__in=REPORTING_STAGES).select_related("department"))
+    approved_on: dict[int, dt.date] = {}
+    for project_id, day in (
+        StageEvent.objects.filter(stage=Stage.APPROVED, actual_date__isnull=False)
+        .order_by("recorded_at", "id")
+        .values_list("project_id", "actual_date")
+    ):
+        approved_on[project_id] = day  # the newest record of the stage counts
     newest = {
         row["project_id"]: row["version"]
         for row in ProjectUpdate.objects.filter(period=period)
@@ -243,6 +262,8 @@ def missing_updates(period: str) -> dict:
     missing: dict = {}
     for project in projects:
         if (project.pk, newest.get(project.pk)) in done:
+            continue
+        if not _owes(project, approved_on.get(project.pk), quarter_end):
             continue
         missing.setdefault(project.department, []).append(project)
     return missing

@@ -162,3 +162,11 @@ def test_a_reserve_project_has_no_quarter_to_report(clerk, cell_maker, quarter):
     )  # fmt: skip
     assert updates.missing_updates("2026Q4") == {}
     assert ReportingRound.objects.filter(period="2026Q4").exists()
+
+
+def test_a_project_owes_the_quarters_from_its_approval_on(clerk, project, statistics_office):
+    """Approved (立项) on 2026-02-01: it owes 2026Q1 onwards, never 2025Q4."""
+    round_open(period="2025Q4", user=statistics_office)
+    round_open(period="2026Q1", user=statistics_office)
+    assert updates.missing_updates("2025Q4") == {}
+    assert list(updates.missing_updates("2026Q1").values()) == [[project]]

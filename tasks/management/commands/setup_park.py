@@ -56,6 +56,10 @@ class Command(BaseCommand):
 
             for line in enterprise_work_demo():
                 self.stdout.write(line)
+            from projects.demo import projects_demo
+
+            for line in projects_demo():
+                self.stdout.write(line)
             from assessment.demo import assessment_demo
 
             for line in assessment_demo():
