@@ -301,15 +301,39 @@ def _in_footprint_department(user) -> bool:
 
 
 def can_read_footprints(user) -> bool:
-    return can_read_all_data(user) or _in_footprint_department(user)
+    """May open the footprint pages: readers of all data, the footprint department, and an
+    enterprise's energy manager (who sees its own enterprise's studies only:
+    can_read_study)."""
+    return can_read_all_data(user) or _in_footprint_department(user) or is_energy_manager(user)
+
+
+def can_read_study(user, enterprise) -> bool:
+    """May read a study of this enterprise (its page, files, API): readers of all data and
+    the footprint department; an energy manager its own enterprise's only."""
+    if is_energy_manager(user):
+        return can_read_enterprise(user, enterprise)
+    return can_read_footprints(user)
+
+
+def can_read_footprint_counters(user) -> bool:
+    """May see the park's footprint counters and their targets (not an enterprise's)."""
+    return can_read_footprints(user) and not is_energy_manager(user)
+
+
+def can_record_footprint_reference(user) -> bool:
+    """May record an industry reference value (the park's, with its source): the footprint
+    department, the statistics office, administrators (not an enterprise)."""
+    return can_prepare_footprint(user) and not is_energy_manager(user)
 
 
 def can_prepare_footprint(user, enterprise=None) -> bool:
     """May create and edit studies, import inventories and record certificates: the
     footprint department, the statistics office, administrators; an enterprise's energy
     manager for its own enterprise's products only (`enterprise`: the study's enterprise;
-    without it an energy manager is refused)."""
+    without it the question is whether the person prepares studies at all)."""
     if is_energy_manager(user):
+        if enterprise is None:
+            return True
         enterprise_id, _department_id = _enterprise_ids(enterprise)
         return enterprise_id is not None and enterprise_id == user.enterprise_id
     return (

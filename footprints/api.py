@@ -2,6 +2,7 @@
 (total and breakdown), read for everyone who reads the footprints. Numbers are decimal
 strings (data-exchange §3)."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -86,9 +87,12 @@ class FootprintListApi(ApiViewMixin, generics.ListAPIView):
     serializer_class = StudySerializer
 
     def get_queryset(self):
+        user = self.request.user
         return selectors.studies(
             leading_industry=self.request.query_params.get("industry", ""),
             state=self.request.query_params.get("state", ""),
+            # An energy manager's own enterprise only (the rule: can_read_study).
+            enterprise_id=user.enterprise_id if permissions.is_energy_manager(user) else None,
         )
 
 
@@ -100,7 +104,15 @@ class FootprintDetailApi(ApiViewMixin, APIView):
 
     @extend_schema(responses={200: StudyDetailSerializer})
     def get(self, request, pk: int):
-        get_object_or_404(Study.objects.only("pk"), pk=pk)
+        study = get_object_or_404(Study.objects.select_related("enterprise"), pk=pk)
+        if not permissions.can_read_study(request.user, study.enterprise):
+            if permissions.is_energy_manager(request.user):
+                from enterprises.services import enterprise_access_refused_record
+
+                enterprise_access_refused_record(
+                    user=request.user, code=study.enterprise.code, where=request.path
+                )
+            raise Http404
         return Response(StudyDetailSerializer(selectors.study_page(pk)).data)
 
 

@@ -36,6 +36,13 @@ def _refuse_permission() -> PermissionRefused:
     )
 
 
+def _enterprise_check(user, enterprise) -> None:
+    """Refuse a footprint write on an enterprise the person may not prepare for (an energy
+    manager: any but its own; the pages audit such an attempt before they get here)."""
+    if not permissions.can_prepare_footprint(user, enterprise):
+        raise _refuse_permission()
+
+
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -147,7 +154,7 @@ def reference_record(
     source: str,
     year: int,
 ) -> IndustryReference:
-    if not permissions.can_prepare_footprint(user):
+    if not permissions.can_record_footprint_reference(user):
         raise _refuse_permission()
     if not source.strip():
         raise ApplicationError(
@@ -241,8 +248,7 @@ def study_create(
     grid_region: str = "shandong",
     reference: IndustryReference | None = None,
 ) -> Study:
-    if not permissions.can_prepare_footprint(user):
-        raise _refuse_permission()
+    _enterprise_check(user, enterprise)
     this_year = timezone.localdate().year
     if not 2000 <= int(reference_year) <= this_year:
         raise ApplicationError(
@@ -320,8 +326,7 @@ class LineInput:
 
 
 def _require_editable(study: Study, user) -> None:
-    if not permissions.can_prepare_footprint(user):
-        raise _refuse_permission()
+    _enterprise_check(user, study.enterprise)
     if study.state not in _EDITABLE:
         raise ConflictError(
             "研究已提交或已审核，不能修改；如需修改请先退回。",
@@ -617,8 +622,7 @@ def certificate_record(
     standard: str = "GB/T 24067-2024",
     label: bool = False,
 ) -> Certificate:
-    if not permissions.can_prepare_footprint(user):
-        raise _refuse_permission()
+    _enterprise_check(user, study.enterprise)
     study = Study.objects.select_for_update().get(pk=study.pk)
     if study.state != Study.State.APPROVED:
         raise ApplicationError(

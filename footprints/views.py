@@ -44,11 +44,26 @@ def _guarded(rule):
     return decorate
 
 
-def _study_or_404(pk: int) -> Study:
+def _study_or_404(request, pk: int) -> Study:
+    """The study, if the person may read it; another enterprise's study answers an energy
+    manager 404 like one that does not exist, and the attempt is audited."""
     try:
-        return selectors.study_page(pk)
+        found = selectors.study_page(pk)
     except Study.DoesNotExist:
         raise Http404 from None
+    if not permissions.can_read_study(request.user, found.enterprise):
+        _attempt(request, found.enterprise)
+        raise Http404
+    return found
+
+
+def _attempt(request, enterprise) -> None:
+    from enterprises.services import enterprise_access_refused_record
+
+    if permissions.is_energy_manager(request.user):
+        enterprise_access_refused_record(
+            user=request.user, code=enterprise.code, where=request.get_full_path()
+        )
 
 
 def _decimal(text: str, default: str | None = None) -> Decimal:
@@ -99,11 +114,19 @@ def index(request):
 
     industry = request.GET.get("industry", "")
     state = request.GET.get("state", "")
-    studies = list(selectors.studies(leading_industry=industry, state=state))
+    own = permissions.is_energy_manager(request.user)
+    studies = list(
+        selectors.studies(
+            leading_industry=industry,
+            state=state,
+            enterprise_id=request.user.enterprise_id if own else None,
+        )
+    )
     industries = dict(LeadingIndustry.choices)
+    park_counters = permissions.can_read_footprint_counters(request.user)
     counters = [
         {"industry": industries.get(key[0], key[0]), "year": key[1], **counts}
-        for key, counts in selectors.innovation_counters().items()
+        for key, counts in (selectors.innovation_counters() if park_counters else {}).items()
     ]
     return render(
         request,
@@ -116,7 +139,8 @@ def index(request):
             "industry": industry,
             "state": state,
             "counters": counters,
-            "progress": selectors.counter_progress(timezone.localdate()),
+            "progress": selectors.counter_progress(timezone.localdate()) if park_counters else [],
+            "park_counters": park_counters,
             "may_set_targets": may_set,
             "committee": User.objects.filter(role=User.Role.COMMITTEE, is_active=True).order_by(
                 "username"
@@ -178,15 +202,22 @@ def study_new(request):
     from enterprises.models import Enterprise, LeadingIndustry
 
     enterprises = Enterprise.objects.order_by("name").only("pk", "name", "code")
+    if permissions.is_energy_manager(request.user):
+        enterprises = enterprises.filter(pk=request.user.enterprise_id)
     references = IndustryReference.objects.order_by("name_zh", "-year")
     if request.method == "POST":
         post = request.POST
         try:
-            enterprise = Enterprise.objects.filter(pk=post.get("enterprise") or 0).first()
+            enterprise = Enterprise.objects.filter(
+                pk=post.get("enterprise") or request.user.enterprise_id or 0
+            ).first()
             if enterprise is None:
                 raise ApplicationError(
                     "请选择企业。", "Choose an enterprise.", code="enterprise_required"
                 )
+            if not permissions.can_prepare_footprint(request.user, enterprise):
+                _attempt(request, enterprise)
+                raise PermissionDenied(_("您只能为本企业的产品核算碳足迹。"))
             shares = []
             for name, share in zip(
                 post.getlist("share_name"), post.getlist("share_percent"), strict=False
@@ -285,10 +316,10 @@ _DONE = {
 @_guarded(permissions.can_read_footprints)
 @require_http_methods(["GET", "POST"])
 def study(request, pk: int):
-    found = _study_or_404(pk)
+    found = _study_or_404(request, pk)
     if request.method == "POST":
         # Writers only (the services check each action's own rule: four eyes, states).
-        if not permissions.can_prepare_footprint(request.user):
+        if not permissions.can_prepare_footprint(request.user, found.enterprise):
             raise PermissionDenied
         action = request.POST.get("action", "")
         if action not in _ACTIONS:
@@ -343,11 +374,11 @@ def study(request, pk: int):
             if reference is None or found.total is None
             else fc.percent_change(found.total, reference.value),
             "editable": found.state in (Study.State.DRAFT, Study.State.RETURNED)
-            and permissions.can_prepare_footprint(user),
+            and permissions.can_prepare_footprint(user, found.enterprise),
             "may_review": found.state == Study.State.SUBMITTED
             and permissions.can_review_footprint(user, found.submitted_by_id),
             "may_certify": found.state == Study.State.APPROVED
-            and permissions.can_prepare_footprint(user),
+            and permissions.can_prepare_footprint(user, found.enterprise),
             "section": "studies",
         },
     )
@@ -356,7 +387,7 @@ def study(request, pk: int):
 @_guarded(permissions.can_prepare_footprint)
 @require_http_methods(["GET", "POST"])
 def study_import(request, pk: int):
-    found = _study_or_404(pk)
+    found = _study_or_404(request, pk)
     preview = None
     if request.method == "POST" and request.POST.get("confirm"):
         try:
@@ -456,7 +487,7 @@ def study_import(request, pk: int):
 @_guarded(permissions.can_read_footprints)
 @require_GET
 def study_template(request, pk: int):
-    found = _study_or_404(pk)
+    found = _study_or_404(request, pk)
     return attachment(
         exporting.inventory_template(found),
         filename=f"碳足迹清单模板-{found.product_key}-{found.reference_year}.xlsx",
@@ -467,7 +498,7 @@ def study_template(request, pk: int):
 @_guarded(permissions.can_read_footprints)
 @require_GET
 def study_export(request, pk: int, fmt: str):
-    found = _study_or_404(pk)
+    found = _study_or_404(request, pk)
     if found.total is None or fmt not in ("pdf", "xlsx"):
         raise Http404
     language = page_language()

@@ -341,3 +341,57 @@ def test_quarter_page_enter_submit_and_review(client, energy_manager, cell_maker
     assert _figures(cell_maker.code).get(item__code="electricity_grid", counts=True).value == (
         Decimal("88.5")
     )
+
+
+# --- footprints: an enterprise prepares its own products' studies ------------------------------
+
+
+def test_energy_manager_prepares_own_footprints_only(
+    client, energy_manager, cell_maker, other_enterprise, study, other_clerk
+):
+    """`study` is the ECO clerk's study of cell_maker (the energy manager's enterprise)."""
+    from footprints import services
+    from footprints.models import Study
+
+    assert permissions.can_prepare_footprint(energy_manager, cell_maker)
+    assert not permissions.can_prepare_footprint(energy_manager, other_enterprise)
+    assert not permissions.can_record_footprint_reference(energy_manager)
+    own = services.study_create(
+        user=energy_manager, enterprise=cell_maker, product_key="cell-ncm-50",
+        product_zh="三元电芯", declared_unit="1 kWh", reference_year=2024,
+    )  # fmt: skip
+    assert own.prepared_by == energy_manager
+    with pytest.raises(PermissionRefused):
+        services.study_create(
+            user=energy_manager, enterprise=other_enterprise, product_key="x",
+            product_zh="别家产品", declared_unit="1 个", reference_year=2024,
+        )  # fmt: skip
+    theirs = Study.objects.create(
+        enterprise=other_enterprise, product_key="p", product_zh="别家产品", declared_unit="1 个",
+        reference_year=2024, prepared_by=other_clerk,
+    )  # fmt: skip
+    with pytest.raises(PermissionRefused):
+        services.study_submit(study=theirs, user=energy_manager)
+    client.force_login(energy_manager)
+    index = client.get(reverse("footprints:index")).content.decode()
+    assert "三元电芯" in index
+    assert "别家产品" not in index
+    assert 'id="counters"' not in index  # the park's counters are not theirs
+    before = _attempts()
+    assert client.get(reverse("footprints:study", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("footprints:study", args=[study.pk])).status_code == 200
+    # A new study naming another enterprise's id: refused, audited, nothing written.
+    count = Study.objects.count()
+    response = client.post(
+        reverse("footprints:study_new"),
+        {"enterprise": other_enterprise.pk, "product_key": "y", "product_zh": "越权",
+         "declared_unit": "1 个", "reference_year": "2024"},
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert Study.objects.count() == count
+    assert _attempts() == before + 2
+    api = APIClient()
+    api.force_authenticate(energy_manager)
+    listed = api.get(reverse("api:footprint-list")).json()["results"]
+    assert {row["enterprise"] for row in listed} == {cell_maker.code}
+    assert api.get(reverse("api:footprint-detail", args=[theirs.pk])).status_code == 404
