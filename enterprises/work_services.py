@@ -236,7 +236,7 @@ def plan_deadlines_sweep(*, today: dt.date | None = None) -> list:
             kind=EarlyWarning.Kind.DEADLINE,
             level=level,
             department=enterprise.supervising_department,
-            period=measure.due_quarter,
+            period="",  # the due quarter is in the message: the warning has no YTD period
             title_zh=f"{enterprise.name}：一企一策措施“{measure.title[:60]}”逾期未完成",
             title_en=f"{enterprise.name}: plan measure '{measure.title[:60]}' is overdue",
             message_zh=f"措施“{measure.title}”（责任人 {measure.owner}）应于 "
@@ -337,7 +337,7 @@ def visit_record(
             kind=EarlyWarning.Kind.FINDING,
             level=EarlyWarning.Level.YELLOW,
             department=department,
-            period=work_rules.quarter_of(day),
+            period="",  # a rectification item has a due date, not a reporting period
             title_zh=f"{enterprise.name}：现场监督发现问题待整改",
             title_en=f"{enterprise.name}: a finding of the on-site visit to rectify",
             message_zh=f"{day:%Y-%m-%d} 现场监督（{inspectors}）发现：{row['description']}"

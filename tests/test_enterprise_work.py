@@ -309,6 +309,11 @@ def test_the_visit_page_records_findings(client, clerk, enterprise):
     assert Finding.objects.get().warning.state == "open"
     page = client.get(f"/enterprises/{CODE}/visits/").content.decode()
     assert "未建立能源管理岗位" in page
+    warning = Finding.objects.get().warning
+    assert warning.period == ""  # a due date, no reporting period
+    detail = client.get(f"/dashboards/warnings/{warning.pk}/").content.decode()
+    assert f'<dd id="warning-enterprise"><a href="/enterprises/{CODE}/">样例化工</a>' in detail
+    assert "2099-03-31" in detail
 
 
 # --- certificates and counters -----------------------------------------------------------

@@ -55,3 +55,16 @@ def register_count(context, work_item_code: str, period: str):
     except ValueError:
         return None
     return render["enterprise_register_counts"][year].get(work_item_code)
+
+
+@register.simple_tag
+def warning_enterprise(warning):
+    """The enterprise a warning is about (its overdue plan measure, its visit's finding):
+    the code in its key `enterprise:<code>:…`; None for every other warning (no query)."""
+    from enterprises.models import Enterprise
+
+    key = getattr(warning, "dedupe_key", "") or ""
+    if not key.startswith("enterprise:"):
+        return None
+    code = key.split(":", 2)[1]
+    return Enterprise.objects.filter(code=code).only("code", "name").first()
