@@ -627,8 +627,8 @@ def test_work_items_that_count_enterprises_show_the_registers_count(
 # plan: measures + their progress; visits: visits + findings with their warnings;
 # certificates: one list; counters: certificates + current targets; the profile: results
 # (the series; no carriers without results here), designations, suggestions, measures, progress, visits, findings,
-# certificates, warnings.
-PAGE_QUERIES = {"plan": 5, "visits": 5, "certificates": 4, "": 12}
+# certificates, warnings, and the enterprise's quarters with the open reporting rounds.
+PAGE_QUERIES = {"plan": 5, "visits": 5, "certificates": 4, "": 14}
 COUNTERS_QUERIES = 4
 
 
