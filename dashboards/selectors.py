@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from dashboards.models import EarlyWarning, ProgressReport
 from dashboards.services import target_owners
 from dezhou_carbon import display
+from dezhou_carbon.display import unit_label
 from indicators.calculations import FOSSIL_FUELS, hold_margin, window_from_label
 from indicators.models import (
     PARK_SCOPE,
@@ -287,7 +288,7 @@ class TargetCard:
 
     @property
     def unit(self) -> str:
-        return self.indicator.unit if self.indicator else ""
+        return unit_label(self.indicator.unit) if self.indicator else ""
 
     @property
     def is_milestone(self) -> bool:
@@ -813,7 +814,7 @@ class ResultRow:
         return target_value_text(
             target,
             self.result.target_value,
-            unit=self.indicator.unit,
+            unit=unit_label(self.indicator.unit),
             places=self.indicator.decimal_places,
         )
 
@@ -991,7 +992,7 @@ def chart_series(
 
     return {
         "code": indicator.code,
-        "unit": indicator.unit,
+        "unit": unit_label(indicator.unit),  # the chart is cached per language
         "path_kind": indicator.path_kind,
         "decimal_places": indicator.decimal_places,
         "base_year": base_year,

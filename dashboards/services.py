@@ -23,6 +23,7 @@ from dezhou_carbon.files import EvidenceFileRefused, evidence_file_check
 from indicators.cache import page_changed
 from indicators.models import DepartmentPeriod, EngineAlert, IndicatorResult, Target
 from indicators.periods import quarter_text, ytd_text
+from indicators.units import unit_text
 from reporting.models import ReportingRound
 from reporting.notifications import notify
 from tasks.models import Department, Responsibility, Task
@@ -259,7 +260,7 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
                 message_zh=f"{ytd_text(result.period)} {result.indicator.name_zh} 为 {shown}"
                 f" {result.indicator.unit}，目标 {aim}（{status}）。",
                 message_en=f"{ytd_text(result.period, 'en')} {result.indicator.name_en}: {shown} "
-                f"{result.indicator.unit}, target {aim} ({status_en}).",
+                f"{unit_text(result.indicator.unit, True)}, target {aim} ({status_en}).",
             )
         )
     from reporting.services import departments_of_round

@@ -140,6 +140,14 @@ def chinese_punctuation(text: str) -> str:
     return text
 
 
+def unit_label(unit: str) -> str:
+    """A unit in the page's language (indicators.units.unit_text: 亿元 → 10⁸ CNY)."""
+    from dezhou_carbon.i18n import is_english
+    from indicators.units import unit_text
+
+    return unit_text(unit, is_english())
+
+
 def _choice(instance, field: str):
     """The (lazy) label of a model instance's choice field: get_FOO_display() is already
     text in the active language, too late to pick another."""

@@ -31,6 +31,12 @@ def person(value):
 
 
 @register.filter
+def unit(text):
+    """A unit in the page's language: `{{ item.unit|unit }}` (亿元 → 10⁸ CNY in English)."""
+    return display.unit_label(str(text)) if text else text
+
+
+@register.filter
 def zh_punct(text):
     return display.chinese_punctuation(str(text)) if text else text
 

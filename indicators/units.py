@@ -15,7 +15,14 @@ from decimal import Decimal, localcontext
 
 from dezhou_carbon.exceptions import ApplicationError
 
-__all__ = ["UnitError", "convert", "is_known_unit", "normalize_unit", "unit_family"]
+__all__ = [
+    "UnitError",
+    "convert",
+    "is_known_unit",
+    "normalize_unit",
+    "unit_family",
+    "unit_text",
+]
 
 
 class UnitError(ApplicationError):
@@ -184,3 +191,51 @@ def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
         if result.as_tuple().exponent > 0:
             result = result.quantize(Decimal(1))
     return result
+
+
+# --- Units as people read them ----------------------------------------------------------
+# The one home of a unit's English: Chinese pages show the statistical unit as stored
+# (万元, 吨标准煤/万元), English pages its international spelling with the power of ten the
+# Chinese word carries (万 = 10⁴, 亿 = 10⁸). Files for machines keep the stored unit.
+_ENGLISH_WORDS = {
+    "吨标准煤": "tce",
+    "标准煤": "tce",
+    "吨二氧化碳": "tCO₂",
+    "吨": "t",
+    "千克": "kg",
+    "公斤": "kg",
+    "千瓦时": "kWh",
+    "度": "kWh",
+    "立方米": "m³",
+    "平方米": "m²",
+    "元": "CNY",
+    "人民币": "CNY",
+    "兆瓦": "MW",
+    "年": "year",
+    "声明单位": "declared unit",
+}
+_POWERS = {"万": "10⁴", "亿": "10⁸"}
+_UNIT_WORD = re.compile(
+    r"([万亿]?)(" + "|".join(sorted(_ENGLISH_WORDS, key=len, reverse=True)) + r"|[A-Za-z³²₂]+)"
+)
+
+
+def _english_part(part: str) -> str:
+    """One side of a compound unit: "万元" → "10⁴ CNY", "万吨标准煤" → "10⁴ tce"."""
+    match = _UNIT_WORD.fullmatch(part.strip())
+    if match is None:
+        return part.strip()
+    power, word = match.groups()
+    english = _ENGLISH_WORDS.get(word, word)
+    if power:
+        return f"{_POWERS[power]} {english}".strip()
+    return english
+
+
+def unit_text(unit: str, english: bool) -> str:
+    """A unit as a page in that language shows it: as stored on a Chinese page; on an
+    English page 万吨标准煤 → 10⁴ tce, 吨标准煤/万元 → tce/10⁴ CNY, 亿元 → 10⁸ CNY,
+    万m³ → 10⁴ m³ (%, MW, tce and other international units as they are)."""
+    if not unit or not english:
+        return unit
+    return "/".join(_english_part(part) for part in unit.split("/"))

@@ -25,6 +25,7 @@ from dezhou_carbon import display
 from dezhou_carbon.spreadsheets import csv_cell, inert_workbook, needs_quoting
 from indicators.exchange import OUTPUT_FIELDS
 from indicators.periods import quarter_text, ytd_text
+from indicators.units import unit_text
 from reports import svg
 from tasks.progress import counts_as_done, state_label
 
@@ -191,7 +192,7 @@ def target_rows(document: dict, labels: Labels) -> list[dict]:
                 "code": target["code"],
                 "title": labels.pick(target, "title"),
                 "indicator": labels.pick(target, "indicator_name"),
-                "unit": target["unit"],
+                "unit": unit_text(target["unit"], labels.english),
                 "places": target["places"],
                 "owner": labels.department(target["owner"]),
                 "target_text": target["target_text_en" if labels.english else "target_text_zh"],

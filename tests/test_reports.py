@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import re
 import subprocess
 import zipfile
@@ -277,7 +278,7 @@ def _stacked_characters(text: str) -> list[tuple[int, str]]:
         {m.start(): m.group() for m in _ONE_CJK.finditer(line)} for line in text.splitlines()
     ]
     found = []
-    for number, (line, below) in enumerate(zip(singles, singles[1:], strict=False)):
+    for number, (line, below) in enumerate(itertools.pairwise(singles)):
         for column, character in line.items():
             if any(abs(column - other) <= 2 for other in below):
                 found.append((number, character))
