@@ -440,6 +440,26 @@ def can_approve_pilot_section(user, submitted_by_ids=()) -> bool:
     return can_manage_pilot_report(user) and _four_eyes(user, submitted_by_ids)
 
 
+def can_propose_case(user) -> bool:
+    """May propose a typical case for the case library: department staff and the committee."""
+    return is_department_staff(user) or can_manage_pilot_report(user)
+
+
+def can_attach_case_evidence(user, department_id: int | None) -> bool:
+    """May attach evidence to a case: its proposing unit's staff and the committee."""
+    return can_enter_figures(user, department_id) or can_manage_pilot_report(user)
+
+
+def can_decide_case(user) -> bool:
+    """May submit a case to the province and record its selection: the committee."""
+    return can_manage_pilot_report(user)
+
+
+def can_publish(user) -> bool:
+    """May publish or unpublish items on the public page (宣传推广): the committee."""
+    return can_manage_pilot_report(user)
+
+
 class UsesProduct(BasePermission):
     """DRF: the request's user may use the product at all."""
 

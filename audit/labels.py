@@ -130,6 +130,12 @@ ACTION_LABELS = {
     "pilot_export_download": _("下载试点进展报告"),
     "pilot_report_submission": _("登记试点进展报告报送"),
     "pilot_feedback_record": _("登记评估反馈意见"),
+    "pilot_case_create": _("推荐典型案例"),
+    "pilot_case_evidence": _("上传案例佐证材料"),
+    "pilot_case_evidence_download": _("下载案例佐证材料"),
+    "pilot_case_status": _("变更典型案例状态"),
+    "pilot_publish": _("公开发布"),
+    "pilot_unpublish": _("取消公开发布"),
 }
 
 

@@ -164,3 +164,96 @@ class FeedbackPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} #{self.pk}"
+
+
+class Case(models.Model):
+    """A typical case (典型经验做法) of the pilot: what was done and what others can copy,
+    linked to the tasks, projects and enterprises it comes from, with evidence files. The
+    committee submits it to the province and records its selection (province or nation)."""
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", _("候选")
+        SUBMITTED = "submitted", _("已推荐报送")
+        PROVINCE = "province", _("入选省级案例")
+        NATION = "nation", _("入选国家级案例")
+
+    title_zh = models.CharField(_("案例名称"), max_length=200)
+    title_en = models.CharField(_("英文名称"), max_length=300, blank=True)
+    summary_zh = models.TextField(_("摘要"))
+    summary_en = models.TextField(_("英文摘要"), blank=True)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    department = models.ForeignKey(
+        "tasks.Department", verbose_name=_("推荐单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    tasks = models.ManyToManyField("tasks.Task", verbose_name=_("关联任务"), blank=True)
+    projects = models.ManyToManyField("projects.Project", verbose_name=_("关联项目"), blank=True)
+    enterprises = models.ManyToManyField(
+        "enterprises.Enterprise", verbose_name=_("关联企业"), blank=True
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status, default=Status.CANDIDATE)
+    document_no = models.CharField(_("文号"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "pk"]
+        verbose_name = _("典型案例")
+        verbose_name_plural = _("典型案例")
+
+    def __str__(self) -> str:
+        return self.title_zh
+
+
+class CaseEvidence(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to="case-evidence/%Y/")
+    name = models.CharField(_("文件名"), max_length=255)
+    kind = models.CharField(_("类型"), max_length=20)
+    size = models.PositiveIntegerField(_("大小"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "pk"]
+        verbose_name = _("案例佐证材料")
+        verbose_name_plural = _("案例佐证材料")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Publication(models.Model):
+    """What the public page (宣传推广) shows: a target, a verified work item or a case the
+    committee published. Nothing else is shown; unpublishing removes the row (audited)."""
+
+    class Kind(models.TextChoices):
+        TARGET = "target", _("指标")
+        WORK_ITEM = "work_item", _("里程碑")
+        CASE = "case", _("典型案例")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind)
+    object_id = models.PositiveIntegerField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "object_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="pilot_published_once")
+        ]
+        verbose_name = _("公开发布")
+        verbose_name_plural = _("公开发布")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"

@@ -68,6 +68,11 @@ WORDS = {
     "sheet_documents": ("文号", "Documents"),
     "sheet_cases": ("典型案例", "Cases"),
     "innovation": ("政策创新", "Policy innovation"),
+    "sheet_assessment": ("单位考核", "Assessment"),
+    "score": ("得分", "Score"),
+    "grade": ("等次", "Grade"),
+    "department": ("推荐单位", "Proposed by"),
+    "links": ("关联任务/项目/企业", "Linked tasks / projects / enterprises"),
 }
 
 STATES = {
@@ -199,14 +204,36 @@ def _targets_block(document: dict, words: Words, block: Block) -> None:
                 ]
             )
         block.tables.append(table)
-    if document.get("assessment") is None:
+    assessment = document.get("assessment")
+    if assessment is None:
         block.paragraphs.append(
             words.say(
-                "责任单位考核评估：考核模块尚未上线，本报告暂不列示考核结果。",
-                "Assessment of the responsible units: the assessment module is not in "
-                "service yet, so this report shows no scores.",
+                "责任单位考核评估：该年度尚无考核方案或考核结果，本报告暂不列示。",
+                "Assessment of the responsible units: the year has no assessment scheme or "
+                "scores yet, so this report shows none.",
             )
         )
+    else:
+        from assessment.display import grade_label, source_label
+
+        with translation.override(words.language):
+            source = source_label(assessment["source"])
+            block.paragraphs.append(
+                words.say(
+                    f"责任单位考核评估（{source}）：",
+                    f"Assessment of the responsible units ({source}):",
+                )
+            )
+            table = Table("sheet_assessment", [words["owner"], words["score"], words["grade"]])
+            for row in assessment["rows"]:
+                table.rows.append(
+                    [
+                        words.pick(row, "name") or row["department"],
+                        Num(_decimal(row["total"]), 2),
+                        grade_label(row["grade"]),
+                    ]
+                )
+        block.tables.append(table)
 
 
 def _tasks_block(document: dict, words: Words, block: Block) -> None:
@@ -325,10 +352,26 @@ def _cases_block(document: dict, words: Words, block: Block) -> None:
             words.say("案例库尚无典型经验做法。", "The case library holds no typical case yet.")
         )
         return
-    table = Table("sheet_cases", [words["case"], words["summary"], words["status"]])
+    table = Table(
+        "sheet_cases",
+        [words["case"], words["summary"], words["department"], words["links"], words["status"],
+         words["document_no"]],
+    )  # fmt: skip
     for case in cases:
-        table.rows.append([words.pick(case, "title"), words.pick(case, "summary"),
-                           words.pick(case, "status")])  # fmt: skip
+        links = "；".join(
+            part
+            for part in (
+                "、".join(case["tasks"]),
+                "、".join(case["projects"]),
+                "、".join(case["enterprises"]),
+            )
+            if part
+        )
+        table.rows.append(
+            [words.pick(case, "title"), words.pick(case, "summary"),
+             words.department(case["department"]), links or "—", words.pick(case, "status"),
+             case["document_no"] or "—"]
+        )  # fmt: skip
     block.tables.append(table)
 
 

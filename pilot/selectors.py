@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.apps import apps
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from indicators.numbers import decimal_text
 from pilot.models import AnnualReport, ReportExport, ReportSection
@@ -304,16 +304,67 @@ def _innovations(year: int, projects: dict) -> list[dict]:
 
 
 def _cases(year: int) -> list[dict] | None:
-    """Typical cases of the case library (None: the library holds none)."""
-    return None
+    """The year's typical cases of the case library (None: the library holds none)."""
+    from pilot.models import Case
+
+    cases = list(
+        Case.objects.filter(year=year)
+        .select_related("department")
+        .prefetch_related("tasks", "projects", "enterprises")
+        .order_by("pk")
+    )
+    if not cases:
+        return None
+    rows = []
+    with translation.override("zh-hans"):
+        for case in cases:
+            status_zh = str(Case.Status(case.status).label)
+            with translation.override("en"):
+                status_en = str(Case.Status(case.status).label)
+            rows.append(
+                {
+                    "id": case.pk,
+                    "title_zh": case.title_zh,
+                    "title_en": case.title_en,
+                    "summary_zh": case.summary_zh,
+                    "summary_en": case.summary_en,
+                    "department": _department(case.department),
+                    "status": case.status,
+                    "status_zh": status_zh,
+                    "status_en": status_en,
+                    "document_no": case.document_no,
+                    "tasks": sorted(t.code for t in case.tasks.all()),
+                    "projects": sorted(p.code for p in case.projects.all()),
+                    "enterprises": sorted(e.name for e in case.enterprises.all()),
+                }
+            )
+    return rows
 
 
 def _assessment(year: int) -> dict | None:
-    """The units' assessment scores, read through assessment.selectors when that app is
-    installed; None (the section says so) while it is not."""
+    """The units' assessment scores, read through assessment.selectors (signed off, frozen
+    or a preview, as that app says); None when the app is not installed or the year has no
+    scheme."""
     if not apps.is_installed("assessment"):
         return None
-    return None
+    from assessment import selectors as assessment_selectors
+
+    rows = assessment_selectors.year_scores(year)
+    if not rows:
+        return None
+    return {
+        "source": rows[0]["source"],
+        "rows": [
+            {
+                "department": row["department"],
+                "name_zh": row["name_zh"],
+                "name_en": row["name_en"],
+                "total": str(row["total"]) if row.get("total") is not None else None,
+                "grade": row.get("grade") or "",
+            }
+            for row in rows
+        ],
+    }
 
 
 def _section_rows(report: AnnualReport) -> list[dict]:

@@ -499,3 +499,239 @@ def feedback_record(*, report: AnnualReport, text: str, department, user) -> Fee
             details={"warning": warning.pk if warning else None},
         )
     return point
+
+
+# --- the case library (典型经验做法) --------------------------------------------------------
+
+CASE_NEXT = {
+    "candidate": {"submitted"},
+    "submitted": {"province", "nation", "candidate"},
+    "province": {"nation"},
+    "nation": set(),
+}
+
+
+def case_create(
+    *,
+    user,
+    title_zh: str,
+    summary_zh: str,
+    year: int,
+    department,
+    title_en: str = "",
+    summary_en: str = "",
+    tasks=(),
+    projects=(),
+    enterprises=(),
+):
+    """Propose a typical case, linked to the tasks, projects and enterprises it comes from."""
+    from pilot.models import Case
+
+    _refuse(
+        permissions.can_propose_case(user),
+        "只有各单位人员和管委会可以推荐典型案例。",
+        "Only unit staff and the committee may propose a typical case.",
+    )
+    if department is None:
+        department = getattr(user, "department", None)
+    if permissions.is_department_staff(user) and department != user.department:
+        raise PermissionRefused(
+            "只能以本单位名义推荐案例。",
+            "A case can only be proposed in your own unit's name.",
+            code="forbidden",
+        )
+    title_zh, summary_zh = (title_zh or "").strip(), (summary_zh or "").strip()
+    if not title_zh or not summary_zh or department is None:
+        raise ApplicationError(
+            "请填写案例名称、摘要和推荐单位。",
+            "The case's title, summary and proposing unit are required.",
+            code="incomplete",
+        )
+    if len(title_zh) > 200 or len(summary_zh) > 5000:
+        raise ApplicationError(
+            "案例名称不超过 200 字，摘要不超过 5000 字。",
+            "The title is at most 200 characters and the summary at most 5,000.",
+            code="too_long",
+        )
+    if not 2020 <= int(year or 0) <= 2035:
+        raise ApplicationError(
+            "年度须在 2020—2035 年之间。", "The year must be between 2020 and 2035.", code="year"
+        )
+    with transaction.atomic():
+        case = Case.objects.create(
+            title_zh=title_zh,
+            title_en=(title_en or "").strip()[:300],
+            summary_zh=summary_zh,
+            summary_en=(summary_en or "").strip()[:5000],
+            year=year,
+            department=department,
+            created_by=user,
+        )
+        case.tasks.set(tasks)
+        case.projects.set(projects)
+        case.enterprises.set(enterprises)
+        audit_record(
+            actor=user,
+            action="pilot_case_create",
+            object_type="pilot_case",
+            object_id=case.pk,
+            department_code=department.code,
+            period=str(year),
+            new_value=title_zh,
+            details={
+                "tasks": sorted(t.code for t in case.tasks.all()),
+                "projects": sorted(p.code for p in case.projects.all()),
+                "enterprises": sorted(e.code for e in case.enterprises.all()),
+            },
+        )
+    return case
+
+
+def case_evidence_attach(*, case, upload, user):
+    """Attach an evidence file to a case, checked by its content (dezhou_carbon.files)."""
+    from dezhou_carbon.files import evidence_file_check
+    from pilot.models import CaseEvidence
+
+    _refuse(
+        permissions.can_attach_case_evidence(user, case.department_id),
+        "只有推荐单位人员和管委会可以上传案例佐证材料。",
+        "Only the proposing unit's staff and the committee may attach evidence to a case.",
+    )
+    checked = evidence_file_check(upload)
+    with transaction.atomic():
+        evidence = CaseEvidence.objects.create(
+            case=case,
+            file=upload,
+            name=checked.name[:255],
+            kind=checked.kind,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_by=user,
+        )
+        audit_record(
+            actor=user,
+            action="pilot_case_evidence",
+            object_type="pilot_case",
+            object_id=case.pk,
+            department_code=case.department.code,
+            period=str(case.year),
+            details={"name": checked.name, "sha256": checked.sha256, "size": checked.size},
+        )
+    return evidence
+
+
+def case_evidence_download(*, evidence, user):
+    _refuse(
+        permissions.can_read_pilot_report(user),
+        "您没有查看案例佐证材料的权限。",
+        "You may not read a case's evidence.",
+    )
+    audit_record(
+        actor=user,
+        action="pilot_case_evidence_download",
+        object_type="pilot_case",
+        object_id=evidence.case_id,
+        details={"name": evidence.name, "sha256": evidence.sha256},
+    )
+    return evidence
+
+
+def case_decide(*, case, status: str, user, document_no: str = ""):
+    """Move a case on: candidate → submitted (recommended to the province) → selected by the
+    province or the nation (with the selecting document's 文号); a submitted case may go
+    back to candidate. The committee decides; every step is audited."""
+    from pilot.models import Case
+
+    _refuse(
+        permissions.can_decide_case(user),
+        "只有管委会可以报送案例或登记入选情况。",
+        "Only the committee may submit a case or record its selection.",
+    )
+    if status not in Case.Status.values:
+        raise ApplicationError("案例状态无效。", "The case status is not valid.", code="status")
+    document_no = (document_no or "").strip()
+    if status in ("province", "nation") and not document_no:
+        raise ApplicationError(
+            "登记入选须填写入选文件的文号。",
+            "A selection needs the number (文号) of the selecting document.",
+            code="document_no",
+        )
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("department").get(pk=case.pk)
+        if status not in CASE_NEXT[case.status]:
+            raise ConflictError(
+                f"案例不能从“{Case.Status(case.status).label}”改为“{Case.Status(status).label}”。",
+                f"A case cannot go from {case.status} to {status}.",
+                code="transition",
+            )
+        old = case.status
+        case.status = status
+        if document_no:
+            case.document_no = document_no[:100]
+        case.decided_by, case.decided_at = user, timezone.now()
+        case.save()
+        audit_record(
+            actor=user,
+            action="pilot_case_status",
+            object_type="pilot_case",
+            object_id=case.pk,
+            department_code=case.department.code,
+            period=str(case.year),
+            old_value=old,
+            new_value=status,
+            details={"document_no": document_no} if document_no else None,
+        )
+    return case
+
+
+# --- the public page (宣传推广) ------------------------------------------------------------
+
+
+def _publishable(kind: str, object_id: int) -> bool:
+    from indicators.models import Target
+    from pilot.models import Case, Publication
+    from tasks.models import WorkItem
+
+    if kind == Publication.Kind.TARGET:
+        return Target.objects.filter(pk=object_id).exists()
+    if kind == Publication.Kind.WORK_ITEM:  # only a milestone the committee verified
+        return WorkItem.objects.filter(pk=object_id, verified_at__isnull=False).exists()
+    if kind == Publication.Kind.CASE:
+        return Case.objects.filter(pk=object_id).exists()
+    return False
+
+
+def publish(*, kind: str, object_id: int, user, published: bool = True) -> bool:
+    """Publish (or unpublish) a target, a verified milestone or a case on the public page.
+    Returns whether anything changed; audited when it did."""
+    from pilot.models import Publication
+
+    _refuse(
+        permissions.can_publish(user),
+        "只有管委会可以决定公开发布的内容。",
+        "Only the committee decides what the public page shows.",
+    )
+    if kind not in Publication.Kind.values:
+        raise ApplicationError("发布类型无效。", "The kind of item is not valid.", code="kind")
+    if published and not _publishable(kind, object_id):
+        raise ApplicationError(
+            "该内容不存在或尚不能公开（里程碑须经管委会销号）。",
+            "The item does not exist or cannot be published yet (a milestone must be "
+            "verified by the committee).",
+            code="not_publishable",
+        )
+    with transaction.atomic():
+        if published:
+            _, changed = Publication.objects.get_or_create(
+                kind=kind, object_id=object_id, defaults={"published_by": user}
+            )
+        else:
+            changed = Publication.objects.filter(kind=kind, object_id=object_id).delete()[0] > 0
+        if changed:
+            audit_record(
+                actor=user,
+                action="pilot_publish" if published else "pilot_unpublish",
+                object_type=f"pilot_{kind}",
+                object_id=object_id,
+            )
+    return bool(changed)

@@ -252,9 +252,169 @@ def download(request, export_id: int):
     return attachment(bytes(full.content), filename=full.filename, content_type=full.content_type)
 
 
+# --- the case library ---------------------------------------------------------------------
+
+
+def _ids(values) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+@_guarded(permissions.can_read_pilot_report)
+@require_http_methods(["GET", "POST"])
+def cases(request):
+    from enterprises.models import Enterprise
+    from pilot.models import Case
+    from projects.models import Project
+    from tasks.models import Department, Task
+
+    user = request.user
+    if request.method == "POST":
+        if not permissions.can_propose_case(user):
+            raise PermissionDenied
+        post = request.POST
+        department = (
+            user.department
+            if permissions.is_department_staff(user)
+            else Department.objects.filter(pk=post.get("department") or 0).first()
+        )
+        try:
+            case = services.case_create(
+                user=user,
+                title_zh=post.get("title_zh", ""),
+                title_en=post.get("title_en", ""),
+                summary_zh=post.get("summary_zh", ""),
+                summary_en=post.get("summary_en", ""),
+                year=int(post.get("year") or 0),
+                department=department,
+                tasks=Task.objects.filter(pk__in=_ids(post.getlist("tasks"))),
+                projects=Project.objects.filter(pk__in=_ids(post.getlist("projects"))),
+                enterprises=Enterprise.objects.filter(pk__in=_ids(post.getlist("enterprises"))),
+            )
+        except ValueError:
+            messages.error(request, _("年度格式无效。"))
+        except ApplicationError as error:
+            messages.error(request, says(error))
+        else:
+            messages.success(request, _("案例已登记为候选。"))
+            return redirect("pilot:case", pk=case.pk)
+        return redirect("pilot:cases")
+    may_propose = permissions.can_propose_case(user)
+    return render(
+        request,
+        "pilot/cases.html",
+        {
+            "cases": list(
+                Case.objects.select_related("department")
+                .prefetch_related("tasks")
+                .order_by("-year", "pk")
+            ),
+            "may_propose": may_propose,
+            "choose_department": may_propose and not permissions.is_department_staff(user),
+            "departments": Department.objects.filter(is_active=True).order_by("order", "code"),
+            "tasks": Task.objects.order_by("order", "pk") if may_propose else [],
+            "projects": Project.objects.order_by("code") if may_propose else [],
+            "enterprises": Enterprise.objects.order_by("name")[:500] if may_propose else [],
+            "this_year": timezone.localdate().year,
+            "section": "cases",
+        },
+    )
+
+
+def _case_or_404(pk: int):
+    from pilot.models import Case
+
+    try:
+        return (
+            Case.objects.select_related("department", "created_by", "decided_by")
+            .prefetch_related("tasks", "projects", "enterprises", "evidence")
+            .get(pk=pk)
+        )
+    except Case.DoesNotExist:
+        raise Http404 from None
+
+
+@_guarded(permissions.can_read_pilot_report)
+@require_http_methods(["GET", "POST"])
+def case(request, pk: int):
+    from pilot.models import Case, Publication
+
+    found = _case_or_404(pk)
+    user = request.user
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "evidence":
+                if not permissions.can_attach_case_evidence(user, found.department_id):
+                    raise PermissionDenied
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise ApplicationError("请选择文件。", "Choose a file.", code="no_file")
+                services.case_evidence_attach(case=found, upload=upload, user=user)
+                messages.success(request, _("佐证材料已上传。"))
+            elif action == "status":
+                if not permissions.can_decide_case(user):
+                    raise PermissionDenied
+                services.case_decide(
+                    case=found,
+                    status=request.POST.get("status", ""),
+                    document_no=request.POST.get("document_no", ""),
+                    user=user,
+                )
+                messages.success(request, _("案例状态已更新。"))
+            elif action in ("publish", "unpublish"):
+                if not permissions.can_publish(user):
+                    raise PermissionDenied
+                services.publish(
+                    kind="case", object_id=found.pk, user=user, published=action == "publish"
+                )
+                messages.success(request, _("公开发布状态已更新。"))
+            else:
+                raise PermissionDenied
+        except ApplicationError as error:
+            messages.error(request, says(error))
+        return redirect("pilot:case", pk=found.pk)
+    return render(
+        request,
+        "pilot/case.html",
+        {
+            "case": found,
+            "next_statuses": [
+                (value, label)
+                for value, label in Case.Status.choices
+                if value in services.CASE_NEXT[found.status]
+            ],
+            "may_attach": permissions.can_attach_case_evidence(user, found.department_id),
+            "may_decide": permissions.can_decide_case(user),
+            "may_publish": permissions.can_publish(user),
+            "published": Publication.objects.filter(kind="case", object_id=found.pk).exists(),
+            "section": "cases",
+        },
+    )
+
+
+@_guarded(permissions.can_read_pilot_report)
+@require_GET
+def case_evidence(request, pk: int):
+    from django.http import FileResponse
+
+    from pilot.models import CaseEvidence
+
+    try:
+        evidence = CaseEvidence.objects.get(pk=pk)
+    except CaseEvidence.DoesNotExist:
+        raise Http404 from None
+    services.case_evidence_download(evidence=evidence, user=request.user)
+    response = FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 urlpatterns = [
     path("", index, name="index"),
     path("reports/<int:year>/", report, name="report"),
     path("exports/<int:export_id>/", export, name="export"),
     path("exports/<int:export_id>/download/", download, name="download"),
+    path("cases/", cases, name="cases"),
+    path("cases/<int:pk>/", case, name="case"),
+    path("case-evidence/<int:pk>/", case_evidence, name="case_evidence"),
 ]

@@ -46,6 +46,10 @@ GET_MATRIX = {
     "logout": [405] * 9,  # POST only
     "set_language": [302] * 9,
     "health": [200] * 9,  # monitoring: no sign-in, and nothing sensitive in the answer
+    # The pilot's case library: everyone with a role reads the cases and their evidence.
+    "pilot:cases": PAGE_ANY_ROLE,
+    "pilot:case": PAGE_ANY_ROLE,
+    "pilot:case_evidence": PAGE_ANY_ROLE,
     "plan": PAGE_ANY_ROLE,
     "schema": API_READ,
     "api-docs": [302, 403, 200, 200, 200, 200, 200, 200, 200],  # anonymous: sign in first
@@ -291,6 +295,14 @@ def _pilot_sample(clerk):
     from pilot.models import AnnualReport, ReportExport
 
     report = AnnualReport.objects.create(year=2026, created_by=clerk)
+    from pilot.services import case_create, case_evidence_attach
+
+    case = case_create(
+        user=clerk, title_zh="样例案例", summary_zh="摘要", year=2026, department=clerk.department
+    )
+    case_evidence_attach(
+        case=case, upload=SimpleUploadedFile("案例.txt", "佐证".encode()), user=clerk
+    )
     return ReportExport.objects.create(
         report=report, format="xlsx", language="zh-hans", requested_by=clerk, status="done",
         content=b"PK", filename="a.xlsx", sha256="0" * 64,
@@ -422,7 +434,10 @@ def _url(name: str, batch) -> str:
         sample["pk"] = batch.project.pk
     sample["year"] = 2026
     if name.startswith("pilot:"):
+        from pilot.models import Case, CaseEvidence
+
         sample["export_id"] = batch.pilot_export.pk
+        sample["pk"] = (CaseEvidence if name == "pilot:case_evidence" else Case).objects.get().pk
     sample["fmt"] = "xlsx"
     pattern = app_urls()[name]
     return reverse(name, kwargs={key: sample[key] for key in pattern.pattern.regex.groupindex})
@@ -499,6 +514,9 @@ def test_get_matrix_energy_manager(request, client, drs_batch, name):
 
 # State-changing requests: who is refused, and that a refusal changes nothing.
 POST_ALLOWED = {
+    # A case is proposed by unit staff or the committee; the committee moves it on.
+    "pilot:cases": {"clerk", "other_clerk", "head", "committee_member", "administrator"},
+    "pilot:case": {"committee_member", "administrator"},
     "reporting:entry": {"clerk", "head"},  # DRS's own form (the ECO clerk posts to ECO's)
     "reporting:review": {"head", "administrator"},
     "reporting:board": {"statistics_office", "administrator"},
@@ -569,6 +587,8 @@ POST_ALLOWED = {
     "pilot:report": {"committee_member", "administrator"},  # freezing it
 }
 POST_BODIES = {
+    "pilot:cases": {"title_zh": "案例", "summary_zh": "摘要", "year": "2026"},
+    "pilot:case": {"action": "status", "status": "submitted"},
     "assessment:ranking": {
         "action": "adjust",
         "department": "DRS",

@@ -154,7 +154,14 @@ def test_the_document_is_prefilled_from_the_snapshot_milestones_and_counters(wor
     assert document["innovations"][0]["counters"][0]["value"] == 0  # no key unit designated
     assert document["projects"] == {"rows": [], "total": 0, "reviewed": 0, "assessed": 0}
     assert document["cases"] is None  # the case library is not filled: nothing invented
-    assert document["assessment"] is None
+    # The units' scores come from the assessment app (a preview while the year is open).
+    from assessment.selectors import year_scores
+
+    scores = year_scores(2025)
+    assert document["assessment"]["source"] == scores[0]["source"]
+    assert [r["department"] for r in document["assessment"]["rows"]] == [
+        r["department"] for r in scores
+    ]
 
 
 def test_a_year_without_a_frozen_round_says_so(park, committee_member):
