@@ -112,10 +112,15 @@ def current_task_period() -> str | None:
 
 
 def _latest_reports(item_ids) -> dict[int, PartReport]:
-    """The newest report of every part of these items (one query)."""
+    """The newest report of every part of these items (one query, a row per part however
+    many quarters were reported: the newest period is found in the database by the
+    (part, period) unique index)."""
+    from django.db.models import OuterRef, Subquery
+
+    newest = PartReport.objects.filter(part=OuterRef("part")).order_by("-period").values("period")
     latest: dict[int, PartReport] = {}
     for report in (
-        PartReport.objects.filter(part__work_item_id__in=item_ids)
+        PartReport.objects.filter(part__work_item_id__in=item_ids, period=Subquery(newest[:1]))
         .only(
             "id",
             "part_id",

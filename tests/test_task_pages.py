@@ -183,3 +183,33 @@ def test_pages_keep_a_constant_query_count_from_10_to_1000_reports(
         # The oldest 50 are listed; the count says how many wait.
         assert page.content.decode().count('class="card decision"') == 50
         assert int(re.search(r'id="queue-size">([0-9]+)<', page.content.decode()).group(1)) > 100
+
+
+def test_the_newest_report_of_each_part_is_found_in_the_database_not_in_python(quarter, clerk):
+    """item_rows reads one report per part (its newest quarter), however many quarters
+    were reported: 1,000 reports build no more report objects than there are parts."""
+    from collections import Counter
+
+    from django.db.models.signals import post_init
+
+    from tasks.selectors import _items_with_parts, item_rows
+
+    _reports(1000, clerk)
+    items = list(_items_with_parts())
+    built: Counter = Counter()
+
+    def count(sender, **kwargs):
+        built[sender] += 1
+
+    post_init.connect(count, weak=False)
+    try:
+        rows = item_rows(items)
+    finally:
+        post_init.disconnect(count)
+    parts = WorkItemPart.objects.count()
+    assert built[PartReport] <= parts
+    newest = {}
+    for part_id, period in PartReport.objects.values_list("part_id", "period"):
+        newest[part_id] = max(period, newest.get(part_id, ""))
+    shown = {part_id: report.period for row in rows for part_id, report in row.reports.items()}
+    assert shown == newest
