@@ -11,7 +11,7 @@ from django.db.models import Count, Sum
 
 from budgets.models import Allocation, Budget, BudgetStatus
 
-LISTED = 50  # enterprise allocations a page lists (the largest); counts cover all
+LISTED = 50  # enterprise and project allocations a page lists (the largest); counts cover all
 
 
 def budget_years() -> list[int]:
@@ -43,11 +43,12 @@ def budget_view(year: int, *, all_allocations: bool = False) -> dict | None:
             energy=Sum("energy_tce"), co2=Sum("co2_t"), count=Count("pk")
         )
     }
-    projects = list(
+    projects = (
         budget.allocations.filter(kind=Allocation.Kind.PROJECT)
         .select_related("project", "enterprise")
         .order_by("-energy_tce", "pk")
     )
+    projects = list(projects if all_allocations else projects[:LISTED])
     enterprises = budget.allocations.filter(kind=Allocation.Kind.ENTERPRISE).select_related(
         "enterprise"
     )
@@ -90,6 +91,7 @@ def budget_view(year: int, *, all_allocations: bool = False) -> dict | None:
         "projects": projects,
         "enterprises": rows,
         "enterprise_count": totals.get(Allocation.Kind.ENTERPRISE, {}).get("count", 0),
+        "project_count": totals.get(Allocation.Kind.PROJECT, {}).get("count", 0),
         "by_status": by_status,
     }
 

@@ -304,16 +304,15 @@ def _park_history(budget: Budget) -> dict[str, dict[int, dict[int, Decimal]]]:
     return history
 
 
-def _enterprise_use(budget: Budget, indicator: str, codes: list[str]) -> dict[str, dict]:
+def _enterprise_use(budget: Budget, indicator: str, quarter: int) -> dict[str, Decimal]:
+    """Each enterprise's use year to date through `quarter` (its stored result)."""
     from indicators.models import IndicatorResult
 
-    found: dict[str, dict[int, Decimal]] = {}
-    for scope, quarter, value in IndicatorResult.objects.filter(
-        indicator__code=indicator, variant="", year=budget.year, value__isnull=False,
-        scope__in=codes,
-    ).values_list("scope", "quarter", "value"):  # fmt: skip
-        found.setdefault(scope, {})[4 if quarter is None else quarter] = value
-    return found
+    found = IndicatorResult.objects.filter(
+        indicator__code=indicator, variant="", year=budget.year, value__isnull=False
+    ).exclude(scope="")
+    found = found.filter(quarter__isnull=True) if quarter == 4 else found.filter(quarter=quarter)
+    return dict(found.values_list("scope", "value"))
 
 
 def budget_recompute(budget: Budget) -> list[BudgetStatus]:
@@ -343,8 +342,9 @@ def budget_recompute(budget: Budget) -> list[BudgetStatus]:
             "pk", "enterprise__code", "energy_tce"
         )
     )
-    use_by_code = _enterprise_use(
-        budget, indicator, [code for _, code, _ in enterprise_allocations]
+    latest_quarter = max(current, default=None)
+    use_by_code = (
+        _enterprise_use(budget, indicator, latest_quarter) if latest_quarter is not None else {}
     )
     past_energy = {y: v for y, v in energy_history.items() if y < budget.year}
     past_co2 = {y: v for y, v in co2_history.items() if y < budget.year}
@@ -364,9 +364,9 @@ def budget_recompute(budget: Budget) -> list[BudgetStatus]:
                 budget=budget.co2_t, ytd=co2_ytd, forecast=co2_forecast, quarter=quarter,
                 rules=rules,
             )  # fmt: skip
-            allocations = {}
-            for pk, code, allocated in enterprise_allocations:
-                used = use_by_code.get(code, {}).get(quarter)
+            allocations = {}  # the enterprises' statuses at the latest quarter (what is shown)
+            for pk, code, allocated in enterprise_allocations if quarter == latest_quarter else ():
+                used = use_by_code.get(code)
                 if used is None:
                     continue
                 used = Decimal(used)

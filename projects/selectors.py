@@ -92,11 +92,14 @@ def operation_starts(year: int) -> list[dict]:
     chosen = {pk: day for pk, day in starts.items() if day is not None and day.year == year}
     if not chosen:
         return []
-    reviews: dict[int, EnergyReview] = {}
-    for review in EnergyReview.objects.filter(project_id__in=chosen).order_by(
-        "project_id", "recorded_at", "id"
-    ):
-        reviews[review.project_id] = review
+    reviews: dict[int, tuple] = {}
+    for review in (
+        EnergyReview.objects.filter(project_id__in=chosen)
+        .order_by("project_id", "recorded_at", "id")
+        .values_list("project_id", "pk", "authority", "document_no", "approved_calorific_tce",
+                     "calorific_tce", "approved_equal_value_tce", "equal_value_tce")
+    ):  # fmt: skip
+        reviews[review[0]] = review  # the newest review of each project counts
     co2: dict[int, Decimal] = {}
     for project_id, total in (
         CarbonAssessment.objects.filter(project_id__in=chosen)
@@ -105,26 +108,27 @@ def operation_starts(year: int) -> list[dict]:
     ):
         co2[project_id] = total
     rows = []
-    for project in Project.objects.filter(pk__in=chosen).only(
+    for pk, code, name, enterprise_id in Project.objects.filter(pk__in=chosen).values_list(
         "pk", "code", "name", "enterprise_id"
     ):
-        review = reviews.get(project.pk)
+        review = reviews.get(pk)
         if review is None:
             continue  # no review: no approved energy to allocate
-        if review.authority != EnergyReview.Authority.NONE and not review.document_no:
+        _, review_id, authority, document_no, approved, calorific, approved_equal, equal = review
+        if authority != EnergyReview.Authority.NONE and not document_no:
             continue  # reviewed but no opinion yet: not approved
         rows.append(
             {
-                "project_id": project.pk,
-                "code": project.code,
-                "name": project.name,
-                "enterprise_id": project.enterprise_id,
-                "start": chosen[project.pk],
-                "calorific_tce": review.approved_calorific_tce or review.calorific_tce,
-                "equal_value_tce": review.approved_equal_value_tce or review.equal_value_tce,
-                "co2_t": co2.get(project.pk, Decimal(0)),
-                "review_id": review.pk,
-                "document_no": review.document_no,
+                "project_id": pk,
+                "code": code,
+                "name": name,
+                "enterprise_id": enterprise_id,
+                "start": chosen[pk],
+                "calorific_tce": approved or calorific,
+                "equal_value_tce": approved_equal or equal,
+                "co2_t": co2.get(pk, Decimal(0)),
+                "review_id": review_id,
+                "document_no": document_no,
             }
         )
     return sorted(rows, key=lambda row: row["code"])
