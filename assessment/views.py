@@ -229,7 +229,15 @@ def ranking(request, period: str):
             "assessment": assessment,
             "adjustments": selectors.adjustment_rows(assessment),
             "consequences": selectors.consequences_of(assessment),
-            "differences": selectors.recomputation_differences(assessment)
+            "differences": [
+                {
+                    **d,
+                    "name": names.get(d["department"], d["department"]),
+                    "frozen_grade_label": display.grade_label(d["frozen_grade"] or ""),
+                    "now_grade_label": display.grade_label(d["now_grade"]),
+                }
+                for d in selectors.recomputation_differences(assessment)
+            ]
             if assessment is not None
             else [],
             "names": names,

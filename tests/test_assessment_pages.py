@@ -236,3 +236,25 @@ def test_the_scheme_page_records_a_version_and_refuses_weights_not_summing_to_10
     assert scheme.document_no == "德经开管发〔2026〕3号"
     assert scheme.approved_by == committee_member
     assert 'data-year="2026"' in client.get(reverse("assessment:scheme")).content.decode()
+
+
+def test_a_later_revision_shows_beside_the_frozen_scores_not_in_them(
+    client,
+    committee_member,
+    frozen,
+    year_2025,  # noqa: F811
+):
+    _drs, items = year_2025
+    client.force_login(committee_member)
+    html = client.get(RANKING).content.decode()
+    assert 'id="differences"' not in html
+    frozen_total = re.search(r'data-unit="DRS".*?class="num total">([^<]+)<', html, re.S)[1]
+    items[2].verified_at = _moment("2025-12-20")
+    items[2].save()
+    from indicators.cache import page_changed
+
+    page_changed()  # what the verification service does
+    html = client.get(RANKING).content.decode()
+    differences = re.search(r'id="differences".*?</section>', html, re.S)[0]
+    assert Department.objects.get(code="DRS").name_zh in differences
+    assert re.search(r'data-unit="DRS".*?class="num total">([^<]+)<', html, re.S)[1] == frozen_total
