@@ -101,8 +101,28 @@ def _entry_refused(user, enterprise: Enterprise, where: str) -> PermissionRefuse
     )
 
 
+def imported_approved(enterprise: Enterprise, period: str) -> bool:
+    """The quarter's figures are already in force from an import (the statistics office's
+    approved history): the enterprise's own quarter starts approved, a correction is the
+    supervising department's (nothing is overwritten without a reason)."""
+    return (
+        Figure.objects.latest()
+        .filter(scope=enterprise.code, period=period, state=State.APPROVED)
+        .exists()
+    )
+
+
+def quarter_state(enterprise: Enterprise, period: str, row: EnterprisePeriod | None) -> str:
+    """The quarter's state as its page shows it (before its row exists too)."""
+    if row is not None:
+        return row.state
+    return PeriodState.APPROVED if imported_approved(enterprise, period) else PeriodState.OPEN
+
+
 def _lock(enterprise: Enterprise, period: str) -> EnterprisePeriod:
-    EnterprisePeriod.objects.get_or_create(enterprise=enterprise, period=period)
+    row, created = EnterprisePeriod.objects.get_or_create(enterprise=enterprise, period=period)
+    if created and imported_approved(enterprise, period):
+        EnterprisePeriod.objects.filter(pk=row.pk).update(state=PeriodState.APPROVED)
     return EnterprisePeriod.objects.select_for_update().get(enterprise=enterprise, period=period)
 
 

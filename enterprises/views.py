@@ -37,6 +37,7 @@ from enterprises.quarters import (
     enterprise_quarter_save,
     enterprise_quarter_submit,
     quarter_checked,
+    quarter_state,
 )
 from enterprises.selectors import enterprise_quarters, enterprises_visible_to, register_rows
 from enterprises.services import (
@@ -658,7 +659,7 @@ def quarter(request, credit_code: str, period: str):
                 return redirect("enterprises:quarter", credit_code=enterprise.code, period=period)
             rows, _entries = _quarter_rows(enterprise, period, post)
     row = EnterprisePeriod.objects.filter(enterprise=enterprise, period=period).first()
-    state = row.state if row else EnterprisePeriod.State.OPEN
+    state = quarter_state(enterprise, period, row)
     submitted_by = row.submitted_by_id if row else None
     return render(
         request,

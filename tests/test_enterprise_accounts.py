@@ -395,3 +395,20 @@ def test_energy_manager_prepares_own_footprints_only(
     listed = api.get(reverse("api:footprint-list")).json()["results"]
     assert {row["enterprise"] for row in listed} == {cell_maker.code}
     assert api.get(reverse("api:footprint-detail", args=[theirs.pk])).status_code == 404
+
+
+def test_a_quarter_imported_as_approved_starts_locked(energy_manager, cell_maker, administrator):
+    """History the statistics office loaded as approved is not overwritten by a draft."""
+    from indicators.exchange import item_specs
+    from indicators.importing import parse_import_records
+    from indicators.services import statistics_import
+
+    rows = [{"period": PERIOD, "item": code, "value": "1", "scope": cell_maker.code}
+            for code in ENTERPRISE_ITEMS]  # fmt: skip
+    statistics_import(parsed=parse_import_records(rows, item_specs()), user=administrator,
+                      source="test", approve=True)  # fmt: skip
+    with pytest.raises(ApplicationError) as refused:
+        enterprise_quarter_save(enterprise=cell_maker, period=PERIOD, user=energy_manager,
+                                entries=_entries(coal_raw="5"))  # fmt: skip
+    assert refused.value.code == "period_locked"
+    assert _figures(cell_maker.code).filter(item__code="coal_raw").count() == 1

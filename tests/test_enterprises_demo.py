@@ -32,3 +32,30 @@ def test_demo_enterprises(administrator):
     enterprises_demo(user=administrator)  # a rerun changes nothing
     assert (Figure.objects.count(), KeyUnitDesignation.objects.count()) == (figures, decisions)
     assert len(ENTERPRISES) == Enterprise.objects.count()
+
+
+def test_demo_energy_managers(administrator):
+    """Two energy managers; the packaging maker's 2026 Q3 is its own, submitted for EIT's
+    head, not imported; a rerun changes nothing."""
+    from accounts.models import User
+    from enterprises.manager_demo import PERIOD, energy_managers_demo
+    from enterprises.models import EnterprisePeriod
+
+    demo_statistics_load(user=administrator)
+    enterprises_demo(user=administrator)
+    lines = energy_managers_demo()
+    managers = User.objects.filter(role=User.Role.ENERGY_MANAGER).select_related("enterprise")
+    assert {(m.username, m.enterprise.code) for m in managers} == {
+        ("ent_power", enterprise_code(0)),
+        ("ent_pack", enterprise_code(12)),
+    }
+    assert "ent_pack" in "\n".join(lines)
+    row = EnterprisePeriod.objects.get(period=PERIOD)
+    assert (row.enterprise.code, row.state, row.submitted_by.username) == (
+        enterprise_code(12), "submitted", "ent_pack",
+    )  # fmt: skip
+    own = Figure.objects.filter(scope=enterprise_code(12), period=PERIOD, is_latest=True)
+    assert set(own.values_list("state", "entered_by__username")) == {("submitted", "ent_pack")}
+    figures = Figure.objects.count()
+    energy_managers_demo()
+    assert Figure.objects.count() == figures

@@ -52,6 +52,10 @@ class Command(BaseCommand):
 
             for line in enterprises_demo():
                 self.stdout.write(line)
+            from enterprises.manager_demo import energy_managers_demo
+
+            for line in energy_managers_demo():
+                self.stdout.write(line)
             from enterprises.work_demo import enterprise_work_demo
 
             for line in enterprise_work_demo():
