@@ -206,6 +206,13 @@ GET_MATRIX = {
     "enterprises:benchmarks": PAGE_ANY_ROLE,
     "enterprises:suggestions": [302, 403, 403, 403, 403, 200, 200, 200, 200],
     "enterprises:ledger_pdf": PAGE_ANY_ROLE,
+    # Their API (enterprises/work_api.py): as the pages; the progress endpoint is POST only.
+    "api:enterprise-measures": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "api:enterprise-visits": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "api:enterprise-certificates": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "api:enterprise-measure-progress": API_POST_ONLY,
+    "api:certificate-counts": API_READ,
+    "api:benchmarks": API_READ,
     # The units' assessment: the committee's ranking, exports, scheme and API for readers of
     # all data; a unit's scorecard also for its own staff (DRS here); the index sends each
     # person to theirs.
@@ -560,6 +567,10 @@ POST_ALLOWED = {
     "enterprises:counters": {"statistics_office", "administrator"},
     "enterprises:benchmarks": {"statistics_office", "administrator"},
     "enterprises:suggestions": {"statistics_office", "administrator"},
+    "api:enterprise-measures": {"clerk", "head", "administrator"},
+    "api:enterprise-visits": {"clerk", "head", "administrator"},
+    "api:enterprise-certificates": {"clerk", "head", "administrator"},
+    "api:enterprise-measure-progress": {"clerk", "head", "administrator"},
     "projects:new": {"clerk", "head", "statistics_office", "administrator"},
     "projects:stage": {"clerk", "head", "statistics_office", "administrator"},
     "projects:review": {"clerk", "head", "statistics_office", "administrator"},
@@ -665,6 +676,23 @@ POST_BODIES = {
         "source": "标准",
     },
     "enterprises:suggestions": {"decision": "dismiss", "reason": "理由"},
+    "api:enterprise-measures": {
+        "title": "措施",
+        "owner": "王工",
+        "start_quarter": "2026Q1",
+        "due_quarter": "2026Q4",
+        "savings_tce": "1",
+        "savings_tco2": "2",
+        "investment": "3",
+    },
+    "api:enterprise-visits": {"visit_date": "2026-01-05", "inspectors": "李明"},
+    "api:enterprise-certificates": {"kind": "energy_audit", "year": 2026},
+    "api:enterprise-measure-progress": {
+        "measure": 1,
+        "period": "2026Q1",
+        "state": "done",
+        "note": "完成",
+    },
     "projects:new": {"code": "X-9", "name": "项目"},
     "projects:stage": {"stage": "approved", "actual_date": "2024-01-01"},
     "projects:review": {"year": "2024", "carrier": ["coal_raw"], "quantity": ["1"], "unit": [""]},
@@ -733,7 +761,15 @@ def _footprint():
     )
 
 
-ENTERPRISE_WORK_PAGES = {"enterprises:plan", "enterprises:visits", "enterprises:certificates"}
+ENTERPRISE_WORK_PAGES = {
+    "enterprises:plan",
+    "enterprises:visits",
+    "enterprises:certificates",
+    "api:enterprise-measures",
+    "api:enterprise-visits",
+    "api:enterprise-certificates",
+    "api:enterprise-measure-progress",
+}
 
 
 # Every signed-in persona a write refuses. The allowed ones are not generated (rather than
