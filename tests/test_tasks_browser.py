@@ -151,3 +151,64 @@ def test_the_committees_verification(
     # A download is a navigation Chromium aborts once the file is saved.
     assert [p for p in watch.problems if not ("/tasks/evidence/" in p and "ERR_ABORTED" in p)] == []
     assert watch.blocked == []
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("_database_closed_after_the_browser")
+def test_a_units_parts_exported_filled_in_and_imported(
+    browser_page, live_server, artifacts_dir, round_and_people
+):
+    """The to-do page's bulk path: the unit's parts exported, filled in, uploaded,
+    previewed with a row error, corrected, previewed again and confirmed."""
+    import io
+
+    import openpyxl
+
+    page = browser_page
+    page.set_default_timeout(WAIT_MS)
+    watch = Watch(page)
+    base = live_server.url
+    _sign_in(page, base, round_and_people["eco_clerk"], "zh-hans")
+    page.goto(base + "/tasks/todo/")
+    with page.expect_download() as download:
+        page.locator("#parts-export").click()
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    sheet = workbook["数据"]
+    header = [cell.value for cell in sheet[1]]
+    column = {name: header.index(name) + 1 for name in header}
+    for row in range(2, sheet.max_row + 1):
+        code = sheet.cell(row=row, column=column["工作要点编号"]).value
+        if code == "5.1":
+            sheet.cell(row=row, column=column["进展"], value="已完成")
+            sheet.cell(row=row, column=column["完成数量"], value="三家")  # not a number
+            sheet.cell(row=row, column=column["进展情况"], value="完成3家企业环评核查。")
+            line = row
+
+    def upload(name):
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        page.goto(base + "/tasks/todo/")
+        page.locator("#parts-import input[type=file]").set_input_files(
+            {"name": name, "mimeType": "application/octet-stream", "buffer": buffer.getvalue()}
+        )
+        with page.expect_navigation():
+            page.locator("#parts-import button[type=submit]").click()
+
+    upload("生态环境分局-分工.xlsx")
+    error = page.locator(f'#import-errors tr[data-line="{line}"]')
+    assert error.get_attribute("data-column") == "完成数量"
+    assert "数量无效" in error.inner_text()
+    assert page.locator("#import-apply").count() == 0
+    assert PartReport.objects.count() == 0
+    page.screenshot(path=str(artifacts_dir / "eco-import-refused.png"), full_page=True)
+
+    sheet.cell(row=line, column=column["完成数量"], value="3")
+    upload("生态环境分局-分工.xlsx")
+    assert page.locator('#import-rows tr[data-item="5.1"]').get_attribute("data-progress") == "done"
+    with page.expect_navigation():
+        page.locator("#import-apply button[type=submit]").click()
+    assert "已导入 1 项分工进展" in page.inner_text(".messages")
+    report = PartReport.objects.get()
+    assert (report.part.work_item.code, report.quantity, report.state) == ("5.1", 3, "submitted")
+    assert watch.problems == []
+    assert watch.blocked == []
