@@ -419,3 +419,93 @@ def pilot_document(report: AnnualReport) -> dict:
             "sections": _section_rows(report),
         }
     return document
+
+
+# --- the public page (宣传推广) ------------------------------------------------------------
+
+
+def _matches(q: str, *texts) -> bool:
+    return not q or any(q.casefold() in (t or "").casefold() for t in texts)
+
+
+def public_content(q: str = "") -> dict:
+    """Only what the committee published: targets (with their latest frozen figures),
+    verified milestones and cases. `q` narrows within the published items and never
+    reaches anything else. Six queries whatever the amount of data."""
+    from indicators.models import Target
+    from pilot.models import Case, Publication
+    from reports.models import RoundSnapshot
+    from tasks.models import WorkItem
+
+    q = (q or "").strip()[:100]
+    published = defaultdict(set)
+    for kind, object_id in Publication.objects.values_list("kind", "object_id"):
+        published[kind].add(object_id)
+    snapshot = (
+        RoundSnapshot.objects.select_related("reporting_round").order_by("-taken_at", "-pk").first()
+        if published["target"]
+        else None
+    )
+    frozen = {t["id"]: t for t in snapshot.content["targets"]} if snapshot else {}
+    targets = []
+    for target in Target.objects.filter(pk__in=published["target"]).order_by("code"):
+        row = frozen.get(target.pk) or {}
+        shown = (row.get("assessments") or {}).get("") or {}
+        if not _matches(q, target.code, target.title_zh, target.title_en):
+            continue
+        targets.append(
+            {
+                "code": target.code,
+                "title_zh": target.title_zh,
+                "title_en": target.title_en,
+                "target_text_zh": row.get("target_text_zh", ""),
+                "target_text_en": row.get("target_text_en", ""),
+                "unit": row.get("unit", ""),
+                "places": row.get("places", 2),
+                "period": shown.get("period"),
+                "value": shown.get("value"),
+                "status": shown.get("status", ""),
+            }
+        )
+    milestones = [
+        {
+            "task": item.task.code,
+            "code": item.code,
+            "title_zh": item.title_zh,
+            "title_en": item.title_en,
+            "verified_period": item.verified_period,
+        }
+        for item in WorkItem.objects.filter(
+            pk__in=published["work_item"], verified_at__isnull=False
+        )
+        .select_related("task")
+        .order_by("task__order", "order", "pk")
+        if _matches(q, item.code, item.title_zh, item.title_en)
+    ]
+    cases = [
+        case
+        for case in Case.objects.filter(pk__in=published["case"])
+        .select_related("department")
+        .order_by("-year", "pk")
+        if _matches(q, case.title_zh, case.title_en, case.summary_zh, case.summary_en)
+    ]
+    return {
+        "targets": targets,
+        "milestones": milestones,
+        "cases": cases,
+        "snapshot_period": snapshot.reporting_round.period if snapshot else None,
+    }
+
+
+def public_case(case_id) -> object | None:
+    """A published case, or None — the same for a case not published and one that does not
+    exist, so an id reveals nothing."""
+    from pilot.models import Case, Publication
+
+    try:
+        pk = int(case_id)
+    except (TypeError, ValueError):
+        return None
+    if not Publication.objects.filter(kind="case", object_id=pk).exists():
+        return None
+    return Case.objects.select_related("department").filter(pk=pk).first()

@@ -5,6 +5,7 @@ freezing, exports, submission and feedback) and an export's status and download.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import wraps
 
 from django.contrib import messages
@@ -409,6 +410,140 @@ def case_evidence(request, pk: int):
     return response
 
 
+# --- the public page (宣传推广) and the committee's publishing page ------------------------
+
+
+def _public_rows(content: dict, english: bool) -> dict:
+    from dashboards.selectors import number_text, status_label
+
+    def pick(row, name):
+        return (row.get(f"{name}_en") if english else None) or row.get(f"{name}_zh") or ""
+
+    return {
+        "targets": [
+            {
+                "code": t["code"],
+                "title": pick(t, "title"),
+                "target_text": pick(t, "target_text"),
+                "period": t["period"],
+                "value": number_text(Decimal(t["value"]), t["places"])
+                if t["value"] not in (None, "")
+                else None,
+                "unit": t["unit"],
+                "status": str(status_label(t["status"])) if t["status"] else "",
+            }
+            for t in content["targets"]
+        ],
+        "milestones": [
+            {
+                "task": m["task"],
+                "code": m["code"],
+                "title": pick(m, "title"),
+                "verified_period": m["verified_period"],
+            }
+            for m in content["milestones"]
+        ],
+        "cases": [
+            {
+                "id": c.pk,
+                "title": (c.title_en if english and c.title_en else c.title_zh),
+                "summary": (c.summary_en if english and c.summary_en else c.summary_zh),
+                "year": c.year,
+                "status": str(c.get_status_display()),
+            }
+            for c in content["cases"]
+        ],
+    }
+
+
+@require_GET
+def public(request):
+    """The park's public page: only what the committee published. `?case=` shows one
+    published case (404 alike for unpublished and unknown ids); `?q=` searches within the
+    published items only. No sign-in; the product's CSP as everywhere."""
+    from dezhou_carbon.i18n import is_english
+
+    english = is_english()
+    case_id = request.GET.get("case")
+    if case_id is not None:
+        found = selectors.public_case(case_id)
+        if found is None:
+            raise Http404
+        rows = _public_rows({"targets": [], "milestones": [], "cases": [found]}, english)
+        return render(request, "pilot/public_case.html", {"case": rows["cases"][0]})
+    q = request.GET.get("q", "")
+    content = selectors.public_content(q)
+    return render(
+        request,
+        "pilot/public.html",
+        {
+            **_public_rows(content, english),
+            "q": q[:100],
+            "snapshot_period": content["snapshot_period"],
+        },
+    )
+
+
+@require_GET
+def public_data(request):
+    """The public page's content as JSON (the same wall: published items only)."""
+    from django.http import JsonResponse
+
+    from dezhou_carbon.i18n import is_english
+
+    content = selectors.public_content(request.GET.get("q", ""))
+    rows = _public_rows(content, is_english())
+    return JsonResponse(rows, json_dumps_params={"ensure_ascii": False})
+
+
+@_guarded(permissions.can_publish)
+@require_http_methods(["GET", "POST"])
+def publishing(request):
+    from indicators.models import Target
+    from pilot.models import Case, Publication
+    from tasks.models import WorkItem
+
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            object_id = int(request.POST.get("object_id") or 0)
+        except ValueError:
+            object_id = 0
+        try:
+            if action not in ("publish", "unpublish"):
+                raise ApplicationError("操作无效。", "The action is not valid.", code="action")
+            services.publish(
+                kind=request.POST.get("kind", ""),
+                object_id=object_id,
+                user=request.user,
+                published=action == "publish",
+            )
+        except ApplicationError as error:
+            messages.error(request, says(error))
+        else:
+            messages.success(request, _("公开发布状态已更新。"))
+        return redirect("pilot:publishing")
+    published = set(Publication.objects.values_list("kind", "object_id"))
+    targets = list(Target.objects.order_by("code"))
+    items = list(
+        WorkItem.objects.filter(verified_at__isnull=False)
+        .select_related("task")
+        .order_by("task__order", "order", "pk")
+    )
+    found_cases = list(Case.objects.order_by("-year", "pk"))
+    for target in targets:
+        target.published = ("target", target.pk) in published
+    for item in items:
+        item.published = ("work_item", item.pk) in published
+    for found in found_cases:
+        found.published = ("case", found.pk) in published
+    return render(
+        request,
+        "pilot/publishing.html",
+        {"targets": targets, "items": items, "cases": found_cases, "section": "publishing"},
+    )
+
+
 urlpatterns = [
     path("", index, name="index"),
     path("reports/<int:year>/", report, name="report"),
@@ -417,4 +552,7 @@ urlpatterns = [
     path("cases/", cases, name="cases"),
     path("cases/<int:pk>/", case, name="case"),
     path("case-evidence/<int:pk>/", case_evidence, name="case_evidence"),
+    path("publishing/", publishing, name="publishing"),
+    path("public/", public, name="public"),
+    path("public/data.json", public_data, name="public_data"),
 ]

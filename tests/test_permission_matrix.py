@@ -50,6 +50,11 @@ GET_MATRIX = {
     "pilot:cases": PAGE_ANY_ROLE,
     "pilot:case": PAGE_ANY_ROLE,
     "pilot:case_evidence": PAGE_ANY_ROLE,
+    # The public page (宣传推广): anyone, signed in or not; what it shows is tested in
+    # tests/test_pilot_public.py. What to publish: the committee.
+    "pilot:public": [200] * 9,
+    "pilot:public_data": [200] * 9,
+    "pilot:publishing": [302, 403, 403, 403, 403, 200, 403, 403, 200],
     "plan": PAGE_ANY_ROLE,
     "schema": API_READ,
     "api-docs": [302, 403, 200, 200, 200, 200, 200, 200, 200],  # anonymous: sign in first
@@ -502,6 +507,9 @@ ENERGY_MANAGER_GET = {
     "footprints:study_import": 404,
     "api:footprint-list": 200,
     "api:footprint-detail": 404,
+    # The public page is everyone's.
+    "pilot:public": 200,
+    "pilot:public_data": 200,
 }
 # Their writes answered otherwise than 403: the sample study is another enterprise's (404),
 # and a new study of their own enterprise is theirs to make (this body lacks its product).
@@ -524,6 +532,7 @@ POST_ALLOWED = {
     # A case is proposed by unit staff or the committee; the committee moves it on.
     "pilot:cases": {"clerk", "other_clerk", "head", "committee_member", "administrator"},
     "pilot:case": {"committee_member", "administrator"},
+    "pilot:publishing": {"committee_member", "administrator"},
     "reporting:entry": {"clerk", "head"},  # DRS's own form (the ECO clerk posts to ECO's)
     "reporting:review": {"head", "administrator"},
     "reporting:board": {"statistics_office", "administrator"},
@@ -600,6 +609,7 @@ POST_ALLOWED = {
 POST_BODIES = {
     "pilot:cases": {"title_zh": "案例", "summary_zh": "摘要", "year": "2026"},
     "pilot:case": {"action": "status", "status": "submitted"},
+    "pilot:publishing": {"kind": "case", "object_id": "1", "action": "publish"},
     "assessment:ranking": {
         "action": "adjust",
         "department": "DRS",
