@@ -199,3 +199,26 @@ def test_the_budget_follows_every_recompute_of_the_results(approved):
     assert status.share == D("0.22")
     # 30,000 ÷ 0.22 + 2,000 > 100,000: red
     assert status.status == "red"
+
+
+def test_dual_control_totals_are_targets_the_committee_sets_through_the_governed_change(
+    park, statistics_office, committee_member
+):
+    """T21 / T22 (issue 18 item 6): total energy and total CO₂ against totals assigned from
+    above, unset until the committee's decision is recorded through target_change."""
+    from indicators.models import Target, TargetRevision
+    from indicators.targets import target_change
+
+    t21, t22 = Target.objects.get(code="T21"), Target.objects.get(code="T22")
+    assert (t21.indicator.code, t22.indicator.code) == ("energy_total_calorific", "co2_emissions")
+    assert (t21.kind, t21.value, t22.value) == ("level", None, None)
+    assert "用能预算管理" in t21.source_sentence_zh
+    assert t21.tasks.filter(code="2").exists()
+    with pytest.raises(ApplicationError) as refused:
+        target_change(t21, {"value": "560000"}, "上级下达", "", committee_member, statistics_office)
+    assert refused.value.code == "document_required"
+    target_change(t21, {"value": "560000"}, "省下达“十五五”能耗总量控制目标",
+                  "鲁发改环资〔2026〕8号", committee_member, statistics_office)  # fmt: skip
+    t21.refresh_from_db()
+    assert t21.value == D("560000")
+    assert TargetRevision.objects.get(target=t21).document_no == "鲁发改环资〔2026〕8号"
