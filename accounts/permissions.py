@@ -278,6 +278,15 @@ def can_review_enterprise_period(user, enterprise, submitted_by_ids=()) -> bool:
     )
 
 
+def can_report_enterprise_progress(user, enterprise) -> bool:
+    """May report a quarter's progress on an enterprise's plan measures: its supervising
+    department's staff (and administrators), and the enterprise's own energy manager."""
+    _enterprise_id, department_id = _enterprise_ids(enterprise)
+    return can_manage_enterprise_work(user, department_id) or (
+        is_energy_manager(user) and can_read_enterprise(user, enterprise)
+    )
+
+
 def can_manage_enterprise_work(user, supervising_department_id: int | None) -> bool:
     """May keep an enterprise's plan (一企一策), its on-site visits and findings and its
     certificates: the staff of its supervising department, and administrators."""

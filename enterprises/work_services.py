@@ -172,7 +172,13 @@ def measure_progress_report(
     the measure takes the state of its newest report. A correction is a newer report."""
     measure = Measure.objects.select_for_update().select_related("enterprise").get(pk=measure.pk)
     enterprise = measure.enterprise
-    _refuse_unless_supervisor(user, enterprise)
+    if not permissions.can_report_enterprise_progress(user, enterprise):
+        raise PermissionRefused(
+            "只有该企业的主管部门或本企业的能源管理员可以报告措施进展。",
+            "Only the enterprise's supervising department or its own energy manager can "
+            "report a measure's progress.",
+            code="permission_denied",
+        )
     quarter = _quarter({"period": period}, "period", "季度", "The quarter")
     if state not in Measure.State.values:
         raise ApplicationError(

@@ -32,6 +32,7 @@ from enterprises.models import (
 )
 from enterprises.selectors import enterprises_visible_to
 from enterprises.services import designation_suggestion_decide, enterprise_access_refused_record
+from enterprises.views import enterprise_page
 
 FINDING_ROWS = 3
 
@@ -41,8 +42,9 @@ def _may_read_register(user) -> bool:
 
 
 def enterprise_or_404(request, credit_code: str) -> Enterprise:
-    """The enterprise the user may read; another department's answers 404 (audited)."""
-    if not _may_read_register(request.user):
+    """The enterprise the user may read (an energy manager: its own); another department's
+    (another enterprise's) answers 404 (audited)."""
+    if not (_may_read_register(request.user) or permissions.is_energy_manager(request.user)):
         raise PermissionDenied
     code = credit_code.strip().upper()[:18]
     enterprise = (
@@ -69,15 +71,21 @@ def _refused_unless_manager(request, enterprise: Enterprise) -> None:
         raise PermissionDenied(_("只有该企业的主管部门可以维护其方案、现场监督和认证记录。"))
 
 
-@product_page
+@enterprise_page
 @require_http_methods(["GET", "POST"])
 def plan_page(request, credit_code: str):
     """一企一策: the measures, their quarterly progress with evidence; the supervising
     department adds measures and reports progress."""
     enterprise = enterprise_or_404(request, credit_code)
     if request.method == "POST":
-        _refused_unless_manager(request, enterprise)
         post = request.POST
+        if post.get("action") == "progress":
+            if not permissions.can_report_enterprise_progress(request.user, enterprise):
+                raise PermissionDenied(
+                    _("只有该企业的主管部门或本企业的能源管理员可以报告措施进展。")
+                )
+        else:
+            _refused_unless_manager(request, enterprise)
         try:
             if post.get("action") == "progress":
                 measure = get_object_or_404(
@@ -110,13 +118,14 @@ def plan_page(request, credit_code: str):
             "enterprise": enterprise,
             "plan": plan,
             "may_manage": _may_manage(request, enterprise),
+            "may_report": permissions.can_report_enterprise_progress(request.user, enterprise),
             "states": Measure.State.choices,
             "current_quarter": work_rules.quarter_of(today),
         },
     )
 
 
-@product_page
+@enterprise_page
 @require_http_methods(["GET", "POST"])
 def visits_page(request, credit_code: str):
     """现场监督: visits and their findings, each a rectification item in the warning loop."""
@@ -164,7 +173,7 @@ def visits_page(request, credit_code: str):
     )
 
 
-@product_page
+@enterprise_page
 @require_http_methods(["GET", "POST"])
 def certificates_page(request, credit_code: str):
     """An enterprise's certificates and audits; its supervising department records them."""
@@ -199,7 +208,7 @@ def certificates_page(request, credit_code: str):
     )
 
 
-@product_page
+@enterprise_page
 @require_GET
 def evidence_file(request, kind: str, pk: int):
     """An evidence file of a measure's progress or of a certificate, for whoever may read

@@ -412,3 +412,34 @@ def test_a_quarter_imported_as_approved_starts_locked(energy_manager, cell_maker
                                 entries=_entries(coal_raw="5"))  # fmt: skip
     assert refused.value.code == "period_locked"
     assert _figures(cell_maker.code).filter(item__code="coal_raw").count() == 1
+
+
+# --- its plan (一企一策): read, and report progress; measures stay the department's ---------
+
+
+def test_energy_manager_reads_its_plan_and_reports_progress(
+    client, energy_manager, cell_maker, other_enterprise, clerk
+):
+    from enterprises import work_services
+    from enterprises.models import Measure, MeasureProgress
+
+    data = {"title": "余热回收", "owner": "设备部", "start_quarter": "2026Q1",
+            "due_quarter": "2026Q4", "savings_tce": "120", "savings_tco2": "300",
+            "investment": "85"}  # fmt: skip
+    measure = work_services.measure_create(user=clerk, enterprise=cell_maker, data=data)
+    client.force_login(energy_manager)
+    for name in ("enterprises:plan", "enterprises:visits", "enterprises:certificates"):
+        assert client.get(reverse(name, args=[cell_maker.code])).status_code == 200, name
+        assert client.get(reverse(name, args=[OTHER_CODE])).status_code == 403, name
+    plan = client.get(reverse("enterprises:plan", args=[cell_maker.code])).content.decode()
+    assert 'id="progress-new"' in plan
+    assert 'id="measure-new"' not in plan
+    url = reverse("enterprises:plan", args=[cell_maker.code])
+    response = client.post(url, {"action": "progress", "measure": measure.pk,
+                                 "period": "2026Q3", "state": "in_progress", "note": "设备已到货"})  # fmt: skip
+    assert response.status_code == 302
+    progress = MeasureProgress.objects.get(measure=measure)
+    assert (progress.reported_by, progress.note) == (energy_manager, "设备已到货")
+    # Measures themselves are the supervising department's.
+    assert client.post(url, {"action": "measure", **data}).status_code == 403
+    assert Measure.objects.count() == 1

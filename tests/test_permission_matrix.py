@@ -497,6 +497,7 @@ ENERGY_MANAGER_GET = {
     "api:enterprise-detail": 403,  # the sample enterprise: the wall
     "enterprises:profile": 403,  # the sample enterprise: the wall
     "enterprises:quarter": 403,
+    "enterprises:evidence_file": 404,  # the sample enterprise's file (no code in the address)
     # Footprints: their own enterprise's studies (the sample study is another's: 404, audited).
     "footprints:index": 200,
     "footprints:factors": 200,
