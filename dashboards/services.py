@@ -309,10 +309,44 @@ def warnings_sync(*, today: dt.date | None = None) -> list[EarlyWarning]:
             )
         )
     raised += _work_warnings(today, owners)
-    from projects.updates import update_warnings  # key projects' quarterly updates
-
-    raised += update_warnings(today=today)
+    raised += _project_update_warnings(today)
     return [warning for warning in raised if warning is not None]
+
+
+def _project_update_warnings(today: dt.date) -> list[EarlyWarning | None]:
+    """Overdue warnings (yellow, red after the round's red delay) for the departments whose
+    key projects have not reported a quarter whose round's deadline has passed; one live
+    warning per department and quarter. Raised here, read from projects (a selector), so
+    the projects app does not import the warning loop that imports it."""
+    from projects.updates import missing_updates
+
+    raised = []
+    for reporting_round in ReportingRound.objects.filter(
+        state=ReportingRound.State.OPEN, quarter__isnull=False, deadline__lt=today
+    ):
+        late_days = (today - reporting_round.deadline).days
+        period = reporting_round.period
+        for department, projects in missing_updates(period).items():
+            codes = "、".join(p.code for p in projects[:10])
+            raised.append(
+                warning_raise(
+                    key=f"project_update:{period}:{department.code}",
+                    kind=EarlyWarning.Kind.DEADLINE,
+                    level=EarlyWarning.Level.RED
+                    if late_days > DEADLINE_RED_AFTER_DAYS
+                    else EarlyWarning.Level.YELLOW,
+                    department=department,
+                    period=period,
+                    title_zh=f"{department.name_zh} {period} 重点项目进展逾期未报",
+                    title_en=f"{department.name_en or department.code} {period} key-project "
+                    "updates are overdue",
+                    message_zh=f"截止日期 {reporting_round.deadline}，已逾期 {late_days} 天；"
+                    f"{len(projects)} 个项目未报送：{codes}。",
+                    message_en=f"Due {reporting_round.deadline}; {late_days} day(s) overdue; "
+                    f"{len(projects)} project(s) not reported.",
+                )
+            )
+    return raised
 
 
 def _work_warnings(today: dt.date, owners: dict) -> list[EarlyWarning | None]:

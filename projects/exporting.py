@@ -335,7 +335,7 @@ def table_pdf_html(table: Table, *, language: str, taken_at: dt.datetime) -> str
     from django.utils import translation
 
     from dezhou_carbon import display
-    from reports.rendering import css_string
+    from dezhou_carbon.pdf import css_string
 
     english = language.startswith("en")
     title = table.title[1 if english else 0]
@@ -359,7 +359,7 @@ def table_pdf_html(table: Table, *, language: str, taken_at: dt.datetime) -> str
 def table_pdf(table: Table, *, language: str, taken_at: dt.datetime) -> bytes:
     from weasyprint import HTML
 
-    from reports.rendering import _data_uri_only_fetcher
+    from dezhou_carbon.pdf import data_uri_only_fetcher as _data_uri_only_fetcher
 
     html = table_pdf_html(table, language=language, taken_at=taken_at)
     identifier = hashlib.sha256(f"projects|{table.kind}|{taken_at.isoformat()}".encode())

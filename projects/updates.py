@@ -7,7 +7,7 @@ one service per transition, each audited and told to the people who act next:
 An update is made inside the open quarterly reporting round of its quarter. Four eyes: whoever
 submitted an update never approves it (accounts.permissions.can_approve_submission). The
 round's deadline drives the reminders (`update_reminders_send`, from the round's daily
-reminder job) and the overdue warnings (`update_warnings`, from the warning loop), as for
+reminder job) and the overdue warnings (dashboards.services, from `missing_updates`), as for
 the departments' figures."""
 
 from __future__ import annotations
@@ -309,38 +309,3 @@ def update_reminders_send(*, today: dt.date | None = None, remind_days: int = 3)
                 dedupe_key=f"{kind}:{period}", email=True,
             )  # fmt: skip
     return sent
-
-
-def update_warnings(*, today: dt.date | None = None) -> list:
-    """Overdue warnings (yellow, red after the round's red delay) for the departments whose
-    projects have not reported a quarter whose round's deadline has passed; one live warning
-    per department and quarter, in the existing warning loop."""
-    from dashboards.models import EarlyWarning
-    from dashboards.services import DEADLINE_RED_AFTER_DAYS, warning_raise
-
-    today = today or timezone.localdate()
-    raised = []
-    for reporting_round in _quarter_rounds(deadline__lt=today):
-        late_days = (today - reporting_round.deadline).days
-        period = reporting_round.period
-        for department, projects in missing_updates(period).items():
-            codes = "、".join(p.code for p in projects[:10])
-            raised.append(
-                warning_raise(
-                    key=f"project_update:{period}:{department.code}",
-                    kind=EarlyWarning.Kind.DEADLINE,
-                    level=EarlyWarning.Level.RED
-                    if late_days > DEADLINE_RED_AFTER_DAYS
-                    else EarlyWarning.Level.YELLOW,
-                    department=department,
-                    period=period,
-                    title_zh=f"{department.name_zh} {period} 重点项目进展逾期未报",
-                    title_en=f"{department.name_en or department.code} {period} key-project "
-                    "updates are overdue",
-                    message_zh=f"截止日期 {reporting_round.deadline}，已逾期 {late_days} 天；"
-                    f"{len(projects)} 个项目未报送：{codes}。",
-                    message_en=f"Due {reporting_round.deadline}; {late_days} day(s) overdue; "
-                    f"{len(projects)} project(s) not reported.",
-                )
-            )
-    return [w for w in raised if w is not None]

@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 from dashboards.models import EarlyWarning
 from dashboards.selectors import margin_text, percent_text, status_label, variant_label
 from dezhou_carbon import display
+from dezhou_carbon.pdf import css_string, data_uri_only_fetcher
 from dezhou_carbon.spreadsheets import csv_cell, inert_workbook, needs_quoting
 from indicators.exchange import OUTPUT_FIELDS
 from indicators.periods import quarter_text, ytd_text
@@ -638,28 +639,8 @@ def render_csv(document: dict, *, language: str, taken_at, progress: Progress) -
 # --- PDF -------------------------------------------------------------------------------------------
 
 
-def _data_uri_only_fetcher():
-    """A WeasyPrint URL fetcher that serves data: URIs (up to 1 MB) and refuses
-    everything else: the report needs nothing from disk or the network."""
-    from weasyprint.urls import URLFetcher
-
-    class DataOnly(URLFetcher):
-        def fetch(self, url, headers=None):
-            if not url.startswith("data:") or len(url) > 1_000_000:
-                raise ValueError(f"refused: {url[:60]}")
-            return super().fetch(url, headers)
-
-    return DataOnly(allowed_protocols=["data"], allow_redirects=False)
-
-
-def css_string(text: str) -> str:
-    """A CSS string literal for `content:` (margin boxes): every character other than
-    letters, digits and spaces as a hex escape, so nothing can end the string or the
-    style element. Safe to insert unescaped."""
-    escaped = "".join(
-        char if char.isalnum() or char == " " else f"\\{ord(char):x} " for char in text
-    )
-    return mark_safe(f'"{escaped}"')  # every special character is escaped above
+# The shared PDF pieces live in dezhou_carbon.pdf; these names stay for the report's callers.
+_data_uri_only_fetcher = data_uri_only_fetcher
 
 
 def pdf_html(document: dict, *, language: str, taken_at: dt.datetime) -> str:
