@@ -42,6 +42,10 @@ from tests.helpers import department_fill, import_rows
 D = Decimal
 THREAD_TIMEOUT = 60  # seconds: the barrier, each thread's statements, joining the threads
 ITEM = "coal_raw"  # a quarterly DRS item
+# Periods follow each other a year apart, so whether last year's import won its race decides
+# whether this year's 0 is a -100 % change (a soft finding that blocks the submission unless
+# explained). The note explains it, so the race alone decides the outcome.
+RACE_NOTE = {ITEM: "并发测试：与导入同时提交"}
 PeriodState = DepartmentPeriod.State
 FigureState = Figure.State
 
@@ -331,7 +335,7 @@ def test_an_import_racing_an_approval_never_lands_in_the_approved_period(
     no deadlock or database error reaches anyone. Both orders of arrival occur."""
     counts: Counter = Counter()
     for period, (approve_delay, import_delay) in zip(fresh_periods(2013), staggers(), strict=True):
-        department_fill("DRS", period, user=clerk)
+        department_fill("DRS", period, user=clerk, notes=RACE_NOTE)
         department_period_submit(department=drs, period=period, user=clerk)
 
         approval, upload = run_together(
@@ -380,7 +384,7 @@ def test_an_import_racing_submit_and_approve_of_an_open_period_never_lands_after
         return "approved"
 
     for period, (workflow_delay, import_delay) in zip(fresh_periods(2000), staggers(), strict=True):
-        department_fill("DRS", period, user=clerk)
+        department_fill("DRS", period, user=clerk, notes=RACE_NOTE)
 
         workflow, upload = run_together(
             delayed(workflow_delay, lambda period=period: submit_then_approve(period)),
@@ -415,7 +419,7 @@ def test_approving_a_period_an_import_submitted_leaves_no_unapproved_figure(
     the head approves what is submitted. Either a step is refused, or the approved period
     holds only approved, counting figures (no draft left behind in a locked period)."""
     period = "2012Q1"
-    department_fill("DRS", period, user=clerk)
+    department_fill("DRS", period, user=clerk, notes=RACE_NOTE)
     try:
         import_changed_value(period, statistics_office)()
         department_period_approve(department=drs, period=period, user=head)
