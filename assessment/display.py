@@ -90,7 +90,7 @@ def method_lines(rules: dict) -> list[str]:
             "n": s["no_data"],
         },
         _(
-            "工作要点（权重%(w)s）：100 × (按期销号 + %(c)s × 逾期销号) ÷ 到期分工数；"
+            "工作要点（权重%(w)s）：100 × （按期销号 + %(c)s × 逾期销号） ÷ 到期分工数；"
             "分工以责任单位在工作要点中的牵头或配合分工计。"
         )
         % {"w": w["work_items"], "c": rules["late_verified_credit"]},

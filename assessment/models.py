@@ -18,7 +18,7 @@ class Scheme(models.Model):
     response window and the grade bands (assessment.calculations.rules_checked). A change
     is a new version; the old ones stay."""
 
-    year = models.PositiveSmallIntegerField(_("适用年度(0=默认)"))
+    year = models.PositiveSmallIntegerField(_("适用年度（0=默认）"))
     version = models.PositiveIntegerField(_("版本"), default=1)
     rules = models.JSONField(_("考核规则"))
     document_no = models.CharField(_("批准文号"), max_length=120, blank=True)

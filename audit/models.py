@@ -21,7 +21,7 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    actor_label = models.CharField(_("操作人(文本)"), max_length=150, blank=True)
+    actor_label = models.CharField(_("操作人（文本）"), max_length=150, blank=True)
     action = models.CharField(_("操作"), max_length=50, db_index=True)
     object_type = models.CharField(_("对象类型"), max_length=50, blank=True)
     object_id = models.CharField(_("对象"), max_length=64, blank=True)

@@ -175,8 +175,8 @@ def execution_xlsx(view: dict, *, language: str) -> bytes:
             (_("状态"), budget.get_state_display()),
             (_("考核口径"), budget.get_basis_display()),
             (_("预算来源"), budget.get_derivation_display()),
-            (_("用能预算(吨标准煤)"), budget.energy_tce),
-            (_("碳排放预算(吨二氧化碳)"), budget.co2_t),
+            (_("用能预算（吨标准煤）"), budget.energy_tce),
+            (_("碳排放预算（吨二氧化碳）"), budget.co2_t),
             (_("已分配"), view["allocated_tce"]),
             (_("预留"), view["reserve_tce"]),
             (_("文号"), budget.document_no),
@@ -213,13 +213,13 @@ def execution_xlsx(view: dict, *, language: str) -> bytes:
         )
         cells.table(
             workbook.add_worksheet(_("预算分配")),
-            [_("类别"), _("代码"), _("名称"), _("基准年"), _("分配用能(吨标准煤)"),
-             _("分配碳排放(吨二氧化碳)"), _("累计用能"), _("全年预测用能"), _("状态")],
+            [_("类别"), _("代码"), _("名称"), _("基准年"), _("分配用能（吨标准煤）"),
+             _("分配碳排放（吨二氧化碳）"), _("累计用能"), _("全年预测用能"), _("状态")],
             rows,
         )  # fmt: skip
         cells.table(
             workbook.add_worksheet(_("版本记录")),
-            [_("版本"), _("状态"), _("用能预算(吨标准煤)"), _("碳排放预算(吨二氧化碳)"), _("文号"),
+            [_("版本"), _("状态"), _("用能预算（吨标准煤）"), _("碳排放预算（吨二氧化碳）"), _("文号"),
              _("批准理由")],
             [(f"v{v.version}", v.get_state_display(), v.energy_tce, v.co2_t, v.document_no,
               v.reason) for v in view["versions"]],

@@ -42,8 +42,8 @@ class Budget(models.Model):
     state = models.CharField(_("状态"), max_length=12, choices=State, default=State.DRAFT)
     basis = models.CharField(_("考核口径"), max_length=12, choices=Basis)
     derivation = models.CharField(_("预算来源"), max_length=10, choices=Derivation)
-    energy_tce = models.DecimalField(_("用能预算(吨标准煤)"), **ENERGY)
-    co2_t = models.DecimalField(_("碳排放预算(吨二氧化碳)"), **ENERGY)
+    energy_tce = models.DecimalField(_("用能预算（吨标准煤）"), **ENERGY)
+    co2_t = models.DecimalField(_("碳排放预算（吨二氧化碳）"), **ENERGY)
     # The derivation's inputs (B = path intensity × last value added × (1 + growth)).
     path_intensity = models.DecimalField(max_digits=24, decimal_places=10, null=True, blank=True)
     co2_path_intensity = models.DecimalField(
@@ -103,8 +103,8 @@ class Allocation(models.Model):
     project = models.ForeignKey(
         "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    energy_tce = models.DecimalField(_("分配用能(吨标准煤)"), **ENERGY)
-    co2_t = models.DecimalField(_("分配碳排放(吨二氧化碳)"), **ENERGY)
+    energy_tce = models.DecimalField(_("分配用能（吨标准煤）"), **ENERGY)
+    co2_t = models.DecimalField(_("分配碳排放（吨二氧化碳）"), **ENERGY)
     # Baseline year for an enterprise; approved energy and operating share for a project.
     trace = models.JSONField(default=dict)
 
@@ -120,8 +120,8 @@ class Allocation(models.Model):
 class BudgetStatus(models.Model):
     class Status(models.TextChoices):
         GREEN = "green", _("正常")
-        YELLOW = "yellow", _("预警(黄)")
-        RED = "red", _("超预算(红)")
+        YELLOW = "yellow", _("预警（黄）")
+        RED = "red", _("超预算（红）")
 
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="statuses")
     quarter = models.PositiveSmallIntegerField(_("季度"))

@@ -39,9 +39,9 @@ class Labels:
     ytd: str = "年内累计值"
     path: str = "{code} 目标路径"
     hold: str = "{code} 保持线"
-    target: str = "{code} 目标({year})"
-    projection: str = "按当前增速预测(至{year})"
-    original: str = "{code} 原目标路径(调整前)"
+    target: str = "{code} 目标（{year}）"
+    projection: str = "按当前增速预测（至{year}）"
+    original: str = "{code} 原目标路径（调整前）"
     period: str = "期间"
     variants: Mapping[str, str] | None = None
 

@@ -65,8 +65,8 @@ class EarlyWarning(models.Model):
         FEEDBACK = "feedback", _("评估反馈整改")
 
     class Level(models.TextChoices):
-        YELLOW = "yellow", _("二级预警(黄)")
-        RED = "red", _("一级预警(红)")
+        YELLOW = "yellow", _("二级预警（黄）")
+        RED = "red", _("一级预警（红）")
 
     class State(models.TextChoices):
         OPEN = "open", _("待响应")

@@ -158,9 +158,9 @@ def chart_labels() -> charts.Labels:
         ytd=_("年内累计值"),
         path=_("{code} 目标路径"),
         hold=_("{code} 保持线"),
-        target=_("{code} 目标({year})"),
-        projection=_("按当前增速预测(至{year})"),
-        original=_("{code} 原目标路径(调整前)"),
+        target=_("{code} 目标（{year}）"),
+        projection=_("按当前增速预测（至{year}）"),
+        original=_("{code} 原目标路径（调整前）"),
         period=_("期间"),
         variants={value: str(label) for value, label in selectors.Variant.choices if value},
     )
@@ -212,7 +212,7 @@ def _report_post(request):
     period = period_param(request.POST.get("period"), quarter_only=True)
     attachment = request.FILES.get("attachment")
     if period is None:
-        return task, _("请选择报告期(如 2026Q3)。")
+        return task, _("请选择报告期（如 2026Q3）。")
     try:
         services.progress_report_submit(
             task=task,

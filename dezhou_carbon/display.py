@@ -112,9 +112,9 @@ def person(value) -> str:
         return DASH
     username = value if isinstance(value, str) else value.get_username()
     if username == COMMAND_LINE_USERNAME:
-        return _("系统(命令行)")
+        return _("系统（命令行）")
     if username in BACKGROUND_LABELS:
-        return _("系统(后台任务)")
+        return _("系统（后台任务）")
     if isinstance(value, str):
         return value
     return value.get_full_name() or username

@@ -71,7 +71,7 @@ class PeriodField(serializers.CharField):
 class PeriodFormField(forms.CharField):
     """A form's period, typed by a person: canonicalised like PeriodField."""
 
-    default_error_messages = {"invalid": _("期间格式应为 2024Q1(季度)或 2024(年度)。")}
+    default_error_messages = {"invalid": _("期间格式应为 2024Q1（季度）或 2024（年度）。")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 40)

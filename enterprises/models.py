@@ -29,7 +29,7 @@ class Enterprise(models.Model):
     code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("企业名称"), max_length=200)
     industry = models.CharField(
-        _("国民经济行业(GB/T 4754-2017)"),
+        _("国民经济行业（GB/T 4754-2017）"),
         max_length=4,
         validators=[RegexValidator(r"^[0-9]{4}$", _("应为 4 位行业小类代码"))],
         help_text=_("行业小类代码，例如 3985"),
@@ -64,7 +64,7 @@ class Enterprise(models.Model):
 
 class DesignationBasis(models.TextChoices):
     THRESHOLD = "threshold_10000", _("年综合能耗≥1万吨标准煤")
-    DESIGNATED = "designated_5000", _("有关部门指定(≥5000吨标准煤)")
+    DESIGNATED = "designated_5000", _("有关部门指定（≥5000吨标准煤）")
     BELOW_THRESHOLD = "below_threshold", _("连续两年低于门槛")
     OTHER = "other", _("其他")
 
@@ -80,10 +80,10 @@ class KeyUnitDesignation(models.Model):
     basis = models.CharField(_("依据"), max_length=20, choices=DesignationBasis)
     year = models.PositiveSmallIntegerField(_("年度"))
     threshold_tce = models.DecimalField(
-        _("门槛(吨标准煤)"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("门槛（吨标准煤）"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     energy_tce = models.DecimalField(
-        _("年综合能耗(当量值，吨标准煤)"), max_digits=24, decimal_places=6, null=True, blank=True
+        _("年综合能耗（当量值，吨标准煤）"), max_digits=24, decimal_places=6, null=True, blank=True
     )
     reason = models.TextField(_("理由"))
     document_no = models.CharField(_("文号"), max_length=100, blank=True)
@@ -122,9 +122,9 @@ class DesignationSuggestion(models.Model):
     kind = models.CharField(_("建议"), max_length=10, choices=Kind)
     year = models.PositiveSmallIntegerField(_("依据年度"))
     energy_tce = models.DecimalField(
-        _("年综合能耗(当量值，吨标准煤)"), max_digits=24, decimal_places=6
+        _("年综合能耗（当量值，吨标准煤）"), max_digits=24, decimal_places=6
     )
-    threshold_tce = models.DecimalField(_("门槛(吨标准煤)"), max_digits=12, decimal_places=2)
+    threshold_tce = models.DecimalField(_("门槛（吨标准煤）"), max_digits=12, decimal_places=2)
     explanation_zh = models.TextField(_("说明"))
     explanation_en = models.TextField(_("英文说明"), blank=True)
     state = models.CharField(_("状态"), max_length=10, choices=State, default=State.OPEN)
@@ -213,11 +213,13 @@ class Measure(models.Model):
     owner = models.CharField(_("责任人"), max_length=100)
     start_quarter = models.CharField(_("开始季度"), max_length=7)
     due_quarter = models.CharField(_("完成季度"), max_length=7)
-    savings_tce = models.DecimalField(_("预计节能量(吨标准煤/年)"), max_digits=18, decimal_places=4)
-    savings_tco2 = models.DecimalField(
-        _("预计减碳量(吨二氧化碳/年)"), max_digits=18, decimal_places=4
+    savings_tce = models.DecimalField(
+        _("预计节能量（吨标准煤/年）"), max_digits=18, decimal_places=4
     )
-    investment = models.DecimalField(_("投资(万元)"), max_digits=18, decimal_places=2)
+    savings_tco2 = models.DecimalField(
+        _("预计减碳量（吨二氧化碳/年）"), max_digits=18, decimal_places=4
+    )
+    investment = models.DecimalField(_("投资（万元）"), max_digits=18, decimal_places=2)
     state = models.CharField(_("状态"), max_length=15, choices=State, default=State.PLANNED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -307,7 +309,7 @@ class CertificateKind(models.TextChoices):
     GREEN_SUPPLY_CHAIN = "green_supply_chain", _("绿色供应链")
     CLEAN_PRODUCTION = "clean_production", _("清洁生产审核")
     ENERGY_AUDIT = "energy_audit", _("能源审计/节能诊断")
-    ENERGY_MANAGEMENT = "energy_management", _("能源管理体系(GB/T 23331)")
+    ENERGY_MANAGEMENT = "energy_management", _("能源管理体系（GB/T 23331）")
     CARBON_MANAGEMENT = "carbon_management", _("碳管理体系")
 
 
@@ -400,10 +402,10 @@ class Benchmark(models.Model):
     shown beside it. Never changed: a newer row of the same subject and year replaces it."""
 
     class Metric(models.TextChoices):
-        PER_VALUE_ADDED = "per_value_added", _("单位增加值能耗(吨标准煤/万元)")
+        PER_VALUE_ADDED = "per_value_added", _("单位增加值能耗（吨标准煤/万元）")
         PER_PRODUCT = "per_product", _("单位产品能耗")
 
-    industry = models.CharField(_("行业代码(或前缀)"), max_length=4, blank=True)
+    industry = models.CharField(_("行业代码（或前缀）"), max_length=4, blank=True)
     product = models.CharField(_("产品"), max_length=100, blank=True)
     metric = models.CharField(_("指标"), max_length=20, choices=Metric)
     unit = models.CharField(_("单位"), max_length=40)

@@ -505,8 +505,8 @@ def profile(request, credit_code: str):
     enterprise = _enterprise_or_404(request, credit_code)
     data = enterprise_series(enterprise.code)
     labels = {
-        "energy_total_calorific": _("综合能源消费量(当量值)"),
-        "energy_total_equal_value": _("综合能源消费量(等价值)"),
+        "energy_total_calorific": _("综合能源消费量（当量值）"),
+        "energy_total_equal_value": _("综合能源消费量（等价值）"),
         "co2_emissions": _("二氧化碳排放量"),
     }
     figure = trend_figure(

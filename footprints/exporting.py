@@ -35,9 +35,9 @@ TEMPLATE_HEADINGS = (
     ("factor_key", "排放因子代码"),
     ("energy_carrier", "能源品种"),
     ("quality", "数据质量"),
-    ("mass_kg", "质量(kg)"),
+    ("mass_kg", "质量（kg）"),
 )
-OMISSION_HEADINGS = (("name", "舍弃项名称"), ("mass_kg", "质量(kg)"))
+OMISSION_HEADINGS = (("name", "舍弃项名称"), ("mass_kg", "质量（kg）"))
 
 
 def kg_text(value: Decimal | None, places: int = 4) -> str:
@@ -196,7 +196,7 @@ def study_xlsx(study: Study, *, language: str) -> bytes:
             (_("基准年"), study.reference_year),
             (_("分配方法"), study.get_allocation_display()),
             (_("分配比例"), context["rules"].get("allocation_share", "1")),
-            (_("碳足迹(kgCO₂e/声明单位)"), study.total),
+            (_("碳足迹（kgCO₂e/声明单位）"), study.total),
             (_("初级数据占比"), context["primary_text"]),
             (_("舍弃规则检查"), _("通过") if study.cutoff_passed else _("未通过")),
             (_("状态"), study.get_state_display()),

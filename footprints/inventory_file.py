@@ -219,7 +219,7 @@ def parse_inventory(content: bytes) -> Inventory:
             name_i, mass_i = ocolumns.get("name"), ocolumns.get("mass_kg")
             name = row[name_i] if name_i is not None and name_i < len(row) else ""
             text = row[mass_i] if mass_i is not None and mass_i < len(row) else ""
-            mass = _number(text, errors, "舍弃项", offset, "质量(kg)")
+            mass = _number(text, errors, "舍弃项", offset, "质量（kg）")
             if not name:
                 errors.append(
                     CellError("舍弃项", offset, "舍弃项名称", "未填写名称", "no name given")

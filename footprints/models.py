@@ -22,7 +22,7 @@ from footprints import calculations as fc
 class FactorCategory(models.TextChoices):
     MATERIAL = "material", _("原材料")
     TRANSPORT = "transport", _("运输")
-    GAS = "gas", _("温室气体(GWP100)")
+    GAS = "gas", _("温室气体（GWP100）")
     OTHER = "other", _("其他")
 
 
@@ -72,7 +72,7 @@ class IndustryReference(models.Model):
     name_zh = models.CharField(_("参考产品"), max_length=120)
     leading_industry = models.CharField(_("主导产业"), max_length=30, blank=True)
     declared_unit = models.CharField(_("声明单位"), max_length=60)
-    value = models.DecimalField(_("参考值(kgCO₂e/声明单位)"), max_digits=24, decimal_places=6)
+    value = models.DecimalField(_("参考值（kgCO₂e/声明单位）"), max_digits=24, decimal_places=6)
     source = models.TextField(_("来源"))
     year = models.PositiveSmallIntegerField(_("年份"))
     created_by = models.ForeignKey(
@@ -114,7 +114,7 @@ class Study(models.Model):
         _("产品代码"), max_length=60, help_text=_("同一产品各年度研究使用同一代码，用于版本比较")
     )
     product_zh = models.CharField(_("产品"), max_length=120)
-    product_en = models.CharField(_("产品(英文)"), max_length=200, blank=True)
+    product_en = models.CharField(_("产品（英文）"), max_length=200, blank=True)
     leading_industry = models.CharField(_("主导产业"), max_length=30)
     declared_unit = models.CharField(_("声明单位"), max_length=60)
     boundary = models.CharField(
@@ -127,10 +127,13 @@ class Study(models.Model):
     # [[co-product, per cent], ...] including this product; empty: no co-products.
     shares = models.JSONField(_("联产品分配比例"), default=list, blank=True)
     cutoff_line_percent = models.DecimalField(
-        _("单项舍弃上限(%)"), max_digits=5, decimal_places=2, default=fc.DEFAULT_CUTOFF_LINE_PERCENT
+        _("单项舍弃上限（%）"),
+        max_digits=5,
+        decimal_places=2,
+        default=fc.DEFAULT_CUTOFF_LINE_PERCENT,
     )
     cutoff_total_percent = models.DecimalField(
-        _("合计舍弃上限(%)"),
+        _("合计舍弃上限（%）"),
         max_digits=5,
         decimal_places=2,
         default=fc.DEFAULT_CUTOFF_TOTAL_PERCENT,
@@ -159,7 +162,7 @@ class Study(models.Model):
     decision_comment = models.TextField(_("审核意见"), blank=True)
     # The stored result (services.study_compute); none until computed.
     total = models.DecimalField(
-        _("碳足迹(kgCO₂e/声明单位)"), max_digits=34, decimal_places=12, null=True, blank=True
+        _("碳足迹（kgCO₂e/声明单位）"), max_digits=34, decimal_places=12, null=True, blank=True
     )
     by_stage = models.JSONField(default=dict, blank=True)
     primary_percent = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
@@ -218,7 +221,7 @@ class InventoryLine(models.Model):
         _("数据质量"), max_length=10, choices=Quality, default=Quality.SECONDARY
     )
     mass_kg = models.DecimalField(
-        _("质量(kg)"), max_digits=24, decimal_places=10, null=True, blank=True
+        _("质量（kg）"), max_digits=24, decimal_places=10, null=True, blank=True
     )
 
     class Meta:
@@ -241,7 +244,7 @@ class Omission(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="omissions")
     name = models.CharField(_("名称"), max_length=120)
-    mass_kg = models.DecimalField(_("质量(kg)"), max_digits=24, decimal_places=10)
+    mass_kg = models.DecimalField(_("质量（kg）"), max_digits=24, decimal_places=10)
 
     class Meta:
         ordering = ["study", "id"]

@@ -49,7 +49,7 @@ class TargetChangeForm(forms.ModelForm):
     reason = forms.CharField(label=_("调整原因"), widget=forms.Textarea(attrs={"rows": 2}))
     document_no = forms.CharField(label=_("批准文号"), max_length=120)
     approver = forms.ModelChoiceField(
-        label=_("批准人(管委会)"),
+        label=_("批准人（管委会）"),
         queryset=User.objects.filter(role=User.Role.COMMITTEE, is_active=True),
     )
 

@@ -34,8 +34,8 @@ class Indicator(models.Model):
         LOWER_IS_BETTER = -1, _("越低越好")
 
     class PathKind(models.TextChoices):
-        GEOMETRIC = "geometric", _("几何路径(强度、总量)")
-        LINEAR = "linear", _("线性路径(占比)")
+        GEOMETRIC = "geometric", _("几何路径（强度、总量）")
+        LINEAR = "linear", _("线性路径（占比）")
 
     code = models.CharField(_("代码"), max_length=60, unique=True)
     name_zh = models.CharField(_("名称"), max_length=100)
@@ -81,7 +81,7 @@ class Target(models.Model):
         HOLD = "hold", _("每期保持")
         REDUCTION_VS_BASE = "reduction_vs_base", _("较基准年下降")
         REDUCTION_VS_TARGET = "reduction_vs_target", _("较另一目标年实际值下降")
-        MILESTONE = "milestone", _("里程碑(是/否)")
+        MILESTONE = "milestone", _("里程碑（是/否）")
         INCREASE = "increase", _("较基准年提高")
 
     class Qualifier(models.TextChoices):
@@ -119,7 +119,7 @@ class Target(models.Model):
         _("容差"), max_digits=20, decimal_places=6, null=True, blank=True
     )
     # 突破/超过: met only strictly beyond the value (400.00 does not 突破 400).
-    strict = models.BooleanField(_("严格超过(突破)"), default=False)
+    strict = models.BooleanField(_("严格超过（突破）"), default=False)
     # The unit that answers for the target; empty: the lead unit of its first task.
     owner = models.ForeignKey(
         "tasks.Department",
@@ -205,7 +205,7 @@ class StatisticalItem(models.Model):
     class Aggregation(models.TextChoices):
         SUM = "sum", _("求和")
         LATEST = "latest", _("取最新值")
-        AS_PUBLISHED = "as_published", _("按公布值(累计)")
+        AS_PUBLISHED = "as_published", _("按公布值（累计）")
 
     code = models.CharField(_("代码"), max_length=60, unique=True)
     name_zh = models.CharField(_("名称"), max_length=100)
@@ -414,7 +414,7 @@ class Coefficient(models.Model):
     key = models.CharField(_("代码"), max_length=60)
     name_zh = models.CharField(_("名称"), max_length=100)
     name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
-    year = models.PositiveSmallIntegerField(_("适用年份(0=所有年份)"), default=0)
+    year = models.PositiveSmallIntegerField(_("适用年份（0=所有年份）"), default=0)
     value = models.DecimalField(_("数值"), max_digits=24, decimal_places=10)
     unit = models.CharField(_("单位"), max_length=30)
     source = models.TextField(_("来源"), blank=True)

@@ -98,7 +98,7 @@ class ReportExport(models.Model):
     class Format(models.TextChoices):
         DOCX = "docx", "Word (docx)"
         PDF = "pdf", "PDF"
-        XLSX = "xlsx", _("数据附件(xlsx)")
+        XLSX = "xlsx", _("数据附件（xlsx）")
 
     class Language(models.TextChoices):
         CHINESE = "zh-hans", "中文"

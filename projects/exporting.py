@@ -30,11 +30,11 @@ LIST_KEYS = ["code", "name", "enterprise", "credit_code", "kind", "department", 
 LIST_HEADINGS = [
     ("项目代码", "Code"), ("项目名称", "Project"), ("企业", "Enterprise"),
     ("统一社会信用代码", "Credit code"), ("类型", "Kind"), ("责任部门", "Department"),
-    ("当前阶段", "Stage"), ("计划投资(万元)", "Investment planned (10k yuan)"),
+    ("当前阶段", "Stage"), ("计划投资（万元）", "Investment planned (10k yuan)"),
     ("主要资金来源", "Main funding source"),
     ("累计完成投资(万元)", "Investment completed (10k yuan)"), ("投资完成率", "Share completed"),
-    ("达产年增加值(万元)", "Value added at full output (10k yuan)"),
-    ("年综合能耗(当量值, tce)", "Annual energy, calorific (tce)"),
+    ("达产年增加值（万元）", "Value added at full output (10k yuan)"),
+    ("年综合能耗（当量值， tce）", "Annual energy, calorific (tce)"),
     ("审查权限", "Review authority"), ("文号", "Document no."),
 ]  # fmt: skip
 
@@ -126,15 +126,15 @@ def review_ledger(english: bool = False) -> Table:
 
     table = Table("reviews", TITLES["reviews"], [
         ("项目代码", "Code"), ("项目名称", "Project"), ("企业", "Enterprise"),
-        ("年综合能耗(当量值, tce)", "Annual energy, calorific (tce)"),
+        ("年综合能耗（当量值， tce）", "Annual energy, calorific (tce)"),
         ("年综合能耗(等价值, tce)", "Annual energy, equal value (tce)"),
-        ("年电力消费(万kWh)", "Electricity (10k kWh)"), ("年煤炭消费(t)", "Coal (t)"),
+        ("年电力消费（万kWh）", "Electricity (10k kWh)"), ("年煤炭消费（t）", "Coal (t)"),
         ("改扩建按增量", "Renovation (increase)"), ("审查权限", "Review authority"),
         ("审查机关", "Reviewing authority"), ("文号", "Document no."),
         ("审查意见日期", "Opinion date"),
-        ("核定年综合能耗(当量值)", "Approved energy, calorific (tce)"),
-        ("核定年综合能耗(等价值)", "Approved energy, equal value (tce)"),
-        ("核定年煤炭消费(t)", "Approved coal (t)"), ("审查意见要求", "Conditions"),
+        ("核定年综合能耗（当量值）", "Approved energy, calorific (tce)"),
+        ("核定年综合能耗（等价值）", "Approved energy, equal value (tce)"),
+        ("核定年煤炭消费（t）", "Approved coal (t)"), ("审查意见要求", "Conditions"),
         ("门槛版本", "Thresholds version"),
     ])  # fmt: skip
     yes, no = ("yes", "no") if english else ("是", "否")
@@ -164,7 +164,7 @@ def assessment_ledger(english: bool = False) -> Table:
         ("工业过程(tCO₂)", "Process (tCO₂)"), ("净购入电力(tCO₂)", "Electricity (tCO₂)"),
         ("净购入热力(tCO₂)", "Heat (tCO₂)"), ("年二氧化碳排放(tCO₂)", "Total (tCO₂)"),
         ("单位产品排放", "Per unit of product"),
-        ("单位增加值排放(tCO₂/万元)", "Per value added (tCO₂/10k yuan)"),
+        ("单位增加值排放（tCO₂/万元）", "Per value added (tCO₂/10k yuan)"),
         ("行业基准", "Industry benchmark"), ("基准来源", "Benchmark source"),
         ("评价结论", "Conclusion"), ("减排措施", "Reduction measures"),
     ], fine_columns=frozenset({9, 10, 11}))  # fmt: skip
@@ -192,7 +192,7 @@ def investment_by_quarter(english: bool = False) -> Table:
     periods = sorted({period for by in invested.values() for period in by})
     table = Table("investment", TITLES["investment"], [
         ("项目代码", "Code"), ("项目名称", "Project"),
-        ("计划投资(万元)", "Planned (10k yuan)"),
+        ("计划投资（万元）", "Planned (10k yuan)"),
         *[(period, period) for period in periods],
         ("累计完成(万元)", "Completed (10k yuan)"), ("投资完成率", "Share completed"),
     ])  # fmt: skip

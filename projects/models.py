@@ -62,12 +62,12 @@ class Project(models.Model):
     )
     stage = models.CharField(_("当前阶段"), max_length=20, choices=Stage, default=Stage.RESERVE)
     # {funding source: 万元} planned; completion is reported quarterly.
-    investment_planned = models.JSONField(_("计划投资(万元)"), default=dict)
+    investment_planned = models.JSONField(_("计划投资（万元）"), default=dict)
     annual_output = models.DecimalField(
-        _("达产年产值(万元)"), max_digits=20, decimal_places=4, null=True, blank=True
+        _("达产年产值（万元）"), max_digits=20, decimal_places=4, null=True, blank=True
     )
     value_added = models.DecimalField(
-        _("达产年增加值(万元，2020年价)"), max_digits=20, decimal_places=4, null=True, blank=True
+        _("达产年增加值（万元，2020年价）"), max_digits=20, decimal_places=4, null=True, blank=True
     )
     product_quantity = models.DecimalField(
         _("达产年产品产量"), max_digits=20, decimal_places=4, null=True, blank=True
@@ -119,12 +119,14 @@ class EnergyReview(models.Model):
     # [{"carrier", "quantity", "unit"}] at full production; for a renovation also before.
     uses = models.JSONField(_("年能源消费"))
     uses_before = models.JSONField(_("改造前年能源消费"), default=list, blank=True)
-    calorific_tce = models.DecimalField(_("年综合能耗(当量值)"), max_digits=24, decimal_places=6)
-    equal_value_tce = models.DecimalField(_("年综合能耗(等价值)"), max_digits=24, decimal_places=6)
-    electricity_wan_kwh = models.DecimalField(
-        _("年电力消费(万kWh)"), max_digits=24, decimal_places=6
+    calorific_tce = models.DecimalField(_("年综合能耗（当量值）"), max_digits=24, decimal_places=6)
+    equal_value_tce = models.DecimalField(
+        _("年综合能耗（等价值）"), max_digits=24, decimal_places=6
     )
-    coal_t = models.DecimalField(_("年煤炭消费(t)"), max_digits=24, decimal_places=6)
+    electricity_wan_kwh = models.DecimalField(
+        _("年电力消费（万kWh）"), max_digits=24, decimal_places=6
+    )
+    coal_t = models.DecimalField(_("年煤炭消费（t）"), max_digits=24, decimal_places=6)
     authority = models.CharField(_("审查权限"), max_length=12, choices=Authority)
     thresholds_version = models.PositiveIntegerField(default=0)
     trace = models.JSONField(default=dict)
@@ -133,13 +135,13 @@ class EnergyReview(models.Model):
     document_no = models.CharField(_("文号"), max_length=100, blank=True)
     opinion_date = models.DateField(_("审查意见日期"), null=True, blank=True)
     approved_calorific_tce = models.DecimalField(
-        _("核定年综合能耗(当量值)"), max_digits=24, decimal_places=6, null=True, blank=True
+        _("核定年综合能耗（当量值）"), max_digits=24, decimal_places=6, null=True, blank=True
     )
     approved_equal_value_tce = models.DecimalField(
-        _("核定年综合能耗(等价值)"), max_digits=24, decimal_places=6, null=True, blank=True
+        _("核定年综合能耗（等价值）"), max_digits=24, decimal_places=6, null=True, blank=True
     )
     approved_coal_t = models.DecimalField(
-        _("核定年煤炭消费(t)"), max_digits=24, decimal_places=6, null=True, blank=True
+        _("核定年煤炭消费（t）"), max_digits=24, decimal_places=6, null=True, blank=True
     )
     conditions = models.TextField(_("审查意见要求"), blank=True)
     recorded_by = models.ForeignKey(
@@ -167,7 +169,7 @@ class CarbonAssessment(models.Model):
     process_t = models.DecimalField(max_digits=24, decimal_places=6)
     electricity_t = models.DecimalField(max_digits=24, decimal_places=6)
     heat_t = models.DecimalField(max_digits=24, decimal_places=6)
-    total_t = models.DecimalField(_("年二氧化碳排放(t)"), max_digits=24, decimal_places=6)
+    total_t = models.DecimalField(_("年二氧化碳排放（t）"), max_digits=24, decimal_places=6)
     per_product = models.DecimalField(max_digits=24, decimal_places=10, null=True, blank=True)
     per_value_added = models.DecimalField(max_digits=24, decimal_places=10, null=True, blank=True)
     benchmark = models.DecimalField(
@@ -212,7 +214,7 @@ class ProjectUpdate(models.Model):
     period = models.CharField(_("季度"), max_length=7)
     version = models.PositiveSmallIntegerField(default=1)
     # {funding source: 万元} completed in this quarter.
-    investment_completed = models.JSONField(_("本季度完成投资(万元)"), default=dict)
+    investment_completed = models.JSONField(_("本季度完成投资（万元）"), default=dict)
     stage = models.CharField(_("所处阶段"), max_length=20, choices=Stage)
     milestone = models.TextField(_("形象进度"), blank=True)
     state = models.CharField(_("状态"), max_length=10, choices=State, default=State.SUBMITTED)

@@ -335,9 +335,9 @@ def _record(user, project: Project, what: str, post) -> None:
             opinion_authority=post.get("opinion_authority", ""),
             document_no=post.get("document_no", ""),
             opinion_date=_date(post.get("opinion_date"), _("审查意见日期")),
-            approved_calorific_tce=_decimal(post.get("approved_calorific_tce"), _("核定年综合能耗(当量值)")),
-            approved_equal_value_tce=_decimal(post.get("approved_equal_value_tce"), _("核定年综合能耗(等价值)")),
-            approved_coal_t=_decimal(post.get("approved_coal_t"), _("核定年煤炭消费(t)")),
+            approved_calorific_tce=_decimal(post.get("approved_calorific_tce"), _("核定年综合能耗（当量值）")),
+            approved_equal_value_tce=_decimal(post.get("approved_equal_value_tce"), _("核定年综合能耗（等价值）")),
+            approved_coal_t=_decimal(post.get("approved_coal_t"), _("核定年煤炭消费（t）")),
             conditions=post.get("conditions", ""),
         )  # fmt: skip
     else:
@@ -483,7 +483,7 @@ def admission_calculator(request):
             if not (tce.strip() or value_added.strip()):
                 continue
             label = name.strip() or _("拟建项目 %(n)s") % {"n": i + 1}
-            energy_tce = _decimal(tce, _("年综合能耗(当量值)"), required=True)
+            energy_tce = _decimal(tce, _("年综合能耗（当量值）"), required=True)
             if energy_tce < 0:
                 raise ApplicationError("年综合能耗不能为负数。", "Annual energy cannot be negative.",
                                        code="negative_value")  # fmt: skip

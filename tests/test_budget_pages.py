@@ -190,14 +190,14 @@ def test_the_execution_report_read_back_as_xlsx_and_pdf(client, clerk, committee
     )
     book = load_workbook(path)
     summary = {row[0]: row[1] for row in book["预算"].iter_rows(min_row=2, values_only=True)}
-    assert summary["用能预算(吨标准煤)"] == 100000
+    assert summary["用能预算（吨标准煤）"] == 100000
     assert summary["文号"] == "德经管字〔2026〕3号"
     assert summary["批准理由"] == "=1+1 审议通过"  # text, never a formula
     assert book["预算"]["B12"].data_type == "s"
     quarters = list(book["分季度执行情况"].iter_rows(min_row=2, values_only=True))
     assert [q[0] for q in quarters] == ["2026Q1", "2026Q2", "2026Q3"]
     assert quarters[-1][3] == pytest.approx(float(D("76000") / D("0.73")))
-    assert quarters[-1][6] == "超预算(红)"
+    assert quarters[-1][6] == "超预算（红）"
     allocations = list(book["预算分配"].iter_rows(min_row=2, values_only=True))
     assert len(allocations) == 3 + 1  # three enterprises and the reserve
     assert allocations[-1][4] == 99700
@@ -213,5 +213,5 @@ def test_the_execution_report_read_back_as_xlsx_and_pdf(client, clerk, committee
     assert "2026年用能预算执行报告" in text
     assert "100,000.0" in text
     assert "104,109.6" in text  # 76,000 ÷ 0.73
-    assert "超预算(红)" in text
+    assert "超预算（红）" in text
     assert client.get(reverse("budgets:export", args=[2026, "doc"])).status_code == 404

@@ -96,9 +96,9 @@ def test_people_are_named_and_the_system_is_said_in_words(clerk):
     assert display.person(clerk) == clerk.get_full_name()
     assert display.person(clerk.username) == clerk.username
     with translation.override("zh-hans"):
-        assert display.person(system_user()) == "系统(命令行)"
-        assert display.person("system-cli") == "系统(命令行)"
-        assert display.person("system") == "系统(后台任务)"
+        assert display.person(system_user()) == "系统（命令行）"
+        assert display.person("system-cli") == "系统（命令行）"
+        assert display.person("system") == "系统（后台任务）"
         assert display.person(None) == "—"
     with translation.override("en"):
         assert display.person("system-cli") == "System (command line)"
@@ -181,7 +181,7 @@ def test_the_audit_export_names_actor_and_action_and_keeps_their_codes_last(audi
     sheet = load_workbook(io.BytesIO(response.content)).active
     header = [cell.value for cell in sheet[1]]
     row = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
-    assert row["操作人"] == "系统(命令行)"
+    assert row["操作人"] == "系统（命令行）"
     assert row["操作"] == "导入"
     assert (row["操作人账号"], row["操作代码"]) == ("system-cli", "import")
     assert row["时间"] == minute  # Beijing time, to the minute
@@ -189,7 +189,7 @@ def test_the_audit_export_names_actor_and_action_and_keeps_their_codes_last(audi
     csv_text = client.get(
         reverse("reports:audit_export"), {"action": "import", "format": "csv"}
     ).content.decode("utf-8-sig")
-    assert f",{minute:%Y-%m-%d %H:%M},系统(命令行),导入," in csv_text
+    assert f",{minute:%Y-%m-%d %H:%M},系统（命令行）,导入," in csv_text
 
 
 @pytest.mark.django_db
@@ -202,6 +202,6 @@ def test_the_history_page_names_the_command_line_and_shows_minutes(administrator
     audit_record(actor=system_user(), action="approve", department_code="DRS", period="2024Q1")
     url = reverse("reporting:history", kwargs={"period": "2024Q1", "department_code": "DRS"})
     page = _client(clerk).get(url).content.decode()
-    assert "系统(命令行)" in page
+    assert "系统（命令行）" in page
     assert "system-cli" not in page
     assert not re.search(r"\d{2}:\d{2}:\d{2}", page)  # to the minute

@@ -39,7 +39,7 @@ HEADINGS = [
     "排放因子代码",
     "能源品种",
     "数据质量",
-    "质量(kg)",
+    "质量（kg）",
 ]
 
 
@@ -53,7 +53,7 @@ def inventory_xlsx(rows, omissions=()) -> bytes:
         for col, value in enumerate(row):
             sheet.write_string(r, col, str(value))
     omitted = workbook.add_worksheet("舍弃项")
-    omitted.write_row(0, 0, ["舍弃项名称", "质量(kg)"])
+    omitted.write_row(0, 0, ["舍弃项名称", "质量（kg）"])
     for r, (name, mass) in enumerate(omissions, start=1):
         omitted.write_row(r, 0, [name, mass])
     workbook.close()
@@ -295,7 +295,7 @@ def test_the_report_exports_read_back(client, other_clerk, study):
     rows = book.get_sheet_by_name("结果").to_python()
     values = {row[0]: row[1] for row in rows if row and row[0]}
     study.refresh_from_db()
-    assert D(str(values["碳足迹(kgCO₂e/声明单位)"])) == study.total
+    assert D(str(values["碳足迹（kgCO₂e/声明单位）"])) == study.total
     assert values["企业"] == "德州锂能电池有限公司"
     inventory = book.get_sheet_by_name("清单").to_python()
     assert inventory[1][6] == "library:ncm811"

@@ -113,7 +113,7 @@ def test_the_ledgers_and_investment_by_quarter_read_back(client, committee_membe
     assert assessment[11] == pytest.approx(0.5)
     assert assessment[8] == pytest.approx(sum(assessment[4:8]))
     rows, _sheet = _xlsx(client, "investment")
-    assert rows[1] == ("项目代码", "项目名称", "计划投资(万元)", "2026Q3", "2026Q4",
+    assert rows[1] == ("项目代码", "项目名称", "计划投资（万元）", "2026Q3", "2026Q4",
                        "累计完成(万元)", "投资完成率")  # fmt: skip
     project_row = next(r for r in rows if r[0] == "DZ-2026-301")
     assert project_row[3:6] == (1500, 2500.5, 4000.5)  # the returned 9999 does not count

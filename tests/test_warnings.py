@@ -218,7 +218,7 @@ def test_a_warning_is_raised_once_audited_and_told_to_the_owning_department(
     for person in (clerk, head):
         (told,) = _told(person, "warning")
         assert told.link == f"/dashboards/warnings/{warning.pk}/"
-        assert told.message_zh.startswith("【一级预警(红)】T1 ")
+        assert told.message_zh.startswith("【一级预警（红）】T1 ")
     assert _told(other_clerk, "warning") == []
     assert _told(committee_member, "warning") == []
 
@@ -826,7 +826,7 @@ def test_the_detail_offers_the_form_that_fits_the_person_and_state(
 def test_the_statistics_office_answers_an_anomaly_on_the_page(three_warnings, statistics_office):
     page = _client(statistics_office).get(_detail_url(three_warnings["anomaly"])).content.decode()
     assert 'id="acknowledge-form"' in page
-    assert "统计办(数据异常)" in page
+    assert "统计办（数据异常）" in page
 
 
 def test_the_whole_loop_through_the_pages(clerk, head, committee_member):

@@ -94,7 +94,7 @@ def _assert_the_loop_is_recorded(warning, *, clerk, head, committee_member, answ
     assert {"warning_acknowledged", "warning_resolved"} <= committee_kinds
     link = f"/dashboards/warnings/{warning.pk}/"
     told = Notification.objects.get(user=head, kind="warning", link=link)
-    assert told.message_zh.startswith("【一级预警(红)】T1 ")
+    assert told.message_zh.startswith("【一级预警（红）】T1 ")
 
 
 def _client(user) -> Client:
@@ -189,7 +189,7 @@ def test_the_warning_loop_in_the_browser(
     # 1. The DRS clerk sees the red warning in the list and opens it.
     sign_in(clerk, "/dashboards/warnings/")
     row = page.locator(f'tr[data-warning="{warning.pk}"]')
-    expect(row).to_contain_text("一级预警(红)")
+    expect(row).to_contain_text("一级预警（红）")
     expect(row).to_contain_text("T1 非化石能源消费占比")
     expect(page.locator('[data-count="red"] strong')).not_to_have_text("0")
     shot("clerk-warning-list")
