@@ -380,3 +380,24 @@ def test_the_workspace_page_reads_in_a_fixed_number_of_queries(
     client.get(url)
     with django_assert_max_num_queries(40):
         client.get(url)
+
+
+def test_the_demo_shows_a_workspace_under_way_cases_and_published_items(
+    park, committee_member, clerk, other_clerk, settings, tmp_path
+):
+    from pilot.demo import pilot_demo
+    from pilot.models import Case, Publication
+
+    settings.MEDIA_ROOT = tmp_path
+    pilot_demo()
+    report = AnnualReport.objects.get(year=2026)
+    states = dict(report.sections.values_list("key", "state"))
+    assert (states["targets"], states["tasks"]) == ("approved", "approved")
+    assert states["innovations"] == "submitted"
+    assert states["problems"] == "draft"
+    assert sorted(Case.objects.values_list("status", flat=True)) == ["province", "submitted"]
+    assert Publication.objects.filter(kind="case").count() == 1
+    assert Publication.objects.filter(kind="target").count() == 3
+    events = AuditEvent.objects.count()
+    assert "already present" in pilot_demo()[0]  # a second run changes nothing
+    assert AuditEvent.objects.count() == events

@@ -72,3 +72,7 @@ class Command(BaseCommand):
 
             for line in budgets_demo():
                 self.stdout.write(line)
+            from pilot.demo import pilot_demo
+
+            for line in pilot_demo():
+                self.stdout.write(line)
