@@ -119,6 +119,11 @@ def main() -> int:
     from django.test import Client
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # DJANGO_DEBUG only lets the bench start without a secret key; pages are timed as they
+    # run in production (as the test runner does): no query log, no template debugging.
+    settings.DEBUG = False
+    for engine in settings.TEMPLATES:
+        engine.setdefault("OPTIONS", {})["debug"] = False
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

@@ -11,7 +11,10 @@ from projects import calculations as pc
 from projects.models import EnergyReview, Project
 
 
-def projects(*, stage: str = "", department_id: int | None = None, kind: str = "", task_id=None):
+def projects(
+    *, stage: str = "", department_id: int | None = None, kind: str = "", task_id=None,
+    funding: str = "",
+):  # fmt: skip
     found = Project.objects.select_related("enterprise", "department").prefetch_related(
         Prefetch("energy_reviews", queryset=EnergyReview.objects.order_by("-recorded_at", "-id"))
     )
@@ -23,6 +26,8 @@ def projects(*, stage: str = "", department_id: int | None = None, kind: str = "
         found = found.filter(kind=kind)
     if task_id:
         found = found.filter(tasks__id=task_id)
+    if funding:
+        found = found.filter(investment_planned__has_key=funding)
     return found.order_by("code")
 
 

@@ -15,6 +15,7 @@ from itertools import zip_longest
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -44,6 +45,7 @@ ENERGY_ROWS = 6
 BEFORE_ROWS = 3
 PROCESS_ROWS = 3
 WHAT_IF_ROWS = 4
+REGISTER_PAGE_SIZE = 50
 
 
 def _reads_projects(user) -> bool:
@@ -88,6 +90,12 @@ def _project_or_404(request, pk: int) -> Project:
     return project
 
 
+def _without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @_guarded(_reads_projects)
 @require_GET
 def register(request):
@@ -103,11 +111,11 @@ def register(request):
         kind=kind if kind in Project.Kind.values else "",
         department_id=int(department) if department.isascii() and department.isdigit() else None,
         task_id=int(task) if task.isascii() and task.isdigit() else None,
+        funding=funding if funding in FundingSource.values else "",
     )
+    page = Paginator(found, REGISTER_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
-    for project in found:
-        if funding and funding not in project.investment_planned:
-            continue
+    for project in page.object_list:
         review = next(iter(project.energy_reviews.all()), None)
         rows.append({"project": project, "review": review,
                      "investment": sum(float(v) for v in project.investment_planned.values())})  # fmt: skip
@@ -116,6 +124,8 @@ def register(request):
         "projects/register.html",
         {
             "rows": rows,
+            "page": page,
+            "filters": _without_page(request),
             "can_manage": permissions.can_manage_projects(request.user),
             "reports": [
                 (k, exporting.TITLES[k][1 if is_english() else 0]) for k in exporting.KINDS

@@ -21,9 +21,9 @@ pytestmark = pytest.mark.django_db
 
 SIGNED_IN = 2  # the session row; the signed-in user
 NAVIGATION = 1  # the user's department (the page's navigation)
-REGISTER = SIGNED_IN + NAVIGATION + 4
-# the projects with enterprise and department; their energy reviews (prefetch); the
-# departments and the tasks (the filters)
+REGISTER = SIGNED_IN + NAVIGATION + 5
+# how many projects match (the pager); a page of 50 with enterprise and department; their
+# energy reviews (prefetch); the departments and the tasks (the filters)
 PROJECT_PAGE = SIGNED_IN + NAVIGATION + 9
 # the project with enterprise and department; its stage events, reviews, assessments,
 # tasks, updates with their people, their evidence (prefetches); the user's department
@@ -115,6 +115,24 @@ def test_project_pages_keep_their_query_count_from_10_to_1000_projects(
             response = client.get(url)
             assert response.status_code == 200
     assert response.content.decode().count('data-verdict="helps"') == 1
+
+
+def test_the_register_shows_50_projects_a_page_and_keeps_its_filters(clerk, cell_maker):
+    _projects(60, clerk, cell_maker)
+    Project.objects.filter(code__gte="P-00055").update(investment_planned={"other": "1"})
+    client = Client()
+    client.force_login(clerk)
+    page = client.get("/projects/").content.decode()
+    assert page.count("data-project=") == 50
+    assert "第 1 / 2 页，共 60 个项目" in page
+    assert "P-00049" in page
+    assert "P-00050" not in page
+    second = client.get("/projects/?page=2").content.decode()
+    assert second.count("data-project=") == 10
+    assert "P-00059" in second
+    only = client.get("/projects/?funding=other").content.decode()
+    assert only.count("data-project=") == 5  # the funding filter is the database's
+    assert "P-00054" not in only
 
 
 def test_the_reports_build_in_a_constant_number_of_queries(
