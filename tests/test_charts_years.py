@@ -65,6 +65,6 @@ def test_each_target_path_has_its_own_colour_and_its_star_the_same():
     assert set(paths) == {"T1 目标路径", "T1b 目标路径"}
     colours = {name: trace["line"]["color"] for name, trace in paths.items()}
     assert colours["T1 目标路径"] != colours["T1b 目标路径"]
-    assert stars["T1 目标(2025)"]["marker"]["color"] == colours["T1 目标路径"]
-    assert stars["T1b 目标(2030)"]["marker"]["color"] == colours["T1b 目标路径"]
-    assert stars["T1 目标(2025)"]["text"] == ["T1"]  # the label on the chart itself
+    assert stars["T1 目标（2025）"]["marker"]["color"] == colours["T1 目标路径"]
+    assert stars["T1b 目标（2030）"]["marker"]["color"] == colours["T1b 目标路径"]
+    assert stars["T1 目标（2025）"]["text"] == ["T1"]  # the label on the chart itself

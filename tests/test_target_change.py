@@ -216,12 +216,12 @@ def test_the_chart_draws_the_original_and_the_revised_path(statistics_office, co
 
     names = [trace.get("name") for trace in figure["data"]]
     assert "T1 目标路径" in names
-    assert "T1 原目标路径(调整前)" in names
+    assert "T1 原目标路径（调整前）" in names
     revised = next(t for t in figure["data"] if t.get("name") == "T1 目标路径")
-    original = next(t for t in figure["data"] if t.get("name") == "T1 原目标路径(调整前)")
+    original = next(t for t in figure["data"] if t.get("name") == "T1 原目标路径（调整前）")
     assert revised["y"][-1] == pytest.approx(16)
     assert original["y"][-1] == pytest.approx(14)
-    assert "T1b 原目标路径(调整前)" not in names  # unchanged targets draw one line
+    assert "T1b 原目标路径（调整前）" not in names  # unchanged targets draw one line
 
 
 def test_the_admin_changes_a_target_only_with_reason_document_and_approver(
