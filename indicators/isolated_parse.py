@@ -136,48 +136,10 @@ def parse_import_file_isolated(
         "memory_mb": memory_mb,
         "cpu_seconds": max(1, int(timeout_seconds) + 1),
     }
-    header = json.dumps(request, ensure_ascii=True).encode() + b"\n"
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-E", "-s", "-m", "indicators.isolated_parse"],
-            input=header + content,
-            capture_output=True,
-            timeout=timeout_seconds,
-            cwd=_BASE_DIR,
-            env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        completed = None
-    if completed is None or completed.returncode == -signal.SIGXCPU:
-        raise _refusal(
-            "parse_timeout",
-            f"读取该工作簿超过 {timeout_seconds:g} 秒仍未完成，已停止并拒绝。请检查工作簿是否"
-            "含有大量空白或格式化的单元格，另存为只含数据表的 .xlsx 后重试",
-            f"Reading the workbook took more than {timeout_seconds:g} s and was stopped; "
-            "refused. Check it for large blank or formatted areas and save just the table "
-            "as a new .xlsx",
-            limit_seconds=timeout_seconds,
-        )
-    if completed.returncode == _EXIT_OK:
-        try:
-            answer = json.loads(completed.stdout)
-        except ValueError:
-            answer = None
-        if isinstance(answer, dict) and answer.get("kind") == "result":
-            return _result_from_json(answer["result"])
-        if isinstance(answer, dict) and answer.get("kind") == "refused":
-            return _raise_refused(answer)
-    raise _refusal(
-        "parse_memory",
-        f"读取该工作簿需要超过 {memory_mb} MB 内存（或读取程序异常退出），已拒绝。请删除"
-        "表格之外的单元格和格式，另存为只含数据表的 .xlsx 后重试",
-        f"Reading the workbook needs more than {memory_mb} MB of memory (or the reader "
-        "stopped abnormally); refused. Delete the cells and formatting outside the table "
-        "and save just the table as a new .xlsx",
-        limit_mb=memory_mb,
-        exit_status=completed.returncode,
-    )
+    answer = _run_child(request, content, memory_mb, timeout_seconds)
+    if answer.get("kind") == "result":
+        return _result_from_json(answer["result"])
+    return _raise_refused(answer)
 
 
 def read_table_isolated(content: bytes, filename: str, *, max_bytes: int):
@@ -211,6 +173,9 @@ def read_table_isolated(content: bytes, filename: str, *, max_bytes: int):
 
 
 def _run_child(request: dict, content: bytes, memory_mb: int, timeout_seconds: float) -> dict:
+    """Run the reader in a child limited to `memory_mb` and `timeout_seconds`: its answer
+    (a result, a table or a refusal), or `parse_timeout` / `parse_memory` when it overran
+    or died. The one runner of both the figure and the table reads."""
     header = json.dumps(request, ensure_ascii=True).encode() + b"\n"
     try:
         completed = subprocess.run(
@@ -239,7 +204,7 @@ def _run_child(request: dict, content: bytes, memory_mb: int, timeout_seconds: f
             answer = json.loads(completed.stdout)
         except ValueError:
             answer = None
-        if isinstance(answer, dict) and answer.get("kind") in ("table", "refused"):
+        if isinstance(answer, dict) and answer.get("kind") in ("result", "table", "refused"):
             return answer
     raise _refusal(
         "parse_memory",
