@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dezhou_carbon.evidence import EvidenceFile
+
 
 class AnnualReport(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"), unique=True)
@@ -210,25 +212,14 @@ class Case(models.Model):
         return self.title_zh
 
 
-class CaseEvidence(models.Model):
+class CaseEvidence(EvidenceFile):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to="case-evidence/%Y/")
-    name = models.CharField(_("文件名"), max_length=255)
-    kind = models.CharField(_("类型"), max_length=20)
-    size = models.PositiveIntegerField(_("大小"))
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["case", "pk"]
         verbose_name = _("案例佐证材料")
         verbose_name_plural = _("案例佐证材料")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Publication(models.Model):

@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dezhou_carbon.evidence import EvidenceFile
+
 
 class Stage(models.TextChoices):
     RESERVE = "reserve", _("储备")
@@ -250,24 +252,13 @@ class ProjectUpdate(models.Model):
         return sum((Decimal(v) for v in self.investment_completed.values()), Decimal(0))
 
 
-class ProjectUpdateEvidence(models.Model):
+class ProjectUpdateEvidence(EvidenceFile):
     """An evidence file of a quarterly update, checked by content and kept with its SHA-256."""
 
     update = models.ForeignKey(ProjectUpdate, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to="project-evidence/%Y/")
-    name = models.CharField(_("文件名"), max_length=255)
-    kind = models.CharField(_("类型"), max_length=20)
-    size = models.PositiveIntegerField(_("大小"))
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["update", "pk"]
         verbose_name = _("佐证文件")
         verbose_name_plural = _("佐证文件")
-
-    def __str__(self) -> str:
-        return self.name

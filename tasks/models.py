@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dezhou_carbon.evidence import EvidenceFile
 from dezhou_carbon.i18n import localized
 
 
@@ -342,27 +343,16 @@ class PartReport(models.Model):
         return f"{self.part} {self.period}"
 
 
-class PartEvidence(models.Model):
+class PartEvidence(EvidenceFile):
     """An evidence file of a part report, checked by content and kept with its SHA-256."""
 
     report = models.ForeignKey(PartReport, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to="task-evidence/%Y/")
-    name = models.CharField(_("文件名"), max_length=255)
-    kind = models.CharField(_("类型"), max_length=20)
-    size = models.PositiveIntegerField(_("大小"))
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["report", "pk"]
         verbose_name = _("佐证文件")
         verbose_name_plural = _("佐证文件")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class PartImport(models.Model):
