@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from indicators.models import ReviewedPeriod
+
 
 class LeadingIndustry(models.TextChoices):
     ELECTRONICS = "electronics", _("电子信息")
@@ -428,31 +430,12 @@ class Benchmark(models.Model):
         return f"{self.industry or self.product} {self.advanced}/{self.baseline} {self.unit}"
 
 
-class EnterprisePeriod(models.Model):
+class EnterprisePeriod(ReviewedPeriod):
     """An enterprise's own figures for one period (its energy manager's quarter), as one
     unit of review like a department's period: entered and submitted by the enterprise,
     approved or returned by a head of its supervising department, locked once approved."""
 
-    class State(models.TextChoices):
-        OPEN = "open", _("填报中")
-        SUBMITTED = "submitted", _("已提交")
-        RETURNED = "returned", _("已退回")
-        APPROVED = "approved", _("已审核")
-
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="periods")
-    period = models.CharField(_("期间"), max_length=7)
-    state = models.CharField(_("状态"), max_length=10, choices=State, default=State.OPEN)
-    version = models.PositiveIntegerField(default=1)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(_("审核意见"), blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["enterprise", "-period"]

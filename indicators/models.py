@@ -702,9 +702,10 @@ class EngineAlert(models.Model):
         return f"{self.kind}: {self.message_en}"
 
 
-class DepartmentPeriod(models.Model):
-    """A department's figures for one period, as one unit of review (DHIS2's approval):
-    submitted together, approved or returned together, locked once approved."""
+class ReviewedPeriod(models.Model):
+    """One period's figures as one unit of review (DHIS2's approval): submitted together,
+    approved or returned together, locked once approved. A department's period and an
+    enterprise's own quarter are both this; each adds whose figures they are."""
 
     class State(models.TextChoices):
         OPEN = "open", _("填报中")
@@ -712,9 +713,6 @@ class DepartmentPeriod(models.Model):
         RETURNED = "returned", _("已退回")
         APPROVED = "approved", _("已审核")
 
-    department = models.ForeignKey(
-        "tasks.Department", on_delete=models.PROTECT, related_name="periods"
-    )
     period = models.CharField(_("期间"), max_length=7)
     state = models.CharField(_("状态"), max_length=10, choices=State, default=State.OPEN)
     version = models.PositiveIntegerField(default=1)
@@ -728,6 +726,17 @@ class DepartmentPeriod(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(_("审核意见"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class DepartmentPeriod(ReviewedPeriod):
+    """A department's figures for one period, as one unit of review."""
+
+    department = models.ForeignKey(
+        "tasks.Department", on_delete=models.PROTECT, related_name="periods"
+    )
 
     class Meta:
         ordering = ["period", "department"]
