@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dezhou_carbon.evidence import OptionalEvidence
 from indicators.models import ReviewedPeriod
 
 
@@ -184,20 +185,6 @@ class RegisterUpload(models.Model):
 # --- 一企一策 plans, on-site supervision, certificates, benchmarks (issue 17 items 3–6) ---
 
 
-class EvidenceFields(models.Model):
-    """An optional evidence file, checked by content (dezhou_carbon/files.py) and kept with
-    its SHA-256 so that the file downloaded can be shown to be the one submitted."""
-
-    file = models.FileField(_("佐证材料"), upload_to="enterprises/%Y/", blank=True)
-    file_name = models.CharField(max_length=255, blank=True)
-    file_sha256 = models.CharField(max_length=64, blank=True)
-    file_kind = models.CharField(max_length=20, blank=True)
-    file_size = models.PositiveBigIntegerField(null=True, blank=True)
-
-    class Meta:
-        abstract = True
-
-
 class Measure(models.Model):
     """One measure of an enterprise's plan (一企一策): who owns it, by which quarter it is
     due, what it is expected to save and cost. Its state is that of its newest progress
@@ -238,9 +225,11 @@ class Measure(models.Model):
         return f"{self.enterprise_id} {self.title}"
 
 
-class MeasureProgress(EvidenceFields):
+class MeasureProgress(OptionalEvidence):
     """A quarter's status of a measure with its note and evidence. Never changed: a
     correction is a newer report of the same quarter."""
+
+    file = models.FileField(_("佐证材料"), upload_to="enterprises/%Y/", blank=True)
 
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="progress")
     period = models.CharField(_("季度"), max_length=7)
@@ -328,9 +317,11 @@ class CertificateStage(models.TextChoices):
     NONE = "", _("—")
 
 
-class EnterpriseCertificate(EvidenceFields):
+class EnterpriseCertificate(OptionalEvidence):
     """A certificate, recognition or audit of an enterprise in a year (green factory at its
     level, a clean-production audit started or accepted, ...). Never changed."""
+
+    file = models.FileField(_("佐证材料"), upload_to="enterprises/%Y/", blank=True)
 
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, related_name="certificates"
