@@ -30,7 +30,14 @@ from indicators.periods import quarter_text
 from indicators.recompute import recompute_request
 from indicators.services import FigureInput, figure_record
 from reporting.notifications import notify
-from reporting.workflow import EntryValue, checked_period, entry_period_check, four_eyes_refusal
+from reporting.workflow import (
+    EntryValue,
+    checked_period,
+    entry_period_check,
+    figures_approve,
+    four_eyes_refusal,
+    period_decision,
+)
 
 State = Figure.State
 PeriodState = EnterprisePeriod.State
@@ -357,38 +364,26 @@ def enterprise_quarter_approve(
         if not permissions.can_review_enterprise_period(user, enterprise, submitters):
             raise four_eyes_refusal()
         now = timezone.now()
-        Figure.objects.filter(
-            scope=enterprise.code,
-            period=period,
-            counts=True,
-            item_id__in=[f.item_id for f in submitted],
-        ).exclude(pk__in=[f.pk for f in submitted]).update(counts=False)
-        Figure.objects.filter(pk__in=[f.pk for f in submitted]).update(
-            state=State.APPROVED,
-            counts=True,
-            decided_by=user,
-            decided_at=now,
-            decision_comment=comment,
+        figures_approve(
+            submitted,
+            superseded=Figure.objects.filter(
+                scope=enterprise.code,
+                period=period,
+                counts=True,
+                item_id__in=[f.item_id for f in submitted],
+            ),
+            user=user,
+            now=now,
+            comment=comment,
         )
-        row.state, row.decided_by, row.decided_at, row.comment = (
-            PeriodState.APPROVED,
-            user,
-            now,
-            comment,
-        )
-        row.version += 1
-        row.save()
-        page_changed()
-        audit_record(
-            actor=user,
-            action="approve",
+        period_decision(
+            row,
+            state=PeriodState.APPROVED,
+            user=user,
+            now=now,
+            comment=comment,
             object_type="enterprise_period",
-            object_id=row.pk,
             department_code=department.code,
-            period=period,
-            old_value=PeriodState.SUBMITTED,
-            new_value=row.state,
-            reason=comment,
             details={"figures": len(submitted), "scope": enterprise.code},
         )
         recompute_request(
@@ -427,25 +422,14 @@ def enterprise_quarter_return(
         Figure.objects.filter(
             scope=enterprise.code, period=period, is_latest=True, state=State.SUBMITTED
         ).update(state=State.RETURNED, decided_by=user, decided_at=now, decision_comment=comment)
-        row.state, row.decided_by, row.decided_at, row.comment = (
-            PeriodState.RETURNED,
-            user,
-            now,
-            comment,
-        )
-        row.version += 1
-        row.save()
-        page_changed()
-        audit_record(
-            actor=user,
-            action="return",
+        period_decision(
+            row,
+            state=PeriodState.RETURNED,
+            user=user,
+            now=now,
+            comment=comment,
             object_type="enterprise_period",
-            object_id=row.pk,
             department_code=department.code,
-            period=period,
-            old_value=PeriodState.SUBMITTED,
-            new_value=row.state,
-            reason=comment,
             details={"scope": enterprise.code},
         )
         notify(

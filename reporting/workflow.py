@@ -186,6 +186,54 @@ def validate_department_period(
     )
 
 
+def figures_approve(submitted: list[Figure], *, superseded, user, now, comment: str) -> None:
+    """The submitted versions count from now on, approved with the decision's comment;
+    the versions they replace (`superseded`, the same items' counting rows) stop counting.
+    A department's period and an enterprise's own quarter approve their figures alike."""
+    superseded.exclude(pk__in=[f.pk for f in submitted]).update(counts=False)
+    Figure.objects.filter(pk__in=[f.pk for f in submitted]).update(
+        state=State.APPROVED,
+        counts=True,
+        decided_by=user,
+        decided_at=now,
+        decision_comment=comment,
+    )
+
+
+def period_decision(
+    row,
+    *,
+    state: str,
+    user,
+    now,
+    comment: str,
+    object_type: str,
+    department_code: str,
+    details: dict | None = None,
+):
+    """Record a reviewer's decision on a submitted period (indicators.models.ReviewedPeriod:
+    a department's period or an enterprise's own quarter): its state, who decided when and
+    why, a new version, the pages' cache, and the audit record (`approve` or `return`)."""
+    old_state = row.state
+    row.state, row.decided_by, row.decided_at, row.comment = state, user, now, comment
+    row.version += 1
+    row.save()
+    page_changed()
+    audit_record(
+        actor=user,
+        action="approve" if state == PeriodState.APPROVED else "return",
+        object_type=object_type,
+        object_id=row.pk,
+        department_code=department_code,
+        period=row.period,
+        old_value=old_state,
+        new_value=row.state,
+        reason=comment,
+        details=details,
+    )
+    return row
+
+
 @dataclass(frozen=True)
 class EntryValue:
     item_code: str
@@ -387,40 +435,28 @@ def department_period_approve(
     submitters = {row.submitted_by_id, *(f.submitted_by_id for f in submitted)}
     if not permissions.can_approve_submission(user, department.pk, submitters):
         raise four_eyes_refusal()
-    Figure.objects.filter(
-        department=department,
-        period=period,
-        counts=True,
-        item_id__in=[f.item_id for f in submitted],
-        scope__in={f.scope for f in submitted},
-    ).exclude(pk__in=[f.pk for f in submitted]).update(counts=False)
-    Figure.objects.filter(pk__in=[f.pk for f in submitted]).update(
-        state=State.APPROVED,
-        counts=True,
-        decided_by=user,
-        decided_at=now,
-        decision_comment=comment,
+    figures_approve(
+        submitted,
+        superseded=Figure.objects.filter(
+            department=department,
+            period=period,
+            counts=True,
+            item_id__in=[f.item_id for f in submitted],
+            scope__in={f.scope for f in submitted},
+        ),
+        user=user,
+        now=now,
+        comment=comment,
     )
-    row.state, row.decided_by, row.decided_at, row.comment = (
-        PeriodState.APPROVED,
-        user,
-        now,
-        comment,
-    )
-    row.version += 1
-    row.save()
-    page_changed()
     LockException.objects.filter(department_period=row, valid_until__gt=now).update(valid_until=now)
-    audit_record(
-        actor=user,
-        action="approve",
+    period_decision(
+        row,
+        state=PeriodState.APPROVED,
+        user=user,
+        now=now,
+        comment=comment,
         object_type="department_period",
-        object_id=row.pk,
         department_code=department.code,
-        period=period,
-        old_value=PeriodState.SUBMITTED,
-        new_value=row.state,
-        reason=comment,
         details={"figures": len(submitted)},
     )
     year, _quarter = parse_period(period)
@@ -465,25 +501,14 @@ def department_period_return(
     ).exclude(scope__in=enterprise_quarter_scopes(period)).update(
         state=State.RETURNED, decided_by=user, decided_at=now, decision_comment=comment
     )
-    row.state, row.decided_by, row.decided_at, row.comment = (
-        PeriodState.RETURNED,
-        user,
-        now,
-        comment,
-    )
-    row.version += 1
-    row.save()
-    page_changed()
-    audit_record(
-        actor=user,
-        action="return",
+    period_decision(
+        row,
+        state=PeriodState.RETURNED,
+        user=user,
+        now=now,
+        comment=comment,
         object_type="department_period",
-        object_id=row.pk,
         department_code=department.code,
-        period=period,
-        old_value=PeriodState.SUBMITTED,
-        new_value=row.state,
-        reason=comment,
     )
     notify(
         department_staff(department, User.Role.CLERK),
