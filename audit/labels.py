@@ -136,6 +136,7 @@ ACTION_LABELS = {
     "pilot_case_status": _("变更典型案例状态"),
     "pilot_publish": _("公开发布"),
     "pilot_unpublish": _("取消公开发布"),
+    "pilot_section_reassign": _("调整报告章节责任单位"),
 }
 
 

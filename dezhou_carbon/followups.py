@@ -14,6 +14,10 @@ its follow-up in its `AppConfig.ready()`. Unlike model signals, nothing fires on
 - ROUND_CLOSED (reporting.services.round_close, after the closing commits)
   → reports: queue `round_snapshot_job` (freeze the round's report data). A closed round
   left unfrozen (broker down) is frozen by the reports' beat sweep.
+- ROUND_FROZEN (reports.services.round_snapshot_take, after a new snapshot commits)
+  → pilot: ask the open annual-report workspaces to be assembled again (they read the
+  year's snapshot). The pilot also follows RESULTS_RECOMPUTED the same way; its beat sweep
+  rebuilds a workspace whose request was lost or whose build is old.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 RESULTS_RECOMPUTED = "results_recomputed"
 ROUND_CLOSED = "round_closed"
-EVENTS = {RESULTS_RECOMPUTED, ROUND_CLOSED}
+ROUND_FROZEN = "round_frozen"
+EVENTS = {RESULTS_RECOMPUTED, ROUND_CLOSED, ROUND_FROZEN}
 
 _followups: dict[str, list[Callable[..., object]]] = defaultdict(list)
 

@@ -18,3 +18,19 @@ def pilot_export_sweep() -> int:
     from pilot.services import exports_requeue
 
     return exports_requeue()
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def pilot_workspace_job(report_id: int) -> str:
+    """Assemble an open workspace's document for its page."""
+    from pilot.services import workspace_build
+
+    return workspace_build(report_id=report_id)
+
+
+@shared_task
+def pilot_workspace_sweep() -> int:
+    """Rebuild stale open workspaces (every five minutes under beat)."""
+    from pilot.services import workspaces_requeue
+
+    return workspaces_requeue()

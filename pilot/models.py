@@ -39,6 +39,13 @@ class AnnualReport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     submission_recorded_at = models.DateTimeField(null=True, blank=True)
+    # The workspace page's precomputed document (pilot.services.workspace_build): what the
+    # page reads instead of assembling the live document on each request. A refresh asked
+    # for (workspace_requested_at later than workspace_built_at) is the durable row the
+    # sweep acts on; the sections' own state and narrative are read live beside it.
+    workspace_content = models.JSONField(null=True, blank=True, editable=False)
+    workspace_built_at = models.DateTimeField(null=True, blank=True)
+    workspace_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-year"]
@@ -94,6 +101,57 @@ class ReportSection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.key}"
+
+
+class SectionVersion(models.Model):
+    """One saved text of a section's narrative: every save adds a version, none is ever
+    overwritten; the section's `narrative` is the latest version's text."""
+
+    section = models.ForeignKey(ReportSection, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("版本"))
+    narrative = models.TextField(_("文字说明"), blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["section", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "number"], name="pilot_version_once")
+        ]
+        verbose_name = _("章节文字版本")
+        verbose_name_plural = _("章节文字版本")
+
+    def __str__(self) -> str:
+        return f"{self.section_id} v{self.number}"
+
+
+class OwnerChange(models.Model):
+    """The committee moved a section to another responsible unit, with its reason."""
+
+    section = models.ForeignKey(
+        ReportSection, on_delete=models.CASCADE, related_name="owner_changes"
+    )
+    old_owner = models.ForeignKey(
+        "tasks.Department", verbose_name=_("原责任单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    new_owner = models.ForeignKey(
+        "tasks.Department", verbose_name=_("新责任单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("调整理由"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["section", "pk"]
+        verbose_name = _("责任单位调整")
+        verbose_name_plural = _("责任单位调整")
+
+    def __str__(self) -> str:
+        return f"{self.section_id} {self.old_owner_id}→{self.new_owner_id}"
 
 
 class ReportExport(models.Model):

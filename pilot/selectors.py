@@ -367,7 +367,30 @@ def _assessment(year: int) -> dict | None:
     }
 
 
+def workspace_sections(report: AnnualReport) -> list[ReportSection]:
+    """The sections with their versions and owner changes (the workspace page: 4 queries)."""
+    from django.db.models import Prefetch
+
+    from pilot.models import OwnerChange, SectionVersion
+
+    return list(
+        report.sections.select_related("owner", "submitted_by", "approved_by")
+        .prefetch_related(
+            Prefetch("versions", queryset=SectionVersion.objects.select_related("saved_by")),
+            Prefetch(
+                "owner_changes",
+                queryset=OwnerChange.objects.select_related("old_owner", "new_owner", "changed_by"),
+            ),
+        )
+        .order_by("order")
+    )
+
+
 def _section_rows(report: AnnualReport) -> list[dict]:
+    return section_rows(sections(report))
+
+
+def section_rows(found: list[ReportSection]) -> list[dict]:
     return [
         {
             "key": s.key,
@@ -380,7 +403,7 @@ def _section_rows(report: AnnualReport) -> list[dict]:
             "approved_by": _who(s.approved_by),
             "approved_at": _when(s.approved_at),
         }
-        for s in sections(report)
+        for s in found
     ]
 
 

@@ -11,14 +11,21 @@ import logging
 import time
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
 from pilot import rendering, selectors
-from pilot.models import AnnualReport, FeedbackPoint, ReportExport, ReportSection
+from pilot.models import (
+    AnnualReport,
+    FeedbackPoint,
+    OwnerChange,
+    ReportExport,
+    ReportSection,
+    SectionVersion,
+)
 
 logger = logging.getLogger(__name__)
 State = ReportSection.State
@@ -72,6 +79,7 @@ def annual_report_open(*, year: int, user) -> AnnualReport:
                 object_id=report.pk,
                 period=str(year),
             )
+            workspace_build(report_id=report.pk)
     except IntegrityError:
         raise ConflictError(
             f"{year}年度的试点进展报告已建立。",
@@ -89,8 +97,12 @@ def _locked_section(section: ReportSection) -> ReportSection:
     )
 
 
-def section_save(*, section: ReportSection, narrative: str, user) -> ReportSection:
-    """Write a draft section's narrative (the owning unit's staff)."""
+def section_save(
+    *, section: ReportSection, narrative: str, user, base_version: int | None = None
+) -> ReportSection:
+    """Write a draft section's narrative (the owning unit's staff). Every save that changes
+    the text adds a version (SectionVersion); none is overwritten. `base_version`, the
+    version the writer started from, refuses a save over someone else's newer one."""
     _refuse(
         permissions.can_write_pilot_section(user, section.owner_id),
         "只有该章节责任单位的人员可以编写。",
@@ -105,6 +117,11 @@ def section_save(*, section: ReportSection, narrative: str, user) -> ReportSecti
         )
     with transaction.atomic():
         section = _locked_section(section)
+        _refuse(
+            permissions.can_write_pilot_section(user, section.owner_id),
+            "只有该章节责任单位的人员可以编写。",
+            "Only the staff of the section's responsible unit may write it.",
+        )
         _not_frozen(section.report)
         if section.state != State.DRAFT:
             raise ConflictError(
@@ -112,7 +129,21 @@ def section_save(*, section: ReportSection, narrative: str, user) -> ReportSecti
                 "Only a draft section can be changed; a submitted one must be returned first.",
                 code="not_draft",
             )
+        latest = section.versions.order_by("-number").values_list("number", flat=True).first()
+        latest = latest or 0
+        if base_version is not None and base_version != latest:
+            raise ConflictError(
+                f"该章节已有人保存了新版本（第 {latest} 版），请刷新后在最新版本上修改。",
+                f"Someone saved a newer version ({latest}) of this section: reload and edit "
+                "the latest version.",
+                code="stale_version",
+            )
+        if narrative == section.narrative:
+            return section  # nothing changed: no new version
         old = section.narrative
+        SectionVersion.objects.create(
+            section=section, number=latest + 1, narrative=narrative, saved_by=user
+        )
         section.narrative = narrative
         section.save(update_fields=["narrative"])
         audit_record(
@@ -124,6 +155,66 @@ def section_save(*, section: ReportSection, narrative: str, user) -> ReportSecti
             period=str(section.report.year),
             old_value=old,
             new_value=narrative,
+            details={"section": section.key, "version": latest + 1},
+        )
+    return section
+
+
+def section_reassign(*, section: ReportSection, owner, reason: str, user) -> ReportSection:
+    """Move a draft section to another responsible unit: the committee, with a reason
+    (kept as an OwnerChange and audited). A submitted section is returned first; an
+    approved or frozen one is not moved."""
+    _refuse(
+        permissions.can_manage_pilot_report(user),
+        "只有管委会可以调整章节的责任单位。",
+        "Only the management committee may reassign a section.",
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "调整责任单位须填写理由。",
+            "A reassignment needs a reason.",
+            code="reason_required",
+        )
+    if len(reason) > 1000:
+        raise ApplicationError(
+            "理由不能超过 1000 字。", "The reason cannot exceed 1,000 characters.", code="too_long"
+        )
+    if owner is None or not owner.is_active:
+        raise ApplicationError(
+            "请选择有效的责任单位。", "Choose an active responsible unit.", code="owner"
+        )
+    with transaction.atomic():
+        section = _locked_section(section)
+        _not_frozen(section.report)
+        if section.state != State.DRAFT:
+            raise ConflictError(
+                "只有起草中的章节可以调整责任单位；已提交的章节须先退回。",
+                "Only a draft section can be reassigned; return a submitted one first.",
+                code="not_draft",
+            )
+        if owner.pk == section.owner_id:
+            raise ApplicationError(
+                "新责任单位与原责任单位相同。",
+                "The new responsible unit is the current one.",
+                code="unchanged",
+            )
+        old = section.owner
+        OwnerChange.objects.create(
+            section=section, old_owner=old, new_owner=owner, reason=reason, changed_by=user
+        )
+        section.owner = owner
+        section.save(update_fields=["owner"])
+        audit_record(
+            actor=user,
+            action="pilot_section_reassign",
+            object_type="pilot_section",
+            object_id=section.pk,
+            department_code=owner.code,
+            period=str(section.report.year),
+            old_value=old.code,
+            new_value=owner.code,
+            reason=reason,
             details={"section": section.key},
         )
     return section
@@ -137,6 +228,11 @@ def section_submit(*, section: ReportSection, user) -> ReportSection:
     )
     with transaction.atomic():
         section = _locked_section(section)
+        _refuse(  # the owner may have changed since the section was read
+            permissions.can_write_pilot_section(user, section.owner_id),
+            "只有该章节责任单位的人员可以提交。",
+            "Only the staff of the section's responsible unit may submit it.",
+        )
         _not_frozen(section.report)
         if section.state != State.DRAFT:
             raise ConflictError(
@@ -247,6 +343,76 @@ def annual_report_freeze(*, report: AnnualReport, user) -> AnnualReport:
             details={"sha256": report.content_sha256, "snapshot": document["snapshot"]},
         )
     return report
+
+
+# --- the workspace page's precomputed document -------------------------------------------
+
+WORKSPACE_MAX_AGE = dt.timedelta(minutes=15)
+
+
+def workspace_build(*, report_id: int) -> str:
+    """Assemble the workspace's document from the records as they stand (≈40 queries) and
+    store it for the page to read. Derived data: safe to run any number of times; a build
+    started earlier never replaces one started later; a frozen report keeps its content."""
+    started = timezone.now()
+    report = AnnualReport.objects.filter(pk=report_id).first()
+    if report is None or report.is_frozen:
+        return "skipped"
+    document = selectors.pilot_document(report)
+    stored = (
+        AnnualReport.objects.filter(pk=report_id, frozen_at__isnull=True)
+        .filter(
+            models.Q(workspace_built_at__isnull=True) | models.Q(workspace_built_at__lte=started)
+        )
+        .update(workspace_content=document, workspace_built_at=started)
+    )
+    return "done" if stored else "skipped"
+
+
+def workspace_refresh_request(*, report_ids=None, year: int | None = None) -> int:
+    """Ask for the open workspaces (or those named) to be assembled again: the request is
+    stored on the report (the durable row the sweep acts on) and a job queued after
+    commit. Called after changes the document reads (new results, a frozen round, cases)."""
+    from pilot.jobs import pilot_workspace_job
+
+    reports = AnnualReport.objects.filter(frozen_at__isnull=True)
+    if report_ids is not None:
+        reports = reports.filter(pk__in=list(report_ids))
+    if year is not None:
+        reports = reports.filter(year=year)
+    ids = list(reports.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    AnnualReport.objects.filter(pk__in=ids).update(workspace_requested_at=timezone.now())
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: pilot_workspace_job.delay(pk), robust=True)
+    return len(ids)
+
+
+def workspaces_stale() -> list[int]:
+    """Open workspaces never built, asked to be rebuilt since their last build, or built
+    longer ago than WORKSPACE_MAX_AGE (sources without an announcement: milestones,
+    projects, designations, footprints, the assessment)."""
+    cutoff = timezone.now() - WORKSPACE_MAX_AGE
+    return list(
+        AnnualReport.objects.filter(frozen_at__isnull=True)
+        .filter(
+            models.Q(workspace_built_at__isnull=True)
+            | models.Q(workspace_requested_at__gt=models.F("workspace_built_at"))
+            | models.Q(workspace_built_at__lt=cutoff)
+        )
+        .values_list("pk", flat=True)
+    )
+
+
+def workspaces_requeue() -> int:
+    """Queue a build of every stale open workspace (the beat sweep)."""
+    from pilot.jobs import pilot_workspace_job
+
+    stale = workspaces_stale()
+    for pk in stale:
+        pilot_workspace_job.delay(pk)
+    return len(stale)
 
 
 def export_request(*, report: AnnualReport, fmt: str, language: str, user) -> ReportExport:
@@ -584,6 +750,7 @@ def case_create(
                 "enterprises": sorted(e.code for e in case.enterprises.all()),
             },
         )
+        workspace_refresh_request(year=case.year)  # the year's report lists its cases
     return case
 
 
@@ -681,6 +848,7 @@ def case_decide(*, case, status: str, user, document_no: str = ""):
             new_value=status,
             details={"document_no": document_no} if document_no else None,
         )
+        workspace_refresh_request(year=case.year)
     return case
 
 

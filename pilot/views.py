@@ -101,7 +101,13 @@ def _post(request, report: AnnualReport):
         if not permissions.can_write_pilot_section(user, section.owner_id):
             raise PermissionDenied
         if action == "save":
-            services.section_save(section=section, narrative=post.get("narrative", ""), user=user)
+            base = post.get("version", "")
+            services.section_save(
+                section=section,
+                narrative=post.get("narrative", ""),
+                user=user,
+                base_version=int(base) if base.isdigit() else None,
+            )
             return _("章节已保存。")
         services.section_submit(section=section, user=user)
         return _("章节已提交管委会审定。")
@@ -113,6 +119,18 @@ def _post(request, report: AnnualReport):
             section=section, approve=action == "approve", comment=post.get("comment", ""), user=user
         )
         return _("章节已审定。") if action == "approve" else _("章节已退回责任单位。")
+    if action == "reassign":
+        if not permissions.can_manage_pilot_report(user):
+            raise PermissionDenied
+        from tasks.models import Department
+
+        section = _section_of(report, post.get("section"))
+        owner_id = post.get("owner", "")
+        owner = Department.objects.filter(pk=int(owner_id)).first() if owner_id.isdigit() else None
+        services.section_reassign(
+            section=section, owner=owner, reason=post.get("reason", ""), user=user
+        )
+        return _("章节责任单位已调整。")
     if action == "freeze":
         if not permissions.can_manage_pilot_report(user):
             raise PermissionDenied
@@ -145,7 +163,12 @@ def _post(request, report: AnnualReport):
             raise PermissionDenied
         from tasks.models import Department
 
-        department = Department.objects.filter(pk=post.get("department") or 0).first()
+        department_id = post.get("department", "")
+        department = (
+            Department.objects.filter(pk=int(department_id)).first()
+            if department_id.isdigit()
+            else None
+        )
         services.feedback_record(
             report=report, text=post.get("text", ""), department=department, user=user
         )
@@ -167,20 +190,32 @@ def report(request, year: int):
                 return redirect("pilot:export", export_id=done.pk)
             messages.success(request, done)
         return redirect("pilot:report", year=report.year)
+    from django.utils import translation
+
     from tasks.models import Department
 
-    document = report.content if report.is_frozen else selectors.pilot_document(report)
-    if not report.is_frozen:
+    user = request.user
+    sections = selectors.workspace_sections(report)
+    if report.is_frozen:
+        document = report.content
+    elif report.workspace_content is not None:
+        # The precomputed document (pilot.services.workspace_build), with the sections'
+        # state and narrative as they stand now (read above anyway).
+        with translation.override("zh-hans"):
+            rows = selectors.section_rows(sections)
         document = {
-            **document,
+            **report.workspace_content,
+            "sections": rows,
             "frozen_at": timezone.localtime().replace(microsecond=0).isoformat(),
         }
-    words = rendering.Words(page_language())
-    preview = {b.key: rendering._html_block(b) for b in rendering.blocks(document, words)}
-    user = request.user
-    sections = selectors.sections(report)
+    else:
+        document = None  # not assembled yet: the sweep builds it within minutes
+    preview = {}
+    if document is not None:
+        words = rendering.Words(page_language())
+        preview = {b.key: rendering._html_block(b) for b in rendering.blocks(document, words)}
     for section in sections:
-        section.preview = preview.get(section.key)
+        section.preview = preview.get(section.key) or {"title": section.get_key_display()}
         section.may_write = (
             not report.is_frozen
             and section.state == ReportSection.State.DRAFT
@@ -191,6 +226,13 @@ def report(request, year: int):
             and section.state == ReportSection.State.SUBMITTED
             and permissions.can_approve_pilot_section(user, [section.submitted_by_id])
         )
+        section.may_reassign = (
+            not report.is_frozen
+            and section.state == ReportSection.State.DRAFT
+            and permissions.can_manage_pilot_report(user)
+        )
+        section.version_list = list(section.versions.all())
+        section.current_version = section.version_list[0].number if section.version_list else 0
     may_manage = permissions.can_manage_pilot_report(user)
     return render(
         request,
@@ -199,11 +241,12 @@ def report(request, year: int):
             "report": report,
             "sections": sections,
             "all_approved": all(s.state == ReportSection.State.APPROVED for s in sections),
+            "assembled": document is not None,
             "may_manage": may_manage,
             "may_export": permissions.can_export(user),
             "exports": selectors.exports(report) if permissions.can_export(user) else [],
             "feedback": selectors.feedback(report),
-            "departments": Department.objects.filter(is_active=True).order_by("order", "code")
+            "departments": list(Department.objects.filter(is_active=True).order_by("order", "code"))
             if may_manage
             else [],
             "formats": ReportExport.Format.choices,

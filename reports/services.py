@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts import permissions
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
+from dezhou_carbon.followups import ROUND_FROZEN, announce
 from reporting.models import ReportingRound
 from reports import rendering
 from reports.models import ReportRequest, RoundSnapshot
@@ -64,6 +65,10 @@ def round_snapshot_take(*, reporting_round: ReportingRound, user) -> RoundSnapsh
                     "targets": len(document["targets"]),
                     "results": len(document["results"]),
                 },
+            )
+            # Apps reading the round's snapshot follow up (the pilot's workspace).
+            transaction.on_commit(
+                lambda pk=reporting_round.pk: announce(ROUND_FROZEN, reporting_round_id=pk)
             )
     except IntegrityError:  # another request froze the round first
         return RoundSnapshot.objects.get(reporting_round=reporting_round)

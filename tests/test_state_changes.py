@@ -303,10 +303,12 @@ def test_no_model_signals_and_auth_signals_only_in_accounts():
 def test_the_engine_follows_up_without_importing_the_dashboards():
     """After a recompute the dashboards sync warnings and the energy budget follows the new
     results: registered by those apps."""
-    from dezhou_carbon.followups import RESULTS_RECOMPUTED, ROUND_CLOSED, followups
+    from dezhou_carbon.followups import RESULTS_RECOMPUTED, ROUND_CLOSED, ROUND_FROZEN, followups
 
     assert [f.__module__ for f in followups(RESULTS_RECOMPUTED)] == [
         "dashboards.apps",
         "budgets.apps",
+        "pilot.apps",
     ]
     assert [f.__module__ for f in followups(ROUND_CLOSED)] == ["reports.apps"]
+    assert [f.__module__ for f in followups(ROUND_FROZEN)] == ["pilot.apps"]
