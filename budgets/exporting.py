@@ -109,7 +109,7 @@ def _context(view: dict) -> dict:
 def execution_pdf(view: dict, *, language: str) -> bytes:
     from weasyprint import HTML
 
-    from reports.rendering import _data_uri_only_fetcher
+    from dezhou_carbon.pdf import data_uri_only_fetcher
 
     budget = view["budget"]
     with translation.override(language):
@@ -118,7 +118,7 @@ def execution_pdf(view: dict, *, language: str) -> bytes:
     identifier = hashlib.sha256(
         f"budget|{budget.pk}|{latest.computed_at if latest else ''}|{language}".encode()
     ).hexdigest()[:32]
-    return HTML(string=html, url_fetcher=_data_uri_only_fetcher()).write_pdf(
+    return HTML(string=html, url_fetcher=data_uri_only_fetcher()).write_pdf(
         pdf_identifier=identifier.encode()
     )
 
@@ -226,3 +226,187 @@ def execution_xlsx(view: dict, *, language: str) -> bytes:
         )  # fmt: skip
     workbook.close()
     return output.getvalue()
+
+
+# --- the budget in the attainment report (issue 18 item 8) ---------------------------------------
+# The report's words live beside it (its language is the requester's, not the worker's), as
+# reports.rendering keeps its own; the entry is budgets.selectors.budget_snapshot's frozen JSON.
+
+SNAPSHOT_WORDS = {
+    "sheet": ("用能预算", "Energy budget"),
+    "year": ("年度", "Year"),
+    "version": ("版本", "Version"),
+    "basis": ("考核口径", "Basis"),
+    "derivation": ("预算来源", "Derivation"),
+    "energy": ("用能预算（吨标准煤）", "Energy budget (tce)"),
+    "co2": ("碳排放预算（吨二氧化碳）", "CO₂ budget (t)"),
+    "document_no": ("文号", "Document No."),
+    "approved": ("批准", "Approved"),
+    "enterprise": ("存量企业分配", "Existing enterprises"),
+    "project": ("新建项目分配", "New projects"),
+    "reserve": ("预留", "Reserve"),
+    "period": ("期间", "Period"),
+    "use": ("累计用能", "Energy used YTD"),
+    "share": ("季节系数", "Seasonal share"),
+    "forecast": ("全年预测用能", "Year-end forecast"),
+    "use_co2": ("累计碳排放", "CO₂ YTD"),
+    "forecast_co2": ("全年预测碳排放", "CO₂ year-end forecast"),
+    "status": ("状态", "Status"),
+    "remaining": ("剩余", "Remaining"),
+    "by_status": ("企业分配状态（家）", "Enterprise allocations by status"),
+    "watched": ("预警企业", "Enterprises in yellow or red"),
+    "code": ("代码", "Code"),
+    "name": ("名称", "Name"),
+    "allocated": ("分配用能（吨标准煤）", "Allocated (tce)"),
+    "no_quarter": ("尚无已审核的本年度数据。", "No approved figures of the year yet."),
+    "none": ("无", "None"),
+    "formula": (
+        "全年预测 = 累计用能 ÷ 季节系数 + 年内后续投产项目核定能耗 × （4 − 投产季度） ÷ 4。",
+        "Forecast = energy used YTD ÷ seasonal share + later projects' approved energy × "
+        "(4 − start quarter) ÷ 4.",
+    ),
+}
+STATUS_WORDS = {
+    "green": ("正常", "Green"),
+    "yellow": ("预警（黄）", "Yellow"),
+    "red": ("超预算（红）", "Red"),
+}
+BASIS_WORDS = {"calorific": ("当量值", "Calorific"), "equal_value": ("等价值", "Equal value")}
+DERIVATION_WORDS = {
+    "assigned": ("上级下达", "Assigned from above"),
+    "derived": ("按路径强度测算", "Derived from the path intensity"),
+}
+
+
+def _word(table: dict, key, english: bool) -> str:
+    pair = table.get(key)
+    return pair[1 if english else 0] if pair else (key or "")
+
+
+def _amount(text) -> Decimal | None:
+    return Decimal(text) if text not in (None, "") else None
+
+
+def snapshot_summary(entry: dict, *, english: bool) -> list[tuple[str, object]]:
+    """(label, value) pairs of the frozen budget: numbers as Decimal, the rest as text."""
+    w = SNAPSHOT_WORDS
+    latest = entry["quarters"][-1] if entry["quarters"] else None
+    allocations = entry["allocations"]
+    pairs = [
+        (w["year"], entry["year"]),
+        (w["version"], f"v{entry['version']}"),
+        (w["basis"], _word(BASIS_WORDS, entry["basis"], english)),
+        (w["derivation"], _word(DERIVATION_WORDS, entry["derivation"], english)),
+        (w["energy"], _amount(entry["energy_tce"])),
+        (w["co2"], _amount(entry["co2_t"])),
+        (w["document_no"], entry["document_no"]),
+        (w["approved"], " ".join(filter(None, [entry["approved_at"], entry["reason"]]))),
+    ]
+    pairs += [(w[kind], _amount(allocations[kind]["energy_tce"])) for kind in allocations]
+    if latest:
+        remaining = Decimal(entry["energy_tce"]) - Decimal(latest["use_tce"])
+        pairs += [
+            (w["period"], latest["period"]),
+            (w["use"], _amount(latest["use_tce"])),
+            (w["forecast"], _amount(latest["forecast_tce"])),
+            (w["remaining"], remaining),
+            (w["forecast_co2"], _amount(latest["forecast_co2_t"])),
+            (w["status"], _word(STATUS_WORDS, latest["status"], english)),
+        ]
+    return [(label[1 if english else 0], value) for label, value in pairs]
+
+
+def snapshot_sheet(workbook, sheet, entry: dict, *, english: bool, title_row: str) -> None:
+    """The frozen budget into a sheet of the attainment report's inert workbook: the budget
+    and its latest status, the quarters, and the enterprises in yellow or red."""
+    cells = _Cells(workbook)
+    w = {key: pair[1 if english else 0] for key, pair in SNAPSHOT_WORDS.items()}
+    title = workbook.add_format({"bold": True, "font_size": 14})
+    sheet.write_string(0, 0, title_row, cells.quoted if needs_quoting(title_row) else title)
+    row = 2
+    for label, value in snapshot_summary(entry, english=english):
+        sheet.write_string(row, 0, label, cells.heading)
+        cells.put(sheet, row, 1, value, cells.tonnes if isinstance(value, Decimal) else None)
+        row += 1
+    row += 1
+    headings = [w["period"], w["use"], w["share"], w["forecast"], w["use_co2"],
+                w["forecast_co2"], w["status"]]  # fmt: skip
+    for col, heading in enumerate(headings):
+        sheet.write_string(row, col, heading, cells.heading)
+    share = workbook.add_format({"num_format": "0.0000"})
+    for quarter in entry["quarters"]:
+        row += 1
+        values = [quarter["period"], _amount(quarter["use_tce"]), _amount(quarter["share"]),
+                  _amount(quarter["forecast_tce"]), _amount(quarter["use_co2_t"]),
+                  _amount(quarter["forecast_co2_t"]),
+                  _word(STATUS_WORDS, quarter["status"], english)]  # fmt: skip
+        for col, value in enumerate(values):
+            cells.put(sheet, row, col, value, share if col == 2 else cells.tonnes)
+    if not entry["quarters"]:
+        row += 1
+        sheet.write_string(row, 0, w["no_quarter"])
+    row += 2
+    sheet.write_string(row, 0, w["by_status"], cells.heading)
+    for col, status in enumerate(("green", "yellow", "red"), start=1):
+        sheet.write_string(row, col, _word(STATUS_WORDS, status, english), cells.heading)
+        cells.put(sheet, row + 1, col, entry["enterprises_by_status"][status])
+    row += 3
+    sheet.write_string(row, 0, w["watched"], cells.heading)
+    row += 1
+    for col, heading in enumerate([w["code"], w["name"], w["allocated"], w["use"],
+                                   w["forecast"], w["status"]]):  # fmt: skip
+        sheet.write_string(row, col, heading, cells.heading)
+    for watched in entry["enterprises_watched"]:
+        row += 1
+        values = [watched["code"], watched["name"], _amount(watched["energy_tce"]),
+                  _amount(watched["use_tce"]), _amount(watched["forecast_tce"]),
+                  _word(STATUS_WORDS, watched["status"], english)]  # fmt: skip
+        for col, value in enumerate(values):
+            cells.put(sheet, row, col, value, cells.tonnes)
+    sheet.set_column(0, 0, 26)
+    sheet.set_column(1, 6, 16)
+
+
+class _Frozen:
+    """A frozen quarter with the attributes chart_svg reads."""
+
+    def __init__(self, quarter: dict):
+        self.quarter = quarter["quarter"]
+        self.use_tce = Decimal(quarter["use_tce"])
+        self.forecast_tce = Decimal(quarter["forecast_tce"])
+
+
+def snapshot_pdf_context(entry: dict, *, english: bool) -> dict:
+    """What the attainment report's PDF shows of the frozen budget: every number as text."""
+    words = {key: pair[1 if english else 0] for key, pair in SNAPSHOT_WORDS.items()}
+    summary = [
+        (label, tonnes(value) if isinstance(value, Decimal) else value)
+        for label, value in snapshot_summary(entry, english=english)
+    ]
+    quarters = [
+        {
+            "period": q["period"], "use": tonnes(q["use_tce"]), "share": f"{Decimal(q['share']):.4f}",
+            "forecast": tonnes(q["forecast_tce"]), "co2": tonnes(q["use_co2_t"]),
+            "co2_forecast": tonnes(q["forecast_co2_t"]), "status": q["status"],
+            "status_text": _word(STATUS_WORDS, q["status"], english),
+        }
+        for q in entry["quarters"]
+    ]  # fmt: skip
+    watched = [
+        {**w, "allocated": tonnes(w["energy_tce"]), "use": tonnes(w["use_tce"]),
+         "forecast": tonnes(w["forecast_tce"]),
+         "status_text": _word(STATUS_WORDS, w["status"], english)}
+        for w in entry["enterprises_watched"]
+    ]  # fmt: skip
+    counts = [
+        (_word(STATUS_WORDS, s, english), entry["enterprises_by_status"][s])
+        for s in ("green", "yellow", "red")
+    ]
+    return {
+        "words": words,
+        "summary": summary,
+        "quarters": quarters,
+        "watched": watched,
+        "counts": counts,
+        "svg": chart_svg(Decimal(entry["energy_tce"]), [_Frozen(q) for q in entry["quarters"]]),
+    }

@@ -42,6 +42,7 @@ HEADINGS = {
     "sheet_tasks": ("任务进展", "Tasks"),
     "sheet_warnings": ("预警及响应", "Warnings"),
     "sheet_projects": ("重点项目", "Key projects"),
+    "sheet_budget": ("用能预算", "Energy budget"),
     "sheet_values": ("指标数值", "Values"),
     "sheet_lineage": ("数据溯源", "Lineage"),
     "code": ("编号", "Code"),
@@ -531,6 +532,17 @@ def render_xlsx(
                 f"{labels['sheet_projects']}".strip(),
             )  # fmt: skip
 
+        # 3c. the energy budget's status (issue 18), when the snapshot has an approved one
+        if document.get("budget"):
+            from budgets.exporting import snapshot_sheet
+
+            snapshot_sheet(
+                workbook, workbook.add_worksheet(labels["sheet_budget"]), document["budget"],
+                english=labels.english,
+                title_row=f"{labels.pick(document['plan'], 'park')} {labels['title']} · "
+                f"{labels['sheet_budget']}".strip(),
+            )  # fmt: skip
+
         # 4. values, as data-exchange §3 names them
         sheet = _Sheet(workbook, workbook.add_worksheet(labels["sheet_values"]), formats)
         _title_rows(sheet, document, labels, taken_at, labels["sheet_values"])
@@ -719,6 +731,12 @@ def pdf_html(document: dict, *, language: str, taken_at: dt.datetime) -> str:
             }
             for code, variant, result in reported_results(document)
         ]
+        budget = None
+        if document.get("budget"):
+            from budgets.exporting import snapshot_pdf_context
+
+            budget = snapshot_pdf_context(document["budget"], english=labels.english)
+            budget["svg"] = mark_safe(budget["svg"])  # numbers only, text escaped
         page_text = labels["page"].split("{page}")
         between = page_text[1].split("{pages}")
         return render_to_string(
@@ -737,6 +755,7 @@ def pdf_html(document: dict, *, language: str, taken_at: dt.datetime) -> str:
                 "tasks": tasks,
                 "warnings": warnings,
                 "lineage": lineage,
+                "budget": budget,
                 "progress_svg": mark_safe(progress_svg),  # escaped by reports.svg
                 "status_svg": mark_safe(status_svg),  # escaped by reports.svg
                 "css_header_left": css_string(

@@ -379,6 +379,7 @@ def snapshot_document(reporting_round: ReportingRound) -> dict:
         "warnings": _round_warnings(period),
         "results": {str(pk): row for pk, row in sorted(lineage.items())},
         "projects": _projects_entries(),
+        "budget": _budget_entry(reporting_round),
     }
 
 
@@ -387,6 +388,14 @@ def _projects_entries() -> list[dict]:
     from projects.exporting import snapshot_rows
 
     return snapshot_rows()
+
+
+def _budget_entry(reporting_round: ReportingRound) -> dict | None:
+    """The year's approved energy budget and its status through the round's quarter
+    (issue 18 item 8); None when the year has none."""
+    from budgets.selectors import budget_snapshot
+
+    return budget_snapshot(reporting_round.year, reporting_round.quarter)
 
 
 # --- pages -------------------------------------------------------------------------------------
