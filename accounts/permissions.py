@@ -287,6 +287,28 @@ def can_report_enterprise_progress(user, enterprise) -> bool:
     )
 
 
+def can_answer_finding(user, enterprise) -> bool:
+    """May acknowledge an on-site finding of an enterprise, report its rectification's
+    progress with evidence and ask for its closure: the enterprise's own energy manager
+    (the supervising department's staff answer it as any warning: can_answer_warning)."""
+    enterprise_id, _department_id = _enterprise_ids(enterprise)
+    return (
+        is_energy_manager(user)
+        and enterprise_id is not None
+        and enterprise_id == user.enterprise_id
+    )
+
+
+def can_close_finding(user, supervising_department_id: int | None, resolved_by_id=None) -> bool:
+    """May verify a rectified finding and close it (销号), or send it back: a head of the
+    enterprise's supervising department, the committee (which closes every warning) and
+    administrators; never an energy manager (an enterprise never closes its own finding)
+    nor the person who reported the rectification done (four eyes)."""
+    if is_energy_manager(user) or (resolved_by_id is not None and user.pk == resolved_by_id):
+        return False
+    return can_close_warnings(user) or can_approve(user, supervising_department_id)
+
+
 def can_manage_enterprise_work(user, supervising_department_id: int | None) -> bool:
     """May keep an enterprise's plan (一企一策), its on-site visits and findings and its
     certificates: the staff of its supervising department, and administrators."""

@@ -71,6 +71,8 @@ ACTION_LABELS = {
     "warning_evidence_download": _("下载佐证材料"),
     "warning_resolve": _("提交整改"),
     "warning_close": _("销号"),
+    "warning_resolution_return": _("退回继续整改"),
+    "warning_progress_report": _("报告整改进展"),
     "warning_escalate": _("督办"),
     # reports and the trail itself
     "report_request": _("申请报告"),

@@ -174,6 +174,30 @@ class WarningEvidence(models.Model):
         return f"{self.warning_id} {self.name}"
 
 
+class WarningProgress(models.Model):
+    """A report of rectification progress on a warning while it is being rectified (an
+    enterprise's energy manager on its visit finding, or the owning department): what was
+    done, with an optional evidence file (WarningEvidence). Never changed or deleted."""
+
+    warning = models.ForeignKey(EarlyWarning, on_delete=models.PROTECT, related_name="progress")
+    note = models.TextField(_("整改进展"))
+    evidence = models.OneToOneField(
+        WarningEvidence, null=True, blank=True, on_delete=models.PROTECT, related_name="progress"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["warning", "reported_at", "pk"]
+        verbose_name = _("整改进展")
+        verbose_name_plural = _("整改进展")
+
+    def __str__(self) -> str:
+        return f"{self.warning_id} {self.note[:30]}"
+
+
 class ProgressReport(models.Model):
     """A lead department's quarterly report on one of its tasks (text and an attachment)."""
 

@@ -16,7 +16,7 @@ from accounts import permissions
 from accounts.models import User
 from accounts.selectors import department_staff, people_with_role
 from audit.services import audit_record
-from dashboards.models import EarlyWarning, ProgressReport, WarningEvidence
+from dashboards.models import EarlyWarning, ProgressReport, WarningEvidence, WarningProgress
 from dezhou_carbon.display import in_chinese, in_english
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.files import EvidenceFileRefused, evidence_file_check
@@ -415,6 +415,36 @@ def _response_reaches_committee(warning: EarlyWarning) -> None:
     )
 
 
+def finding_enterprise(warning: EarlyWarning):
+    """The enterprise whose on-site finding (enterprises.Finding) the warning is; None for
+    any other warning. Its energy manager answers it; its supervising department closes it."""
+    if warning.kind != EarlyWarning.Kind.FINDING:
+        return None
+    finding = getattr(warning, "finding", None)
+    return finding.visit.enterprise if finding is not None else None
+
+
+def finding_link(warning: EarlyWarning, enterprise) -> str:
+    return f"/enterprises/{enterprise.code}/findings/{warning.finding.pk}/"
+
+
+def _may_answer(user, warning: EarlyWarning) -> bool:
+    """The owning department's staff (the statistics office for a data anomaly), or, for a
+    visit finding, the enterprise's own energy manager."""
+    if permissions.can_answer_warning(user, warning.department_id):
+        return True
+    enterprise = finding_enterprise(warning)
+    return enterprise is not None and permissions.can_answer_finding(user, enterprise)
+
+
+def _energy_managers(enterprise) -> list[User]:
+    return list(
+        User.objects.filter(
+            enterprise=enterprise, role=User.Role.ENERGY_MANAGER, is_active=True
+        ).order_by("pk")
+    )
+
+
 @transaction.atomic
 def warning_acknowledge(
     *, warning: EarlyWarning, user, response: str, plan: str, due_date: dt.date
@@ -423,7 +453,7 @@ def warning_acknowledge(
     date: the response waits for the head's sign-off (`warning_sign_off`) before it reaches
     the committee. A data anomaly's response (the statistics office's) needs none."""
     warning = _locked(warning)
-    if not permissions.can_answer_warning(user, warning.department_id):
+    if not _may_answer(user, warning):
         raise PermissionRefused(
             "只有责任单位可以响应预警。",
             "Only the owning department can respond.",
@@ -441,7 +471,10 @@ def warning_acknowledge(
         raise ApplicationError(
             "整改期限不能早于今天。", "The due date cannot be in the past.", code="invalid"
         )
-    needs_sign_off = warning.department_id is not None
+    # An enterprise answers its own finding: its commitment starts the rectification, and
+    # its supervising department verifies the result before closing it.
+    enterprise = finding_enterprise(warning) if permissions.is_energy_manager(user) else None
+    needs_sign_off = warning.department_id is not None and enterprise is None
     warning.state = State.SUBMITTED if needs_sign_off else State.ACKNOWLEDGED
     warning.response, warning.rectification_plan = response, plan
     warning.due_date, warning.acknowledged_by, warning.acknowledged_at = (
@@ -462,7 +495,16 @@ def warning_acknowledge(
         reason=response,
         details={"plan": plan, "due_date": due_date.isoformat()},
     )
-    if needs_sign_off:
+    if enterprise is not None:
+        notify(
+            _staff(warning.department),
+            kind="finding_acknowledged",
+            message_zh=f"{enterprise.name}已响应现场监督发现的问题，整改期限 {due_date}。",
+            message_en=f"{enterprise.name} acknowledged a finding of the on-site visit; due "
+            f"{due_date}.",
+            link=finding_link(warning, enterprise),
+        )
+    elif needs_sign_off:
         notify(
             _heads(warning.department),
             kind="warning_signoff_requested",
@@ -569,7 +611,7 @@ def warning_evidence_attach(*, warning: EarlyWarning, user, upload) -> WarningEv
     """The owning department attaches a file to its response or rectification (until it
     reports the rectification done): checked by content, kept with its SHA-256."""
     warning = _locked(warning)
-    if not permissions.can_answer_warning(user, warning.department_id):
+    if not _may_answer(user, warning):
         raise PermissionRefused(
             "只有责任单位可以上传佐证材料。",
             "Only the owning department can attach evidence.",
@@ -615,7 +657,7 @@ def warning_evidence_download(*, evidence: WarningEvidence, user) -> None:
 def warning_resolve(*, warning: EarlyWarning, user, evidence: str) -> EarlyWarning:
     """The owning department reports the rectification done, with evidence."""
     warning = _locked(warning)
-    if not permissions.can_answer_warning(user, warning.department_id):
+    if not _may_answer(user, warning):
         raise PermissionRefused(
             "只有责任单位可以提交整改结果。",
             "Only the owning department can resolve.",
@@ -638,6 +680,17 @@ def warning_resolve(*, warning: EarlyWarning, user, evidence: str) -> EarlyWarni
         new_value=warning.state,
         reason=evidence,
     )
+    enterprise = finding_enterprise(warning) if permissions.is_energy_manager(user) else None
+    if enterprise is not None:  # the supervising department verifies and closes
+        notify(
+            _heads(warning.department),
+            kind="finding_resolved",
+            message_zh=f"{enterprise.name}报告现场监督发现的问题已整改，请核实销号。",
+            message_en=f"{enterprise.name} reports a finding of the on-site visit rectified; "
+            "please verify and close it.",
+            link=finding_link(warning, enterprise),
+        )
+        return warning
     notify(
         _committee(),
         kind="warning_resolved",
@@ -650,14 +703,10 @@ def warning_resolve(*, warning: EarlyWarning, user, evidence: str) -> EarlyWarni
 
 @transaction.atomic
 def warning_close(*, warning: EarlyWarning, user, comment: str = "") -> EarlyWarning:
-    """The committee closes (销号) a resolved warning."""
+    """The committee closes (销号) a resolved warning; a visit finding also its enterprise's
+    supervising department's head, never the enterprise (nor who reported it done)."""
     warning = _locked(warning)
-    if not permissions.can_close_warnings(user):
-        raise PermissionRefused(
-            "只有管委会可以销号。",
-            "Only the committee can close warnings.",
-            code="permission_denied",
-        )
+    _refuse_close(user, warning)
     if warning.state != State.RESOLVED:
         _refuse_state(warning, "resolved")
     warning.state, warning.closing_comment = State.CLOSED, comment
@@ -680,7 +729,129 @@ def warning_close(*, warning: EarlyWarning, user, comment: str = "") -> EarlyWar
         message_en=f"'{warning.title_en}' was closed.",
         link=f"/dashboards/warnings/{warning.pk}/",
     )
+    enterprise = finding_enterprise(warning)
+    if enterprise is not None:
+        notify(
+            _energy_managers(enterprise),
+            kind="finding_closed",
+            message_zh=f"现场监督发现的问题已核实销号：{warning.finding.description}",
+            message_en=f"The finding was verified and closed: {warning.finding.description}",
+            link=finding_link(warning, enterprise),
+        )
     return warning
+
+
+def _refuse_close(user, warning: EarlyWarning) -> None:
+    enterprise = finding_enterprise(warning)
+    if enterprise is None:
+        if not permissions.can_close_warnings(user):
+            raise PermissionRefused(
+                "只有管委会可以销号。",
+                "Only the committee can close warnings.",
+                code="permission_denied",
+            )
+        return
+    if not permissions.can_close_finding(user, warning.department_id, warning.resolved_by_id):
+        raise PermissionRefused(
+            "现场监督发现的问题由企业主管部门负责人（或管委会）核实销号，企业和整改报告人不能自行销号。",
+            "A finding is verified and closed by a head of the enterprise's supervising "
+            "department (or the committee), never by the enterprise or whoever reported it "
+            "done.",
+            code="permission_denied",
+        )
+
+
+@transaction.atomic
+def warning_resolution_return(*, warning: EarlyWarning, user, comment: str) -> EarlyWarning:
+    """Who would close a resolved visit finding finds the rectification not done: it goes
+    back to rectification (acknowledged) with the reason, and its answerers are told."""
+    warning = _locked(warning)
+    _refuse_close(user, warning)
+    if warning.state != State.RESOLVED:
+        _refuse_state(warning, "resolved")
+    if not comment.strip():
+        raise ApplicationError(
+            "请填写退回整改的理由。", "Say why the rectification is sent back.", code="required"
+        )
+    resolver = warning.resolved_by
+    warning.state, warning.closing_comment = State.ACKNOWLEDGED, comment
+    warning.resolved_by, warning.resolved_at = None, None
+    warning.save()
+    page_changed()
+    audit_record(
+        actor=user,
+        action="warning_resolution_return",
+        object_type="warning",
+        object_id=warning.pk,
+        old_value=State.RESOLVED,
+        new_value=warning.state,
+        reason=comment,
+    )
+    enterprise = finding_enterprise(warning)
+    if resolver is not None:
+        notify(
+            [resolver],
+            kind="warning_resolution_returned",
+            message_zh=f"“{warning.title_zh}”的整改未通过核实，请继续整改：{comment}",
+            message_en=f"The rectification of '{warning.title_en}' was not accepted: {comment}",
+            link=finding_link(warning, enterprise)
+            if enterprise is not None
+            else f"/dashboards/warnings/{warning.pk}/",
+        )
+    return warning
+
+
+@transaction.atomic
+def warning_progress_report(*, warning: EarlyWarning, user, note: str, upload=None):
+    """Who answers the warning reports the rectification's progress while it runs, with an
+    optional evidence file (checked by content, kept with its SHA-256)."""
+    warning = _locked(warning)
+    if not _may_answer(user, warning):
+        raise PermissionRefused(
+            "只有责任单位可以报告整改进展。",
+            "Only whoever answers the warning can report progress.",
+            code="permission_denied",
+        )
+    if warning.state != State.ACKNOWLEDGED:
+        _refuse_state(warning, "acknowledged")
+    note = (note or "").replace("\x00", "").strip()
+    if not note:
+        raise ApplicationError(
+            "请填写整改进展。", "Describe the progress of the rectification.", code="required"
+        )
+    if len(note) > 4000:
+        raise ApplicationError(
+            "整改进展不能超过 4000 个字符。",
+            "The progress note cannot be longer than 4,000 characters.",
+            code="too_long",
+        )
+    evidence = None
+    if upload is not None:
+        checked = evidence_file_check(upload, max_bytes=MAX_EVIDENCE_BYTES)
+        evidence = WarningEvidence.objects.create(
+            warning=warning,
+            file=upload,
+            name=checked.name,
+            sha256=checked.sha256,
+            kind=checked.kind,
+            size=checked.size,
+            stage=warning.state,
+            uploaded_by=user,
+        )
+    progress = WarningProgress.objects.create(
+        warning=warning, note=note, evidence=evidence, reported_by=user
+    )
+    page_changed()
+    audit_record(
+        actor=user,
+        action="warning_progress_report",
+        object_type="warning",
+        object_id=warning.pk,
+        reason=note[:500],
+        details={"progress": progress.pk}
+        | ({"file": evidence.pk, "sha256": evidence.sha256} if evidence else {}),
+    )
+    return progress
 
 
 @transaction.atomic

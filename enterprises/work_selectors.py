@@ -54,6 +54,49 @@ def visits(enterprise: Enterprise) -> list[Visit]:
     )
 
 
+def open_findings(enterprise: Enterprise) -> list[Finding]:
+    """The enterprise's findings not yet closed, soonest due first, with their warnings
+    and visits: one query."""
+    return list(
+        Finding.objects.filter(visit__enterprise=enterprise)
+        .exclude(warning__state="closed")
+        .select_related("warning", "visit")
+        .order_by("due_date", "pk")
+    )
+
+
+def finding(enterprise: Enterprise, pk: int) -> Finding | None:
+    """One finding of the enterprise's visits with its warning, its progress reports and
+    evidence files (None if it is not this enterprise's): four queries."""
+    from dashboards.models import WarningEvidence, WarningProgress
+
+    row = (
+        Finding.objects.filter(pk=pk, visit__enterprise=enterprise)
+        .select_related("visit", "warning")
+        .first()
+    )
+    if row is None or row.warning is None:
+        return row
+    row.progress_reports = list(
+        WarningProgress.objects.filter(warning=row.warning)
+        .select_related("reported_by", "evidence")
+        .order_by("reported_at", "pk")
+    )
+    row.files = list(
+        WarningEvidence.objects.filter(warning=row.warning)
+        .select_related("uploaded_by")
+        .order_by("uploaded_at", "pk")
+    )
+    return row
+
+
+def finding_owner(pk: int) -> Enterprise | None:
+    """The enterprise a finding belongs to, whoever asks (to tell an attempt on another
+    enterprise's finding from a finding that does not exist)."""
+    row = Finding.objects.filter(pk=pk).select_related("visit__enterprise").first()
+    return row.visit.enterprise if row is not None else None
+
+
 def certificates(enterprise: Enterprise) -> list[EnterpriseCertificate]:
     return list(enterprise.certificates.order_by("-year", "kind", "pk"))
 

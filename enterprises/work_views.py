@@ -5,6 +5,8 @@ enterprises.work_selectors, writes through enterprises.work_services / services.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
@@ -15,8 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions
 from audit.services import audit_record
+from dashboards import services as warning_services
 from dashboards.views import product_page
-from dezhou_carbon.exceptions import ApplicationError
+from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.i18n import page_language, says
 from enterprises import work_rules, work_selectors, work_services
 from enterprises.models import (
@@ -166,8 +169,109 @@ def visits_page(request, credit_code: str):
             "section": "ledger",
             "enterprise": enterprise,
             "visits": work_selectors.visits(enterprise),
+            "open_findings": work_selectors.open_findings(enterprise),
             "may_manage": _may_manage(request, enterprise),
             "finding_rows": range(1, FINDING_ROWS + 1),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _finding_or_refuse(request, enterprise: Enterprise, finding_id: int):
+    """The enterprise's finding; another enterprise's, for someone who may not read that
+    one (an energy manager reaching by id), is refused (403) and audited; none: 404."""
+    row = work_selectors.finding(enterprise, finding_id)
+    if row is not None and row.warning is not None:
+        return row
+    owner = work_selectors.finding_owner(finding_id)
+    if owner is not None and not permissions.can_read_enterprise(request.user, owner):
+        enterprise_access_refused_record(user=request.user, code=owner.code, where=request.path)
+        raise PermissionDenied(_("您只能查看和处理本企业的整改事项。"))
+    raise Http404
+
+
+def _finding_action(request, warning) -> str:
+    """Run the posted step of the finding's rectification through the warning loop's
+    services; returns the message to show. A refusal by rule is a 403."""
+    post, user = request.POST, request.user
+    action = post.get("action", "")
+    try:
+        if action == "acknowledge":
+            try:
+                due = dt.date.fromisoformat(post.get("due_date", "").strip())
+            except ValueError:
+                raise ApplicationError(
+                    "整改期限应为日期，例如 2026-12-31。",
+                    "The due date should be a date such as 2026-12-31.",
+                    code="bad_date",
+                ) from None
+            warning_services.warning_acknowledge(
+                warning=warning, user=user, response=post.get("response", "")[:4000],
+                plan=post.get("plan", "")[:4000], due_date=due,
+            )  # fmt: skip
+            return _("已响应，整改开始。")
+        if action == "progress":
+            warning_services.warning_progress_report(
+                warning=warning, user=user, note=post.get("note", ""),
+                upload=request.FILES.get("file"),
+            )  # fmt: skip
+            return _("整改进展已报告。")
+        if action == "resolve":
+            warning_services.warning_resolve(
+                warning=warning, user=user, evidence=post.get("evidence", "")[:4000]
+            )
+            return _("已报告整改完成，等待主管部门核实销号。")
+        if action == "close":
+            warning_services.warning_close(
+                warning=warning, user=user, comment=post.get("comment", "")[:2000]
+            )
+            return _("已核实销号。")
+        if action == "send_back":
+            warning_services.warning_resolution_return(
+                warning=warning, user=user, comment=post.get("comment", "")[:2000]
+            )
+            return _("已退回企业继续整改。")
+    except PermissionRefused as refused:
+        raise PermissionDenied(says(refused)) from refused
+    raise ApplicationError("未知的操作。", "Unknown action.", code="invalid")
+
+
+@enterprise_page
+@require_http_methods(["GET", "POST"])
+def finding_page(request, credit_code: str, finding_id: int):
+    """One finding of an on-site visit, a rectification item in the warning loop: the
+    enterprise's energy manager acknowledges it, reports progress with evidence and asks
+    for closure; a head of the supervising department verifies it and closes it or sends
+    it back. Never another enterprise's finding (refused and audited)."""
+    enterprise = enterprise_or_404(request, credit_code)
+    finding = _finding_or_refuse(request, enterprise, finding_id)
+    warning = finding.warning
+    if request.method == "POST":
+        try:
+            messages.success(request, _finding_action(request, warning))
+        except ApplicationError as error:
+            messages.error(request, says(error))
+        return redirect("enterprises:finding", credit_code=enterprise.code, finding_id=finding.pk)
+    user = request.user
+    state = warning.state
+    State = warning.State
+    may_answer = permissions.can_answer_finding(
+        user, enterprise
+    ) or permissions.can_answer_warning(user, warning.department_id)
+    may_close = permissions.can_close_finding(
+        user, enterprise.supervising_department_id, warning.resolved_by_id
+    )
+    return render(
+        request,
+        "enterprises/finding.html",
+        {
+            "section": "ledger",
+            "enterprise": enterprise,
+            "finding": finding,
+            "warning": warning,
+            "may_acknowledge": may_answer and state == State.OPEN,
+            "may_progress": may_answer and state == State.ACKNOWLEDGED,
+            "may_close": may_close and state == State.RESOLVED,
             "today": timezone.localdate(),
         },
     )
@@ -213,6 +317,8 @@ def certificates_page(request, credit_code: str):
 def evidence_file(request, kind: str, pk: int):
     """An evidence file of a measure's progress or of a certificate, for whoever may read
     the enterprise (downloads audited)."""
+    if kind == "finding":
+        return _finding_file(request, pk)
     model = {"progress": MeasureProgress, "certificate": EnterpriseCertificate}.get(kind)
     if model is None:
         raise Http404
@@ -230,6 +336,23 @@ def evidence_file(request, kind: str, pk: int):
         details={kind: row.pk, "sha256": row.file_sha256},
     )
     return FileResponse(row.file.open("rb"), as_attachment=True, filename=row.file_name)
+
+
+def _finding_file(request, pk: int):
+    """An evidence file of a finding's rectification, for whoever may read the enterprise
+    (another enterprise's: 404, audited); the download is audited."""
+    from dashboards.models import WarningEvidence
+
+    evidence = get_object_or_404(
+        WarningEvidence.objects.select_related("warning__finding__visit__enterprise"),
+        pk=pk,
+        warning__kind="finding",
+    )
+    enterprise_or_404(request, evidence.warning.finding.visit.enterprise.code)
+    warning_services.warning_evidence_download(evidence=evidence, user=request.user)
+    response = FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @product_page

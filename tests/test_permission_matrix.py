@@ -205,6 +205,8 @@ GET_MATRIX = {
     # designation suggestions: who reads all data (the statistics office decides).
     "enterprises:plan": [302, 403, 200, 404, 200, 200, 200, 200, 200],
     "enterprises:visits": [302, 403, 200, 404, 200, 200, 200, 200, 200],
+    # A visit finding of the sample enterprise (its rectification in the warning loop).
+    "enterprises:finding": [302, 403, 200, 404, 200, 200, 200, 200, 200],
     "enterprises:certificates": [302, 403, 200, 404, 200, 200, 200, 200, 200],
     "enterprises:evidence_file": [302, 403, 200, 404, 200, 200, 200, 200, 200],
     "enterprises:counters": PAGE_ANY_ROLE,
@@ -356,7 +358,28 @@ def _enterprise_sample(drs):
         enterprise=enterprise, kind="energy_audit", year=2024, recorded_by=enterprise.upload.created_by,
         file=SimpleUploadedFile("审计报告.txt", "能源审计".encode()), file_name="审计报告.txt",
     )  # fmt: skip
+    enterprise.finding = _finding_sample(enterprise, drs)
     return enterprise
+
+
+def _finding_sample(enterprise, drs):
+    """A finding of a visit to the sample enterprise, its rectification reported done."""
+    from enterprises.models import Finding, Visit
+
+    visit = Visit.objects.create(
+        enterprise=enterprise, visit_date="2024-03-01", inspectors="李明",
+        recorded_by=enterprise.upload.created_by,
+    )  # fmt: skip
+    warning = EarlyWarning.objects.create(
+        kind="finding", level="yellow", state="resolved", department=drs,
+        dedupe_key=f"enterprise:{enterprise.code}:finding:sample", title_zh="整改事项",
+        message_zh="二级计量缺失", response="已安排", rectification_plan="加装电表",
+        due_date="2099-12-31", evidence="已安装",
+    )  # fmt: skip
+    return Finding.objects.create(
+        visit=visit, description="二级计量缺失", requirement="加装电表", due_date="2099-12-31",
+        warning=warning,
+    )  # fmt: skip
 
 
 def _project_sample(clerk, enterprise, drs):
@@ -416,6 +439,7 @@ def _url(name: str, batch) -> str:
         "credit_code": batch.enterprise.code,
         "upload_id": batch.enterprise.upload.pk,
         "file_id": batch.evidence.pk,
+        "finding_id": batch.enterprise.finding.pk,
     }
     sample["department"] = "DRS"
     if name == "enterprises:evidence_file":
@@ -573,6 +597,8 @@ POST_ALLOWED = {
     # The enterprise's supervising department (DRS) keeps its plan, visits, certificates.
     "enterprises:plan": {"clerk", "head", "administrator"},
     "enterprises:visits": {"clerk", "head", "administrator"},
+    # Verifying and closing a rectified finding: the supervising head, the committee, admins.
+    "enterprises:finding": {"head", "committee_member", "administrator"},
     "enterprises:certificates": {"clerk", "head", "administrator"},
     "enterprises:counters": {"statistics_office", "administrator"},
     "enterprises:benchmarks": {"statistics_office", "administrator"},
@@ -669,6 +695,7 @@ POST_BODIES = {
         "investment": "3",
     },
     "enterprises:visits": {"visit_date": "2026-01-05", "inspectors": "李明"},
+    "enterprises:finding": {"action": "close", "comment": "已核实"},
     "enterprises:certificates": {"kind": "energy_audit", "year": "2026"},
     "enterprises:counters": {
         "counter": "green_factory",
@@ -769,12 +796,14 @@ def _footprint():
             action__in=["login", "import_file_refused", "enterprise_access_refused"]
         ).count(),
         list(Budget.objects.values_list("pk", "state").order_by("pk")),
+        list(EarlyWarning.objects.values_list("pk", "state").order_by("pk")),
     )
 
 
 ENTERPRISE_WORK_PAGES = {
     "enterprises:plan",
     "enterprises:visits",
+    "enterprises:finding",
     "enterprises:certificates",
     "api:enterprise-measures",
     "api:enterprise-visits",
