@@ -255,9 +255,9 @@ def finding_page(request, credit_code: str, finding_id: int):
     user = request.user
     state = warning.state
     State = warning.State
-    may_answer = permissions.can_answer_finding(
-        user, enterprise
-    ) or permissions.can_answer_warning(user, warning.department_id)
+    may_answer = permissions.can_answer_finding(user, enterprise) or permissions.can_answer_warning(
+        user, warning.department_id
+    )
     may_close = permissions.can_close_finding(
         user, enterprise.supervising_department_id, warning.resolved_by_id
     )
