@@ -162,14 +162,15 @@ def visits_page(request, credit_code: str):
                 % {"count": visit.findings.count()},
             )
         return redirect("enterprises:visits", credit_code=enterprise.code)
+    visits = work_selectors.visits(enterprise)
     return render(
         request,
         "enterprises/visits.html",
         {
             "section": "ledger",
             "enterprise": enterprise,
-            "visits": work_selectors.visits(enterprise),
-            "open_findings": work_selectors.open_findings(enterprise),
+            "visits": visits,
+            "open_findings": work_selectors.open_findings(visits),
             "may_manage": _may_manage(request, enterprise),
             "finding_rows": range(1, FINDING_ROWS + 1),
             "today": timezone.localdate(),
