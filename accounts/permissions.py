@@ -152,6 +152,11 @@ def can_approve_on_import(user) -> bool:
     return _is_admin(user)
 
 
+def can_record_work_calendar(user) -> bool:
+    """May record a year of the official holiday calendar (工作日历)."""
+    return _is_admin(user)
+
+
 def can_manage_reference_data(user) -> bool:
     """May edit items, coefficients, counting rules and targets."""
     return _is_admin(user) or (_active(user) and user.role == Role.STATISTICS_OFFICE)

@@ -10,7 +10,8 @@ Components (the default weights; a year's scheme may change them):
 - timeliness (15): 100 × periods submitted by the deadline ÷ periods due − 5 per return,
   floor 0;
 - warnings (15): 100 × warnings acknowledged within 5 working days ÷ warnings owned − 10 per
-  overdue rectification, floor 0.
+  overdue rectification, floor 0; working days on the official calendar the snapshot
+  carries (public holidays and make-up working days, reporting.workdays).
 A component without records gives its weight to the unit's other components in proportion
 to their weights. Total = Σ weight × score ÷ 100 + the committee's adjustments (at most ±5
 together). Grades: ≥ 90 优秀, ≥ 80 良好, ≥ 60 合格, else 不合格.
@@ -26,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from dezhou_carbon.exceptions import ApplicationError
 from indicators.numbers import decimal_text
+from reporting.workdays import WEEKDAYS_ONLY, WorkCalendar
 
 TARGETS, WORK_ITEMS, TIMELINESS, WARNINGS = "targets", "work_items", "timeliness", "warnings"
 COMPONENTS = (TARGETS, WORK_ITEMS, TIMELINESS, WARNINGS)
@@ -181,18 +183,13 @@ def sha256_of(document) -> str:
     return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
 
 
-def working_days_between(start: dt.date, end: dt.date) -> int:
-    """Weekdays after `start` up to and including `end` (0 when end ≤ start). Saturdays and
-    Sundays do not count; public holidays are not modelled (docs/methodology-notes.md)."""
-    if end <= start:
-        return 0
-    days = (end - start).days
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5
-    for offset in range(1, rest + 1):
-        if (start + dt.timedelta(days=offset + weeks * 7)).weekday() < 5:
-            count += 1
-    return count
+def working_days_between(
+    start: dt.date, end: dt.date, calendar: WorkCalendar = WEEKDAYS_ONLY
+) -> int:
+    """Working days after `start` up to and including `end` (0 when end ≤ start) on the
+    official calendar: public holidays do not count, make-up working days (调休上班) do
+    (reporting.workdays; without a calendar, Monday to Friday)."""
+    return calendar.working_days_between(start, end)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -315,14 +312,19 @@ def _timeliness(records: list[dict], rules: dict, component: Component) -> None:
         component.score = max(Decimal(0), raw)
 
 
-def _warnings(records: list[dict], rules: dict, as_of: dt.date, component: Component) -> None:
+def _warnings(
+    records: list[dict], rules: dict, as_of: dt.date, component: Component, calendar: WorkCalendar
+) -> None:
     window = rules["response_working_days"]
     per_overdue = Decimal(rules["overdue_rectification_deduction"])
     for record in records:
         raised, acknowledged = _date(record["raised_on"]), _date(record.get("acknowledged_on"))
-        if acknowledged is None and working_days_between(raised, as_of) <= window:
+        if acknowledged is None and working_days_between(raised, as_of, calendar) <= window:
             continue  # still inside its response window: not judged yet
-        in_time = acknowledged is not None and working_days_between(raised, acknowledged) <= window
+        in_time = (
+            acknowledged is not None
+            and working_days_between(raised, acknowledged, calendar) <= window
+        )
         value = Decimal(1) if in_time else Decimal(0)
         due, resolved = _date(record.get("due_date")), _date(record.get("resolved_on"))
         overdue = due is not None and ((resolved or as_of) > due)
@@ -348,16 +350,23 @@ def grade_of(total: Decimal | None, rules: dict) -> str:
 
 
 def unit_score(
-    department: str, records: dict, rules: dict, *, as_of: dt.date, adjustments=()
+    department: str,
+    records: dict,
+    rules: dict,
+    *,
+    as_of: dt.date,
+    adjustments=(),
+    calendar: WorkCalendar = WEEKDAYS_ONLY,
 ) -> UnitScore:
     """One unit's components, total and grade from its records (the snapshot's dicts) under
-    `rules` (rules_checked), with the committee's adjustments (Decimals) added. Pure."""
+    `rules` (rules_checked), with the committee's adjustments (Decimals) added; working
+    days on `calendar` (the snapshot's). Pure."""
     weights = {key: Decimal(value) for key, value in rules["weights"].items()}
     components = {key: Component(key, weights[key]) for key in COMPONENTS}
     _targets(records.get(TARGETS, []), rules, components[TARGETS])
     _work_items(records.get(WORK_ITEMS, []), rules, as_of, components[WORK_ITEMS])
     _timeliness(records.get(TIMELINESS, []), rules, components[TIMELINESS])
-    _warnings(records.get(WARNINGS, []), rules, as_of, components[WARNINGS])
+    _warnings(records.get(WARNINGS, []), rules, as_of, components[WARNINGS], calendar)
     present = [c for c in components.values() if c.score is not None]
     result = UnitScore(department, components, adjustments=sum(adjustments, Decimal(0)))
     present_weight = sum((c.weight for c in present), Decimal(0))
@@ -378,8 +387,17 @@ def year_scores(
     """Every unit of the snapshot scored and ranked (highest total first; units not assessed
     last; ties in the plan's order, which is the snapshot's). Pure."""
     as_of = dt.date.fromisoformat(snapshot["as_of"])
+    # A snapshot frozen before the calendar existed has none: Monday to Friday, as then.
+    calendar = WorkCalendar.from_dict(snapshot.get("calendar"))
     scores = [
-        unit_score(code, records, rules, as_of=as_of, adjustments=adjustments.get(code, ()))
+        unit_score(
+            code,
+            records,
+            rules,
+            as_of=as_of,
+            adjustments=adjustments.get(code, ()),
+            calendar=calendar,
+        )
         for code, records in snapshot["units"].items()
     ]
     order = {code: i for i, code in enumerate(snapshot["units"])}

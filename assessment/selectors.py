@@ -238,10 +238,15 @@ def snapshot_build(period: str, *, today: dt.date | None = None) -> dict:
         calc.TIMELINESS: _period_records(window.year, as_of, codes),
         calc.WARNINGS: _warning_records(window.year, as_of, codes),
     }
+    from reporting.selectors import work_calendar
+
     return {
         "period": period,
         "year": window.year,
         "as_of": as_of.isoformat(),
+        # The official calendar's days of the year and the next (a warning raised in late
+        # December is answered in January), frozen with the records.
+        "calendar": work_calendar().as_dict(years=[window.year, window.year + 1]),
         "units": {
             d.code: {key: parts[key].get(d.code, []) for key in calc.COMPONENTS}
             for d in departments

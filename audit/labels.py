@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "unlock": _("限时解锁"),
     "round_open": _("开启填报轮次"),
     "round_close": _("结束填报轮次"),
+    "work_calendar_record": _("维护工作日历"),
     "round_deadline_change": _("调整填报截止日期"),
     # imports and uploads
     "import": _("导入"),

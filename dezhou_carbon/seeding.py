@@ -115,12 +115,19 @@ def seed_row(
 
 def reference_data_seed() -> int:
     """Reference data the apps' data migrations store (the AR6 GWP100 values of the footprint
-    library, the project review and budget thresholds, the default assessment scheme), stored again where missing: a
+    library, the project review and budget thresholds, the default assessment scheme, the official
+    holiday calendar), stored again where missing: a
     database flushed after migrating (tests) or restored without them gets them back.
     Idempotent; returns how many rows were stored."""
     from assessment.services import default_scheme_seed
     from footprints.models import EmissionFactor
     from footprints.seed import seed_gwp
     from projects.rules import project_rules_seed
+    from reporting.services import work_calendar_seed
 
-    return seed_gwp(EmissionFactor) + project_rules_seed() + default_scheme_seed()
+    return (
+        seed_gwp(EmissionFactor)
+        + project_rules_seed()
+        + default_scheme_seed()
+        + work_calendar_seed()
+    )

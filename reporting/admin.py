@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from dezhou_carbon.admin_access import PermissionRuleAdmin
 from dezhou_carbon.exceptions import ApplicationError
-from reporting.models import ReportingRound
-from reporting.services import round_close, round_deadline_change
+from reporting.models import ReportingRound, WorkCalendarYear
+from reporting.services import round_close, round_deadline_change, work_calendar_year_record
 
 
 class RoundChangeForm(forms.ModelForm):
@@ -48,3 +48,84 @@ class ReportingRoundAdmin(PermissionRuleAdmin, admin.ModelAdmin):
                 round_close(reporting_round=obj, user=request.user, reason=reason)
         except ApplicationError as error:
             self.message_user(request, f"{error.message_zh} / {error.message_en}", messages.ERROR)
+
+
+class WorkCalendarYearForm(forms.ModelForm):
+    holiday_lines = forms.CharField(
+        label=_("放假日期"),
+        help_text=_("每行一个日期或一段日期，如2027-01-01或2027-02-06..2027-02-14。"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    workday_lines = forms.CharField(
+        label=_("调休上班日期"),
+        help_text=_("通知中调为上班的周六、周日，每行一个日期。"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    class Meta:
+        model = WorkCalendarYear
+        fields = ["year", "source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["year"].disabled = True
+            self.initial["holiday_lines"] = "\n".join(self.instance.holidays)
+            self.initial["workday_lines"] = "\n".join(self.instance.workdays)
+
+    def validate_unique(self):
+        pass  # the service decides (a year recorded again is a correction, audited)
+
+    def clean(self):
+        """The notice's days checked here too, so a wrong line shows on the form and
+        nothing is saved (reporting.workdays says what is wrong, in zh/en)."""
+        from reporting import workdays
+
+        data = super().clean()
+        year = data.get("year") or self.instance.year
+        if year and data.get("holiday_lines") is not None:
+            try:
+                workdays.year_checked(
+                    year,
+                    workdays.days_parsed(
+                        data["holiday_lines"].splitlines(), "放假日期", "Holidays"
+                    ),
+                    workdays.days_parsed(
+                        (data.get("workday_lines") or "").splitlines(),
+                        "调休上班日期",
+                        "Make-up working days",
+                    ),
+                )
+            except ApplicationError as error:
+                raise forms.ValidationError(f"{error.message_zh} / {error.message_en}") from None
+        return data
+
+
+@admin.register(WorkCalendarYear)
+class WorkCalendarYearAdmin(PermissionRuleAdmin, admin.ModelAdmin):
+    """The official holiday calendar, a year per State Council notice: administrators
+    record a new year (or correct one) here, through
+    reporting.services.work_calendar_year_record (checked, audited)."""
+
+    edit_rule = staticmethod(permissions.can_record_work_calendar)
+    read_rule = staticmethod(permissions.can_read_all_data)
+    form = WorkCalendarYearForm
+    list_display = ["year", "source", "recorded_by", "recorded_at"]
+    fields = ["year", "holiday_lines", "workday_lines", "source"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            work_calendar_year_record(
+                year=data.get("year") or obj.year,
+                holidays=data["holiday_lines"].splitlines(),
+                workdays=(data.get("workday_lines") or "").splitlines(),
+                source=data.get("source", ""),
+                user=request.user,
+            )
+        except ApplicationError as error:
+            self.message_user(request, f"{error.message_zh} / {error.message_en}", messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        pass

@@ -64,3 +64,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}"
+
+
+class WorkCalendarYear(models.Model):
+    """One year of China's official calendar as the State Council's notice gives it: its
+    public holidays and its make-up working days (调休上班), with the notice as source.
+    Working days are counted on it (reporting.workdays); an administrator records a new
+    year (reporting.services.work_calendar_year_record, audited)."""
+
+    year = models.PositiveSmallIntegerField(_("年"), unique=True)
+    holidays = models.JSONField(_("放假日期"), default=list)
+    workdays = models.JSONField(_("调休上班日期"), default=list)
+    source = models.TextField(_("依据（通知名称、文号、日期）"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("工作日历")
+        verbose_name_plural = _("工作日历")
+
+    def __str__(self) -> str:
+        return str(self.year)

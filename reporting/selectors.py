@@ -523,3 +523,14 @@ def unread_count(user) -> int:
 
 def notifications_of(user, *, limit: int = 200) -> list[Notification]:
     return list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
+
+
+def work_calendar():
+    """The official calendar of every recorded year (reporting.workdays.WorkCalendar), one
+    query."""
+    from reporting.models import WorkCalendarYear
+    from reporting.workdays import WorkCalendar
+
+    return WorkCalendar.of_years(
+        WorkCalendarYear.objects.order_by("year").values_list("year", "holidays", "workdays")
+    )

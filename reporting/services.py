@@ -211,3 +211,103 @@ def reminders_send(*, today: dt.date | None = None) -> int:
 
     sent += update_reminders_send(today=today, remind_days=settings.REPORTING_REMIND_DAYS_BEFORE)
     return sent
+
+
+WORK_CALENDAR_FILE = settings.BASE_DIR / "fixtures" / "work_calendar.json"
+
+
+def work_calendar_rows(path=None) -> list[dict]:
+    """The years of fixtures/work_calendar.json, each checked (reporting.workdays): year,
+    holidays and workdays as ISO text, source."""
+    import json
+
+    from reporting import workdays
+
+    document = json.loads((path or WORK_CALENDAR_FILE).read_text(encoding="utf-8"))
+    rows = []
+    for entry in document["years"]:
+        holidays, days_off = entry["holidays"], entry["workdays"]
+        checked = workdays.year_checked(
+            entry["year"],
+            workdays.days_parsed(holidays, "放假日期", "Holidays"),
+            workdays.days_parsed(days_off, "调休上班日期", "Make-up working days"),
+        )
+        rows.append(
+            {
+                "year": entry["year"],
+                "holidays": checked[0],
+                "workdays": checked[1],
+                "source": entry["source"],
+            }
+        )
+    return rows
+
+
+def work_calendar_seed() -> int:
+    """The notices' years of fixtures/work_calendar.json stored where missing (a year an
+    administrator recorded is kept as they recorded it). Idempotent; returns how many
+    years were stored."""
+    from reporting.models import WorkCalendarYear
+
+    known = set(WorkCalendarYear.objects.values_list("year", flat=True))
+    new = [WorkCalendarYear(**row) for row in work_calendar_rows() if row["year"] not in known]
+    WorkCalendarYear.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+@transaction.atomic
+def work_calendar_year_record(
+    *, year: int, holidays: list[str], workdays: list[str], source: str, user
+):
+    """Record (or correct) one year of the official calendar from its State Council
+    notice: holidays and make-up working days as lines of dates or runs
+    (2027-02-06..2027-02-14), and the notice as source. Administrators only; refused in
+    zh/en with nothing written; audited with the old and new days."""
+    from reporting import workdays as calendar
+    from reporting.models import WorkCalendarYear
+
+    if not permissions.can_record_work_calendar(user):
+        raise PermissionRefused(
+            "只有系统管理员可以维护工作日历。",
+            "Only an administrator can record the working-day calendar.",
+            code="permission_denied",
+        )
+    if not (source or "").strip():
+        raise ApplicationError(
+            "须写明依据（国务院办公厅节假日安排通知的名称、文号和日期），未保存。",
+            "Give the source (the State Council notice's title, number and date). "
+            "Nothing was saved.",
+            code="source_required",
+        )
+    days_off, days_on = calendar.year_checked(
+        year,
+        calendar.days_parsed(holidays, "放假日期", "Holidays"),
+        calendar.days_parsed(workdays, "调休上班日期", "Make-up working days"),
+    )
+    row = WorkCalendarYear.objects.select_for_update().filter(year=year).first()
+    old = (
+        {"holidays": row.holidays, "workdays": row.workdays, "source": row.source} if row else None
+    )
+    new = {"holidays": days_off, "workdays": days_on, "source": source.strip()}
+    if old == new:
+        return row
+    if row is None:
+        row = WorkCalendarYear(year=year)
+    row.holidays, row.workdays, row.source, row.recorded_by = (
+        days_off,
+        days_on,
+        new["source"],
+        user,
+    )
+    row.save()
+    page_changed()
+    audit_record(
+        actor=user,
+        action="work_calendar_record",
+        object_type="work_calendar",
+        object_id=year,
+        old_value=old,
+        new_value=new,
+        reason=new["source"],
+    )
+    return row
