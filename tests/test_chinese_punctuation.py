@@ -4,6 +4,7 @@ templates uses ，：；（） next to Chinese characters, never the ASCII ,:;()
 dezhou_carbon.display.chinese_punctuation, which pages also apply to people's own text.
 Placeholders (%(name)s, {name}, {{ value }}) and HTML entities are not text."""
 
+import json
 import re
 from pathlib import Path
 
@@ -78,3 +79,23 @@ def test_the_scan_finds_half_width_marks_and_leaves_placeholders_alone():
     assert not _half_width("已审核 %(done)s/%(total)s 个部门（%(period)s）")
     assert not _half_width("{code} 目标（{year}）")
     assert not _half_width("请求头 Authorization: Token &lt;密钥&gt;")
+
+
+def test_the_shipped_plan_and_catalogue_have_full_width_punctuation():
+    """The plan's texts, targets, items, indicators and coefficients' sources are shown on
+    the pages as seeded (setup_park updates rows nobody edited when these change)."""
+    found = []
+
+    def walk(value, where: str, key: str = "") -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(inner, f"{where}.{name}", name)
+        elif isinstance(value, list):
+            for number, inner in enumerate(value):
+                walk(inner, f"{where}[{number}]", key)
+        elif isinstance(value, str) and not key.endswith("_en") and _half_width(value):
+            found.append(f"{where}: {value[:40]}")
+
+    for name in ("plan.json", "indicators.json"):
+        walk(json.loads((ROOT / "fixtures" / name).read_text(encoding="utf-8")), name)
+    assert found == []

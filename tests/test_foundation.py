@@ -271,7 +271,7 @@ def test_plan_page_shows_sections_tasks_units_and_targets(committee_member, clie
     client.force_login(committee_member)
     page = client.get(reverse("plan")).content.decode()
     assert "德州经济技术开发区国家碳达峰试点园区建设方案" in page
-    assert "(一)" in page
+    assert "（一）" in page  # full-width, as the plan is printed
     assert "提高能源清洁高效利用水平" in page
     assert "大力发展清洁能源" in page
     assert 'data-role="lead">发改统计部' in page
