@@ -103,6 +103,7 @@ ACTION_LABELS = {
     "probe": _("后台任务自检"),
     # projects
     "project_registered": _("登记项目"),
+    "project_edited": _("修改项目信息"),
     "project_stage_recorded": _("记录项目进度"),
     "energy_review_recorded": _("记录节能审查"),
     "carbon_assessment_recorded": _("记录碳排放评价"),

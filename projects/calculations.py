@@ -54,7 +54,13 @@ GREEN, YELLOW, RED = "green", "yellow", "red"
 
 
 class ProjectError(ApplicationError):
+    """A refusal of the arithmetic, said as a sentence (a full stop is added when missing)."""
+
     def __init__(self, message_zh: str, message_en: str, *, code: str, details=None):
+        if not message_zh.endswith(("。", "！", "？")):
+            message_zh += "。"
+        if not message_en.endswith((".", "!", "?")):
+            message_en += "."
         super().__init__(message_zh, message_en, code=code, details=details)
 
 

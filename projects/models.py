@@ -31,6 +31,16 @@ class Stage(models.TextChoices):
 
 STAGE_ORDER = list(Stage.values)
 
+# The energy carriers of a review or an assessment (projects.calculations.CARRIERS), by name.
+CARRIER_LABELS = {
+    "coal_raw": _("原煤"), "coal_washed": _("洗精煤"),
+    "coke": _("焦炭"), "crude_oil": _("原油"),
+    "fuel_oil": _("燃料油"), "gasoline": _("汽油"),
+    "kerosene": _("煤油"), "diesel": _("柴油"),
+    "lpg": _("液化石油气"), "natural_gas": _("天然气"),
+    "electricity": _("电力"), "heat": _("热力"),
+}  # fmt: skip
+
 
 class FundingSource(models.TextChoices):
     CENTRAL_BUDGET = "central_budget", _("中央预算内投资")
@@ -218,6 +228,9 @@ class ProjectUpdate(models.Model):
     # {funding source: 万元} completed in this quarter.
     investment_completed = models.JSONField(_("本季度完成投资（万元）"), default=dict)
     stage = models.CharField(_("所处阶段"), max_length=20, choices=Stage)
+    # The day a stage beyond the project's current one was reached (required then): the
+    # approval records it through the stage-change service (projects.updates).
+    stage_date = models.DateField(_("到达阶段日期"), null=True, blank=True)
     milestone = models.TextField(_("形象进度"), blank=True)
     state = models.CharField(_("状态"), max_length=10, choices=State, default=State.SUBMITTED)
     submitted_by = models.ForeignKey(

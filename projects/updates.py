@@ -4,6 +4,13 @@ one service per transition, each audited and told to the people who act next:
     the project's department ─ project_update_submit ─▶ submitted (a new version)
     its head ─ project_update_approve ─▶ approved   (or project_update_return ─▶ returned)
 
+An update that reports a stage beyond the project's current one gives the day it was reached
+(within or before the quarter, not in the future). The stage moves only when the update is
+approved, through the stage-change rules of `projects.services` (date order, no 开工 without
+a review opinion above the threshold), in the approval's transaction: a refused stage change
+refuses the approval (code `stage_change_refused`, the rule's reason in both languages) and
+nothing is written. The same rules are checked at submission, so the department hears first.
+
 An update is made inside the open quarterly reporting round of its quarter. Four eyes: whoever
 submitted an update never approves it (accounts.permissions.can_approve_submission). The
 round's deadline drives the reminders (`update_reminders_send`, from the round's daily
@@ -26,6 +33,7 @@ from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.files import evidence_file_check
 from indicators.numbers import NumberRefused, decimal_text, parse_number
+from projects import services
 from projects.models import (
     STAGE_ORDER,
     FundingSource,
@@ -65,25 +73,44 @@ def _require_open_round(period: str) -> ReportingRound:
 
 
 def _amounts(investment: dict | None) -> dict[str, str]:
-    amounts = {}
-    for source, amount in (investment or {}).items():
-        if source not in FundingSource.values:
-            raise ApplicationError(f"资金来源“{source}”无效。", f"Funding source '{source}' is not known.",
-                                   code="bad_funding_source")  # fmt: skip
-        if amount is None or (isinstance(amount, str) and not amount.strip()):
-            continue
-        try:
-            value = amount if isinstance(amount, Decimal) else parse_number(str(amount))
-        except NumberRefused as refused:
-            raise ApplicationError(f"完成投资无效：{refused.message_zh}",
-                                   f"Invalid investment: {refused.message_en}",
-                                   code="invalid_number") from None  # fmt: skip
-        if value < 0:
-            raise ApplicationError(
-                "投资额不能为负数。", "An investment cannot be negative.", code="negative_value"
-            )
-        amounts[source] = decimal_text(value)
-    return amounts
+    try:
+        return services.investment_amounts(investment)
+    except ApplicationError as refused:
+        if refused.code != "not_a_number":
+            raise
+        raise ApplicationError(f"完成投资无效：{refused.message_zh}",
+                               f"Invalid investment: {refused.message_en}",
+                               code="invalid_number") from None  # fmt: skip
+
+
+def _moves_stage(project: Project, stage: str) -> bool:
+    return STAGE_ORDER.index(stage) > STAGE_ORDER.index(project.stage)
+
+
+def _stage_date_check(project: Project, period: str, stage: str, stage_date) -> dt.date | None:
+    """The day a new stage was reached: required when the update moves the project on, not
+    after the quarter's end nor in the future; the stage-change rules must hold."""
+    from indicators.periods import Period
+
+    if not _moves_stage(project, stage):
+        return None
+    if stage_date is None:
+        raise ApplicationError(
+            f"报送的阶段“{Stage(stage).label}”晚于项目当前阶段“{Stage(project.stage).label}”，"
+            "请填写到达该阶段的日期。",
+            f"The update reports '{stage}', beyond the project's '{project.stage}': give the "
+            "day it was reached.",
+            code="stage_date_required",
+        )
+    quarter_end = Period.parse(period).end_date
+    if stage_date > quarter_end or stage_date > timezone.localdate():
+        raise ApplicationError(
+            f"到达阶段日期 {stage_date} 晚于 {period} 季度末或今天。",
+            f"The stage date {stage_date} is after the end of {period} or today.",
+            code="stage_date_after_period",
+        )
+    services.stage_change_check(project, stage, stage_date)
+    return stage_date
 
 
 def latest_update(project: Project, period: str) -> ProjectUpdate | None:
@@ -93,14 +120,15 @@ def latest_update(project: Project, period: str) -> ProjectUpdate | None:
 @transaction.atomic
 def project_update_submit(
     *, user, project: Project, period: str, investment_completed: dict, stage: str,
-    milestone: str = "", files=(),
+    milestone: str = "", files=(), stage_date: dt.date | None = None,
 ) -> ProjectUpdate:  # fmt: skip
     """The project's department reports its quarter: investment completed in the quarter by
     funding source (万元), the stage reached, the milestone and evidence files (checked by
     content, kept with their SHA-256). A returned or still-waiting update may be reported
     again (a new version); an approved one may not. Refused (zh/en, nothing written) for
     another department's project, a quarter without an open round, an unknown stage or
-    funding source, a negative or non-numeric amount, or a refused file."""
+    funding source, a negative or non-numeric amount, a refused file, or a new stage without
+    its date or against the stage-change rules."""
     project = Project.objects.select_for_update().select_related("department").get(pk=project.pk)
     if not permissions.can_report_project(user, project.department_id):
         raise PermissionRefused(
@@ -122,10 +150,11 @@ def project_update_submit(
             f"The update of {project.code} for {period} is approved and cannot be reported again.",
             code="invalid_state",
         )
+    stage_date = _stage_date_check(project, period, stage, stage_date)
     update = ProjectUpdate.objects.create(
         project=project, period=period, version=(previous.version + 1) if previous else 1,
-        investment_completed=amounts, stage=stage, milestone=(milestone or "").strip(),
-        submitted_by=user,
+        investment_completed=amounts, stage=stage, stage_date=stage_date,
+        milestone=(milestone or "").strip(), submitted_by=user,
     )  # fmt: skip
     for upload, checked_file in checked:
         ProjectUpdateEvidence.objects.create(
@@ -137,6 +166,7 @@ def project_update_submit(
         department_code=project.department.code, period=period,
         old_value=None if previous is None else previous.state,
         new_value={"version": update.version, "investment": amounts, "stage": stage,
+                   "stage_date": stage_date and stage_date.isoformat(),
                    "evidence": [c.sha256 for _u, c in checked]},
         reason=update.milestone[:500],
     )  # fmt: skip
@@ -191,13 +221,43 @@ def _audit(update: ProjectUpdate, user, action: str, reason: str = "") -> None:
 
 @transaction.atomic
 def project_update_approve(*, update: ProjectUpdate, user) -> ProjectUpdate:
-    """A head of the project's department approves the update (never their own)."""
+    """A head of the project's department approves the update (never their own). When it
+    reports a stage beyond the project's current one, the stage moves in this transaction
+    through the stage-change service; a refusal there refuses the approval."""
     update = _locked(update)
     _decide_check(user, update)
+    project = Project.objects.select_for_update().select_related("department").get(
+        pk=update.project_id
+    )
     update.state, update.decided_by, update.decided_at = State.APPROVED, user, timezone.now()
     update.save(update_fields=["state", "decided_by", "decided_at"])
     _audit(update, user, "project_update_approve")
+    if _moves_stage(project, update.stage):
+        _stage_from_update(update, project, user)
     return update
+
+
+def _stage_from_update(update: ProjectUpdate, project: Project, user) -> None:
+    evidence = f"{update.period} 季度进展 v{update.version}"
+    if update.milestone:
+        evidence += f"：{update.milestone}"
+    hashes = [e.sha256 for e in update.evidence.all()]
+    if hashes:
+        evidence += "（佐证 SHA-256：" + "、".join(hashes) + "）"
+    try:
+        services.stage_apply(
+            user=user, project=project, stage=update.stage, actual_date=update.stage_date,
+            evidence=evidence, source=f"project_update:{update.pk}",
+        )  # fmt: skip
+    except ApplicationError as refused:
+        raise ApplicationError(
+            f"该进展报告项目进入“{Stage(update.stage).label}”，但阶段变更未通过，不能审核："
+            f"{refused.message_zh}请退回该进展，或先补全项目信息。",
+            f"The update reports the stage '{update.stage}', which was refused, so the update "
+            f"cannot be approved: {refused.message_en} Return it, or complete the project first.",
+            code="stage_change_refused",
+            details={"reason": refused.code},
+        ) from None
 
 
 @transaction.atomic

@@ -31,16 +31,8 @@ from dezhou_carbon.i18n import is_english, says
 from indicators.numbers import NumberRefused, parse_number
 from projects import calculations as pc
 from projects import exporting, selectors, services, updates
-from projects.models import FundingSource, Project, ProjectUpdate, Stage
+from projects.models import CARRIER_LABELS, FundingSource, Project, ProjectUpdate, Stage
 
-CARRIER_LABELS = {
-    "coal_raw": gettext_lazy("原煤"), "coal_washed": gettext_lazy("洗精煤"),
-    "coke": gettext_lazy("焦炭"), "crude_oil": gettext_lazy("原油"),
-    "fuel_oil": gettext_lazy("燃料油"), "gasoline": gettext_lazy("汽油"),
-    "kerosene": gettext_lazy("煤油"), "diesel": gettext_lazy("柴油"),
-    "lpg": gettext_lazy("液化石油气"), "natural_gas": gettext_lazy("天然气"),
-    "electricity": gettext_lazy("电力"), "heat": gettext_lazy("热力"),
-}  # fmt: skip
 ENERGY_ROWS = 6
 BEFORE_ROWS = 3
 PROCESS_ROWS = 3
@@ -426,6 +418,7 @@ def update_submit(request, pk: int):
                 user=request.user, project=project, period=post.get("period", ""),
                 investment_completed=_investment(post, "completed_"), stage=post.get("stage", ""),
                 milestone=post.get("milestone", ""), files=request.FILES.getlist("files"),
+                stage_date=_date(post.get("stage_date"), _("到达阶段日期")),
             )  # fmt: skip
         except ApplicationError as error:
             messages.error(request, says(error))

@@ -44,7 +44,7 @@ def test_the_department_reports_its_quarter_with_evidence_and_its_head_approves(
     clerk, head, project, quarter
 ):
     update = updates.project_update_submit(
-        user=clerk, project=project, period="2026Q4", stage="construction",
+        user=clerk, project=project, period="2026Q4", stage="approved",
         investment_completed={"special_bonds": "1200.5", "self_raised": "300"},
         milestone="完成桩基施工", files=[SimpleUploadedFile("施工许可证.pdf", PDF)],
     )  # fmt: skip
@@ -67,7 +67,7 @@ def test_the_department_reports_its_quarter_with_evidence_and_its_head_approves(
     assert sorted(actions) == ["project_update_approve", "project_update_submit"]
     with pytest.raises(ApplicationError) as refused:
         updates.project_update_submit(user=clerk, project=project, period="2026Q4",
-                                      stage="construction", investment_completed={})  # fmt: skip
+                                      stage="approved", investment_completed={})  # fmt: skip
     assert refused.value.code == "invalid_state"
 
 
@@ -111,7 +111,7 @@ def test_who_submits_does_not_approve_and_a_return_asks_for_a_new_version(
 def test_bad_updates_are_refused_in_both_languages_and_nothing_is_written(
     clerk, project, quarter, change, code
 ):
-    given = {"period": "2026Q4", "stage": "construction",
+    given = {"period": "2026Q4", "stage": "approved",
              "investment_completed": {"self_raised": "5"}} | change  # fmt: skip
     before = AuditEvent.objects.count()
     with pytest.raises(ApplicationError) as refused:
@@ -170,3 +170,86 @@ def test_a_project_owes_the_quarters_from_its_approval_on(clerk, project, statis
     round_open(period="2026Q1", user=statistics_office)
     assert updates.missing_updates("2025Q4") == {}
     assert list(updates.missing_updates("2026Q1").values()) == [[project]]
+
+
+# --- An approved update that reports a new stage moves the project (issue 18 item 3) -----
+
+REVIEWED = {"uses": [{"carrier": "electricity", "quantity": "3000", "unit": "万kWh"}],
+            "year": 2022, "opinion_authority": "德州市发改委", "document_no": "德发改审〔2026〕31号"}  # fmt: skip
+
+
+def test_an_approved_update_moves_the_stage_through_the_stage_service(
+    clerk, head, project, quarter
+):
+    services.energy_review_record(user=clerk, project=project, **REVIEWED)
+    update = updates.project_update_submit(
+        user=clerk, project=project, period="2026Q4", stage="construction",
+        stage_date=dt.date(2026, 10, 8), investment_completed={"self_raised": "300"},
+        milestone="开工仪式", files=[SimpleUploadedFile("施工许可证.pdf", PDF)],
+    )  # fmt: skip
+    project.refresh_from_db()
+    assert project.stage == "approved"  # not before its head approves
+    updates.project_update_approve(update=update, user=head)
+    project.refresh_from_db()
+    assert project.stage == "construction"
+    event = project.stage_events.get(stage="construction")
+    assert event.actual_date == dt.date(2026, 10, 8)
+    assert event.recorded_by == head
+    assert hashlib.sha256(PDF).hexdigest() in event.evidence
+    recorded = AuditEvent.objects.get(
+        action="project_stage_recorded", details__stage="construction"
+    )
+    assert recorded.details["source"] == f"project_update:{update.pk}"
+
+
+def test_a_new_stage_needs_its_date_within_the_quarter_and_keeps_the_stage_rules(
+    clerk, project, quarter
+):
+    cases = [
+        ({}, "stage_date_required"),
+        ({"stage_date": dt.date(2027, 1, 5)}, "stage_date_after_period"),
+        ({"stage_date": dt.date(2026, 1, 5)}, "stage_date_before_previous"),  # 立项 2026-02-01
+        ({"stage_date": dt.date(2026, 10, 8)}, "review_required"),  # no review opinion yet
+    ]
+    for given, code in cases:
+        with pytest.raises(ApplicationError) as refused:
+            updates.project_update_submit(user=clerk, project=project, period="2026Q4",
+                                          stage="construction", investment_completed={}, **given)  # fmt: skip
+        assert refused.value.code == code, given
+        assert refused.value.message_zh.endswith("。") and refused.value.message_en
+    assert not ProjectUpdate.objects.exists()
+
+
+def test_a_refused_stage_change_refuses_the_approval_and_writes_nothing(
+    clerk, head, project, quarter
+):
+    """The update passed the rules when submitted; before its head decides, DRS records a
+    newer review without an opinion (文号), so 开工 is no longer allowed: the approval is
+    refused with the reason, the update stays submitted and the stage where it was."""
+    services.energy_review_record(user=clerk, project=project, **REVIEWED)
+    update = updates.project_update_submit(
+        user=clerk, project=project, period="2026Q4", stage="construction",
+        stage_date=dt.date(2026, 10, 8), investment_completed={"self_raised": "300"},
+    )  # fmt: skip
+    services.energy_review_record(user=clerk, project=project, uses=REVIEWED["uses"], year=2022)
+    before = AuditEvent.objects.count()
+    with pytest.raises(ApplicationError) as refused:
+        updates.project_update_approve(update=update, user=head)
+    assert refused.value.code == "stage_change_refused"
+    assert "节能审查意见" in refused.value.message_zh
+    assert "energy-review opinion" in refused.value.message_en
+    update.refresh_from_db()
+    project.refresh_from_db()
+    assert update.state == "submitted"
+    assert project.stage == "approved"
+    assert not project.stage_events.filter(stage="construction").exists()
+    assert AuditEvent.objects.count() == before
+
+
+def test_an_update_at_the_current_stage_leaves_the_stage(clerk, head, project, quarter):
+    update = updates.project_update_submit(user=clerk, project=project, period="2026Q4",
+                                           stage="approved", investment_completed={})  # fmt: skip
+    updates.project_update_approve(update=update, user=head)
+    project.refresh_from_db()
+    assert project.stage == "approved"
+    assert project.stage_events.count() == 1

@@ -176,3 +176,157 @@ def test_the_project_page_and_api_print_the_admission_check(
     assert body["park_year"] == 2025
     client.force_login(other_clerk)  # ECO's clerk: not DRS, not the project's department
     assert client.get(f"/projects/{project.pk}/").status_code == 403
+
+
+# --- Bad input of issue 18, through the services (each: zh/en, nothing written) ----------
+
+
+def _refused(call, code):
+    before = (AuditEvent.objects.count(), EnergyReview.objects.count(), StageEvent.objects.count())
+    with pytest.raises(ApplicationError) as refused:
+        call()
+    assert refused.value.code == code
+    assert refused.value.message_zh.endswith("。"), refused.value.message_zh
+    assert refused.value.message_en
+    assert before == (
+        AuditEvent.objects.count(), EnergyReview.objects.count(), StageEvent.objects.count()
+    )  # fmt: skip
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    ("row", "code"),
+    [
+        ({"carrier": "coal_raw", "quantity": "-5", "unit": "t"}, "negative_value"),
+        ({"carrier": "coal_raw", "quantity": "五千", "unit": "t"}, "not_a_number"),
+        ({"carrier": "coal_raw", "quantity": "NaN", "unit": "t"}, "not_a_number"),
+        ({"carrier": "coal_raw", "quantity": D("Infinity"), "unit": "t"}, "not_a_number"),
+        ({"carrier": "coal_raw", "quantity": "", "unit": "t"}, "required"),
+        ({"carrier": "uranium", "quantity": "5", "unit": "t"}, "bad_energy_carrier"),
+        ({"carrier": "coal_raw", "quantity": "5", "unit": "桶"}, "bad_unit"),
+        ({"carrier": "electricity", "quantity": "5", "unit": "t"}, "bad_unit"),
+        ("coal_raw 5 t", "bad_energy"),
+    ],
+)
+def test_bad_energy_is_refused_in_reviews_and_assessments(clerk, project, row, code):
+    _refused(lambda: services.energy_review_record(user=clerk, project=project, uses=[row],
+                                                   year=2022), code)  # fmt: skip
+    _refused(lambda: services.carbon_assessment_record(user=clerk, project=project, uses=[row],
+                                                       year=2022), code)  # fmt: skip
+    assert not project.carbon_assessments.exists()
+
+
+def test_the_unit_defaults_to_the_registry_unit_and_kwh_converts(clerk, project):
+    review = services.energy_review_record(
+        user=clerk, project=project, year=2022,
+        uses=[{"carrier": "electricity", "quantity": "30000000", "unit": "kWh"},
+              {"carrier": "coal_raw", "quantity": "1000"}],
+    )  # fmt: skip
+    assert review.calorific_tce == D("3000") * D("1.229") + D("1000") * D("0.7143")
+    assert review.uses[1] == {"carrier": "coal_raw", "quantity": "1000", "unit": "t"}
+
+
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [
+        ({"uses": []}, "energy_required"),
+        ({"year": 1900}, "bad_year"),
+        ({"approved_calorific_tce": "-1", "document_no": "文号"}, "negative_value"),
+        ({"approved_coal_t": "很多", "document_no": "文号"}, "not_a_number"),
+        ({"conditions": "采用一级能效设备"}, "document_required"),
+        ({"opinion_date": dt.date(2026, 3, 1)}, "document_required"),
+    ],
+)
+def test_bad_reviews_are_refused(clerk, project, given, code):
+    fields = {"user": clerk, "project": project, "uses": USES, "year": 2022, **given}
+    _refused(lambda: services.energy_review_record(**fields), code)
+
+
+@pytest.mark.parametrize(
+    ("process", "code"),
+    [
+        ([{"name": "石灰石分解", "tco2": "很多", "method": "排放因子法"}], "not_a_number"),
+        ([{"name": "石灰石分解", "tco2": "-3", "method": "排放因子法"}], "negative_value"),
+        ([{"name": "石灰石分解", "tco2": "3"}], "method_required"),
+        ([["石灰石分解", "3"]], "bad_process"),
+    ],
+)
+def test_bad_process_emissions_are_refused(clerk, project, process, code):
+    _refused(lambda: services.carbon_assessment_record(user=clerk, project=project, uses=USES,
+                                                       year=2022, process=process), code)  # fmt: skip
+    assert not project.carbon_assessments.exists()
+
+
+def test_a_stage_may_not_be_dated_after_a_later_stage(clerk, project):
+    services.energy_review_record(user=clerk, project=project, uses=USES, year=2022,
+                                  opinion_authority="德州市发改委", document_no="德发改审〔2026〕15号")  # fmt: skip
+    services.project_stage_record(user=clerk, project=project, stage="construction",
+                                  actual_date=dt.date(2026, 5, 1))  # fmt: skip
+    _refused(lambda: services.project_stage_record(user=clerk, project=project, stage="approved",
+                                                   actual_date=dt.date(2026, 6, 1)),
+             "stage_date_after_next")  # fmt: skip
+    services.project_stage_record(user=clerk, project=project, stage="approved",
+                                  actual_date=dt.date(2026, 2, 1))  # fmt: skip
+
+
+def test_no_stage_after_construction_without_a_review_opinion(clerk, project):
+    """Skipping 开工 does not skip its gate: 投产 or 验收 without a review opinion above the
+    threshold is refused too; a planned date is not a start."""
+    for stage in ("operation", "acceptance"):
+        _refused(lambda stage=stage: services.project_stage_record(
+            user=clerk, project=project, stage=stage, actual_date=dt.date(2026, 9, 1)),
+            "review_required")  # fmt: skip
+    services.project_stage_record(user=clerk, project=project, stage="operation",
+                                  planned_date=dt.date(2027, 9, 1))  # fmt: skip
+    project.refresh_from_db()
+    assert project.stage == "reserve"
+
+
+def test_below_the_threshold_a_project_starts_without_an_opinion(clerk, project):
+    services.energy_review_record(
+        user=clerk, project=project, year=2022,
+        uses=[{"carrier": "electricity", "quantity": "100", "unit": "万kWh"}],
+    )  # fmt: skip
+    services.project_stage_record(user=clerk, project=project, stage="construction",
+                                  actual_date=dt.date(2026, 5, 1))  # fmt: skip
+    project.refresh_from_db()
+    assert project.stage == "construction"
+
+
+def test_drs_edits_a_project_audited_with_old_and_new_values(clerk, project, other_clerk):
+    services.project_edit(
+        user=clerk, project=project, name="年产 12GWh 储能电池项目", value_added="60000",
+        investment_planned={"self_raised": "160000"}, reason="可研报告调整",
+    )  # fmt: skip
+    project.refresh_from_db()
+    assert project.name == "年产 12GWh 储能电池项目"
+    assert project.value_added == D("60000")
+    assert project.investment_planned == {"self_raised": "160000"}
+    event = AuditEvent.objects.get(action="project_edited")
+    assert event.old_value["value_added"] == "50000"
+    assert event.new_value["value_added"] == "60000"
+    assert event.reason == "可研报告调整"
+    for changes, code in (
+        ({"enterprise": None}, "enterprise_unregistered"),
+        ({"value_added": "-1"}, "negative_value"),
+        ({"kind": "palace"}, "bad_kind"),
+        ({"code": "X-9"}, "not_editable"),
+    ):
+        _refused(lambda changes=changes: services.project_edit(user=clerk, project=project,
+                                                               **changes), code)  # fmt: skip
+    with pytest.raises(ApplicationError) as refused:
+        services.project_edit(user=other_clerk, project=project, name="改名")
+    assert refused.value.code == "permission_denied"
+    project.refresh_from_db()
+    assert project.name == "年产 12GWh 储能电池项目"
+
+
+def test_an_existing_plant_is_registered_in_operation_without_a_review(clerk, cell_maker):
+    plant = services.project_register(
+        user=clerk, code="CL-001", name="热电联产机组（存量）", enterprise=cell_maker,
+        kind="existing", department=Department.objects.get(code="DRS"),
+    )  # fmt: skip
+    services.project_stage_record(user=clerk, project=plant, stage="operation",
+                                  actual_date=dt.date(2012, 10, 1))  # fmt: skip
+    plant.refresh_from_db()
+    assert plant.stage == "operation"
