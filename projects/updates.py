@@ -20,7 +20,6 @@ the departments' figures."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
@@ -32,11 +31,9 @@ from accounts.selectors import department_staff
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.files import evidence_file_check
-from indicators.numbers import NumberRefused, decimal_text, parse_number
 from projects import services
 from projects.models import (
     STAGE_ORDER,
-    FundingSource,
     Project,
     ProjectUpdate,
     ProjectUpdateEvidence,
@@ -226,8 +223,8 @@ def project_update_approve(*, update: ProjectUpdate, user) -> ProjectUpdate:
     through the stage-change service; a refusal there refuses the approval."""
     update = _locked(update)
     _decide_check(user, update)
-    project = Project.objects.select_for_update().select_related("department").get(
-        pk=update.project_id
+    project = (
+        Project.objects.select_for_update().select_related("department").get(pk=update.project_id)
     )
     update.state, update.decided_by, update.decided_at = State.APPROVED, user, timezone.now()
     update.save(update_fields=["state", "decided_by", "decided_at"])

@@ -216,7 +216,8 @@ def test_a_new_stage_needs_its_date_within_the_quarter_and_keeps_the_stage_rules
             updates.project_update_submit(user=clerk, project=project, period="2026Q4",
                                           stage="construction", investment_completed={}, **given)  # fmt: skip
         assert refused.value.code == code, given
-        assert refused.value.message_zh.endswith("。") and refused.value.message_en
+        assert refused.value.message_zh.endswith("。")
+        assert refused.value.message_en
     assert not ProjectUpdate.objects.exists()
 
 
