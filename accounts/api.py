@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from accounts import permissions
 from accounts.models import ApiToken
-from accounts.permissions import UsesProduct
+from accounts.permissions import UsesProduct, UsesProductOrEnterprise
 from accounts.tokens import api_token_create, api_token_renew, api_token_revoke
 from dezhou_carbon.api import ApiViewMixin
 
@@ -111,7 +111,7 @@ class ApiTokenListApi(ApiViewMixin, generics.ListAPIView):
     """GET: your own tokens (never their keys). POST: a new token; its key is in the answer
     and nowhere else. Creating needs a browser session (a token never mints tokens)."""
 
-    permission_classes = [UsesProduct]
+    permission_classes = [UsesProductOrEnterprise]
     serializer_class = ApiTokenSerializer
     filterset_fields = {"revoked_at": ["isnull"]}
     queryset = ApiToken.objects.none()  # the schema's model; each request: its own
@@ -143,7 +143,7 @@ class ApiTokenListApi(ApiViewMixin, generics.ListAPIView):
 class ApiTokenRevokeApi(ApiViewMixin, generics.GenericAPIView):
     """Revoke one of your tokens: from now on it is refused."""
 
-    permission_classes = [UsesProduct]
+    permission_classes = [UsesProductOrEnterprise]
     serializer_class = ApiTokenSerializer
     pagination_class = None
     filter_backends = []
@@ -161,7 +161,7 @@ class ApiTokenRenewApi(ApiViewMixin, generics.GenericAPIView):
     """Renew one of your tokens: it runs out API_TOKEN_DAYS (default 90) days from now.
     Needs a browser session: a token never extends itself."""
 
-    permission_classes = [UsesProduct]
+    permission_classes = [UsesProductOrEnterprise]
     serializer_class = ApiTokenSerializer
     pagination_class = None
     filter_backends = []

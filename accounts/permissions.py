@@ -218,10 +218,17 @@ def can_read_audit_trail(user) -> bool:
     return _is_admin(user) or (_active(user) and user.role == Role.AUDITOR)
 
 
+def can_hold_api_token(user) -> bool:
+    """May keep API tokens of their own (the tokens page and API): the product's users and
+    an enterprise's energy manager (whose scripts report its own quarter)."""
+    return can_use_product(user) or is_energy_manager(user)
+
+
 def can_create_api_token(user, *, signed_in_with_token: bool) -> bool:
-    """May create an API token for themselves: anyone who uses the product, signed in
-    in the browser (a token never mints further tokens)."""
-    return can_use_product(user) and not signed_in_with_token
+    """May create an API token for themselves: anyone who uses the product or is an
+    enterprise's energy manager, signed in in the browser (a token never mints further
+    tokens). A token acts as its owner: an energy manager's reaches its own enterprise only."""
+    return can_hold_api_token(user) and not signed_in_with_token
 
 
 def can_revoke_api_token(user, owner_id: int | None) -> bool:

@@ -21,7 +21,7 @@ from dezhou_carbon.i18n import says
 def tokens_page(request):
     """Your API tokens with their expiry; create one (its key is shown on this answer
     only), renew one for another API_TOKEN_DAYS, or revoke one."""
-    if not permissions.can_use_product(request.user):
+    if not permissions.can_hold_api_token(request.user):
         raise PermissionDenied
     new_key = None
     status = 200

@@ -218,6 +218,15 @@ GET_MATRIX = {
     "api:enterprise-visits": [403, 403, 200, 404, 200, 200, 200, 200, 200],
     "api:enterprise-certificates": [403, 403, 200, 404, 200, 200, 200, 200, 200],
     "api:enterprise-measure-progress": API_POST_ONLY,
+    # The enterprise's ledger and own quarters (enterprises/quarter_api.py): read as its
+    # profile; saving drafts (POST on the quarter) is its energy manager's; submit, approve
+    # and return are POST only.
+    "api:enterprise-ledger": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "api:enterprise-quarter-list": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "api:enterprise-quarter": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "api:enterprise-quarter-submit": API_POST_ONLY,
+    "api:enterprise-quarter-approve": API_POST_ONLY,
+    "api:enterprise-quarter-return": API_POST_ONLY,
     "api:certificate-counts": API_READ,
     "api:benchmarks": API_READ,
     # The units' assessment: the committee's ranking, exports, scheme and API for readers of
@@ -518,6 +527,11 @@ ENERGY_MANAGER_GET = {
     "tasks:parts_import_apply": 405,
     "projects:update_decide": 405,
     "api:enterprise-list": 200,  # their own enterprise only
+    # Their own API tokens (a script reports their enterprise's quarter).
+    "tokens": 200,
+    "api:token-list": 200,
+    "api:token-revoke": 405,
+    "api:token-renew": 405,
     "api:enterprise-detail": 403,  # the sample enterprise: the wall
     "enterprises:profile": 403,  # the sample enterprise: the wall
     "enterprises:quarter": 403,
@@ -540,6 +554,9 @@ ENERGY_MANAGER_GET = {
 # and a new study of their own enterprise is theirs to make (this body lacks its product).
 ENERGY_MANAGER_POST = {"footprints:study": 404, "footprints:study_import": 404,
                        "footprints:study_new": 200}  # fmt: skip
+# Their own API token is theirs to create (the key is shown once).
+ENERGY_MANAGER_POST.update({"api:token-list": 201, "tokens": 200})
+ENERGY_MANAGER_WRITES = {"api:token-list", "tokens"}  # their effect: the audited new token
 
 
 def test_energy_manager_rows_are_pages_of_the_product():
@@ -630,6 +647,12 @@ POST_ALLOWED = {
     # The sample enterprise's quarter: only its energy manager (none here) and administrators
     # enter figures; the DRS head reviews a submitted quarter only.
     "enterprises:quarter": {"administrator"},
+    # The same through the API: drafts and submission by its energy manager (none here) and
+    # administrators; approve and return by the DRS head (and administrators).
+    "api:enterprise-quarter": {"administrator"},
+    "api:enterprise-quarter-submit": {"administrator"},
+    "api:enterprise-quarter-approve": {"head", "administrator"},
+    "api:enterprise-quarter-return": {"head", "administrator"},
     "pilot:index": {"committee_member", "administrator"},  # opening a year's workspace
     "pilot:report": {"committee_member", "administrator"},  # freezing it
 }
@@ -757,6 +780,10 @@ POST_BODIES = {
     "budgets:draft": {"year": "2026", "basis": "calorific", "energy_tce": "1", "co2_t": "1"},
     "budgets:approve": {"version": "1", "reason": "同意", "document_no": "德经管字〔2026〕1号"},
     "enterprises:quarter": {"action": "save", "value_coal_raw": "5"},
+    "api:enterprise-quarter": {"entries": [{"item": "coal_raw", "value": "5"}]},
+    "api:enterprise-quarter-submit": {},
+    "api:enterprise-quarter-approve": {"comment": "同意"},
+    "api:enterprise-quarter-return": {"comment": "请核对"},
     "pilot:index": {"year": "2030"},
     "pilot:report": {"action": "freeze"},
     "dashboards:warning_detail": {
@@ -809,6 +836,10 @@ ENTERPRISE_WORK_PAGES = {
     "api:enterprise-visits",
     "api:enterprise-certificates",
     "api:enterprise-measure-progress",
+    "api:enterprise-quarter",
+    "api:enterprise-quarter-submit",
+    "api:enterprise-quarter-approve",
+    "api:enterprise-quarter-return",
 }
 
 
@@ -859,7 +890,8 @@ def test_energy_manager_posts_are_refused(request, client, drs_batch, name):
     else:
         response = client.post(url, body)
     assert response.status_code == ENERGY_MANAGER_POST.get(name, 403)
-    assert _footprint() == before
+    if name not in ENERGY_MANAGER_WRITES:
+        assert _footprint() == before
     if drs_batch.enterprise.code in url or response.status_code == 404:  # an attempt
         assert attempts.count() == attempts_before + 1
 

@@ -12,3 +12,9 @@ register = template.Library()
 def may_use_product(user) -> bool:
     """The main menu, the API docs and one's API tokens: anyone given a role."""
     return permissions.can_use_product(user)
+
+
+@register.filter
+def may_hold_api_token(user) -> bool:
+    """The API tokens page: the product's users and an enterprise's energy manager."""
+    return permissions.can_hold_api_token(user)
