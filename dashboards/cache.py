@@ -16,7 +16,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone
 
+from dezhou_carbon.i18n import page_language
 from indicators.cache import page_generation, results_generation
 
 logger = logging.getLogger(__name__)
@@ -53,3 +56,31 @@ def cached(parts: tuple, build: Callable[[], T]) -> T:
 def page_cached(parts: tuple, build: Callable[[], str]) -> str:
     """A whole page cached under `parts`, the results generation and the page generation."""
     return cached(("page", page_generation(), *parts), build)
+
+
+def reader_page(
+    request, name: str, build: Callable[[], HttpResponse], *parts: object
+) -> HttpResponse:
+    """A page that carries its reader's forms (CSRF tokens, what the reader may decide),
+    cached as rendered HTML per session, user, role, unit, language and day (what is
+    overdue changes at midnight) under the results and page generations: a reader who
+    comes back before anything changed gets the page without rebuilding it. Built afresh,
+    and not kept, while one-time messages wait to be shown (they must not be kept in the
+    page) or when there is no session yet."""
+    from django.contrib.messages import get_messages
+
+    session_key = request.session.session_key
+    if session_key is None or len(get_messages(request)):
+        return build()
+    user = request.user
+    key = (
+        name,
+        session_key,
+        user.pk,
+        getattr(user, "role", "-"),
+        getattr(user, "department_id", None) or "-",
+        page_language(),
+        timezone.localdate().isoformat(),
+        *parts,
+    )
+    return HttpResponse(page_cached(key, lambda: build().content.decode()))

@@ -960,4 +960,5 @@ def _progress_report_store(*, task, lead, period, text, user, attachment, checke
             else None
         ),
     )
+    page_changed()  # the task board shows the report
     return report

@@ -257,27 +257,33 @@ def plan_board(request):
         if error is None:
             return redirect(f"{reverse('dashboards:plan_board')}#task-{task.code}")
         error_task, status = task.pk, 400
-    board = selectors.plan_board()
-    user = request.user
-    for _section, rows in board.sections:
-        for row in rows:
-            row.may_update = row.lead is not None and permissions.can_enter_figures(
-                user, row.lead.department_id
-            )
-            row.error = error if row.task.pk == error_task else None
-    return _render(
-        request,
-        "dashboards/plan_board.html",
-        {
-            "board": board,
-            "error": error,
-            "report_periods": _report_periods(timezone.localdate()),
-            "max_attachment_mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024),
-            "legend": selectors.status_legend(),
-        },
-        section="plan",
-        status=status,
-    )
+
+    def build():
+        board = selectors.plan_board()
+        user = request.user
+        for _section, rows in board.sections:
+            for row in rows:
+                row.may_update = row.lead is not None and permissions.can_enter_figures(
+                    user, row.lead.department_id
+                )
+                row.error = error if row.task.pk == error_task else None
+        return _render(
+            request,
+            "dashboards/plan_board.html",
+            {
+                "board": board,
+                "error": error,
+                "report_periods": _report_periods(timezone.localdate()),
+                "max_attachment_mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+                "legend": selectors.status_legend(),
+            },
+            section="plan",
+            status=status,
+        )
+
+    if request.method == "POST":  # a refused report: its error, never kept
+        return build()
+    return dashboard_cache.reader_page(request, "plan-board-page", build)
 
 
 @product_page

@@ -29,6 +29,7 @@ from enterprises.models import (
     MeasureProgress,
     Visit,
 )
+from indicators.cache import page_changed
 from indicators.numbers import NumberRefused, decimal_text, parse_number
 from indicators.periods import MAX_YEAR, MIN_YEAR, Period, PeriodError
 
@@ -161,6 +162,7 @@ def measure_create(*, user, enterprise: Enterprise, data: dict) -> Measure:
             "investment": decimal_text(measure.investment),
         },
     )
+    page_changed()  # the register's count of key units with a plan, on the to-do page
     return measure
 
 
@@ -426,6 +428,7 @@ def certificate_record(*, user, enterprise: Enterprise, data: dict, upload=None)
             "sha256": certificate.file_sha256,
         },
     )
+    page_changed()  # the register's counts beside work items (to-do, verification queue)
     return certificate
 
 

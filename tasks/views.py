@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts import permissions
 from accounts.permissions import can_use_product
 from audit.services import audit_record
+from dashboards.cache import reader_page
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
 from dezhou_carbon.i18n import says
 from dezhou_carbon.navigation import figures_next_step, start_page
@@ -72,7 +73,11 @@ def todo_page(request):
     """A department's to-do: what waits for its staff this quarter."""
     if not permissions.is_department_staff(request.user):
         raise PermissionDenied
-    return render(request, "tasks/todo.html", _todo_context(request.user))
+    return reader_page(
+        request,
+        "todo-page",
+        lambda: render(request, "tasks/todo.html", _todo_context(request.user)),
+    )
 
 
 def _refused(request, error: ApplicationError, failed_part=None):
@@ -154,7 +159,11 @@ def verification_page(request):
     the supporting parts' co-signs."""
     if not permissions.can_verify_work_items(request.user):
         raise PermissionDenied
-    return render(request, "tasks/verification.html", _verification_context([]))
+    return reader_page(
+        request,
+        "verification-page",
+        lambda: render(request, "tasks/verification.html", _verification_context([])),
+    )
 
 
 def _verification_context(errors: list[str]) -> dict:

@@ -213,3 +213,56 @@ def test_the_newest_report_of_each_part_is_found_in_the_database_not_in_python(q
         newest[part_id] = max(period, newest.get(part_id, ""))
     shown = {part_id: report.period for row in rows for part_id, report in row.reports.items()}
     assert shown == newest
+
+
+@pytest.mark.parametrize("url_name", ["tasks:todo", "tasks:verification", "dashboards:plan_board"])
+def test_a_reader_who_comes_back_before_anything_changed_gets_the_kept_page(
+    quarter, clerk, head, committee_member, url_name
+):
+    """The three pages are kept as rendered per session (dashboards.cache.reader_page): a
+    second visit with nothing changed reads no work item, part or report (only the session
+    and the user), a state change through a service shows at once, and one-time messages
+    are never kept in the page."""
+    reader = committee_member if url_name == "tasks:verification" else head
+    client = _client(reader)
+    _reports(100, clerk)
+    page_generation_bump()
+    with CaptureQueriesContext(connection) as built:
+        first = client.get(reverse(url_name)).content.decode()
+    with CaptureQueriesContext(connection) as kept:
+        again = client.get(reverse(url_name)).content.decode()
+    assert again == first
+    assert len(kept) < len(built)
+    assert not [q["sql"] for q in kept.captured_queries if "tasks_partreport" in q["sql"]]
+    # A head approves a report through the workflow: the page shows it on the next visit.
+    waiting = PartReport.objects.filter(
+        state="submitted", part__department=head.department
+    ).order_by("period", "pk")
+    report = waiting.first()
+    before = waiting.count()
+    from tasks import workflow
+
+    workflow.part_report_approve(report=report, user=head)
+    changed = client.get(reverse(url_name)).content.decode()
+    assert changed != first
+    if url_name == "tasks:todo":
+        assert f'id="approval-{report.pk}"' in first
+        assert f'id="approval-{report.pk}"' not in changed
+        assert f'<span class="count">{before - 1}</span>' in changed
+
+
+def test_a_message_is_shown_once_and_never_kept_in_the_page(quarter, clerk):
+    """After a report the to-do page says 已报送 once; the next visit (nothing changed
+    since) does not repeat it."""
+    client = _client(clerk)
+    part = WorkItemPart.objects.filter(department=clerk.department).order_by("pk").first()
+    client.get(reverse("tasks:todo"))
+    response = client.post(
+        reverse("tasks:part_report", args=[part.pk]),
+        {"period": PERIOD, "progress": "in_progress", "narrative": "推进中"},
+        follow=True,
+    )
+    said = "已报送，等待本单位负责人审核。"
+    assert said in response.content.decode()
+    assert said not in client.get(reverse("tasks:todo")).content.decode()
+    assert said not in client.get(reverse("tasks:todo")).content.decode()
