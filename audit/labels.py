@@ -98,6 +98,8 @@ ACTION_LABELS = {
     "enterprise_visit_record": _("记录现场监督"),
     "enterprise_certificate_record": _("记录企业认证或审核"),
     "enterprise_evidence_download": _("下载企业佐证材料"),
+    "enterprise_quarter_correction_request": _("申请更正企业季度数据"),
+    "enterprise_quarter_reopen": _("重新打开企业季度数据更正"),
     "certificate_count_target_set": _("设定认证与审核数量目标"),
     "benchmark_record": _("录入能效标杆"),
     "probe": _("后台任务自检"),

@@ -427,6 +427,19 @@ class EnterprisePeriod(ReviewedPeriod):
     approved or returned by a head of its supervising department, locked once approved."""
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="periods")
+    # A correction after approval: the energy manager asks for it with a reason; a head of
+    # the supervising department reopens the quarter with a reason (the revised figures
+    # are new versions with that reason; the approved ones count until re-approval).
+    correction_request = models.TextField(_("更正申请理由"), blank=True)
+    correction_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    correction_requested_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(_("更正原因"), blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["enterprise", "-period"]

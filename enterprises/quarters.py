@@ -143,9 +143,9 @@ def _open_for_entry(row: EnterprisePeriod) -> None:
         )
     if row.state == PeriodState.APPROVED:
         raise ApplicationError(
-            f"{quarter_text(row.period)} 的数据已审核锁定；如需更正，请联系主管部门。",
-            f"{quarter_text(row.period, 'en')} is approved and locked; ask the supervising "
-            "department for a correction.",
+            f"{quarter_text(row.period)} 的数据已审核锁定；如需更正，请申请更正，由主管部门负责人重新打开。",
+            f"{quarter_text(row.period, 'en')} is approved and locked; ask for a correction, "
+            "which a head of the supervising department reopens.",
             code="period_locked",
         )
 
@@ -231,7 +231,7 @@ def enterprise_quarter_save(
             inputs,
             user=user,
             state=State.DRAFT,
-            reason="",
+            reason=row.reopen_reason,  # a correction revises approved figures: its reason
             expected_versions=expected,
             enterprise_period=True,
         )
@@ -246,6 +246,7 @@ def enterprise_quarter_save(
                 period=period,
                 old_value=decimal_text(figure.supersedes.value) if figure.supersedes_id else None,
                 new_value=decimal_text(figure.value),
+                reason=figure.reason,
                 details={
                     "item": figure.item.code,
                     "version": figure.version,
@@ -437,6 +438,121 @@ def enterprise_quarter_return(
             kind="returned",
             message_zh=f"{enterprise.name} {quarter_text(period)} 企业数据被退回：{comment}",
             message_en=f"{enterprise.name} {quarter_text(period, 'en')} was returned: {comment}",
+            link=quarter_link(enterprise, period),
+        )
+        return row
+
+
+def _reason(reason: str, zh: str, en: str) -> str:
+    reason = (reason or "").replace("\x00", "").strip()
+    if not reason:
+        raise ApplicationError(zh, en, code="reason_required")
+    if len(reason) > 2000:
+        raise ApplicationError(
+            "理由不能超过 2000 个字符。",
+            "The reason cannot be longer than 2,000 characters.",
+            code="too_long",
+        )
+    return reason
+
+
+def _approved(row: EnterprisePeriod, verb_zh: str, verb_en: str) -> None:
+    if row.state != PeriodState.APPROVED:
+        raise ApplicationError(
+            f"当前状态为“{in_chinese(row, 'state')}”，只有已审核的季度可以{verb_zh}。",
+            f"The quarter is {row.state}; only an approved one can be {verb_en}.",
+            code="invalid_state",
+        )
+
+
+def enterprise_quarter_correction_request(
+    *, enterprise: Enterprise, period: str, user, reason: str, where: str = ""
+) -> EnterprisePeriod:
+    """The enterprise's energy manager asks for a correction of an approved quarter, with
+    a reason; a head of the supervising department decides (reopens it or not)."""
+    if not permissions.can_enter_enterprise_figures(user, enterprise):
+        raise _entry_refused(user, enterprise, where or "enterprise_quarter_correction_request")
+    reason = _reason(reason, "请填写更正理由。", "Say why the quarter needs a correction.")
+    period = quarter_checked(period)
+    with transaction.atomic():
+        row = _lock(enterprise, period)
+        _approved(row, "申请更正", "corrected")
+        if row.correction_requested_at is not None:
+            raise ApplicationError(
+                "已申请更正，等待主管部门处理。",
+                "A correction was already asked for; the supervising department decides.",
+                code="already_requested",
+            )
+        row.correction_request = reason
+        row.correction_requested_by, row.correction_requested_at = user, timezone.now()
+        row.save()
+        page_changed()
+        department = enterprise.supervising_department
+        audit_record(
+            actor=user,
+            action="enterprise_quarter_correction_request",
+            object_type="enterprise_period",
+            object_id=row.pk,
+            department_code=department.code,
+            period=period,
+            reason=reason,
+            details={"scope": enterprise.code},
+        )
+        notify(
+            department_staff(department, User.Role.HEAD),
+            kind="correction_requested",
+            message_zh=f"{enterprise.name} 申请更正 {quarter_text(period)} 企业数据：{reason}",
+            message_en=f"{enterprise.name} asks to correct {quarter_text(period, 'en')}: {reason}",
+            link=quarter_link(enterprise, period),
+        )
+        return row
+
+
+def enterprise_quarter_reopen(
+    *, enterprise: Enterprise, period: str, user, reason: str
+) -> EnterprisePeriod:
+    """A head of the supervising department reopens an approved quarter for a correction,
+    with a reason (on the energy manager's request or on its own finding). Nothing is
+    overwritten: the approved figures keep counting; the corrected values are new
+    versions carrying the reason, submitted and approved again like the first time."""
+    department = enterprise.supervising_department
+    if not permissions.can_approve(user, department.pk):
+        raise _review_refused("重新打开更正", "reopen a quarter for a correction")
+    reason = _reason(reason, "请填写更正原因。", "A reason for the correction is required.")
+    period = quarter_checked(period)
+    with transaction.atomic():
+        row = _lock(enterprise, period)
+        _approved(row, "重新打开更正", "reopened")
+        now = timezone.now()
+        row.state = PeriodState.OPEN
+        row.reopen_reason, row.reopened_by, row.reopened_at = reason, user, now
+        requested = row.correction_request
+        row.correction_request, row.correction_requested_by, row.correction_requested_at = (
+            "",
+            None,
+            None,
+        )
+        row.version += 1
+        row.save()
+        page_changed()
+        audit_record(
+            actor=user,
+            action="enterprise_quarter_reopen",
+            object_type="enterprise_period",
+            object_id=row.pk,
+            department_code=department.code,
+            period=period,
+            old_value=PeriodState.APPROVED,
+            new_value=row.state,
+            reason=reason,
+            details={"scope": enterprise.code, "requested": requested},
+        )
+        notify(
+            _managers(enterprise),
+            kind="reopened",
+            message_zh=f"{enterprise.name} {quarter_text(period)} 企业数据已重新打开更正：{reason}",
+            message_en=f"{enterprise.name} {quarter_text(period, 'en')} was reopened for a "
+            f"correction: {reason}",
             link=quarter_link(enterprise, period),
         )
         return row

@@ -57,3 +57,33 @@ def enterprise_quarters(enterprise: Enterprise) -> list[EnterprisePeriod]:
     return list(
         enterprise.periods.select_related("submitted_by", "decided_by").order_by("-period")[:12]
     )
+
+
+QUEUE_LIMIT = 50  # quarters listed on a page (the counts say how many there are)
+
+
+def enterprise_quarter_queue(user, *, view: str = "submitted") -> tuple[list, int]:
+    """The enterprise quarters a person sees in the review queue (their supervised
+    enterprises for department staff; all for who reads all data): `submitted` ones
+    waiting for a decision (oldest first), `correction` approved ones whose energy manager
+    asked for a correction, `returned` or `approved` ones (newest first). At most
+    QUEUE_LIMIT rows and their count: three queries however many there are."""
+    rows = EnterprisePeriod.objects.filter(enterprise__in=enterprises_visible_to(user))
+    if view == "correction":
+        rows = rows.filter(
+            state=EnterprisePeriod.State.APPROVED, correction_requested_at__isnull=False
+        )
+        order = ("correction_requested_at", "pk")
+    elif view in ("returned", "approved"):
+        rows = rows.filter(state=view)
+        order = ("-decided_at", "-pk")
+    else:
+        rows = rows.filter(state=EnterprisePeriod.State.SUBMITTED)
+        order = ("submitted_at", "pk")
+    count = rows.count()
+    listed = list(
+        rows.select_related(
+            "enterprise", "submitted_by", "decided_by", "correction_requested_by"
+        ).order_by(*order)[:QUEUE_LIMIT]
+    )
+    return listed, count

@@ -33,13 +33,20 @@ from enterprises.quarters import (
     enterprise_figures,
     enterprise_items,
     enterprise_quarter_approve,
+    enterprise_quarter_correction_request,
+    enterprise_quarter_reopen,
     enterprise_quarter_return,
     enterprise_quarter_save,
     enterprise_quarter_submit,
     quarter_checked,
     quarter_state,
 )
-from enterprises.selectors import enterprise_quarters, enterprises_visible_to, register_rows
+from enterprises.selectors import (
+    enterprise_quarter_queue,
+    enterprise_quarters,
+    enterprises_visible_to,
+    register_rows,
+)
 from enterprises.services import (
     enterprise_access_refused_record,
     register_upload_confirm,
@@ -596,6 +603,37 @@ def _quarter_rows(enterprise, period: str, post=None) -> tuple[list[QuarterRow],
     return rows, entries
 
 
+QUEUE_VIEWS = ("submitted", "correction", "returned", "approved")
+
+
+@product_page
+@require_GET
+def quarter_queue(request):
+    """The review queue of enterprises' own quarters: submitted ones waiting for the
+    supervising department's head (approve or return on the quarter's page, with a
+    comment), corrections asked for, and the returned and approved ones."""
+    view = request.GET.get("view", "submitted")
+    if view not in QUEUE_VIEWS:
+        view = "submitted"
+    rows, count = enterprise_quarter_queue(request.user, view=view)
+    return render(
+        request,
+        "enterprises/quarter_queue.html",
+        {
+            "section": "quarters",
+            "view": view,
+            "views": [
+                ("submitted", _("待审核")),
+                ("correction", _("更正申请")),
+                ("returned", _("已退回")),
+                ("approved", _("已审核")),
+            ],
+            "rows": rows,
+            "count": count,
+        },
+    )
+
+
 @enterprise_page
 @require_http_methods(["GET", "POST"])
 def quarter(request, credit_code: str, period: str):
@@ -618,8 +656,10 @@ def quarter(request, credit_code: str, period: str):
         action = post.get("action", "save")
         if action in ("save", "submit") and not may_enter:
             raise PermissionDenied(_("只有本企业的能源管理员可以填报。"))
-        if action in ("approve", "return") and not may_review:
+        if action in ("approve", "return", "reopen") and not may_review:
             raise PermissionDenied(_("只有企业主管部门的负责人可以审核。"))
+        if action == "request_correction" and not may_enter:
+            raise PermissionDenied(_("只有本企业的能源管理员可以填报。"))
         if any(row.error for row in rows):
             errors.append(_("有数值格式不正确，未保存。"))
             status = 400
@@ -643,6 +683,16 @@ def quarter(request, credit_code: str, period: str):
                             enterprise=enterprise, period=period, user=user,
                             comment=post.get("comment", "")[:2000],
                         )  # fmt: skip
+                    elif action == "request_correction":
+                        enterprise_quarter_correction_request(
+                            enterprise=enterprise, period=period, user=user,
+                            reason=post.get("reason", ""), where=request.path,
+                        )  # fmt: skip
+                    elif action == "reopen":
+                        enterprise_quarter_reopen(
+                            enterprise=enterprise, period=period, user=user,
+                            reason=post.get("reason", ""),
+                        )  # fmt: skip
             except ApplicationError as error:
                 errors.append(says(error))
                 if isinstance(error.details, list):
@@ -654,6 +704,8 @@ def quarter(request, credit_code: str, period: str):
                     "submit": _("已提交，等待主管部门审核。"),
                     "approve": _("已审核通过。"),
                     "return": _("已退回企业。"),
+                    "request_correction": _("已申请更正，等待主管部门处理。"),
+                    "reopen": _("已重新打开，企业可提交更正。"),
                 }
                 messages.success(request, done.get(action, done["save"]))
                 return redirect("enterprises:quarter", credit_code=enterprise.code, period=period)
@@ -677,6 +729,11 @@ def quarter(request, credit_code: str, period: str):
             "reviewable": may_review
             and state == EnterprisePeriod.State.SUBMITTED
             and permissions.can_review_enterprise_period(user, enterprise, {submitted_by}),
+            # A correction after approval: the energy manager asks, the head reopens.
+            "may_request_correction": may_enter
+            and state == EnterprisePeriod.State.APPROVED
+            and not (row and row.correction_requested_at),
+            "may_reopen": may_review and state == EnterprisePeriod.State.APPROVED,
             "park_links": _may_read_register(user),
         },
         status=status,

@@ -56,7 +56,15 @@ class PartReportForm(forms.Form):
 
 def _todo_context(user, errors=None, failed_part=None) -> dict:
     todo = unit_todo(user.department)
+    may_decide = permissions.can_approve(user, user.department_id)
+    enterprise_quarters, enterprise_quarters_count = [], 0
+    if may_decide:  # the supervised enterprises' quarters waiting for the head's decision
+        from enterprises.selectors import enterprise_quarter_queue
+
+        enterprise_quarters, enterprise_quarters_count = enterprise_quarter_queue(user)
     return {
+        "enterprise_quarters": enterprise_quarters,
+        "enterprise_quarters_count": enterprise_quarters_count,
         "todo": todo,
         "figures_next": figures_next_step(user),
         "errors": errors or [],

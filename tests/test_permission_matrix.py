@@ -241,6 +241,9 @@ GET_MATRIX = {
     # An enterprise's own quarter (its energy manager enters, the supervising head reviews):
     # readers of the enterprise see it; another department's staff are refused (audited).
     "enterprises:quarter": [302, 403, 200, 403, 200, 200, 200, 200, 200],
+    # The review queue of enterprises' quarters: staff see their supervised enterprises'
+    # (ECO supervises none of the sample's: an empty list), readers of all data all.
+    "enterprises:quarters": PAGE_ANY_ROLE,
     # The pilot's annual report: everyone with a role reads the workspace; its exports are
     # the exporters' (can_export).
     "pilot:index": PAGE_ANY_ROLE,
