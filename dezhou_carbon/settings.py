@@ -363,6 +363,11 @@ SPECTACULAR_SETTINGS = {
         "EnterpriseCertificateKindEnum": "enterprises.models.CertificateKind",
         "EnterpriseCertificateLevelEnum": "enterprises.models.CertificateLevel",
         "EnterpriseCertificateStageEnum": "enterprises.models.CertificateStage",
+        "PilotSectionStateEnum": "pilot.models.ReportSection.State",
+        "PilotExportStatusEnum": "pilot.models.ReportExport.Status",
+        "PilotExportLanguageEnum": "pilot.models.ReportExport.Language",
+        "PilotCaseStatusEnum": "pilot.models.Case.Status",
+        "PilotExportFormatEnum": "pilot.models.ReportExport.Format",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -16,6 +16,7 @@ from enterprises import quarter_api as enterprise_quarter_api
 from enterprises import work_api as enterprise_work_api
 from footprints import api as footprint_api
 from indicators import api as indicator_api
+from pilot import api as pilot_api
 from projects import api as project_api
 from reporting import api as reporting_api
 from reports import api as report_api
@@ -140,6 +141,7 @@ api_v1 = [
     *project_api.api_urlpatterns,
     *assessment_api.api_urlpatterns,
     *budget_api.api_urlpatterns,
+    *pilot_api.api_urlpatterns,
 ]
 
 urlpatterns = [

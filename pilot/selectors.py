@@ -532,3 +532,49 @@ def public_case(case_id) -> object | None:
     if not Publication.objects.filter(kind="case", object_id=pk).exists():
         return None
     return Case.objects.select_related("department").filter(pk=pk).first()
+
+
+def public_rows(content: dict, english: bool) -> dict:
+    """What the public page and its data (page, data.json, API) show of `public_content`."""
+    from decimal import Decimal
+
+    from dashboards.selectors import number_text, status_label
+
+    def pick(row, name):
+        return (row.get(f"{name}_en") if english else None) or row.get(f"{name}_zh") or ""
+
+    return {
+        "targets": [
+            {
+                "code": t["code"],
+                "title": pick(t, "title"),
+                "target_text": pick(t, "target_text"),
+                "period": t["period"],
+                "value": number_text(Decimal(t["value"]), t["places"])
+                if t["value"] not in (None, "")
+                else None,
+                "unit": t["unit"],
+                "status": str(status_label(t["status"])) if t["status"] else "",
+            }
+            for t in content["targets"]
+        ],
+        "milestones": [
+            {
+                "task": m["task"],
+                "code": m["code"],
+                "title": pick(m, "title"),
+                "verified_period": m["verified_period"],
+            }
+            for m in content["milestones"]
+        ],
+        "cases": [
+            {
+                "id": c.pk,
+                "title": (c.title_en if english and c.title_en else c.title_zh),
+                "summary": (c.summary_en if english and c.summary_en else c.summary_zh),
+                "year": c.year,
+                "status": str(c.get_status_display()),
+            }
+            for c in content["cases"]
+        ],
+    }

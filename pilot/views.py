@@ -5,7 +5,6 @@ freezing, exports, submission and feedback) and an export's status and download.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from functools import wraps
 
 from django.contrib import messages
@@ -456,49 +455,6 @@ def case_evidence(request, pk: int):
 # --- the public page (宣传推广) and the committee's publishing page ------------------------
 
 
-def _public_rows(content: dict, english: bool) -> dict:
-    from dashboards.selectors import number_text, status_label
-
-    def pick(row, name):
-        return (row.get(f"{name}_en") if english else None) or row.get(f"{name}_zh") or ""
-
-    return {
-        "targets": [
-            {
-                "code": t["code"],
-                "title": pick(t, "title"),
-                "target_text": pick(t, "target_text"),
-                "period": t["period"],
-                "value": number_text(Decimal(t["value"]), t["places"])
-                if t["value"] not in (None, "")
-                else None,
-                "unit": t["unit"],
-                "status": str(status_label(t["status"])) if t["status"] else "",
-            }
-            for t in content["targets"]
-        ],
-        "milestones": [
-            {
-                "task": m["task"],
-                "code": m["code"],
-                "title": pick(m, "title"),
-                "verified_period": m["verified_period"],
-            }
-            for m in content["milestones"]
-        ],
-        "cases": [
-            {
-                "id": c.pk,
-                "title": (c.title_en if english and c.title_en else c.title_zh),
-                "summary": (c.summary_en if english and c.summary_en else c.summary_zh),
-                "year": c.year,
-                "status": str(c.get_status_display()),
-            }
-            for c in content["cases"]
-        ],
-    }
-
-
 @require_GET
 def public(request):
     """The park's public page: only what the committee published. `?case=` shows one
@@ -512,7 +468,7 @@ def public(request):
         found = selectors.public_case(case_id)
         if found is None:
             raise Http404
-        rows = _public_rows({"targets": [], "milestones": [], "cases": [found]}, english)
+        rows = selectors.public_rows({"targets": [], "milestones": [], "cases": [found]}, english)
         return render(request, "pilot/public_case.html", {"case": rows["cases"][0]})
     q = request.GET.get("q", "")
     content = selectors.public_content(q)
@@ -520,7 +476,7 @@ def public(request):
         request,
         "pilot/public.html",
         {
-            **_public_rows(content, english),
+            **selectors.public_rows(content, english),
             "q": q[:100],
             "snapshot_period": content["snapshot_period"],
         },
@@ -535,7 +491,7 @@ def public_data(request):
     from dezhou_carbon.i18n import is_english
 
     content = selectors.public_content(request.GET.get("q", ""))
-    rows = _public_rows(content, is_english())
+    rows = selectors.public_rows(content, is_english())
     return JsonResponse(rows, json_dumps_params={"ensure_ascii": False})
 
 

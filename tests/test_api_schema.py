@@ -205,6 +205,34 @@ MATRIX = {
     "GET /api/v1/decomposition/": [403, 403, 403, 403, 403, 400, 400, 400, 400],
     # The units' assessment (assessment/api.py): a quarter's preview for readers of all data.
     "GET /api/v1/assessments/{period}/": [403, 403, 403, 403, 403, 200, 200, 200, 200],
+    # The pilot (pilot/api.py, tested in test_pilot_api.py): who may get past the door;
+    # no 2026 workspace, section, export or case exists here (404). The public data is
+    # everyone's, anonymous included (published items only).
+    "GET /api/v1/pilot/reports/": READ,
+    "GET /api/v1/pilot/reports/{year}/": [403, 403, 404, 404, 404, 404, 404, 404, 404],
+    "GET /api/v1/pilot/sections/{id}/versions/": [403, 403, 404, 404, 404, 404, 404, 404, 404],
+    "POST /api/v1/pilot/sections/{id}/save/": [403, 403, 404, 404, 404, 403, 403, 403, 404],
+    "POST /api/v1/pilot/sections/{id}/submit/": [403, 403, 404, 404, 404, 403, 403, 403, 404],
+    "POST /api/v1/pilot/sections/{id}/approve/": [403, 403, 403, 403, 403, 404, 403, 403, 404],
+    "POST /api/v1/pilot/sections/{id}/return/": [403, 403, 403, 403, 403, 404, 403, 403, 404],
+    "GET /api/v1/pilot/exports/": EXPORTERS_READ,
+    "POST /api/v1/pilot/exports/": [403, 403, 403, 403, 403, 404, 404, 404, 404],
+    "GET /api/v1/pilot/exports/{export_id}/": [403, 403, 403, 403, 403, 404, 404, 404, 404],
+    "GET /api/v1/pilot/exports/{export_id}/download/": [
+        403,
+        403,
+        403,
+        403,
+        403,
+        404,
+        404,
+        404,
+        404,
+    ],
+    "GET /api/v1/pilot/cases/": READ,
+    "GET /api/v1/pilot/cases/{id}/": [403, 403, 404, 404, 404, 404, 404, 404, 404],
+    "GET /api/v1/pilot/publications/": [403, 403, 403, 403, 403, 200, 403, 403, 200],
+    "GET /api/v1/pilot/public/": [200, 200, 200, 200, 200, 200, 200, 200, 200],
 }
 
 # The enterprise's energy manager (tests/conftest.py: 德州锂能电池, not the sample): every
@@ -226,6 +254,7 @@ ENERGY_MANAGER = {
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/submit/": 404,
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/approve/": 404,
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": 404,
+    "GET /api/v1/pilot/public/": 200,  # the public page's data, as for anyone
 }
 # What the energy manager's allowed writes change (everything else must stay as it was).
 ENERGY_MANAGER_WRITES = {"POST /api/v1/tokens/"}
@@ -300,6 +329,9 @@ BODIES = {
     },
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/approve/": {"comment": "同意"},
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": {"comment": "请核对"},
+    "POST /api/v1/pilot/sections/{id}/save/": {"narrative": "说明", "version": 0},
+    "POST /api/v1/pilot/sections/{id}/return/": {"comment": "请补充"},
+    "POST /api/v1/pilot/exports/": {"year": 2026, "format": "docx", "language": "zh-hans"},
     "POST /api/v1/enterprises/{credit_code}/designations/": {
         "designated": True,
         "basis": "threshold_10000",
@@ -410,6 +442,8 @@ def _url(operation: str, world) -> str:
             pk = world["work_item"].pk
         elif path.startswith("/api/v1/part-reports/"):
             pk = world["part_reports"][action].pk
+        elif path.startswith("/api/v1/pilot/"):
+            pk = 0  # none exists: who gets past the door is told 404
         else:
             pk = world["warnings"].get(action, world["warnings"]["acknowledge"]).pk
         path = path.replace("{id}", str(pk))

@@ -250,6 +250,22 @@ GET_MATRIX = {
     "pilot:report": PAGE_ANY_ROLE,
     "pilot:export": [302, 403, 403, 403, 403, 200, 200, 200, 200],
     "pilot:download": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    # The pilot's API (pilot/api.py): the 2026 workspace, its export and the sample case;
+    # no section exists (404 past the door); the writes answer 405 to a GET past the door.
+    "api:pilot-report-list": API_READ,
+    "api:pilot-report-detail": API_READ,
+    "api:pilot-section-versions": [403, 403, 404, 404, 404, 404, 404, 404, 404],
+    "api:pilot-section-save": [403, 403, 405, 405, 405, 403, 403, 403, 405],
+    "api:pilot-section-submit": [403, 403, 405, 405, 405, 403, 403, 403, 405],
+    "api:pilot-section-approve": [403, 403, 403, 403, 403, 405, 403, 403, 405],
+    "api:pilot-section-return": [403, 403, 403, 403, 403, 405, 403, 403, 405],
+    "api:pilot-export-list": [403, 403, 403, 403, 403, 200, 200, 200, 200],
+    "api:pilot-export-detail": [403, 403, 403, 403, 403, 200, 200, 200, 200],
+    "api:pilot-export-download": [403, 403, 403, 403, 403, 200, 200, 200, 200],
+    "api:pilot-case-list": API_READ,
+    "api:pilot-case-detail": API_READ,
+    "api:pilot-publication-list": [403, 403, 403, 403, 403, 200, 403, 403, 200],
+    "api:pilot-public": [200, 200, 200, 200, 200, 200, 200, 200, 200],  # published only
 }
 
 
@@ -481,6 +497,11 @@ def _url(name: str, batch) -> str:
     elif name.startswith(("projects:", "api:project-")):
         sample["pk"] = batch.project.pk
     sample["year"] = 2026
+    if name.startswith("api:pilot-"):
+        from pilot.models import Case
+
+        sample["export_id"] = batch.pilot_export.pk
+        sample["pk"] = Case.objects.get().pk if name == "api:pilot-case-detail" else 0
     if name.startswith("pilot:"):
         from pilot.models import Case, CaseEvidence
 
@@ -552,6 +573,7 @@ ENERGY_MANAGER_GET = {
     # The public page is everyone's.
     "pilot:public": 200,
     "pilot:public_data": 200,
+    "api:pilot-public": 200,
 }
 # Their writes answered otherwise than 403: the sample study is another enterprise's (404),
 # and a new study of their own enterprise is theirs to make (this body lacks its product).
@@ -658,8 +680,20 @@ POST_ALLOWED = {
     "api:enterprise-quarter-return": {"head", "administrator"},
     "pilot:index": {"committee_member", "administrator"},  # opening a year's workspace
     "pilot:report": {"committee_member", "administrator"},  # freezing it
+    # The pilot's API: a section's unit staff write and submit it, the committee decides;
+    # exporters ask for the frozen report's files.
+    "api:pilot-section-save": {"clerk", "other_clerk", "head", "administrator"},
+    "api:pilot-section-submit": {"clerk", "other_clerk", "head", "administrator"},
+    "api:pilot-section-approve": {"committee_member", "administrator"},
+    "api:pilot-section-return": {"committee_member", "administrator"},
+    "api:pilot-export-list": {"committee_member", "statistics_office", "auditor", "administrator"},
 }
 POST_BODIES = {
+    "api:pilot-section-save": {"narrative": "说明"},
+    "api:pilot-section-submit": {},
+    "api:pilot-section-approve": {},
+    "api:pilot-section-return": {"comment": "请补充"},
+    "api:pilot-export-list": {"year": 2026, "format": "docx", "language": "zh-hans"},
     "pilot:cases": {"title_zh": "案例", "summary_zh": "摘要", "year": "2026"},
     "pilot:case": {"action": "status", "status": "submitted"},
     "pilot:publishing": {"kind": "case", "object_id": "1", "action": "publish"},
