@@ -1248,6 +1248,16 @@ def evaluate_series(
                 value, judged_value, indicator.direction, strict=target.strict
             )
             missed = missed and judged_value is not None and not on_pace
+            if (
+                indicator.direction < 0
+                and window.year >= target.target_year
+                and value is not None
+                and not meets(value, target_value, indicator.direction, strict=target.strict)
+            ):
+                # A year-to-date sum already past an annual cap cannot come back under it:
+                # the target year is missed from that quarter on (any coal in 2025 misses
+                # 煤炭清零, methodology §7's "the annual figure … does not meet it").
+                missed = True
         if window.year <= base_year and target.kind != "hold":
             # The base period is the starting point of a path, not judged; a hold target
             # must hold in every period, the base year included (methodology §7).
@@ -1300,7 +1310,10 @@ def year_to_date_equivalent(
     """An annual level target of an additive indicator in year-to-date terms: the target
     times the base year's year-to-date share (its seasonal pattern). 400 亿元 for the year
     with a base year of 300, 210 of it by September, is 280 亿元 by September. None without
-    a base year to take the share from."""
+    a base year to take the share from. A target of zero is zero by any quarter: no share
+    is needed (煤炭清零: no coal by September either)."""
+    if annual_target == ZERO:
+        return ZERO
     if base_window is None or base_annual is None or base_annual <= ZERO:
         return None
     return annual_target * base_window / base_annual

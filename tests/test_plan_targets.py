@@ -113,6 +113,41 @@ def test_zero_coal_by_2025_and_at_zero_after(window, value, expected):
     assert evaluation.status == expected
 
 
+# Issue 16 #6 asks for "a hold-at-zero target" by 2025. Methodology §7 judges a hold target
+# in every period, the base year included, against its threshold, with a band of
+# |threshold| × 5 % (0 for a threshold of 0) that is yellow: taken literally, T18 would
+# call every year from 2020 to 2024 red, though the plan asks for zero coal only 到2025年.
+# §7 also keeps a target active after its year ("a later period that does not meet it is
+# red"), so the level target of 0 by 2025 *is* the hold at zero from 2025 on: the same red
+# for any coal in any period, the years before judged on pace towards zero.
+HOLD_AT_ZERO = TargetSpec(18, "T18", "hold", "hold", D(0), 2025)
+
+
+def test_a_literal_hold_at_zero_would_judge_the_years_before_2025_red():
+    values = {**COAL_HISTORY, Window(2023, 4): D(95000)}
+    held = calc.evaluate_series(COAL, values, [HOLD_AT_ZERO], plan_base_year=2020)
+    level = calc.evaluate_series(COAL, values, [T18], plan_base_year=2020)
+    assert held[Window(2020, 4)].status == "red"  # the base year, judged as a hold
+    assert held[Window(2023, 4)].status == "red"  # on pace towards zero, still red
+    assert level[Window(2020, 4)].status == ""  # the path's starting point
+    assert level[Window(2023, 4)].status == "green"  # −55,000 tce on 2022: on pace
+
+
+@pytest.mark.parametrize(
+    "window",
+    [Window(2025, 1), Window(2025, 4), Window(2026, 2), Window(2027, 1), Window(2030, 4)],
+)
+@pytest.mark.parametrize("value", [D(0), D("0.1"), D(10), D(120000)])
+def test_from_2025_the_level_target_holds_at_zero_as_a_hold_target_would(window, value):
+    """From its year on, T18 (level 0 by 2025, active after it) and a literal hold at zero
+    agree in every period, a quarter included: no coal is met, any coal is red."""
+    values = {**COAL_HISTORY, window: value}
+    held = calc.evaluate_series(COAL, values, [HOLD_AT_ZERO], plan_base_year=2020)[window]
+    level = calc.evaluate_series(COAL, values, [T18], plan_base_year=2020)[window]
+    assert (level.status == "red") == (held.status == "red") == (value > 0)
+    assert level.status in ("achieved", "red")  # 达标 once no coal is burnt
+
+
 def test_the_zero_coal_path_runs_straight_down_to_zero():
     window = Window(2023, 4)
     values = {**COAL_HISTORY, window: D(120000)}
