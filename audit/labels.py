@@ -100,6 +100,8 @@ ACTION_LABELS = {
     "enterprise_evidence_download": _("下载企业佐证材料"),
     "enterprise_quarter_correction_request": _("申请更正企业季度数据"),
     "enterprise_quarter_reopen": _("重新打开企业季度数据更正"),
+    "enterprise_quarter_upload_preview": _("上传企业季度数据（预览）"),
+    "enterprise_quarter_upload": _("确认上传企业季度数据"),
     "certificate_count_target_set": _("设定认证与审核数量目标"),
     "benchmark_record": _("录入能效标杆"),
     "probe": _("后台任务自检"),

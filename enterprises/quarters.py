@@ -179,6 +179,7 @@ def enterprise_quarter_save(
     entries: list[EntryValue],
     user,
     where: str = "",
+    batch=None,
 ) -> list[Figure]:
     """Save the enterprise's values of a quarter as drafts (one new version per changed
     value); a stale form, an item that is not the enterprise's, or a value failing a hard
@@ -234,6 +235,7 @@ def enterprise_quarter_save(
             reason=row.reopen_reason,  # a correction revises approved figures: its reason
             expected_versions=expected,
             enterprise_period=True,
+            batch=batch,  # an upload's (enterprises.quarter_file)
         )
         department_code = enterprise.supervising_department.code
         for figure in outcome.created:

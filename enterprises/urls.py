@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from enterprises.quarter_file_views import quarter_template, quarter_upload, quarter_upload_preview
 from enterprises.views import (
     gap,
     ledger_export,
@@ -48,5 +49,16 @@ urlpatterns = [
     path("<str:credit_code>/findings/<int:finding_id>/", finding_page, name="finding"),
     path("<str:credit_code>/certificates/", certificates_page, name="certificates"),
     path("<str:credit_code>/quarters/<str:period>/", quarter, name="quarter"),
+    path(
+        "<str:credit_code>/quarters/<str:period>/template.xlsx",
+        quarter_template,
+        name="quarter_template",
+    ),
+    path("<str:credit_code>/quarters/<str:period>/upload/", quarter_upload, name="quarter_upload"),
+    path(
+        "<str:credit_code>/quarters/<str:period>/upload/<int:batch_id>/",
+        quarter_upload_preview,
+        name="quarter_upload_preview",
+    ),
     path("<str:credit_code>/", profile, name="profile"),
 ]

@@ -244,6 +244,11 @@ GET_MATRIX = {
     # The review queue of enterprises' quarters: staff see their supervised enterprises'
     # (ECO supervises none of the sample's: an empty list), readers of all data all.
     "enterprises:quarters": PAGE_ANY_ROLE,
+    # The quarter as xlsx: the enterprise's own energy manager (and administrators); the
+    # sample batch is a department's upload, not the enterprise's (404).
+    "enterprises:quarter_template": [302, 403, 403, 403, 403, 403, 403, 403, 200],
+    "enterprises:quarter_upload": [302, 403, 403, 403, 403, 403, 403, 403, 200],
+    "enterprises:quarter_upload_preview": [302, 403, 403, 403, 403, 403, 403, 403, 404],
     # The pilot's annual report: everyone with a role reads the workspace; its exports are
     # the exporters' (can_export).
     "pilot:index": PAGE_ANY_ROLE,
@@ -672,6 +677,8 @@ POST_ALLOWED = {
     # The sample enterprise's quarter: only its energy manager (none here) and administrators
     # enter figures; the DRS head reviews a submitted quarter only.
     "enterprises:quarter": {"administrator"},
+    "enterprises:quarter_upload": {"administrator"},
+    "enterprises:quarter_upload_preview": {"administrator"},
     # The same through the API: drafts and submission by its energy manager (none here) and
     # administrators; approve and return by the DRS head (and administrators).
     "api:enterprise-quarter": {"administrator"},
@@ -817,6 +824,8 @@ POST_BODIES = {
     "budgets:draft": {"year": "2026", "basis": "calorific", "energy_tce": "1", "co2_t": "1"},
     "budgets:approve": {"version": "1", "reason": "同意", "document_no": "德经管字〔2026〕1号"},
     "enterprises:quarter": {"action": "save", "value_coal_raw": "5"},
+    "enterprises:quarter_upload": {},
+    "enterprises:quarter_upload_preview": {},
     "api:enterprise-quarter": {"entries": [{"item": "coal_raw", "value": "5"}]},
     "api:enterprise-quarter-submit": {},
     "api:enterprise-quarter-approve": {"comment": "同意"},
