@@ -256,10 +256,12 @@ def ranking(request, period: str):
     )
 
 
-def _evidence_link(line: calc.Line, code: str) -> str:
+def _evidence_link(line: calc.Line, code: str, user) -> str:
+    """Where a line's record is shown; none when the person may not open it (a target's
+    lineage is for readers of all data, not a unit's own staff)."""
     record = line.record
     if line.kind == "target":
-        if record.get("result_id"):
+        if record.get("result_id") and permissions.can_read_all_data(user):
             return reverse("reports:lineage_result", kwargs={"result_id": record["result_id"]})
         return ""
     if line.kind == "work_item":
@@ -361,7 +363,7 @@ def unit(request, period: str, code: str):
                         "outcome_code": line.outcome,
                         "value": calc.plain(line.value) if line.value is not None else "—",
                         "detail": _detail(line),
-                        "link": _evidence_link(line, code),
+                        "link": _evidence_link(line, code, request.user),
                     }
                     for line in component.lines
                 ],
