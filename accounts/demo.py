@@ -54,7 +54,9 @@ REPORTING_DEPARTMENTS = ("DRS", "GRID", "NRB", "EIT", "ECO", "CON", "SOC")
 WORKFLOW_FROM_YEAR = 2025  # earlier history is loaded as approved
 CURRENT_PERIOD = "2026Q3"
 # Where each department stands in the current quarter (the rest approved it).
-CURRENT_STATE = {"NRB": "submitted", "EIT": "open", "ECO": "returned"}
+# (CON's items are building areas: the park's energy and CO₂ through Q3 are approved, so the
+# energy budget reads its Q3 use.)
+CURRENT_STATE = {"CON": "submitted", "EIT": "open", "ECO": "returned"}
 RETURN_COMMENT = "一般工业固体废物综合利用量高于上年同期较多，请核对并补充说明。"
 ROUNDS = ("2025Q1", "2025Q2", "2025Q3", "2025Q4", "2025", "2026Q1", "2026Q2", "2026Q3")
 # Each step is dated as it would have happened (dezhou_carbon.demo_clock): a quarter's

@@ -73,7 +73,7 @@ def _pages(ids: dict) -> dict[str, list[tuple[str, str]]]:
             ("notifications", "/reporting/notifications/"),
             ("warnings", "/dashboards/warnings/"),
         ],
-        "nrb_head": [("home", "/"), ("rounds", "/reporting/")],
+        "con_head": [("home", "/"), ("rounds", "/reporting/")],
         "stats": [("home", "/"), ("round-board", "/reporting/2026Q3/board/")],
         "auditor": [
             ("home", "/"),
