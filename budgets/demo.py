@@ -10,6 +10,7 @@ year that has a budget is left as it is)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_CEILING, Decimal
 
 from accounts.models import User
@@ -18,6 +19,7 @@ from budgets.models import Budget, BudgetStatus
 
 YEAR = 2026
 DOCUMENT = "德经开管发〔2026〕3号"
+DRAFTED, APPROVED = dt.date(2026, 1, 12), dt.date(2026, 1, 20)  # before any 2026 figure
 ENERGY_MARGIN, CO2_MARGIN = Decimal("1.085"), Decimal("1.15")
 THOUSAND = Decimal(1000)
 
@@ -54,6 +56,7 @@ def _park_co2(year: int) -> Decimal | None:
 
 
 def budgets_demo() -> list[str]:
+    from dezhou_carbon.demo_clock import on_day
     from projects.selectors import park_latest_complete_year
     from tasks.models import Department
 
@@ -68,14 +71,18 @@ def budgets_demo() -> list[str]:
     park_energy = park["energy_tce"] if park else energy_allocated
     park_co2 = _park_co2(park["year"]) if park else None
     co2_base = max(park_co2 or Decimal(0), co2_allocated) or Decimal(1000)
-    budget = services.budget_draft(
-        user=people["drs_clerk"], year=YEAR, basis=basis, department=Department.objects.get(code="DRS"),
-        energy_tce=_up(max(park_energy, energy_allocated) * ENERGY_MARGIN),
-        co2_t=_up(co2_base * CO2_MARGIN),
-        note="按省下达的2026年园区能耗总量和碳排放总量编制：存量企业按2025年实绩，年内投产项目按核定能耗折算，余量预留。",
-    )  # fmt: skip
-    services.budget_approve(user=people["committee"], budget=budget, document_no=DOCUMENT,
-                            reason="管委会2026年第1次主任办公会审议通过。")  # fmt: skip
+    with on_day(DRAFTED):
+        budget = services.budget_draft(
+            user=people["drs_clerk"], year=YEAR, basis=basis,
+            department=Department.objects.get(code="DRS"),
+            energy_tce=_up(max(park_energy, energy_allocated) * ENERGY_MARGIN),
+            co2_t=_up(co2_base * CO2_MARGIN),
+            note="按省下达的2026年园区能耗总量和碳排放总量编制：存量企业按2025年实绩，"
+            "年内投产项目按核定能耗折算，余量预留。",
+        )  # fmt: skip
+    with on_day(APPROVED):
+        services.budget_approve(user=people["committee"], budget=budget, document_no=DOCUMENT,
+                                reason="管委会2026年第1次主任办公会审议通过。")  # fmt: skip
     services.budgets_recompute({YEAR})
     statuses = BudgetStatus.objects.filter(budget=budget).order_by("quarter")
     shown = ", ".join(f"{s.period} {s.status}" for s in statuses) or "no approved quarter yet"

@@ -58,6 +58,7 @@ def test_the_demo_budget_is_approved_once_and_turns_yellow_from_q3_figures(park,
     assert (budget.drafted_by.username, budget.approved_by.username) == ("drs_clerk", "committee")
     assert budget.energy_tce == D("109000")  # the park's 100,000 tce of 2025 + 8.5 %, by the 1,000
     assert budget.co2_t == D("345000")
+    assert (budget.drafted_at.month, budget.approved_at.month) == (1, 1)  # in January
     statuses = BudgetStatus.objects.filter(budget=budget).order_by("quarter")
     assert [(s.period, s.status) for s in statuses] == [
         ("2026Q1", "green"), ("2026Q2", "green"), ("2026Q3", "yellow"),
