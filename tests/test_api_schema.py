@@ -198,6 +198,20 @@ MATRIX = {
     # Key projects (projects/api.py): DRS and readers of all data; no such project here.
     "GET /api/v1/projects/": [403, 403, 200, 403, 200, 200, 200, 200, 200],
     "GET /api/v1/projects/{id}/admission/": [403, 403, 404, 403, 404, 404, 404, 404, 404],
+    # Writes (projects/api.py) on the sample project P-1 of DRS and its submitted 2024Q1
+    # update (the clerk's): DRS, the statistics office and administrators record; DRS's staff
+    # report (no round is open for 2024Q1: refused with 400 once past the door); the head
+    # decides. The admission check computes only: no stored park result here (400).
+    "POST /api/v1/projects/": [403, 403, 201, 403, 201, 403, 201, 403, 201],
+    "POST /api/v1/projects/admission/": [403, 403, 400, 403, 400, 400, 400, 400, 400],
+    "GET /api/v1/projects/{id}/": [403, 403, 200, 403, 200, 200, 200, 200, 200],
+    "PATCH /api/v1/projects/{id}/": [403, 403, 200, 403, 200, 403, 200, 403, 200],
+    "POST /api/v1/projects/{id}/stages/": [403, 403, 201, 403, 201, 403, 201, 403, 201],
+    "POST /api/v1/projects/{id}/reviews/": [403, 403, 201, 403, 201, 403, 201, 403, 201],
+    "POST /api/v1/projects/{id}/assessments/": [403, 403, 201, 403, 201, 403, 201, 403, 201],
+    "POST /api/v1/projects/{id}/updates/": [403, 403, 400, 403, 400, 403, 403, 403, 400],
+    "POST /api/v1/project-updates/{id}/approve/": DRS_HEAD_DECIDES,
+    "POST /api/v1/project-updates/{id}/return/": DRS_HEAD_DECIDES,
     # The energy budget (budgets/api.py): DRS and readers of all data; no budget for 2026.
     "GET /api/v1/budgets/{year}/": [403, 403, 404, 403, 404, 404, 404, 404, 404],
     # Without ?period= / ?from=&to= the readers of all data are asked for them.
@@ -332,6 +346,26 @@ BODIES = {
     "POST /api/v1/pilot/sections/{id}/save/": {"narrative": "说明", "version": 0},
     "POST /api/v1/pilot/sections/{id}/return/": {"comment": "请补充"},
     "POST /api/v1/pilot/exports/": {"year": 2026, "format": "docx", "language": "zh-hans"},
+    "POST /api/v1/projects/": {
+        "code": "X-9",
+        "name": "项目",
+        "enterprise": "91350100M000100Y43",  # SAMPLE_ENTERPRISE
+        "kind": "new",
+        "department": "DRS",
+    },
+    "POST /api/v1/projects/admission/": {"proposed": [{"energy_tce": "1", "value_added": "2"}]},
+    "PATCH /api/v1/projects/{id}/": {"value_added": "100", "reason": "调整"},
+    "POST /api/v1/projects/{id}/stages/": {"stage": "approved", "actual_date": "2024-01-01"},
+    "POST /api/v1/projects/{id}/reviews/": {
+        "year": 2022,
+        "uses": [{"carrier": "coal_raw", "quantity": "1"}],
+    },
+    "POST /api/v1/projects/{id}/assessments/": {
+        "year": 2022,
+        "uses": [{"carrier": "coal_raw", "quantity": "1"}],
+    },
+    "POST /api/v1/projects/{id}/updates/": {"period": "2024Q1", "stage": "reserve"},
+    "POST /api/v1/project-updates/{id}/return/": {"comment": "请补充"},
     "POST /api/v1/enterprises/{credit_code}/designations/": {
         "designated": True,
         "basis": "threshold_10000",
@@ -393,7 +427,10 @@ def world(park, clerk, head):
         code=SAMPLE_ENTERPRISE, name="样例企业", industry="3985", supervising_department=drs
     )
     item = WorkItem.objects.get(task__code="1", code="1.1")
+    project = _project_sample(clerk, drs)
     return {
+        "project": project,
+        "project_update": project.updates.get(),
         "batch": batch,
         "token": token,
         "work_item": item,
@@ -405,6 +442,18 @@ def world(park, clerk, head):
             "sign-off": _warning("status:T4", "submitted", acknowledged_by=clerk),
         },
     }
+
+
+def _project_sample(clerk, drs):
+    """P-1, a key project of DRS in reserve, with its 2024Q1 update submitted by the clerk."""
+    from projects.models import Project
+
+    project = Project.objects.create(
+        code="P-1", name="样例项目", enterprise=Enterprise.objects.get(code=SAMPLE_ENTERPRISE),
+        kind="new", department=drs, created_by=clerk,
+    )  # fmt: skip
+    project.updates.create(period="2024Q1", stage="reserve", submitted_by=clerk)
+    return project
 
 
 def _part_reports(item, clerk) -> dict:
@@ -444,6 +493,10 @@ def _url(operation: str, world) -> str:
             pk = world["part_reports"][action].pk
         elif path.startswith("/api/v1/pilot/"):
             pk = 0  # none exists: who gets past the door is told 404
+        elif path.startswith("/api/v1/projects/"):
+            pk = world["project"].pk
+        elif path.startswith("/api/v1/project-updates/"):
+            pk = world["project_update"].pk
         else:
             pk = world["warnings"].get(action, world["warnings"]["acknowledge"]).pk
         path = path.replace("{id}", str(pk))
@@ -473,6 +526,19 @@ def database_state():
         _part_report_states(),
         _enterprise_work_counts(),
         _enterprise_period_states(),
+        _project_state(),
+    )
+
+
+def _project_state():
+    from projects.models import CarbonAssessment, EnergyReview, Project, ProjectUpdate, StageEvent
+
+    return (
+        list(Project.objects.values_list("pk", "stage", "name", "value_added").order_by("pk")),
+        StageEvent.objects.count(),
+        EnergyReview.objects.count(),
+        CarbonAssessment.objects.count(),
+        list(ProjectUpdate.objects.values_list("pk", "state").order_by("pk")),
     )
 
 

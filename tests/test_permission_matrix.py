@@ -149,6 +149,16 @@ GET_MATRIX = {
     "projects:project": [302, 403, 200, 403, 200, 200, 200, 200, 200],
     "api:project-list": [403, 403, 200, 403, 200, 200, 200, 200, 200],
     "api:project-admission": [403, 403, 404, 403, 404, 404, 404, 404, 404],
+    # API writes (projects/api.py): DRS, the statistics office and administrators record;
+    # the project's department reports its quarter, its head decides (POST only).
+    "api:project-detail": [403, 403, 200, 403, 200, 200, 200, 200, 200],
+    "api:project-what-if": [403, 403, 405, 403, 405, 405, 405, 405, 405],
+    "api:project-stages": [403, 403, 405, 403, 405, 403, 405, 403, 405],
+    "api:project-reviews": [403, 403, 405, 403, 405, 403, 405, 403, 405],
+    "api:project-assessments": [403, 403, 405, 403, 405, 403, 405, 403, 405],
+    "api:project-updates": API_POST_ONLY,
+    "api:project-update-approve": API_POST_ONLY,
+    "api:project-update-return": API_POST_ONLY,
     "projects:admission": [302, 403, 200, 403, 200, 200, 200, 200, 200],
     "projects:new": PROJECT_MANAGE,
     "projects:stage": PROJECT_MANAGE,
@@ -495,7 +505,11 @@ def _url(name: str, batch) -> str:
         sample["item_id"], sample["action"] = batch.work_item.pk, "verify"
     elif name.startswith(("footprints:", "api:footprint-")):
         sample["pk"] = batch.footprint.pk
-    elif name == "projects:update_decide":
+    elif name in (
+        "projects:update_decide",
+        "api:project-update-approve",
+        "api:project-update-return",
+    ):
         sample["pk"] = batch.project_update.pk
     elif name == "projects:export":
         sample["kind"] = "list"
@@ -660,6 +674,22 @@ POST_ALLOWED = {
     "projects:assessment": {"clerk", "head", "statistics_office", "administrator"},
     "projects:update": {"clerk", "head", "administrator"},
     "projects:update_decide": {"head", "administrator"},
+    "api:project-list": {"clerk", "head", "statistics_office", "administrator"},
+    "api:project-stages": {"clerk", "head", "statistics_office", "administrator"},
+    "api:project-reviews": {"clerk", "head", "statistics_office", "administrator"},
+    "api:project-assessments": {"clerk", "head", "statistics_office", "administrator"},
+    "api:project-updates": {"clerk", "head", "administrator"},
+    "api:project-update-approve": {"head", "administrator"},
+    "api:project-update-return": {"head", "administrator"},
+    # The admission check of proposed projects computes only: whoever reads the projects.
+    "api:project-what-if": {
+        "clerk",
+        "head",
+        "committee_member",
+        "statistics_office",
+        "auditor",
+        "administrator",
+    },
     # DRS's part of 1.1: its staff report it, its head (not the submitter) approves it; the
     # committee verifies.
     "tasks:part_report": {"clerk", "head"},
@@ -804,6 +834,20 @@ POST_BODIES = {
     "projects:assessment": {"year": "2024", "carrier": ["coal_raw"], "quantity": ["1"]},
     "projects:update": {"period": "2024Q1", "stage": "approved"},
     "projects:update_decide": {"action": "approve"},
+    "api:project-list": {
+        "code": "X-9",
+        "name": "项目",
+        "enterprise": "91350100M000100Y43",
+        "kind": "new",
+        "department": "DRS",
+    },
+    "api:project-stages": {"stage": "approved", "actual_date": "2024-01-01"},
+    "api:project-reviews": {"year": 2022, "uses": [{"carrier": "coal_raw", "quantity": "1"}]},
+    "api:project-assessments": {"year": 2022, "uses": [{"carrier": "coal_raw", "quantity": "1"}]},
+    "api:project-updates": {"period": "2024Q1", "stage": "approved"},
+    "api:project-update-approve": {},
+    "api:project-update-return": {"comment": "请补充"},
+    "api:project-what-if": {"proposed": [{"energy_tce": "1", "value_added": "2"}]},
     "tasks:part_report": {"period": "2024Q1", "progress": "in_progress", "narrative": "推进中"},
     "tasks:report_action": {},
     "tasks:verification_action": {"comment": "同意"},
@@ -870,6 +914,19 @@ def _footprint():
         ).count(),
         list(Budget.objects.values_list("pk", "state").order_by("pk")),
         list(EarlyWarning.objects.values_list("pk", "state").order_by("pk")),
+        *_project_footprint(),
+    )
+
+
+def _project_footprint():
+    from projects.models import CarbonAssessment, EnergyReview, Project, ProjectUpdate, StageEvent
+
+    return (
+        list(Project.objects.values_list("pk", "stage", "name").order_by("pk")),
+        StageEvent.objects.count(),
+        EnergyReview.objects.count(),
+        CarbonAssessment.objects.count(),
+        list(ProjectUpdate.objects.values_list("pk", "state").order_by("pk")),
     )
 
 
