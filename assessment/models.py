@@ -161,3 +161,52 @@ class Consequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_id} {self.kind}"
+
+
+class RankingExport(models.Model):
+    """A requested export of a year's (or a quarter's preview) ranking, rendered by a job
+    when a worker is configured (assessment.services.ranking_export_request; the row is
+    what the sweep re-queues if the broker loses it) and stored with its SHA-256 and the
+    snapshot it was rendered from."""
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel (xlsx)"
+        PDF = "pdf", "PDF"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    period = models.CharField(_("期间"), max_length=7)
+    format = models.CharField(_("格式"), max_length=4, choices=Format)
+    language = models.CharField(_("语言"), max_length=7)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    source = models.CharField(max_length=12, blank=True)  # signed_off / frozen / preview
+    snapshot_sha256 = models.CharField(max_length=64, blank=True)
+    filename = models.CharField(max_length=120, blank=True)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("考核结果导出")
+        verbose_name_plural = _("考核结果导出")
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.format} {self.status}"
+
+    @property
+    def content_type(self) -> str:
+        return {
+            "pdf": "application/pdf",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }[self.format]

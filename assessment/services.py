@@ -14,7 +14,14 @@ from django.utils import timezone
 from accounts import permissions
 from assessment import calculations as calc
 from assessment import selectors
-from assessment.models import Adjustment, Assessment, Consequence, Explanation, Scheme
+from assessment.models import (
+    Adjustment,
+    Assessment,
+    Consequence,
+    Explanation,
+    RankingExport,
+    Scheme,
+)
 from audit.services import audit_record
 from dezhou_carbon.exceptions import ApplicationError, ConflictError, PermissionRefused
 from indicators.cache import page_changed
@@ -336,3 +343,170 @@ def default_scheme_seed() -> int:
         reason="management.md §4 默认方案（园区可调整）",
     )
     return 1
+
+
+# --- exports of the ranking (a job when a worker is configured) ------------------------------
+
+
+def _refuse_unless_ranking_reader(user) -> None:
+    if not permissions.can_read_assessment(user):
+        raise PermissionRefused(
+            "您没有导出责任单位考核排名的权限。",
+            "You may not export the units' ranking.",
+            code="permission_denied",
+        )
+
+
+def ranking_export_request(*, period: str, fmt: str, language: str, user) -> RankingExport:
+    """Ask for the ranking of `period` (a year, or a quarter's preview) as xlsx or PDF in
+    `language`; rendered by a job once the request commits (in-process without a worker).
+    Refused in zh/en with nothing written: a reader of the ranking only, a known format
+    and language, a period with a scheme."""
+    _refuse_unless_ranking_reader(user)
+    if fmt not in RankingExport.Format.values:
+        raise ApplicationError(
+            "格式只能是 xlsx 或 pdf。", "The format must be xlsx or pdf.", code="format"
+        )
+    if language not in ("zh-hans", "en"):
+        raise ApplicationError(
+            "导出语言只能是中文或英文。",
+            "The language must be Chinese (zh-hans) or English (en).",
+            code="language",
+        )
+    period = selectors.checked_period(period)
+    if selectors.year_view(period) is None:
+        raise ApplicationError(
+            f"{period}没有考核方案，无法导出。",
+            f"{period} has no assessment scheme to export.",
+            code="no_scheme",
+        )
+    from assessment.jobs import assessment_export_job
+
+    with transaction.atomic():
+        export = RankingExport.objects.create(
+            period=period, format=fmt, language=language, requested_by=user
+        )
+        audit_record(
+            actor=user,
+            action="assessment_export_request",
+            object_type="assessment_export",
+            object_id=export.pk,
+            period=period,
+            details={"format": fmt, "language": language},
+        )
+        transaction.on_commit(lambda pk=export.pk: assessment_export_job.delay(pk), robust=True)
+    return export
+
+
+def ranking_file(view, *, fmt: str, language: str) -> bytes:
+    """The ranking's bytes: the same view, format and language give the same bytes."""
+    from assessment import exporting
+
+    if fmt == RankingExport.Format.PDF:
+        return exporting.ranking_pdf(view, language=language)
+    return exporting.ranking_xlsx(view, language=language)
+
+
+def ranking_export_generate(*, export_id: int) -> str:
+    """Render a requested export from the period's scores as they stand (signed off,
+    frozen or a preview) and store it with its SHA-256 and the snapshot's. Safe to run
+    twice: a finished export is left as it is."""
+    with transaction.atomic():
+        export = RankingExport.objects.select_for_update().defer("content").get(pk=export_id)
+        if export.status == RankingExport.Status.DONE:
+            return "done"
+        export.status, export.error = RankingExport.Status.RUNNING, ""
+        export.save(update_fields=["status", "error"])
+    try:
+        view = selectors.year_view(export.period)
+        if view is None:
+            raise ApplicationError(
+                f"{export.period}没有考核方案。",
+                f"{export.period} has no scheme.",
+                code="no_scheme",
+            )
+        content = ranking_file(view, fmt=export.format, language=export.language)
+    except Exception as exc:
+        import logging
+
+        logging.getLogger(__name__).exception("assessment export %s failed", export_id)
+        with transaction.atomic():
+            RankingExport.objects.filter(pk=export_id).exclude(
+                status=RankingExport.Status.DONE
+            ).update(status=RankingExport.Status.FAILED, error=str(exc)[:2000])
+            audit_record(
+                actor=None,
+                action="assessment_export_failed",
+                object_type="assessment_export",
+                object_id=export_id,
+                period=export.period,
+                reason=str(exc)[:500],
+            )
+        return "failed"
+    import hashlib
+
+    digest = hashlib.sha256(content).hexdigest()
+    snapshot_sha256 = (
+        view.assessment.snapshot_sha256 if view.assessment else calc.sha256_of(view.snapshot)
+    )
+    with transaction.atomic():
+        export = RankingExport.objects.select_for_update().defer("content").get(pk=export_id)
+        if export.status == RankingExport.Status.DONE:
+            return "done"
+        export.content, export.sha256, export.size = content, digest, len(content)
+        export.filename = f"assessment-{export.period}-{export.language}.{export.format}"
+        export.source, export.snapshot_sha256 = view.source, snapshot_sha256
+        export.status, export.finished_at = RankingExport.Status.DONE, timezone.now()
+        export.save()
+        audit_record(
+            actor=None,
+            action="assessment_export_generate",
+            object_type="assessment_export",
+            object_id=export.pk,
+            period=export.period,
+            details={
+                "sha256": digest,
+                "size": len(content),
+                "format": export.format,
+                "language": export.language,
+                "source": view.source,
+                "snapshot_sha256": snapshot_sha256,
+            },
+        )
+    return "done"
+
+
+def ranking_exports_requeue(*, older_than_seconds: int = 120) -> int:
+    """Queue again the exports still pending this long after they were asked for (the
+    broker lost them), and those left running by a worker that died."""
+    import datetime as dt
+
+    from assessment.jobs import assessment_export_job
+
+    now = timezone.now()
+    stuck = RankingExport.objects.filter(
+        status=RankingExport.Status.PENDING,
+        requested_at__lt=now - dt.timedelta(seconds=older_than_seconds),
+    ) | RankingExport.objects.filter(
+        status=RankingExport.Status.RUNNING, requested_at__lt=now - dt.timedelta(hours=1)
+    )
+    pending = list(stuck.values_list("pk", flat=True))
+    for pk in pending:
+        assessment_export_job.delay(pk)
+    return len(pending)
+
+
+def ranking_export_download(*, export: RankingExport, user) -> RankingExport:
+    """A finished export handed to a reader of the ranking (audited)."""
+    _refuse_unless_ranking_reader(user)
+    if export.status != RankingExport.Status.DONE:
+        raise ConflictError("文件尚未生成完成。", "The file is not ready yet.", code="not_ready")
+    audit_record(
+        actor=user,
+        action="assessment_export_download",
+        object_type="assessment_export",
+        object_id=export.pk,
+        period=export.period,
+        details={"sha256": export.sha256, "format": export.format},
+    )
+    return export

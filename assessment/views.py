@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, re_path, reverse
 from django.utils.translation import gettext as _
@@ -27,8 +27,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import permissions
 from accounts.models import User
 from assessment import calculations as calc
-from assessment import display, exporting, selectors, services
-from assessment.models import Consequence
+from assessment import display, selectors, services
+from assessment.models import Consequence, RankingExport
 from dezhou_carbon.exceptions import ApplicationError
 from dezhou_carbon.i18n import page_language, says
 from dezhou_carbon.input_fields import PERIOD_URL
@@ -395,25 +395,84 @@ def unit(request, period: str, code: str):
     )
 
 
+def _jobs_in_process() -> bool:
+    """No worker configured (the embedded default, tests): jobs run in the request."""
+    from dezhou_carbon.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
 @_guarded(permissions.can_read_assessment)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def export(request, period: str, fmt: str):
+    """POST (the ranking page's buttons): ask for the file; a job renders it when a worker
+    is configured (in-process otherwise) and its page offers it once ready. GET renders
+    the file in the request, only where jobs run in process anyway."""
     if fmt not in ("xlsx", "pdf"):
         raise Http404
+    if request.method == "POST":
+        try:
+            done = services.ranking_export_request(
+                period=period, fmt=fmt, language=page_language(), user=request.user
+            )
+        except ApplicationError as error:
+            messages.error(request, says(error))
+            return redirect("assessment:index")
+        return redirect("assessment:export_status", export_id=done.pk)
+    if not _jobs_in_process():
+        return HttpResponseNotAllowed(["POST"])
     view = _view_or_404(period)
     language = page_language()
     name = f"责任单位考核-{view.period}"
-    if fmt == "pdf":
-        return attachment(
-            exporting.ranking_pdf(view, language=language),
-            filename=f"{name}.pdf",
-            content_type="application/pdf",
-        )
+    export_type = RankingExport.Format.PDF if fmt == "pdf" else RankingExport.Format.XLSX
     return attachment(
-        exporting.ranking_xlsx(view, language=language),
-        filename=f"{name}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        services.ranking_file(view, fmt=fmt, language=language),
+        filename=f"{name}.{fmt}",
+        content_type=RankingExport(format=export_type).content_type,
     )
+
+
+REFRESH_SECONDS = 3
+
+
+def _export_or_404(export_id: int) -> RankingExport:
+    try:
+        return (
+            RankingExport.objects.select_related("requested_by").defer("content").get(pk=export_id)
+        )
+    except RankingExport.DoesNotExist:
+        raise Http404 from None
+
+
+@_guarded(permissions.can_read_assessment)
+@require_GET
+def export_status(request, export_id: int):
+    found = _export_or_404(export_id)
+    running = found.status in (RankingExport.Status.PENDING, RankingExport.Status.RUNNING)
+    return render(
+        request,
+        "assessment/export.html",
+        {
+            "export": found,
+            "period_label": display.period_label(found.period),
+            "running": running,
+            "refresh_seconds": REFRESH_SECONDS,
+            "may_rank": True,
+            "section": "ranking",
+        },
+    )
+
+
+@_guarded(permissions.can_read_assessment)
+@require_GET
+def export_download(request, export_id: int):
+    found = _export_or_404(export_id)
+    try:
+        services.ranking_export_download(export=found, user=request.user)
+    except ApplicationError:
+        return redirect("assessment:export_status", export_id=found.pk)
+    full = RankingExport.objects.get(pk=found.pk)
+    return attachment(bytes(full.content), filename=full.filename, content_type=full.content_type)
 
 
 @_guarded(permissions.can_read_assessment)
@@ -482,5 +541,7 @@ urlpatterns = [
     path("scheme/", scheme, name="scheme"),
     re_path(rf"^{PERIOD_URL}/$", ranking, name="ranking"),
     re_path(rf"^{PERIOD_URL}/export\.(?P<fmt>xlsx|pdf)$", export, name="export"),
+    path("exports/<int:export_id>/", export_status, name="export_status"),
+    path("exports/<int:export_id>/download/", export_download, name="export_download"),
     re_path(rf"^{PERIOD_URL}/{DEPARTMENT}/$", unit, name="unit"),
 ]

@@ -225,6 +225,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pilot.jobs.pilot_export_sweep",
         "schedule": timedelta(minutes=5),
     },
+    "assessment-export-sweep": {
+        "task": "assessment.jobs.assessment_export_sweep",
+        "schedule": timedelta(minutes=5),
+    },
     "pilot-workspace-sweep": {
         "task": "pilot.jobs.pilot_workspace_sweep",
         "schedule": timedelta(minutes=5),  # lost or old workspace builds (pilot.services)

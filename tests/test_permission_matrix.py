@@ -246,6 +246,9 @@ GET_MATRIX = {
     "assessment:scheme": [302, 403, 403, 403, 403, 200, 200, 200, 200],
     "assessment:ranking": [302, 403, 403, 403, 403, 200, 200, 200, 200],
     "assessment:export": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    # A requested export's page and file (a job makes it when a worker is configured).
+    "assessment:export_status": [302, 403, 403, 403, 403, 200, 200, 200, 200],
+    "assessment:export_download": [302, 403, 403, 403, 403, 200, 200, 200, 200],
     "assessment:unit": [302, 403, 200, 403, 200, 200, 200, 200, 200],
     "api:assessment-detail": [403, 403, 403, 403, 403, 200, 200, 200, 200],
     # An enterprise's own quarter (its energy manager enters, the supervising head reviews):
@@ -344,7 +347,18 @@ def drs_batch(clerk, settings, tmp_path):
         period="2024Q1", stage="approved", submitted_by=clerk
     )
     batch.pilot_export = _pilot_sample(clerk)
+    batch.assessment_export = _assessment_export_sample(clerk)
     return batch
+
+
+def _assessment_export_sample(user):
+    """A finished export of the ranking (its page and file are what the URLs name)."""
+    from assessment.models import RankingExport
+
+    return RankingExport.objects.create(
+        period="2024", format="xlsx", language="zh-hans", requested_by=user, status="done",
+        content=b"xlsx", sha256="0" * 64, size=4, filename="assessment-2024-zh-hans.xlsx",
+    )  # fmt: skip
 
 
 def _pilot_sample(clerk):
@@ -521,6 +535,8 @@ def _url(name: str, batch) -> str:
 
         sample["export_id"] = batch.pilot_export.pk
         sample["pk"] = Case.objects.get().pk if name == "api:pilot-case-detail" else 0
+    if name.startswith("assessment:export_"):
+        sample["export_id"] = batch.assessment_export.pk
     if name.startswith("pilot:"):
         from pilot.models import Case, CaseEvidence
 
@@ -702,6 +718,8 @@ POST_ALLOWED = {
     "assessment:ranking": {"committee_member", "administrator"},
     "assessment:unit": {"clerk", "head"},
     "assessment:scheme": {"statistics_office", "administrator"},
+    # Exporting the ranking: whoever reads it (the job's file is theirs to download).
+    "assessment:export": {"committee_member", "statistics_office", "auditor", "administrator"},
     "budgets:draft": {"clerk", "head", "statistics_office", "administrator"},
     "budgets:approve": {"committee_member"},
     # The sample enterprise's quarter: only its energy manager (none here) and administrators
@@ -741,6 +759,7 @@ POST_BODIES = {
         "reason": "理由",
     },
     "assessment:unit": {"text": "情况说明"},
+    "assessment:export": {},
     "assessment:scheme": {"year": "2026", "weight_targets": "40", "document_no": "文号"},
     "reporting:entry": {"action": "save", "value_coal_raw": "5"},
     "reporting:review": {"action": "return", "comment": "请核对"},
