@@ -212,3 +212,49 @@ def test_the_public_page_reads_in_a_fixed_number_of_queries(
         client.get(reverse("pilot:public"))
     assert len(many) == len(few)
     assert len(few) <= 10
+
+
+PUBLIC_ADDRESSES = ["pilot:public", "pilot:public_data", "/api/v1/pilot/public/"]
+WALL_PERSONAS = [
+    "anonymous", "outsider", "energy_manager", "clerk", "other_clerk", "committee_member",
+    "auditor",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("persona", WALL_PERSONAS)
+def test_every_public_address_shows_published_items_only_to_every_persona(
+    request, published, persona
+):
+    """The wall as a matrix: every public address (page, data.json, API) × every persona ×
+    search words and ids of the unpublished items — the unpublished case, milestone and
+    target never appear, the published ones always do."""
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+    hidden, hidden_item = published["hidden"], published["hidden_item"]
+    secrets = [SECRET, "内部摘要保密", hidden_item.title_zh, published["hidden_target"].title_zh]
+    params = [
+        {},
+        {"q": SECRET},
+        {"q": "内部"},
+        {"q": hidden_item.code},
+        {"q": published["hidden_target"].code},
+        {"case": str(hidden.pk)},
+        {"case": str(published["shown"].pk), "q": SECRET},
+    ]
+    for address in PUBLIC_ADDRESSES:
+        url = address if address.startswith("/") else reverse(address)
+        for query in params:
+            response = client.get(url, query)
+            if address == "pilot:public" and query.get("case") == str(hidden.pk):
+                assert response.status_code == 404  # as an unknown id
+            else:
+                assert response.status_code == 200, (url, query)
+            text = response.content.decode()
+            for word in query.values():
+                text = text.replace(f'value="{word}"', "")  # the search box echoes the words
+            for secret in secrets:
+                assert secret not in text, (persona, url, query, secret)
+        everything = client.get(url).content.decode()
+        assert PUBLIC in everything
+        assert published["item"].title_zh in everything
