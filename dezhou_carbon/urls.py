@@ -12,6 +12,7 @@ from dashboards import api as dashboard_api
 from dezhou_carbon import health
 from dezhou_carbon.api import ApiDocsView
 from enterprises import api as enterprise_api
+from enterprises import product_api as enterprise_product_api
 from enterprises import quarter_api as enterprise_quarter_api
 from enterprises import work_api as enterprise_work_api
 from footprints import api as footprint_api
@@ -137,6 +138,7 @@ api_v1 = [
     *enterprise_api.api_urlpatterns,
     *enterprise_work_api.api_urlpatterns,
     *enterprise_quarter_api.api_urlpatterns,
+    *enterprise_product_api.api_urlpatterns,
     *footprint_api.api_urlpatterns,
     *project_api.api_urlpatterns,
     *assessment_api.api_urlpatterns,

@@ -453,3 +453,37 @@ class EnterprisePeriod(ReviewedPeriod):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.period} {self.state}"
+
+
+class ProductOutput(models.Model):
+    """An enterprise's output of one product in a year (产品产量), with the energy that
+    product took where the enterprise makes several; its unit energy consumption is compared
+    with the product's benchmark (enterprises/products.py). Entered or imported; a newer
+    entry of the same product and year replaces the old one (audited with the old value)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="outputs")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    product = models.CharField(_("产品"), max_length=100)
+    quantity = models.DecimalField(_("产量"), max_digits=24, decimal_places=6)
+    unit = models.CharField(_("单位"), max_length=20)
+    energy_tce = models.DecimalField(
+        _("产品综合能耗（吨标准煤）"), max_digits=24, decimal_places=6, null=True, blank=True
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["enterprise", "-year", "product"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "year", "product"], name="product_output_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="product_output_positive"),
+        ]
+        verbose_name = _("产品产量")
+        verbose_name_plural = _("产品产量")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.year} {self.product} {self.quantity} {self.unit}"

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from enterprises.product_views import products_import, products_page
 from enterprises.quarter_file_views import quarter_template, quarter_upload, quarter_upload_preview
 from enterprises.views import (
     gap,
@@ -43,11 +44,13 @@ urlpatterns = [
     path("benchmarks/", benchmarks_page, name="benchmarks"),
     path("suggestions/", suggestions_page, name="suggestions"),
     path("quarters/", quarter_queue, name="quarters"),
+    path("products/import/", products_import, name="products_import"),
     path("files/<str:kind>/<int:pk>/", evidence_file, name="evidence_file"),
     path("<str:credit_code>/plan/", plan_page, name="plan"),
     path("<str:credit_code>/visits/", visits_page, name="visits"),
     path("<str:credit_code>/findings/<int:finding_id>/", finding_page, name="finding"),
     path("<str:credit_code>/certificates/", certificates_page, name="certificates"),
+    path("<str:credit_code>/products/", products_page, name="products"),
     path("<str:credit_code>/quarters/<str:period>/", quarter, name="quarter"),
     path(
         "<str:credit_code>/quarters/<str:period>/template.xlsx",

@@ -24,11 +24,16 @@ from dashboards.views import product_page
 from dezhou_carbon.exceptions import ApplicationError
 from dezhou_carbon.i18n import localized, page_language, says
 from enterprises import work_rules
-from enterprises.analysis import gap_attribution, reconciliation
+from enterprises.analysis import gap_attribution, period_parse, reconciliation
 from enterprises.charts import WaterfallLabels, trend_figure, waterfall_figure
 from enterprises.exporting import ledger_xlsx, register_xlsx
 from enterprises.ledger import PAGE_SIZE, enterprise_series, ledger
 from enterprises.models import Enterprise, EnterprisePeriod, LeadingIndustry, RegisterUpload
+from enterprises.product_output import (
+    comparison_texts,
+    product_comparisons,
+    with_product_benchmarks,
+)
 from enterprises.quarters import (
     enterprise_figures,
     enterprise_items,
@@ -394,6 +399,8 @@ def ledger_page(request):
     if data is not None:
         profile_url = reverse("enterprises:profile", args=["0" * 18])[:-19]
         with_benchmarks(data.rows)
+        _, year, quarter = period_parse(period)
+        with_product_benchmarks(data.rows, year if quarter is None else None)
         for row in data.rows:
             row["texts"] = _ledger_texts(row)
             row["url"] = f"{profile_url}{row['code']}/"
@@ -531,6 +538,7 @@ def profile(request, credit_code: str):
             "data": data,
             "figure": figure,
             **profile_sections(enterprise),
+            "products": comparison_texts(product_comparisons(enterprise)),
             "may_manage": permissions.can_manage_enterprise_work(
                 request.user, enterprise.supervising_department_id
             ),

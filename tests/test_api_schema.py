@@ -52,6 +52,7 @@ COMMITTEE_VERIFIES = [403, 403, 403, 403, 403, 400, 403, 403, 400]
 # An enterprise supervised by DRS: another department's staff get 404 (as for none).
 ENTERPRISE_READ = [403, 403, 200, 404, 200, 200, 200, 200, 200]
 SUPERVISOR_WRITES = [403, 403, 201, 404, 201, 403, 403, 403, 201]
+SUPERVISOR_WRITES_OFFICE_TOO = [403, 403, 201, 404, 201, 403, 201, 403, 201]
 
 # Expected status per persona, in PERSONAS order, for every operation of the schema.
 MATRIX = {
@@ -191,6 +192,13 @@ MATRIX = {
         403,
         400,
     ],
+    # Product output (enterprises/product_api.py): read as the enterprise; entered by its
+    # supervising department (DRS), the statistics office and administrators; imported by
+    # them and other departments' staff, whose rows of an enterprise they do not supervise
+    # are refused with the row's line (400).
+    "GET /api/v1/enterprises/{credit_code}/products/": ENTERPRISE_READ,
+    "POST /api/v1/enterprises/{credit_code}/products/": SUPERVISOR_WRITES_OFFICE_TOO,
+    "POST /api/v1/product-outputs/": [403, 403, 200, 400, 200, 403, 200, 403, 200],
     # Footprints (footprints/api.py, tested in test_footprints.py): who reads them (ECO's
     # clerk is other_clerk) gets past the door; the study asked for does not exist.
     "GET /api/v1/footprints/": [403, 403, 403, 200, 403, 200, 200, 200, 200],
@@ -269,6 +277,8 @@ ENERGY_MANAGER = {
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/approve/": 404,
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": 404,
     "GET /api/v1/pilot/public/": 200,  # the public page's data, as for anyone
+    "GET /api/v1/enterprises/{credit_code}/products/": 404,
+    "POST /api/v1/enterprises/{credit_code}/products/": 404,
 }
 # What the energy manager's allowed writes change (everything else must stay as it was).
 ENERGY_MANAGER_WRITES = {"POST /api/v1/tokens/"}
@@ -342,6 +352,24 @@ BODIES = {
         "entries": [{"item": "coal_raw", "value": "5"}]
     },
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/approve/": {"comment": "同意"},
+    "POST /api/v1/enterprises/{credit_code}/products/": {
+        "year": 2024,
+        "product": "电芯",
+        "quantity": "100",
+        "unit": "万只",
+        "energy_tce": "4.5",
+    },
+    "POST /api/v1/product-outputs/": {
+        "rows": [
+            {
+                "code": "91350100M000100Y43",  # SAMPLE_ENTERPRISE
+                "year": "2024",
+                "product": "电芯",
+                "quantity": "100",
+                "unit": "万只",
+            }
+        ]
+    },
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": {"comment": "请核对"},
     "POST /api/v1/pilot/sections/{id}/save/": {"narrative": "说明", "version": 0},
     "POST /api/v1/pilot/sections/{id}/return/": {"comment": "请补充"},
@@ -527,6 +555,7 @@ def database_state():
         _enterprise_work_counts(),
         _enterprise_period_states(),
         _project_state(),
+        _product_outputs(),
     )
 
 
@@ -540,6 +569,12 @@ def _project_state():
         CarbonAssessment.objects.count(),
         list(ProjectUpdate.objects.values_list("pk", "state").order_by("pk")),
     )
+
+
+def _product_outputs():
+    from enterprises.models import ProductOutput
+
+    return list(ProductOutput.objects.values_list("pk", "quantity").order_by("pk"))
 
 
 def _enterprise_period_states():

@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from dashboards import services as warning_services
 from dashboards.models import EarlyWarning
 from dezhou_carbon.exceptions import ApplicationError, PermissionRefused
-from enterprises import work_rules, work_services
+from enterprises import product_output, work_rules, work_services
 from enterprises.models import (
     CertificateCountTarget,
     DesignationSuggestion,
@@ -627,8 +627,10 @@ def test_work_items_that_count_enterprises_show_the_registers_count(
 # plan: measures + their progress; visits: visits + findings with their warnings;
 # certificates: one list; counters: certificates + current targets; the profile: results
 # (the series; no carriers without results here), designations, suggestions, measures, progress, visits, findings,
-# certificates, warnings, and the enterprise's quarters with the open reporting rounds.
-PAGE_QUERIES = {"plan": 5, "visits": 5, "certificates": 4, "": 14}
+# certificates, warnings, and the enterprise's quarters with the open reporting rounds;
+# its product outputs with the product benchmarks and the enterprises' energy results (3).
+# products: the outputs, the product benchmarks, the energy results.
+PAGE_QUERIES = {"plan": 5, "visits": 5, "certificates": 4, "": 17, "products": 6}
 COUNTERS_QUERIES = 4
 
 
@@ -643,6 +645,10 @@ def _rows(clerk, enterprise, n):
         work_services.certificate_record(
             user=clerk, enterprise=enterprise, data={"kind": "energy_audit", "year": 2020 + k}
         )
+        product_output.product_output_record(
+            user=clerk, enterprise=enterprise,
+            data={"year": 2020 + k, "product": f"产品{k}", "quantity": "10", "unit": "t"},
+        )  # fmt: skip
     _visit(clerk, enterprise, findings=n)
 
 

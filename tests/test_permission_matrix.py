@@ -237,6 +237,12 @@ GET_MATRIX = {
     "api:enterprise-quarter-submit": API_POST_ONLY,
     "api:enterprise-quarter-approve": API_POST_ONLY,
     "api:enterprise-quarter-return": API_POST_ONLY,
+    # Product output against product benchmarks (enterprises/product_views.py, product_api.py):
+    # read as the profile; the import page for the statistics office and department staff.
+    "enterprises:products": [302, 403, 200, 404, 200, 200, 200, 200, 200],
+    "enterprises:products_import": [302, 403, 200, 200, 200, 403, 200, 403, 200],
+    "api:enterprise-products": [403, 403, 200, 404, 200, 200, 200, 200, 200],
+    "api:product-output-import": API_POST_ONLY,
     "api:certificate-counts": API_READ,
     "api:benchmarks": API_READ,
     # The units' assessment: the committee's ranking, exports, scheme and API for readers of
@@ -733,6 +739,25 @@ POST_ALLOWED = {
     "api:enterprise-quarter-submit": {"administrator"},
     "api:enterprise-quarter-approve": {"head", "administrator"},
     "api:enterprise-quarter-return": {"head", "administrator"},
+    # Product output: the supervising department (DRS), the statistics office, administrators
+    # (and the enterprise's energy manager, none here); imports also other departments' staff
+    # (their rows of enterprises they do not supervise are refused row by row).
+    "enterprises:products": {"clerk", "head", "statistics_office", "administrator"},
+    "enterprises:products_import": {
+        "clerk",
+        "other_clerk",
+        "head",
+        "statistics_office",
+        "administrator",
+    },
+    "api:enterprise-products": {"clerk", "head", "statistics_office", "administrator"},
+    "api:product-output-import": {
+        "clerk",
+        "other_clerk",
+        "head",
+        "statistics_office",
+        "administrator",
+    },
     "pilot:index": {"committee_member", "administrator"},  # opening a year's workspace
     "pilot:report": {"committee_member", "administrator"},  # freezing it
     # The pilot's API: a section's unit staff write and submit it, the committee decides;
@@ -893,6 +918,12 @@ POST_BODIES = {
     "api:enterprise-quarter-submit": {},
     "api:enterprise-quarter-approve": {"comment": "同意"},
     "api:enterprise-quarter-return": {"comment": "请核对"},
+    "enterprises:products": {"year": "2024", "product": "电芯", "quantity": "1", "unit": "t"},
+    "enterprises:products_import": {},
+    "api:enterprise-products": {"year": 2024, "product": "电芯", "quantity": "1", "unit": "t"},
+    "api:product-output-import": {
+        "rows": [{"code": "x", "year": "2024", "product": "电芯", "quantity": "1", "unit": "t"}]
+    },
     "pilot:index": {"year": "2030"},
     "pilot:report": {"action": "freeze"},
     "dashboards:warning_detail": {
@@ -925,6 +956,7 @@ def _footprint():
         EnterpriseCertificate.objects.count(),
         CertificateCountTarget.objects.count(),
         Benchmark.objects.count(),
+        _product_outputs(),
         list(RegisterUpload.objects.values_list("pk", "status").order_by("pk")),
         Figure.objects.count(),
         # A refused attempt on an enterprise is itself audited (that is the point of it).
@@ -949,6 +981,12 @@ def _project_footprint():
     )
 
 
+def _product_outputs():
+    from enterprises.models import ProductOutput
+
+    return list(ProductOutput.objects.values_list("pk", "quantity").order_by("pk"))
+
+
 ENTERPRISE_WORK_PAGES = {
     "enterprises:plan",
     "enterprises:visits",
@@ -962,6 +1000,8 @@ ENTERPRISE_WORK_PAGES = {
     "api:enterprise-quarter-submit",
     "api:enterprise-quarter-approve",
     "api:enterprise-quarter-return",
+    "enterprises:products",
+    "api:enterprise-products",
 }
 
 
