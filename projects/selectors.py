@@ -31,6 +31,35 @@ def projects(
     return found.order_by("code")
 
 
+def admission_candidates(*, query: str = "", stage: str = "", limit: int = 50,
+                         chosen_ids=()) -> tuple[list[Project], list[Project], bool]:  # fmt: skip
+    """The projects the admission calculator offers — a review and value added — in two
+    queries whatever their number: the chosen ones (always), and up to `limit` others that
+    match `query` (code, name, the enterprise's name or credit code) and `stage`, with
+    whether more match. Returns (chosen, matches, more)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    offered = (
+        Project.objects.filter(value_added__gt=0)
+        .filter(Exists(EnergyReview.objects.filter(project=OuterRef("pk"))))
+        .select_related("enterprise")
+        .order_by("code")
+    )
+    chosen_ids = list(chosen_ids)
+    chosen = list(offered.filter(pk__in=chosen_ids)) if chosen_ids else []
+    matches = offered.exclude(pk__in=chosen_ids)
+    query = query.strip()
+    if query:
+        matches = matches.filter(
+            Q(code__icontains=query) | Q(name__icontains=query)
+            | Q(enterprise__name__icontains=query) | Q(enterprise__code__icontains=query)
+        )  # fmt: skip
+    if stage:
+        matches = matches.filter(stage=stage)
+    found = list(matches[: limit + 1])
+    return chosen, found[:limit], len(found) > limit
+
+
 def park_latest_complete_year() -> dict | None:
     """The latest year with the park's annual energy (当量) and energy intensity per industrial
     value added stored: E_L, VA_L = E_L ÷ I_L (2020 prices), and the target value I* of the

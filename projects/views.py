@@ -38,6 +38,8 @@ BEFORE_ROWS = 3
 PROCESS_ROWS = 3
 WHAT_IF_ROWS = 4
 REGISTER_PAGE_SIZE = 50
+ADMISSION_PAGE = 50  # candidates the calculator lists at once (search narrows them)
+ADMISSION_CHOSEN_MAX = 200
 
 
 def _reads_projects(user) -> bool:
@@ -464,18 +466,21 @@ def admission_calculator(request):
     projects with a review, and projects typed in by their annual energy and value added.
     Reads only; printable with ?print=1."""
     park = selectors.park_latest_complete_year()
-    chosen_ids = {_pk(v) for v in request.GET.getlist("project")} - {0}
-    candidates = list(
-        Project.objects.filter(value_added__gt=0, energy_reviews__isnull=False)
-        .select_related("enterprise")
-        .distinct()
-        .order_by("code")
+    chosen_ids = sorted({_pk(v) for v in request.GET.getlist("project")} - {0})[
+        :ADMISSION_CHOSEN_MAX
+    ]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    stage = request.GET.get("stage", "")
+    stage = stage if stage in Stage.values else ""
+    chosen, matches, more = selectors.admission_candidates(
+        query=query, stage=stage, limit=ADMISSION_PAGE, chosen_ids=chosen_ids
     )
+    candidates = chosen + matches
     energy = selectors.reviewed_energy([p.pk for p in candidates])
     rows, error = [], None
     try:
-        for project in candidates:
-            if project.pk in chosen_ids and project.pk in energy:
+        for project in chosen:
+            if project.pk in energy:
                 rows.append(
                     (project.code + " " + project.name, energy[project.pk], project.value_added)
                 )
@@ -508,8 +513,11 @@ def admission_calculator(request):
         request,
         "projects/admission.html",
         {
-            "park": park, "chosen": chosen_ids,
-            "candidates": [(p, energy[p.pk]) for p in candidates if p.pk in energy],
+            "park": park, "chosen": set(chosen_ids),
+            "chosen_candidates": [(p, energy[p.pk]) for p in chosen if p.pk in energy],
+            "candidates": [(p, energy[p.pk]) for p in matches if p.pk in energy],
+            "more": more, "query": query, "stage": stage, "stages": Stage.choices,
+            "page_size": ADMISSION_PAGE,
             "rows": rows, "result": result, "error": error, "typed": typed,
             "total_tce": sum((e for _n, e, _v in rows), Decimal(0)),
             "total_va": sum((v for _n, _e, v in rows), Decimal(0)),

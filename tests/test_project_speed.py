@@ -29,9 +29,9 @@ PROJECT_PAGE = SIGNED_IN + NAVIGATION + 9
 # tasks, updates with their people, their evidence (prefetches); the user's department
 # again (may they decide?); the park's latest complete year (results); the admission's
 # latest review
-ADMISSION = SIGNED_IN + NAVIGATION + 3
-# the park's latest complete year; the reviewed projects with value added; their reviews'
-# energy (one query)
+ADMISSION = SIGNED_IN + NAVIGATION + 4
+# the park's latest complete year; the chosen projects (reviewed, with value added); up to
+# 50 others that match the search; their reviews' energy (one query)
 
 
 def _projects(count: int, clerk, cell_maker, start: int = 0) -> None:
@@ -86,6 +86,7 @@ def _pages(client, first):
         ("/projects/?stage=construction&funding=bank_loans", REGISTER),
         (f"/projects/{first.pk}/", PROJECT_PAGE),
         (f"/projects/admission/?project={first.pk}&tce=100&va=10", ADMISSION),
+        (f"/projects/admission/?project={first.pk}&q=项目1&stage=construction", ADMISSION),
     ]
 
 
@@ -115,6 +116,37 @@ def test_project_pages_keep_their_query_count_from_10_to_1000_projects(
             response = client.get(url)
             assert response.status_code == 200
     assert response.content.decode().count('data-verdict="helps"') == 1
+
+
+def test_the_admission_calculator_searches_and_keeps_the_chosen(clerk, cell_maker, client):
+    """At 1,000 reviewed projects the calculator lists 50 at once and says more match; a
+    search by code, name or enterprise and a stage filter narrow them; a chosen project
+    stays chosen (and counted) whatever the search shows."""
+    _park_results()
+    _projects(1000, clerk, cell_maker)
+    Project.objects.filter(code="P-00777").update(name="德州储能示范项目", stage="operation")
+    chosen = Project.objects.get(code="P-00003")
+    client.force_login(clerk)
+    page = client.get("/projects/admission/").content.decode()
+    assert page.count("data-candidate=") == 50
+    assert 'id="admission-more"' in page
+    found = client.get("/projects/admission/?q=储能示范").content.decode()
+    assert found.count("data-candidate=") == 1
+    assert 'data-candidate="P-00777"' in found
+    assert 'id="admission-more"' not in found
+    assert (
+        client.get("/projects/admission/?q=储能示范&stage=construction")
+        .content.decode()
+        .count("data-candidate=")
+        == 0
+    )
+    by_enterprise = client.get("/projects/admission/?q=锂能&stage=operation").content.decode()
+    assert by_enterprise.count("data-candidate=") == 1  # the enterprise's name matches
+    kept = client.get(f"/projects/admission/?project={chosen.pk}&q=P-0077").content.decode()
+    assert f'value="{chosen.pk}" checked' in kept
+    assert 'data-candidate="P-00003"' not in kept  # listed once, as chosen
+    assert kept.count("data-candidate=") == 10  # P-00770 … P-00779
+    assert 'data-verdict="helps"' in kept  # 100 tce / 1000 万元 = 0.1 ≤ 0.35
 
 
 def test_the_register_shows_50_projects_a_page_and_keeps_its_filters(clerk, cell_maker):
