@@ -5,18 +5,25 @@ same recompute that follows an approval — the incremental recompute stays ≤ 
     [DATABASE_URL=postgres://postgres@127.0.0.1:5432/dezhou] .venv/bin/python bench/budget.py
 
 Creates a throw-away test database (`test_<name>` on PostgreSQL, in memory on SQLite), seeds
-the plan, registers 2,000 enterprises with their 2025 and 2026 Q1–Q3 results (energy and
-CO₂), 500 projects with approved energy reviews starting operation through 2026, the park's
-history 2023–2026 Q3, drafts and approves the 2026 budget (2,000 enterprise allocations and
-the projects'), and times, 30 times each after a warm-up:
+the plan, imports the demo park's figures 2020 Q1 – 2026 Q3 as approved except DRS's 2026 Q3
+(which DRS's clerk enters and submits) and computes the results, registers 2,000 enterprises
+with their 2025 and 2026 Q1–Q3 results (energy and CO₂), 500 projects with approved energy
+reviews starting operation through 2026, drafts and approves the 2026 budget (2,000
+enterprise allocations and the projects'), and times, 30 times each after a warm-up:
   (a) the budget's follow-up of a recompute (budgets.services.budgets_recompute: reads the
       park's history, the 500 projects' starts and the 2,000 enterprises' use, writes the
       quarters' use, forecast and status with every allocation's status, raises the warning),
       each in a transaction rolled back;
   (b) the budget dashboard for the committee (and its query count, against 10 enterprises);
-  (c) a trivial view for comparison in the same run (GET /health/).
-Prints p50/p95 of each, writes bench/results/budget-latest.json and exits non-zero if (a)'s
-p95 is above 200 ms.
+  (c) a trivial view for comparison in the same run (GET /health/);
+  (d) what follows DRS's head approving the park's 2026 Q3 (20 times, each rolled back): the
+      approval itself (reporting.workflow.department_period_approve), then what the
+      recompute job does with the request it wrote — the engine's incremental recompute
+      (indicators.recompute.recompute_run) and the budget's follow-up in the same job
+      (budgets.apps, RESULTS_RECOMPUTED) — timed apart and together. The job's other
+      follow-ups only queue jobs of their own (warnings, pilot workspaces) and are left out.
+Prints p50/p95 of each, writes bench/results/budget-latest.json and exits non-zero if the p95
+of (a) or of (d)'s recompute with its budget follow-up is above 200 ms.
 """
 
 from __future__ import annotations
@@ -37,7 +44,9 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 ENTERPRISES = 2000
 PROJECTS = 500
 RUNS = 30
+APPROVALS = 20
 LIMIT_MS = 200
+PERIOD = "2026Q3"
 
 
 def _p(samples, q):
@@ -62,6 +71,34 @@ def _results(rows):
     IndicatorResult.objects.bulk_create(rows, batch_size=2000)
 
 
+def _park_figures(administrator, clerk):
+    """The demo park's figures 2020 Q1 – 2026 Q3 approved and computed, except DRS's
+    2026 Q3, entered and submitted by DRS's clerk (what the timed approval approves)."""
+    from indicators.demo import demo_rows
+    from indicators.exchange import item_specs
+    from indicators.importing import parse_import_records
+    from indicators.recompute import results_recompute
+    from indicators.services import statistics_import
+    from reporting import workflow
+    from reporting.services import round_open
+    from tasks.models import Department
+
+    drs = Department.objects.get(code="DRS")
+    held_items = {item.code for item in workflow.department_items(drs, PERIOD)}
+    rows = demo_rows()
+    held = {
+        r["item"]: r["value"] for r in rows if r["period"] == PERIOD and r["item"] in held_items
+    }
+    rows = [r for r in rows if not (r["period"] == PERIOD and r["item"] in held_items)]
+    statistics_import(parsed=parse_import_records(rows, item_specs()), user=administrator,
+                      source="bench", approve=True)  # fmt: skip
+    results_recompute()
+    round_open(period=PERIOD, user=administrator)
+    entries = [workflow.EntryValue(code, Decimal(value), "bench") for code, value in held.items()]
+    workflow.department_period_save(department=drs, period=PERIOD, entries=entries, user=clerk)
+    workflow.department_period_submit(department=drs, period=PERIOD, user=clerk)
+
+
 def _world():
     from accounts.models import User
     from enterprises.models import Enterprise
@@ -72,6 +109,11 @@ def _world():
     drs = Department.objects.get(code="DRS")
     clerk = User.objects.create_user("bench.drs", role=User.Role.CLERK, department=drs)
     committee = User.objects.create_user("bench.committee", role=User.Role.COMMITTEE)
+    head = User.objects.create_user("bench.head", role=User.Role.HEAD, department=drs)
+    administrator = User.objects.create_user(
+        "bench.admin", role=User.Role.ADMINISTRATOR, is_staff=True, is_superuser=True
+    )
+    _park_figures(administrator, clerk)
     energy = Indicator.objects.get(code="energy_total_calorific")
     co2 = Indicator.objects.get(code="co2_emissions")
     enterprises = Enterprise.objects.bulk_create(
@@ -80,19 +122,6 @@ def _world():
         for n in range(ENTERPRISES)
     )  # fmt: skip
     rows = []
-    for year, quarters, scale in ((2023, 4, 96), (2024, 4, 98), (2025, 4, 100), (2026, 3, 104)):
-        for quarter, share in ((1, "0.24"), (2, "0.49"), (3, "0.74")):
-            if quarter > quarters:
-                continue
-            park = Decimal(scale) * 2000 * Decimal(share) * 110
-            rows.append(IndicatorResult(indicator=energy, period=f"{year}Q{quarter}", year=year,
-                                        quarter=quarter, value=park))  # fmt: skip
-            rows.append(IndicatorResult(indicator=co2, period=f"{year}Q{quarter}", year=year,
-                                        quarter=quarter, value=park * 3))  # fmt: skip
-        if quarters == 4:
-            park = Decimal(scale) * 2000 * 110
-            rows.append(IndicatorResult(indicator=energy, period=str(year), year=year, value=park))
-            rows.append(IndicatorResult(indicator=co2, period=str(year), year=year, value=park * 3))
     for enterprise in enterprises:
         rows.append(IndicatorResult(indicator=energy, period="2025", year=2025,
                                     scope=enterprise.code, value=Decimal(100)))  # fmt: skip
@@ -120,7 +149,50 @@ def _world():
                    recorded_by=clerk)
         for n, p in enumerate(projects)
     )  # fmt: skip
-    return drs, clerk, committee
+    return drs, clerk, committee, head
+
+
+def _after_approval(drs, head) -> dict:
+    """(d): DRS's head approves the park's 2026 Q3; the recompute request it wrote is run
+    as the job runs it, with the budget's follow-up. Each run rolled back (the quarter is
+    approved again the next time)."""
+    from django.db import transaction
+
+    from budgets.apps import _budget_recompute_followup
+    from budgets.models import BudgetStatus
+    from indicators.models import RecomputeRequest
+    from indicators.recompute import recompute_run
+    from reporting import workflow
+
+    samples = {"approve": [], "recompute": [], "budget_followup": [], "recompute_with_budget": []}
+    statuses = None
+    for run in range(APPROVALS + 1):
+        with transaction.atomic():
+            started = time.perf_counter()
+            workflow.department_period_approve(department=drs, period=PERIOD, user=head)
+            approved = time.perf_counter()
+            request = RecomputeRequest.objects.get(status=RecomputeRequest.Status.PENDING, scope="")
+            outcome = recompute_run(request_id=request.pk)
+            computed = time.perf_counter()
+            _budget_recompute_followup()
+            finished = time.perf_counter()
+            assert outcome == "done", outcome
+            statuses = list(BudgetStatus.objects.filter(budget__year=2026).values_list(
+                "period", "status", "forecast_tce"))  # fmt: skip
+            transaction.set_rollback(True)
+        if run == 0:
+            continue  # warm-up
+        samples["approve"].append((approved - started) * 1000)
+        samples["recompute"].append((computed - approved) * 1000)
+        samples["budget_followup"].append((finished - computed) * 1000)
+        samples["recompute_with_budget"].append((finished - approved) * 1000)
+    summary = {
+        key: {"p50_ms": round(statistics.median(values), 2), "p95_ms": round(_p(values, 0.95), 2)}
+        for key, values in samples.items()
+    }
+    summary["runs"] = APPROVALS
+    summary["statuses_after"] = [[p, s, str(round(f))] for p, s, f in statuses]
+    return summary
 
 
 def main() -> int:
@@ -144,9 +216,9 @@ def main() -> int:
 
         plan_seed(report=SeedReport())
         indicators_seed(plan=Plan.objects.get(), report=SeedReport())
-        drs, clerk, committee = _world()
+        drs, clerk, committee, head = _world()
         budget = services.budget_draft(user=clerk, year=2026, basis="calorific", department=drs,
-                                       energy_tce=Decimal(240000), co2_t=Decimal(720000))  # fmt: skip
+                                       energy_tce=Decimal(600000), co2_t=Decimal(1900000))  # fmt: skip
         services.budget_approve(user=committee, budget=budget, reason="bench", document_no="bench")
         allocations = Allocation.objects.filter(budget=budget).count()
 
@@ -179,11 +251,15 @@ def main() -> int:
             "dashboard": _time(lambda: client.get("/budgets/2026/")),
             "dashboard_queries": len(queries),
             "trivial_view": _time(lambda: client.get("/health/")),
+            "after_approval": _after_approval(drs, head),
         }
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     results["limit_ms"] = LIMIT_MS
-    results["pass"] = results["budget_recompute"]["p95_ms"] <= LIMIT_MS
+    results["pass"] = (
+        results["budget_recompute"]["p95_ms"] <= LIMIT_MS
+        and results["after_approval"]["recompute_with_budget"]["p95_ms"] <= LIMIT_MS
+    )
     out = ROOT / "bench" / "results" / "budget-latest.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=2, ensure_ascii=False))

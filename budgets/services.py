@@ -350,6 +350,7 @@ def budget_recompute(budget: Budget) -> list[BudgetStatus]:
     past_co2 = {y: v for y, v in co2_history.items() if y < budget.year}
     kept = []
     with transaction.atomic():
+        stored = {row.quarter: row for row in BudgetStatus.objects.filter(budget=budget)}
         for quarter in sorted(current):
             ytd = Decimal(current[quarter])
             share = pc.seasonal_share(past_energy, quarter)
@@ -381,9 +382,9 @@ def budget_recompute(budget: Budget) -> list[BudgetStatus]:
                     else pc.RED,
                 }
             status = max(energy_status, co2_status, key=SEVERITY.__getitem__)
-            row, _ = BudgetStatus.objects.update_or_create(
-                budget=budget, quarter=quarter,
-                defaults={
+            kept.append(_status_store(
+                budget, quarter, stored.get(quarter),
+                {
                     "period": f"{budget.year}Q{quarter}", "use_tce": ytd, "use_co2_t": co2_ytd,
                     "share": share, "co2_share": co2_share, "forecast_tce": forecast,
                     "forecast_co2_t": co2_forecast, "energy_status": energy_status,
@@ -400,12 +401,36 @@ def budget_recompute(budget: Budget) -> list[BudgetStatus]:
                         "formula": "forecast = YTD_k ÷ s_k + Σ later projects × approved × (4 − q) ÷ 4",
                     },
                 },
-            )  # fmt: skip
-            kept.append(row)
-        BudgetStatus.objects.filter(budget=budget).exclude(quarter__in=list(current)).delete()
+            ))  # fmt: skip
+        gone = [row.pk for quarter, row in stored.items() if quarter not in current]
+        if gone:
+            BudgetStatus.objects.filter(pk__in=gone).delete()
         if kept:
             _warn(budget, kept[-1])
     return kept
+
+
+def _stored_form(field: str, value):
+    """`value` as the column keeps it (a decimal quantized to the field's places as Django
+    writes it), so a recomputed quarter can be compared with its stored row."""
+    places = getattr(BudgetStatus._meta.get_field(field), "decimal_places", None)
+    if isinstance(value, Decimal) and places is not None:
+        return value.quantize(Decimal(1).scaleb(-places))
+    return value
+
+
+def _status_store(budget: Budget, quarter: int, row: BudgetStatus | None, values: dict):
+    """Write a quarter's use, forecast and status only when they changed: after an approval
+    of one quarter the others are as stored (no write, no 2,000-entry JSON sent again)."""
+    values = {field: _stored_form(field, value) for field, value in values.items()}
+    if row is None:
+        return BudgetStatus.objects.create(budget=budget, quarter=quarter, **values)
+    changed = [field for field, value in values.items() if getattr(row, field) != value]
+    if changed:
+        for field in changed:
+            setattr(row, field, values[field])
+        row.save(update_fields=[*changed, "computed_at"])
+    return row
 
 
 def _warn(budget: Budget, row: BudgetStatus) -> None:

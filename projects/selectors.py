@@ -126,25 +126,32 @@ def operation_starts(year: int) -> list[dict]:
     chosen = {pk: day for pk, day in starts.items() if day is not None and day.year == year}
     if not chosen:
         return []
+    # The projects with a 投产 record as a subquery, the year's filtered here: no IN list of
+    # hundreds of ids to build and send (the budget's recompute reads this after every
+    # recompute of the results).
+    staged = StageEvent.objects.filter(stage=Stage.OPERATION).values("project_id")
     reviews: dict[int, tuple] = {}
     for review in (
-        EnergyReview.objects.filter(project_id__in=chosen)
+        EnergyReview.objects.filter(project_id__in=staged)
         .order_by("project_id", "recorded_at", "id")
         .values_list("project_id", "pk", "authority", "document_no", "approved_calorific_tce",
                      "calorific_tce", "approved_equal_value_tce", "equal_value_tce")
     ):  # fmt: skip
-        reviews[review[0]] = review  # the newest review of each project counts
+        if review[0] in chosen:
+            reviews[review[0]] = review  # the newest review of each project counts
     co2: dict[int, Decimal] = {}
     for project_id, total in (
-        CarbonAssessment.objects.filter(project_id__in=chosen)
+        CarbonAssessment.objects.filter(project_id__in=staged)
         .order_by("project_id", "recorded_at", "id")
         .values_list("project_id", "total_t")
     ):
         co2[project_id] = total
     rows = []
-    for pk, code, name, enterprise_id in Project.objects.filter(pk__in=chosen).values_list(
+    for pk, code, name, enterprise_id in Project.objects.filter(pk__in=staged).values_list(
         "pk", "code", "name", "enterprise_id"
     ):
+        if pk not in chosen:
+            continue
         review = reviews.get(pk)
         if review is None:
             continue  # no review: no approved energy to allocate

@@ -222,3 +222,21 @@ def test_dual_control_totals_are_targets_the_committee_sets_through_the_governed
     t21.refresh_from_db()
     assert t21.value == D("560000")
     assert TargetRevision.objects.get(target=t21).document_no == "鲁发改环资〔2026〕8号"
+
+
+def test_a_recompute_writes_only_the_quarters_that_changed(approved):
+    """After one quarter's approval the other quarters are as stored: not written again."""
+    _result("energy_total_calorific", "2026Q1", 20000)
+    _result("energy_total_calorific", "2026Q2", 40000)
+    services.budgets_recompute()
+    before = dict(BudgetStatus.objects.values_list("quarter", "computed_at"))
+    services.budgets_recompute()  # nothing changed: nothing written
+    assert dict(BudgetStatus.objects.values_list("quarter", "computed_at")) == before
+    from indicators.models import IndicatorResult
+
+    IndicatorResult.objects.filter(period="2026Q2", scope="").update(value=D("41000"))
+    services.budgets_recompute()
+    after = dict(BudgetStatus.objects.values_list("quarter", "computed_at"))
+    assert after[1] == before[1]
+    assert after[2] > before[2]
+    assert BudgetStatus.objects.get(budget=approved, quarter=2).use_tce == D("41000")
