@@ -630,8 +630,14 @@ class CompletenessRow:
 
 @dataclass
 class Completeness:
+    """A round's figures (each department's submission state) and, in a quarter's round,
+    its task reports beside them (each unit's open parts, how many it reported and how
+    many its head approved: issue 16 #2, the completeness board covers task reports like
+    figures)."""
+
     reporting_round: ReportingRound
     rows: list[CompletenessRow]
+    parts: list = field(default_factory=list)  # tasks.selectors.PartCompletenessRow
 
     @property
     def done(self) -> int:
@@ -640,6 +646,18 @@ class Completeness:
     @property
     def total(self) -> int:
         return len(self.rows)
+
+    @property
+    def parts_due(self) -> int:
+        return sum(row.due for row in self.parts)
+
+    @property
+    def parts_reported(self) -> int:
+        return sum(min(row.reported, row.due) for row in self.parts)
+
+    @property
+    def parts_approved(self) -> int:
+        return sum(min(row.approved, row.due) for row in self.parts)
 
 
 NOT_STARTED = "not_started"
@@ -653,7 +671,10 @@ def _state_label(state: str) -> str:
 
 def latest_round_completeness() -> Completeness | None:
     """The newest reporting round and each of its departments' submission state (four
-    queries)."""
+    queries) and, for a quarter's round, each unit's task parts reported and approved in
+    that quarter (three more)."""
+    from tasks.selectors import part_completeness
+
     reporting_round = (
         ReportingRound.objects.order_by("-year", F("quarter").desc(nulls_last=True), "-pk")
         .only("pk", "period", "year", "quarter", "deadline", "state")
@@ -670,7 +691,8 @@ def latest_round_completeness() -> Completeness | None:
     for department in departments_of_round(reporting_round):
         state = states.get(department.pk, NOT_STARTED)
         rows.append(CompletenessRow(department, state, _state_label(state)))
-    return Completeness(reporting_round, rows)
+    parts = part_completeness(reporting_round.period) if reporting_round.quarter else []
+    return Completeness(reporting_round, rows, parts)
 
 
 def open_warnings(*, user, department: Department | None = None, limit: int = OPEN_WARNINGS_SHOWN):

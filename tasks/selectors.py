@@ -416,6 +416,7 @@ class PartCompletenessRow:
     reported: int
     returned: int
     late: bool = False
+    approved: int = 0  # approved by the unit's head (co-signed or verified since included)
 
     @property
     def missing(self) -> int:
@@ -428,9 +429,9 @@ class PartCompletenessRow:
 
 def part_completeness(period: str, *, deadline: dt.date | None = None, today=None):
     """Each unit with open parts and how many of them it reported in `period`: the task
-    side of the completeness board and of the reminders. Four queries, whatever the
-    number of units, parts and reports."""
-    from django.db.models import Count
+    side of the completeness board, the overview and the reminders. Three queries,
+    whatever the number of units, parts and reports."""
+    from django.db.models import Count, Q
 
     today = today or timezone.localdate()
     open_parts = WorkItemPart.objects.filter(work_item__verified_at__isnull=True).order_by()
@@ -440,24 +441,29 @@ def part_completeness(period: str, *, deadline: dt.date | None = None, today=Non
     reports = PartReport.objects.filter(
         period=period, part__work_item__verified_at__isnull=True
     ).order_by()
-    reported = dict(
-        reports.exclude(state=PartReport.State.RETURNED)
-        .values_list("part__department_id")
-        .annotate(number=Count("id"))
+    returned_state = Q(state=PartReport.State.RETURNED)
+    decided = Q(
+        state__in=[
+            PartReport.State.APPROVED,
+            PartReport.State.COSIGNED,
+            PartReport.State.VERIFIED,
+        ]
     )
-    returned = dict(
-        reports.filter(state=PartReport.State.RETURNED)
-        .values_list("part__department_id")
-        .annotate(number=Count("id"))
-    )
+    counted = {
+        unit: (reported, returned, approved)
+        for unit, reported, returned, approved in reports.values_list("part__department_id")
+        .annotate(
+            reported=Count("id", filter=~returned_state),
+            returned=Count("id", filter=returned_state),
+            approved=Count("id", filter=decided),
+        )
+        .values_list("part__department_id", "reported", "returned", "approved")
+    }
     rows = []
     for department in Department.objects.filter(pk__in=due).order_by("order", "code"):
-        row = PartCompletenessRow(
-            department,
-            due[department.pk],
-            reported.get(department.pk, 0),
-            returned.get(department.pk, 0),
-        )
+        reported, returned, approved = counted.get(department.pk, (0, 0, 0))
+        row = PartCompletenessRow(department, due[department.pk], reported, returned)
+        row.approved = approved
         row.late = deadline is not None and today > deadline and not row.done
         rows.append(row)
     return rows

@@ -27,9 +27,11 @@ OVERVIEW_CARDS = 7
 # the milestone targets' task links; those tasks' work items; the owners (target_owners):
 # lead responsibilities with their departments, the targets, their tasks (prefetch)
 OVERVIEW_WARNINGS = 2  # the newest live warnings the user may see; how many there are
-OVERVIEW_COMPLETENESS = 4
+OVERVIEW_COMPLETENESS = 4 + 3
 # the newest round; its department-periods' states; the departments that report that
-# frequency; those departments
+# frequency; those departments; + in a quarter's round, the task parts beside the figures
+# (tasks.selectors.part_completeness: open parts per unit; the quarter's reports counted
+# per unit as reported, returned and approved; those units)
 OVERVIEW_BUILT = (
     SIGNED_IN
     + OVERVIEW_PERIOD_CHOICE

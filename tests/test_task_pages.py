@@ -266,3 +266,35 @@ def test_a_message_is_shown_once_and_never_kept_in_the_page(quarter, clerk):
     assert said in response.content.decode()
     assert said not in client.get(reverse("tasks:todo")).content.decode()
     assert said not in client.get(reverse("tasks:todo")).content.decode()
+
+
+def test_the_overviews_completeness_card_counts_task_parts_beside_figures(
+    quarter, other_clerk, committee_member
+):
+    """Issue 16 #2: the completeness board covers task reports like figures: each unit's
+    open parts, how many it reported this quarter and how many its head approved."""
+    from tasks import workflow
+
+    eco_head = _person("zhou.eco.head", User.Role.HEAD, "ECO")
+    eco_parts = WorkItemPart.objects.filter(department__code="ECO").order_by("pk")
+    due = eco_parts.count()
+    first, second = eco_parts[0], eco_parts[1]
+    for part in (first, second):
+        workflow.part_report_submit(
+            part=part, period=PERIOD, progress="in_progress", quantity="", quantity_unit="",
+            narrative="推进中", user=other_clerk, files=[],
+        )  # fmt: skip
+    workflow.part_report_approve(
+        report=PartReport.objects.get(part=first, period=PERIOD), user=eco_head
+    )
+    page = _client(committee_member).get(reverse("dashboards:overview")).content.decode()
+    row = re.search(r'<li data-department="ECO" data-due="([0-9]+)" data-reported="([0-9]+)" '
+                    r'data-approved="([0-9]+)">.*?</li>', page, re.S)  # fmt: skip
+    assert row is not None
+    assert row.groups() == (str(due), "2", "1")
+    assert f"报送 2/{due}，审核 1" in row.group(0)
+    assert 'id="completeness-parts"' in page
+    units = set(re.findall(r'<li data-department="([A-Z]+)" data-due=', page))
+    assert len(units) == WorkItemPart.objects.values("department").distinct().count() >= 12
+    english = _client(committee_member, "en").get(reverse("dashboards:overview")).content
+    assert f"2/{due} reported, 1 approved" in english.decode()
