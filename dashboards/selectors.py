@@ -669,10 +669,11 @@ def _state_label(state: str) -> str:
     return _("未开始")
 
 
-def latest_round_completeness() -> Completeness | None:
+def latest_round_completeness(*, parts: bool = True) -> Completeness | None:
     """The newest reporting round and each of its departments' submission state (four
     queries) and, for a quarter's round, each unit's task parts reported and approved in
-    that quarter (three more)."""
+    that quarter (three more; `parts=False`: not read, as on the big screen, which shows
+    the figures' ring only)."""
     from tasks.selectors import part_completeness
 
     reporting_round = (
@@ -691,7 +692,8 @@ def latest_round_completeness() -> Completeness | None:
     for department in departments_of_round(reporting_round):
         state = states.get(department.pk, NOT_STARTED)
         rows.append(CompletenessRow(department, state, _state_label(state)))
-    parts = part_completeness(reporting_round.period) if reporting_round.quarter else []
+    with_parts = parts and reporting_round.quarter
+    parts = part_completeness(reporting_round.period) if with_parts else []
     return Completeness(reporting_round, rows, parts)
 
 
@@ -733,6 +735,7 @@ def overview(
     period: str | None = None,
     variant: str | None = None,
     choice: PeriodChoice | None = None,
+    task_parts: bool = True,
 ) -> Overview:
     """The overview of the period chosen by `period_choice` (pass `choice` when the caller
     already has it), with the live warnings `user` may see (no user: their count only, no
@@ -751,7 +754,7 @@ def overview(
         counts=status_counts(cards),
         warnings=warnings,
         warnings_open=warnings_open,
-        completeness=latest_round_completeness(),
+        completeness=latest_round_completeness(parts=task_parts),
     )
 
 
@@ -1395,7 +1398,7 @@ class BigScreen:
 
 def bigscreen(choice: PeriodChoice) -> BigScreen:
     """What the meeting-room screen shows for the chosen period: a fixed number of queries."""
-    data = overview(choice=choice)
+    data = overview(choice=choice, task_parts=False)
     live = EarlyWarning.objects.exclude(state=EarlyWarning.State.CLOSED)
     levels = dict(live.order_by().values_list("level").annotate(n=Count("pk")))
     states = dict(live.order_by().values_list("state").annotate(n=Count("pk")))
