@@ -239,3 +239,21 @@ def test_another_enterprises_finding_by_id_is_refused_and_audited(
     # A finding that does not exist: 404, nothing to audit.
     assert client.get(f"/enterprises/{cell_maker.code}/findings/999999/").status_code == 404
     assert _attempts() == before + 5
+
+
+def test_the_warning_page_and_the_visits_page_lead_to_the_finding(
+    client, energy_manager, cell_maker, clerk, head
+):
+    finding = _finding(clerk, cell_maker)
+    url = f"/enterprises/{cell_maker.code}/findings/{finding.pk}/"
+    client.force_login(head)
+    detail = client.get(f"/dashboards/warnings/{finding.warning_id}/").content.decode()
+    assert f'id="warning-finding" href="{url}"' in detail
+    # The department's visits table keeps its link to the warning; the manager's leads to
+    # its own finding page (the park's warning pages are closed to it).
+    visits = client.get(f"/enterprises/{cell_maker.code}/visits/").content.decode()
+    assert f"/dashboards/warnings/{finding.warning_id}/" in visits
+    client.force_login(energy_manager)
+    visits = client.get(f"/enterprises/{cell_maker.code}/visits/").content.decode()
+    assert f"/dashboards/warnings/{finding.warning_id}/" not in visits
+    assert client.get(f"/dashboards/warnings/{finding.warning_id}/").status_code == 403

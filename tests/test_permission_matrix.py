@@ -601,6 +601,11 @@ ENERGY_MANAGER_GET = {
     "enterprises:profile": 403,  # the sample enterprise: the wall
     "enterprises:quarter": 403,
     "enterprises:evidence_file": 404,  # the sample enterprise's file (no code in the address)
+    # The sample enterprise's finding, its quarter's upload pages: the wall (403, audited).
+    "enterprises:finding": 403,
+    "enterprises:quarter_template": 403,
+    "enterprises:quarter_upload": 403,
+    "enterprises:quarter_upload_preview": 403,
     # Footprints: their own enterprise's studies (the sample study is another's: 404, audited).
     "footprints:index": 200,
     "footprints:factors": 200,

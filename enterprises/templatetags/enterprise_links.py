@@ -68,3 +68,21 @@ def warning_enterprise(warning):
         return None
     code = key.split(":", 2)[1]
     return Enterprise.objects.filter(code=code).only("code", "name").first()
+
+
+@register.simple_tag
+def finding_page(warning) -> str:
+    """The page of a visit finding's rectification (where its enterprise answers it and
+    the supervising department verifies and closes it), from the warning's key
+    `enterprise:<code>:finding:<id>`; "" for every other warning (no query)."""
+    from django.urls import reverse
+
+    parts = (getattr(warning, "dedupe_key", "") or "").split(":")
+    if (
+        len(parts) == 4
+        and parts[0] == "enterprise"
+        and parts[2] == "finding"
+        and parts[3].isdigit()
+    ):
+        return reverse("enterprises:finding", args=[parts[1], int(parts[3])])
+    return ""
