@@ -416,6 +416,13 @@ def adjustment_check(existing: list[Decimal], points: Decimal, reason: str, rule
             code="reason_required",
         )
     limit = Decimal(rules["adjustment_limit"])
+    if not points.is_finite() or points.normalize().as_tuple().exponent < -2:
+        raise ApplicationError(
+            f"加减分须为至多两位小数的数值（如1.5），现为{points}，未保存。",
+            f"An adjustment must be a number with at most two decimals (e.g. 1.5), not "
+            f"{points}. Nothing was saved.",
+            code="invalid",
+        )
     if points == 0:
         raise ApplicationError("加减分不能为0。", "An adjustment cannot be 0.", code="invalid")
     together = sum(existing, Decimal(0)) + points

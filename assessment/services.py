@@ -46,6 +46,23 @@ def _signed_off_refusal() -> ApplicationError:
     )
 
 
+DOCUMENT_NO_MAX = 120  # Scheme.document_no, Consequence.document_no
+
+
+def _document_no_checked(document_no: str) -> str:
+    """A 文号 as stored: stripped, refused in zh/en when longer than the column holds (the
+    embedded SQLite would keep it whole, PostgreSQL refuse it with an error page)."""
+    text = (document_no or "").strip()
+    if len(text) > DOCUMENT_NO_MAX:
+        raise ApplicationError(
+            f"文号过长（{len(text)}字，至多{DOCUMENT_NO_MAX}字），未保存。",
+            f"The document number is too long ({len(text)} characters, at most "
+            f"{DOCUMENT_NO_MAX}). Nothing was saved.",
+            code="document_no_too_long",
+        )
+    return text
+
+
 def _locked(assessment: Assessment) -> Assessment:
     return Assessment.objects.select_for_update().get(pk=assessment.pk)
 
@@ -66,6 +83,7 @@ def scheme_record(
         )
     if year != 0 and not 2000 <= year <= 2100:
         raise ApplicationError("年度无效。", "The year is not valid.", code="invalid")
+    document_no = _document_no_checked(document_no)
     checked = calc.rules_checked(rules)
     signed_off = Assessment.objects.filter(year=year, state=Assessment.State.SIGNED_OFF).exists()
     if year and signed_off:
@@ -302,6 +320,7 @@ def consequence_record(
         )
     if kind not in Consequence.Kind.values:
         raise ApplicationError("奖惩类型无效。", "Unknown reward or sanction.", code="invalid")
+    document_no = _document_no_checked(document_no)
     if not (reason or "").strip():
         raise ApplicationError(
             "奖惩须写明理由，未保存。",

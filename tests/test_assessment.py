@@ -100,6 +100,8 @@ def test_weights_not_summing_to_100_are_refused_and_nothing_is_written(
         ("committee_member", "committee_member", "文号", "permission_denied"),
         ("statistics_office", "auditor", "文号", "approver_not_committee"),
         ("statistics_office", "committee_member", " ", "document_no_required"),
+        # longer than the column: refused on every database, not a PostgreSQL error page
+        ("statistics_office", "committee_member", "德" * 121, "document_no_too_long"),
     ],
 )
 def test_a_scheme_needs_the_committees_approval_and_its_document_number(
@@ -368,6 +370,15 @@ def test_rewards_and_sanctions_follow_the_sign_off(
         user=committee_member,
     )
     assert Consequence.objects.get().get_kind_display() == "约谈"
+    before = (Consequence.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ApplicationError) as too_long:
+        services.consequence_record(
+            assessment=assessment, department="DRS", kind="criticism", reason="理由",
+            document_no="号" * 121, user=committee_member,
+        )  # fmt: skip
+    assert too_long.value.code == "document_no_too_long"
+    assert "120" in too_long.value.message_zh
+    assert (Consequence.objects.count(), AuditEvent.objects.count()) == before
 
 
 def test_the_year_scores_selector_answers_other_apps(park, time_machine):

@@ -194,6 +194,22 @@ def test_adjustments_need_a_reason_and_stay_within_five_points():
     assert too_much.value.code == "adjustment_limit"
 
 
+@pytest.mark.parametrize("points", ["NaN", "sNaN", "Infinity", "-Infinity", "1.005", "0.001"])
+def test_an_adjustment_that_is_not_a_two_decimal_number_is_refused(points):
+    """Nothing the points column would round silently or a comparison would choke on."""
+    with pytest.raises(ApplicationError) as refused:
+        calc.adjustment_check([], D(points), "理由", RULES)
+    assert refused.value.code == "invalid"
+    assert "两位小数" in refused.value.message_zh
+    assert "two decimals" in refused.value.message_en
+
+
+def test_an_adjustment_with_two_decimals_or_trailing_zeros_is_accepted():
+    calc.adjustment_check([], D("1.25"), "理由", RULES)
+    calc.adjustment_check([], D("1.500"), "理由", RULES)
+    calc.adjustment_check([], D("-5"), "理由", RULES)
+
+
 def test_differences_name_the_units_whose_result_moved():
     frozen = [{"department": "DRS", "total": "81.00", "grade": "good"}]
     now = [{"department": "DRS", "total": "79.50", "grade": "pass"}]
