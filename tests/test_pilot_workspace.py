@@ -322,3 +322,31 @@ def test_the_workspace_page_queries_do_not_grow_with_the_data(
 # Session and user, the report, sections with their versions and owner changes (4), the
 # departments of the reassign form, feedback (exports and the rest are frozen-only).
 WORKSPACE_PAGE_QUERIES = 9
+
+
+def test_after_freezing_no_save_or_reassignment_is_accepted(
+    workspace, committee_member, clerk, other_clerk
+):
+    for section in workspace.sections.all():
+        writer = other_clerk if section.owner.code == "ECO" else clerk
+        services.section_save(section=section, narrative=f"{section.key} 说明", user=writer)
+        services.section_submit(section=section, user=writer)
+        services.section_decide(section=section, approve=True, comment="", user=committee_member)
+    report = services.annual_report_freeze(report=workspace, user=committee_member)
+    versions, events = SectionVersion.objects.count(), AuditEvent.objects.count()
+    section = _section(report)
+    with pytest.raises(ConflictError) as refused:
+        services.section_reassign(
+            section=section, owner=Department.objects.get(code="ECO"), reason="调整",
+            user=committee_member,
+        )  # fmt: skip
+    assert refused.value.code == "frozen"
+    assert refused.value.message_en
+    with pytest.raises(ConflictError):
+        services.section_save(section=section, narrative="定稿后修改", user=clerk)
+    assert services.workspace_build(report_id=report.pk) == "skipped"
+    assert (SectionVersion.objects.count(), AuditEvent.objects.count()) == (versions, events)
+    section.refresh_from_db()
+    assert (section.owner.code, section.narrative) == ("DRS", "problems 说明")
+    page = _client(committee_member).get(_url()).content.decode()
+    assert "pilot-reassign" not in page  # no form offered on a frozen report
