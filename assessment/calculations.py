@@ -208,6 +208,8 @@ class Line:
     outcome: str  # e.g. "green", "on_time", "late", "missed", "returned"
     value: Decimal | None  # what it adds to the numerator (or a status's score)
     record: dict = field(default_factory=dict)
+    # A warning's response time on the official calendar (None: not answered by as_of).
+    working_days: int | None = None
 
 
 @dataclass
@@ -329,7 +331,10 @@ def _warnings(
         due, resolved = _date(record.get("due_date")), _date(record.get("resolved_on"))
         overdue = due is not None and ((resolved or as_of) > due)
         outcome = ("in_time" if in_time else "late") + ("_overdue" if overdue else "")
-        component.lines.append(Line("warning", str(record["id"]), outcome, value, record))
+        took = working_days_between(raised, acknowledged, calendar) if acknowledged else None
+        component.lines.append(
+            Line("warning", str(record["id"]), outcome, value, record, working_days=took)
+        )
         component.numerator += value
         component.denominator += 1
         if overdue:

@@ -299,12 +299,24 @@ def _detail(line: calc.Line) -> str:
             "submitted": record.get("submitted_on") or "—",
             "returns": record.get("returns", 0),
         }
-    return _("发出 %(raised)s，审签响应 %(ack)s，整改期限 %(due)s，整改完成 %(resolved)s") % {
+    values = {
         "raised": record["raised_on"],
         "ack": record.get("acknowledged_on") or "—",
         "due": record.get("due_date") or "—",
         "resolved": record.get("resolved_on") or "—",
+        "days": line.working_days,
     }
+    if line.working_days is None:
+        return (
+            _("发出 %(raised)s，审签响应 %(ack)s，整改期限 %(due)s，整改完成 %(resolved)s") % values
+        )
+    return (
+        _(
+            "发出 %(raised)s，审签响应 %(ack)s（用时%(days)s个工作日，节假日不计、调休上班日计入），"
+            "整改期限 %(due)s，整改完成 %(resolved)s"
+        )
+        % values
+    )
 
 
 @_guarded(permissions.can_use_assessment)

@@ -61,6 +61,8 @@ def test_a_unit_sees_its_own_scorecard_with_every_record_linked(client, clerk, o
     history = reverse("reporting:history", kwargs={"period": "2025Q1", "department_code": "DRS"})
     assert history in html
     assert 'data-outcome="on_time"' in html
+    # raised Monday 3 March 2025, signed off Friday 7 March: counted on the calendar
+    assert "用时4个工作日" in html
     assert client.get(RANKING).status_code == 403  # the ranking is the committee's
     client.force_login(other_clerk)
     assert client.get(_unit_url()).status_code == 403
