@@ -29,6 +29,7 @@ ENERGY_INDICATORS = {
 }
 CO2_INDICATOR = "co2_emissions"
 SEVERITY = {pc.GREEN: 0, pc.YELLOW: 1, pc.RED: 2}
+HISTORY_YEARS = 8  # how far back the seasonal share looks for three complete years
 
 
 def _number(raw, *, label_zh: str, label_en: str, positive: bool = True) -> Decimal | None:
@@ -286,14 +287,17 @@ def _recompute_queue(year: int) -> None:
 
 def _park_history(budget: Budget) -> dict[str, dict[int, dict[int, Decimal]]]:
     """{indicator: {year: {quarter: YTD value}}} of the park over the budget year and the
-    three before it (the annual value as quarter 4 where no Q4 result is stored)."""
+    HISTORY_YEARS before it (the annual value as quarter 4 where no Q4 result is stored):
+    the seasonal share takes the last three *complete* years among them, so a year with a
+    quarter missing is passed over rather than leaving two."""
     from indicators.models import IndicatorResult
 
     history: dict[str, dict[int, dict[int, Decimal]]] = {}
     annual: dict[tuple[str, int], Decimal] = {}
     for code, year, quarter, value in IndicatorResult.objects.filter(
         indicator__code__in=(ENERGY_INDICATORS[budget.basis], CO2_INDICATOR), scope="",
-        variant="", year__gte=budget.year - 3, year__lte=budget.year, value__isnull=False,
+        variant="", year__gte=budget.year - HISTORY_YEARS, year__lte=budget.year,
+        value__isnull=False,
     ).values_list("indicator__code", "year", "quarter", "value"):  # fmt: skip
         if quarter is None:
             annual[(code, year)] = value

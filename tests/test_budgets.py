@@ -240,3 +240,29 @@ def test_a_recompute_writes_only_the_quarters_that_changed(approved):
     assert after[1] == before[1]
     assert after[2] > before[2]
     assert BudgetStatus.objects.get(budget=approved, quarter=2).use_tce == D("41000")
+
+
+def test_the_seasonal_share_passes_over_an_incomplete_year(clerk, committee_member, park):
+    """management.md §2: s_k is the mean over the last three *complete* years: 2024 has no
+    Q2 result, so 2025, 2023 and 2022 count (not 2025 and 2023 alone)."""
+    for year, q2 in ((2021, 40000), (2022, 44000), (2023, 46000), (2024, None), (2025, 48000)):
+        if q2 is not None:
+            _result("energy_total_calorific", f"{year}Q2", q2)
+        _result("energy_total_calorific", str(year), 100000)
+    _result("energy_total_calorific", "2026Q2", 47000)
+    budget = _draft(clerk)
+    services.budget_approve(user=committee_member, budget=budget, reason="审议通过",
+                            document_no="德经管字〔2026〕3号")  # fmt: skip
+    services.budgets_recompute()
+    q2 = BudgetStatus.objects.get(budget=budget, quarter=2)
+    assert q2.share == ((D("0.48") + D("0.46") + D("0.44")) / 3).quantize(D("1e-12"))
+    assert q2.trace["history_years"][-4:] == [2022, 2023, 2024, 2025]
+
+
+def test_co2_allocations_above_the_co2_budget_are_refused(clerk, history):
+    with pytest.raises(ApplicationError) as refused:
+        _draft(clerk, co2_t=D("60000"))  # the enterprise's 70,000 t alone is more
+    assert refused.value.code == "allocations_exceed_budget"
+    assert "碳排放分配合计" in refused.value.message_zh
+    assert "CO₂ allocations" in refused.value.message_en
+    assert not Budget.objects.exists()
