@@ -10,6 +10,7 @@ admission check of proposed projects (the "what if" list) and writes nothing. Ev
 answers code, message_zh and message_en, and nothing is written."""
 
 from django.urls import path
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -75,6 +76,18 @@ class ProjectSerializer(serializers.ModelSerializer):
         }
 
 
+def _reserve_fields(reserve: dict | None, result) -> dict:
+    """The year's approved budget and the reserve that would remain (null without an approved
+    budget on 当量 for this year)."""
+    return {
+        "budget_year": None if reserve is None else reserve["year"],
+        "budget_document_no": None if reserve is None else reserve["document_no"],
+        "reserve_tce": None if reserve is None or not reserve["comparable"]
+        else _text(reserve["reserve_tce"]),
+        "reserve_after_tce": _text(result.reserve_after),
+    }  # fmt: skip
+
+
 class ProjectAdmissionApi(ApiViewMixin, APIView):
     """GET a project's admission check against the park's latest complete year (404 when the
     project has no review, value added or the park no stored result)."""
@@ -89,7 +102,8 @@ class ProjectAdmissionApi(ApiViewMixin, APIView):
         if not permissions.can_read_project(request.user, project.department_id):
             raise PermissionDenied
         park = selectors.park_latest_complete_year()
-        result = selectors.admission(project, park)
+        reserve = selectors.budget_reserve(timezone.localdate().year)
+        result = selectors.admission(project, park, reserve)
         if result is None:
             raise NotFound
         return Response(
@@ -104,6 +118,7 @@ class ProjectAdmissionApi(ApiViewMixin, APIView):
                 "effect_percent": _text(result.effect_percent),
                 "path_value": _text(result.path_value),
                 "verdict": result.verdict,
+                **_reserve_fields(reserve, result),
             }
         )
 
@@ -649,9 +664,14 @@ class WhatIfApi(ApiViewMixin, APIView):
                 "check against.",
                 code="park_result_missing",
             )
+        reserve = selectors.budget_reserve(timezone.localdate().year)
+        keyed = [(p.pk, energy[p.pk]) for p in chosen] + [
+            (None, e) for _n, e, _v in rows[len(chosen) :]
+        ]
         result = pc.admission_together(
             [(e, v) for _n, e, v in rows], park_energy_tce=park["energy_tce"],
             park_value_added=park["value_added"], path_value=park["target_value"],
+            **selectors.reserve_arguments(reserve, keyed),
         )  # fmt: skip
         return Response(
             {
@@ -669,6 +689,7 @@ class WhatIfApi(ApiViewMixin, APIView):
                 "effect_percent": _text(result.effect_percent),
                 "path_value": _text(result.path_value),
                 "verdict": result.verdict,
+                **_reserve_fields(reserve, result),
             }
         )
 

@@ -93,8 +93,11 @@ def park_latest_complete_year() -> dict | None:
     return None
 
 
-def admission(project: Project, park: dict | None = None) -> pc.Admission | None:
-    """The admission check of a project at full output with its latest reviewed energy."""
+def admission(
+    project: Project, park: dict | None = None, reserve: dict | None = None
+) -> pc.Admission | None:
+    """The admission check of a project at full output with its latest reviewed energy, and
+    the reserve of the year's approved budget that would remain (`budget_reserve`)."""
     park = park if park is not None else park_latest_complete_year()
     review = project.energy_reviews.order_by("-recorded_at", "-id").first()
     if park is None or review is None or not project.value_added or park["target_value"] is None:
@@ -103,8 +106,47 @@ def admission(project: Project, park: dict | None = None) -> pc.Admission | None
     return pc.admission_check(
         project_energy_tce=energy, project_value_added=project.value_added,
         park_energy_tce=park["energy_tce"], park_value_added=park["value_added"],
-        path_value=park["target_value"],
+        path_value=park["target_value"], **reserve_arguments(reserve, [(project.pk, energy)]),
     )  # fmt: skip
+
+
+def budget_reserve(year: int) -> dict | None:
+    """The reserve (预留) of `year`'s approved energy budget and the projects it already
+    allocates energy to, in two queries; None without an approved budget. The admission check
+    is on 当量: a budget on 等价 says so (`comparable` False) and no reserve is computed."""
+    from budgets.models import Allocation, Budget
+
+    budget = (
+        Budget.objects.filter(year=year, state=Budget.State.APPROVED).order_by("-version").first()
+    )
+    if budget is None:
+        return None
+    reserve, allocated = Decimal(0), set()
+    for kind, project_id, energy in budget.allocations.filter(
+        kind__in=(Allocation.Kind.RESERVE, Allocation.Kind.PROJECT)
+    ).values_list("kind", "project_id", "energy_tce"):
+        if kind == Allocation.Kind.RESERVE:
+            reserve += energy
+        else:
+            allocated.add(project_id)
+    return {
+        "year": year, "version": budget.version, "document_no": budget.document_no,
+        "comparable": budget.basis == Budget.Basis.CALORIFIC, "reserve_tce": reserve,
+        "allocated": allocated,
+    }  # fmt: skip
+
+
+def reserve_arguments(reserve: dict | None, projects) -> dict:
+    """admission_check's reserve arguments for [(project id or None, annual energy 当量)]: the
+    budget's reserve, less the energy of the projects it does not allocate yet (an allocated
+    project is already outside the reserve)."""
+    if reserve is None or not reserve["comparable"]:
+        return {}
+    extra = sum(
+        (energy for pk, energy in projects if pk is None or pk not in reserve["allocated"]),
+        Decimal(0),
+    )
+    return {"reserve_tce": reserve["reserve_tce"], "project_allocation_tce": extra}
 
 
 def operation_starts(year: int) -> list[dict]:

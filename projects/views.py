@@ -145,6 +145,7 @@ def register(request):
 def project_page(request, pk: int):
     project = _project_or_404(request, pk)
     park = selectors.park_latest_complete_year()
+    reserve = selectors.budget_reserve(timezone.localdate().year)
     return render(
         request,
         "projects/project.html",
@@ -171,7 +172,8 @@ def project_page(request, pk: int):
                 ),
                 None,
             ),
-            "admission": selectors.admission(project, park),
+            "admission": selectors.admission(project, park, reserve),
+            "reserve": reserve,
             "updates": sorted(
                 project.updates.all(), key=lambda u: (u.period, u.version), reverse=True
             ),
@@ -477,6 +479,7 @@ def admission_calculator(request):
     )
     candidates = chosen + matches
     energy = selectors.reviewed_energy([p.pk for p in candidates])
+    reserve = selectors.budget_reserve(timezone.localdate().year)
     rows, error = [], None
     try:
         for project in chosen:
@@ -500,9 +503,12 @@ def admission_calculator(request):
             )
         result = None
         if rows and park is not None and park["target_value"] is not None:
+            keyed = [(p.pk, energy[p.pk]) for p in chosen if p.pk in energy]
+            keyed += [(None, e) for _n, e, _v in rows[len(keyed) :]]
             result = pc.admission_together(
                 [(e, v) for _n, e, v in rows], park_energy_tce=park["energy_tce"],
                 park_value_added=park["value_added"], path_value=park["target_value"],
+                **selectors.reserve_arguments(reserve, keyed),
             )  # fmt: skip
     except ApplicationError as refused:
         error, result = says(refused), None
@@ -517,6 +523,7 @@ def admission_calculator(request):
             "chosen_candidates": [(p, energy[p.pk]) for p in chosen if p.pk in energy],
             "candidates": [(p, energy[p.pk]) for p in matches if p.pk in energy],
             "more": more, "query": query, "stage": stage, "stages": Stage.choices,
+            "reserve": reserve,
             "page_size": ADMISSION_PAGE,
             "rows": rows, "result": result, "error": error, "typed": typed,
             "total_tce": sum((e for _n, e, _v in rows), Decimal(0)),

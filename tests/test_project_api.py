@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
@@ -281,3 +282,61 @@ def test_the_admission_check_of_proposed_projects_together(clerk, committee_memb
     assert body["verdict"] == "helps"  # 0.315 ≤ 0.35
     assert [p["name"] for p in body["projects"]] == [BODY["code"], "拟建数据中心"]
     assert _written() == before  # computes only
+
+
+def _budget_2026(clerk, basis="calorific", *, allocate=None):
+    """An approved budget of this year, 500,000 tce: 20,000 tce in reserve (and, if given, an
+    allocation to a project)."""
+    from budgets.models import Allocation, Budget
+    from tasks.models import Department
+
+    budget = Budget.objects.create(
+        year=timezone.localdate().year, version=1, state="approved", basis=basis, derivation="assigned",
+        energy_tce=D("500000"), co2_t=D("1000000"), department=Department.objects.get(code="DRS"),
+        drafted_by=clerk, document_no="德经管字〔2026〕3号", reason="管委会审议通过",
+        approved_by=clerk, approved_at=timezone.now(),
+    )  # fmt: skip
+    Allocation.objects.create(budget=budget, kind="reserve", energy_tce=D("20000"), co2_t=D("0"))
+    if allocate is not None:
+        Allocation.objects.create(budget=budget, kind="project", project=allocate,
+                                  energy_tce=D("1200"), co2_t=D("0"))  # fmt: skip
+    return budget
+
+
+def test_the_admission_check_says_what_reserve_would_remain(clerk, project, park, client):
+    """Issue 18 item 4: the reserve of the year's approved budget, less the proposed projects
+    it does not allocate yet (an allocated project is already outside the reserve)."""
+    _park_2025()
+    api = _as(clerk)
+    api.post(f"/api/v1/projects/{project.pk}/reviews/",
+             {"year": 2022, "uses": ELECTRICITY, **OPINION}, format="json")  # fmt: skip
+    single = f"/api/v1/projects/{project.pk}/admission/"
+    what_if = "/api/v1/projects/admission/"
+    proposed = {"projects": [project.pk],
+                "proposed": [{"name": "拟建数据中心", "energy_tce": "9000", "value_added": "10000"}]}  # fmt: skip
+    assert api.get(single).json()["reserve_after_tce"] is None  # no approved budget
+    budget = _budget_2026(clerk)
+    body = api.get(single).json()
+    assert body["budget_year"] == timezone.localdate().year
+    assert body["reserve_tce"] == "20000"
+    assert body["reserve_after_tce"] == "16400"  # 20000 − the approved 3600 tce
+    assert api.post(what_if, proposed, format="json").json()["reserve_after_tce"] == "7400"
+    client.force_login(clerk)
+    page = client.get(f"/projects/{project.pk}/").content.decode()
+    assert 'data-reserve-after="16400' in page
+    calculator = client.get(
+        f"/projects/admission/?project={project.pk}&tce=20000&va=10"
+    ).content.decode()
+    assert 'data-reserve-after="-3600' in calculator  # 20000 − 3600 − 20000
+    assert "超出预留" in calculator
+    budget.allocations.all().delete()
+    budget.delete()
+    _budget_2026(clerk, allocate=project)
+    assert api.get(single).json()["reserve_after_tce"] == "20000"  # allocated already
+    assert api.post(what_if, proposed, format="json").json()["reserve_after_tce"] == "11000"
+    Budget = type(budget)
+    Budget.objects.update(basis="equal_value")
+    body = api.get(single).json()
+    assert body["reserve_after_tce"] is None
+    assert body["reserve_tce"] is None
+    assert "等价值口径" in client.get(f"/projects/{project.pk}/").content.decode()

@@ -24,14 +24,16 @@ NAVIGATION = 1  # the user's department (the page's navigation)
 REGISTER = SIGNED_IN + NAVIGATION + 5
 # how many projects match (the pager); a page of 50 with enterprise and department; their
 # energy reviews (prefetch); the departments and the tasks (the filters)
-PROJECT_PAGE = SIGNED_IN + NAVIGATION + 9
+PROJECT_PAGE = SIGNED_IN + NAVIGATION + 10
 # the project with enterprise and department; its stage events, reviews, assessments,
 # tasks, updates with their people, their evidence (prefetches); the user's department
-# again (may they decide?); the park's latest complete year (results); the admission's
-# latest review
-ADMISSION = SIGNED_IN + NAVIGATION + 4
+# again (may they decide?); the park's latest complete year (results); this year's approved
+# budget (none here; with one, its reserve and project allocations: one more); the
+# admission's latest review
+ADMISSION = SIGNED_IN + NAVIGATION + 5
 # the park's latest complete year; the chosen projects (reviewed, with value added); up to
-# 50 others that match the search; their reviews' energy (one query)
+# 50 others that match the search; their reviews' energy (one query); this year's approved
+# budget (none here)
 
 
 def _projects(count: int, clerk, cell_maker, start: int = 0) -> None:
