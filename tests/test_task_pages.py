@@ -298,3 +298,27 @@ def test_the_overviews_completeness_card_counts_task_parts_beside_figures(
     assert len(units) == WorkItemPart.objects.values("department").distinct().count() >= 12
     english = _client(committee_member, "en").get(reverse("dashboards:overview")).content
     assert f"2/{due} reported, 1 approved" in english.decode()
+
+
+def test_the_plan_page_shows_the_overall_requirements_with_their_aims_and_the_safeguards(
+    park, clerk
+):
+    """Issue 16 #8: 总体要求 with its 2025 and 2030 aims, and 四、保障措施, on the plan page."""
+    from tasks.models import Plan
+
+    plan = Plan.objects.get()
+    guiding, aims = plan.overview_parts
+    assert guiding and plan.safeguards_zh
+    page = _client(clerk).get(reverse("plan")).content.decode()
+    overview = re.search(r'<section class="card plan-overview" id="plan-overview">.*?</section>', page, re.S)  # fmt: skip
+    assert overview is not None
+    assert "一、总体要求" in overview.group(0)
+    assert guiding in overview.group(0)
+    shown = re.findall(r'<li class="aim">(.*?)</li>', overview.group(0), re.S)
+    assert [a for a in shown if a.startswith("到2025年")] and [
+        a for a in shown if a.startswith("到2030年")
+    ]
+    safeguards = re.search(r'id="plan-safeguards">.*?</section>', page, re.S)
+    assert safeguards is not None
+    assert "四、保障措施" in safeguards.group(0)
+    assert plan.safeguards_zh in safeguards.group(0)
