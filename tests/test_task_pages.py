@@ -307,17 +307,17 @@ def test_the_plan_page_shows_the_overall_requirements_with_their_aims_and_the_sa
     from tasks.models import Plan
 
     plan = Plan.objects.get()
-    guiding, aims = plan.overview_parts
-    assert guiding and plan.safeguards_zh
+    guiding, _aims = plan.overview_parts
+    assert guiding
+    assert plan.safeguards_zh
     page = _client(clerk).get(reverse("plan")).content.decode()
     overview = re.search(r'<section class="card plan-overview" id="plan-overview">.*?</section>', page, re.S)  # fmt: skip
     assert overview is not None
     assert "一、总体要求" in overview.group(0)
     assert guiding in overview.group(0)
     shown = re.findall(r'<li class="aim">(.*?)</li>', overview.group(0), re.S)
-    assert [a for a in shown if a.startswith("到2025年")] and [
-        a for a in shown if a.startswith("到2030年")
-    ]
+    assert [a for a in shown if a.startswith("到2025年")]
+    assert [a for a in shown if a.startswith("到2030年")]
     safeguards = re.search(r'id="plan-safeguards">.*?</section>', page, re.S)
     assert safeguards is not None
     assert "四、保障措施" in safeguards.group(0)
