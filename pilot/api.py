@@ -311,6 +311,31 @@ class SectionReturnApi(ApiViewMixin, APIView):
         return _section_answer(section)
 
 
+class PilotSectionReassignSerializer(serializers.Serializer):
+    owner = serializers.CharField(max_length=20, help_text="The new responsible unit's code.")
+    reason = serializers.CharField(max_length=1000)
+
+
+class SectionReassignApi(ApiViewMixin, APIView):
+    """POST {owner, reason}: move a draft section to another responsible unit (the
+    committee; the reason is kept and audited)."""
+
+    permission_classes = [ManagesPilot]
+
+    @extend_schema(request=PilotSectionReassignSerializer, responses={200: PilotSectionSerializer})
+    def post(self, request, pk: int):
+        from tasks.models import Department
+
+        section = _section(pk)
+        payload = PilotSectionReassignSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        owner = Department.objects.filter(code=payload.validated_data["owner"]).first()
+        section = services.section_reassign(
+            section=section, owner=owner, reason=payload.validated_data["reason"], user=request.user
+        )
+        return _section_answer(section)
+
+
 # --- the frozen report's exports -----------------------------------------------------------
 
 
@@ -576,6 +601,11 @@ api_urlpatterns = [
     ),
     path(
         "pilot/sections/<int:pk>/return/", SectionReturnApi.as_view(), name="pilot-section-return"
+    ),
+    path(
+        "pilot/sections/<int:pk>/reassign/",
+        SectionReassignApi.as_view(),
+        name="pilot-section-reassign",
     ),
     path("pilot/exports/", PilotExportListApi.as_view(), name="pilot-export-list"),
     path(

@@ -237,6 +237,7 @@ MATRIX = {
     "POST /api/v1/pilot/sections/{id}/submit/": [403, 403, 404, 404, 404, 403, 403, 403, 404],
     "POST /api/v1/pilot/sections/{id}/approve/": [403, 403, 403, 403, 403, 404, 403, 403, 404],
     "POST /api/v1/pilot/sections/{id}/return/": [403, 403, 403, 403, 403, 404, 403, 403, 404],
+    "POST /api/v1/pilot/sections/{id}/reassign/": [403, 403, 403, 403, 403, 404, 403, 403, 404],
     "GET /api/v1/pilot/exports/": EXPORTERS_READ,
     "POST /api/v1/pilot/exports/": [403, 403, 403, 403, 403, 404, 404, 404, 404],
     "GET /api/v1/pilot/exports/{export_id}/": [403, 403, 403, 403, 403, 404, 404, 404, 404],
@@ -373,6 +374,7 @@ BODIES = {
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": {"comment": "请核对"},
     "POST /api/v1/pilot/sections/{id}/save/": {"narrative": "说明", "version": 0},
     "POST /api/v1/pilot/sections/{id}/return/": {"comment": "请补充"},
+    "POST /api/v1/pilot/sections/{id}/reassign/": {"owner": "ECO", "reason": "分工调整"},
     "POST /api/v1/pilot/exports/": {"year": 2026, "format": "docx", "language": "zh-hans"},
     "POST /api/v1/projects/": {
         "code": "X-9",

@@ -283,6 +283,7 @@ GET_MATRIX = {
     "api:pilot-section-submit": [403, 403, 405, 405, 405, 403, 403, 403, 405],
     "api:pilot-section-approve": [403, 403, 403, 403, 403, 405, 403, 403, 405],
     "api:pilot-section-return": [403, 403, 403, 403, 403, 405, 403, 403, 405],
+    "api:pilot-section-reassign": [403, 403, 403, 403, 403, 405, 403, 403, 405],
     "api:pilot-export-list": [403, 403, 403, 403, 403, 200, 200, 200, 200],
     "api:pilot-export-detail": [403, 403, 403, 403, 403, 200, 200, 200, 200],
     "api:pilot-export-download": [403, 403, 403, 403, 403, 200, 200, 200, 200],
@@ -771,6 +772,7 @@ POST_ALLOWED = {
     "api:pilot-section-submit": {"clerk", "other_clerk", "head", "administrator"},
     "api:pilot-section-approve": {"committee_member", "administrator"},
     "api:pilot-section-return": {"committee_member", "administrator"},
+    "api:pilot-section-reassign": {"committee_member", "administrator"},
     "api:pilot-export-list": {"committee_member", "statistics_office", "auditor", "administrator"},
 }
 POST_BODIES = {
@@ -778,6 +780,7 @@ POST_BODIES = {
     "api:pilot-section-submit": {},
     "api:pilot-section-approve": {},
     "api:pilot-section-return": {"comment": "请补充"},
+    "api:pilot-section-reassign": {"owner": "ECO", "reason": "分工调整"},
     "api:pilot-export-list": {"year": 2026, "format": "docx", "language": "zh-hans"},
     "pilot:cases": {"title_zh": "案例", "summary_zh": "摘要", "year": "2026"},
     "pilot:case": {"action": "status", "status": "submitted"},

@@ -105,6 +105,30 @@ def test_a_section_goes_through_the_services_four_eyes_and_versions(
     assert measures.state == "submitted"
 
 
+def test_the_committee_reassigns_a_section_with_a_reason(
+    workspace, committee_member, clerk, other_clerk
+):
+    from pilot.models import OwnerChange
+
+    section = _section(workspace)
+    url = f"{API}/sections/{section.pk}/reassign/"
+    _refused(_api(clerk).post(url, {"owner": "ECO", "reason": "调整"}), 403)
+    _refused(_api(committee_member).post(url, {"owner": "ECO", "reason": " "}), 400)
+    _refused(_api(committee_member).post(url, {"owner": "NOPE", "reason": "调整"}), 400, "owner")
+    assert not OwnerChange.objects.exists()
+    moved = _api(committee_member).post(url, {"owner": "ECO", "reason": "改由生态环境分局撰写"})
+    assert moved.json()["owner"] == "ECO"
+    event = AuditEvent.objects.get(action="pilot_section_reassign")
+    assert (event.old_value, event.new_value, event.reason) == (
+        "DRS",
+        "ECO",
+        "改由生态环境分局撰写",
+    )
+    _refused(_api(clerk).post(f"{API}/sections/{section.pk}/save/", {"narrative": "越权"}), 403)
+    saved = _api(other_clerk).post(f"{API}/sections/{section.pk}/save/", {"narrative": "生态"})
+    assert saved.json()["version"] == 1
+
+
 def test_bad_section_input_is_refused_and_nothing_is_written(workspace, clerk):
     section = _section(workspace)
     url = f"{API}/sections/{section.pk}/save/"
