@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dezhou_carbon.count_targets import CountTarget
 from dezhou_carbon.evidence import OptionalEvidence
 from indicators.models import ReviewedPeriod
 
@@ -351,26 +352,15 @@ class EnterpriseCertificate(OptionalEvidence):
         return f"{self.enterprise_id} {self.kind} {self.year}"
 
 
-class CertificateCountTarget(models.Model):
+class CertificateCountTarget(CountTarget):
     """A yearly target for a certificate counter (e.g. green factories of the year), set by
     the committee's decision through the governed target path: recorded by the statistics
     office or an administrator, approved by a committee member who is not the recorder,
-    with reason and 文号. A change is a new version; the old one stays."""
+    with reason and 文号. A change is a new version; the old one stays. The fields and the
+    service are the ones footprints' counters use too (dezhou_carbon/count_targets.py, which
+    also says why these are not the indicator engine's targets)."""
 
     counter = models.CharField(_("计数"), max_length=40)
-    year = models.PositiveSmallIntegerField(_("年度"))
-    value = models.PositiveIntegerField(_("目标值"))
-    reason = models.TextField(_("原因"))
-    document_no = models.CharField(_("文号"), max_length=100)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    version = models.PositiveIntegerField(_("版本"), default=1)
-    is_current = models.BooleanField(_("现行"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["counter", "year", "-version"]
@@ -383,9 +373,6 @@ class CertificateCountTarget(models.Model):
         ]
         verbose_name = _("认证数量目标")
         verbose_name_plural = _("认证数量目标")
-
-    def __str__(self) -> str:
-        return f"{self.counter} {self.year} = {self.value} (v{self.version})"
 
 
 class Benchmark(models.Model):

@@ -432,62 +432,20 @@ def certificate_record(*, user, enterprise: Enterprise, data: dict, upload=None)
     return certificate
 
 
-@transaction.atomic
 def certificate_count_target_set(
     *, counter: str, year, value, reason: str, document_no: str, approver, actor
 ) -> CertificateCountTarget:
     """Set a certificate counter's target for a year by the committee's decision, through
-    the governed target path's check of who records and who approves
-    (indicators.targets.decision_people_check); reason and 文号 required. A new version
-    replaces the current one, which stays."""
-    from indicators.targets import decision_people_check
+    the governed target path's check of who records and who approves; reason and 文号
+    required. A new version replaces the current one, which stays. The one service of
+    every counter's target (dezhou_carbon.count_targets.count_target_set)."""
+    from dezhou_carbon.count_targets import count_target_set
 
-    decision_people_check(approver=approver, actor=actor)
-    if counter not in work_rules.COUNTER_KEYS:
-        raise ApplicationError(
-            f"计数“{str(counter)[:40]}”无效。",
-            f"Counter '{str(counter)[:40]}' is not known.",
-            code="bad_counter",
-        )
-    year = _year(year)
-    try:
-        value = int(str(value).strip())
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0:
-        raise ApplicationError(
-            "目标值应为非负整数。", "A target should be a whole number, not negative.",
-            code="bad_value",
-        )  # fmt: skip
-    reason = _text({"v": reason}, "v", "原因", "A reason")
-    document_no = _text({"v": document_no}, "v", "批准文件文号", "The document number (文号)")
-    current = (
-        CertificateCountTarget.objects.select_for_update()
-        .filter(counter=counter, year=year, is_current=True)
-        .first()
-    )
-    version = 1
-    if current is not None:
-        version = current.version + 1
-        current.is_current = False
-        current.save(update_fields=["is_current"])
-    target = CertificateCountTarget.objects.create(
-        counter=counter, year=year, value=value, reason=reason, document_no=document_no,
-        approved_by=approver, recorded_by=actor, version=version,
+    return count_target_set(
+        CertificateCountTarget, counter=counter, counters=work_rules.COUNTER_KEYS, year=year,
+        value=value, reason=reason, document_no=document_no, approver=approver, actor=actor,
+        action="certificate_count_target_set", object_type="certificate_count_target",
     )  # fmt: skip
-    audit_record(
-        actor=actor,
-        action="certificate_count_target_set",
-        object_type="certificate_count_target",
-        object_id=target.pk,
-        period=str(year),
-        old_value=None if current is None else current.value,
-        new_value=value,
-        reason=reason,
-        details={"counter": counter, "year": year, "document_no": document_no,
-                 "approved_by": approver.get_username(), "version": version},
-    )  # fmt: skip
-    return target
 
 
 # --- efficiency benchmarks -------------------------------------------------------------

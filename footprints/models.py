@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dezhou_carbon.count_targets import CountTarget as CountTargetBase
 from footprints import calculations as fc
 
 
@@ -284,29 +285,17 @@ class Certificate(models.Model):
         return f"{self.body} {self.number}"
 
 
-class CountTarget(models.Model):
+class CountTarget(CountTargetBase):
     """A yearly target for a footprint counter (the policy innovation's indicator), set by
     the committee's decision: recorded by the statistics office with reason and 文号, approved
-    by a committee member. A change is a new version; the old one stays."""
+    by a committee member. A change is a new version; the old one stays. The fields and the
+    service are shared with the certificate counters (dezhou_carbon/count_targets.py)."""
 
     class Counter(models.TextChoices):
         APPROVED_STUDIES = "approved_studies", _("已审核的碳足迹研究")
         CERTIFIED_PRODUCTS = "certified_products", _("获认证的产品")
 
     counter = models.CharField(_("计数"), max_length=30, choices=Counter)
-    year = models.PositiveSmallIntegerField(_("年度"))
-    value = models.PositiveIntegerField(_("目标值"))
-    reason = models.TextField(_("原因"))
-    document_no = models.CharField(_("文号"), max_length=100)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    version = models.PositiveIntegerField(_("版本"), default=1)
-    is_current = models.BooleanField(_("现行"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["counter", "year", "-version"]
@@ -319,6 +308,3 @@ class CountTarget(models.Model):
         ]
         verbose_name = _("碳足迹计数目标")
         verbose_name_plural = _("碳足迹计数目标")
-
-    def __str__(self) -> str:
-        return f"{self.counter} {self.year} = {self.value} (v{self.version})"

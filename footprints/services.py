@@ -710,54 +710,17 @@ def certificate_expiry_remind(*, today: dt.date | None = None, days: int = 90) -
 # --- Counter targets (the policy innovation's indicator) ------------------------------------
 
 
-@transaction.atomic
 def count_target_set(
     *, counter: str, year: int, value: int, reason: str, document_no: str, approver, actor
 ) -> CountTarget:
     """Set a counter's target for a year by the committee's decision (as a governed target
     change: recorded by the statistics office, approved by a committee member, reason and
-    文号, never the same person). A new version replaces the current one."""
-    from indicators.targets import decision_people_check
+    文号, never the same person). A new version replaces the current one. The one service
+    of every counter's target (dezhou_carbon.count_targets.count_target_set)."""
+    from dezhou_carbon.count_targets import count_target_set as counter_target_set
 
-    decision_people_check(approver=approver, actor=actor)
-    reason, document_no = _require_reason(reason), (document_no or "").strip()
-    if not document_no:
-        raise ApplicationError(
-            "请填写批准文件的文号。",
-            "The number of the authorising document (文号) is required.",
-            code="document_required",
-        )
-    if counter not in CountTarget.Counter.values:
-        raise ApplicationError(
-            f"计数“{counter}”无效。", f"Counter '{counter}' is not known.", code="bad_counter"
-        )
-    if int(value) < 0:
-        raise ApplicationError(
-            "目标值不能为负数。", "A target cannot be negative.", code="negative_value"
-        )
-    current = (
-        CountTarget.objects.select_for_update()
-        .filter(counter=counter, year=year, is_current=True)
-        .first()
-    )
-    version = 1
-    if current is not None:
-        version = current.version + 1
-        current.is_current = False
-        current.save(update_fields=["is_current"])
-    target = CountTarget.objects.create(
-        counter=counter, year=year, value=int(value), reason=reason, document_no=document_no,
-        approved_by=approver, recorded_by=actor, version=version,
+    return counter_target_set(
+        CountTarget, counter=counter, counters=CountTarget.Counter.values, year=year,
+        value=value, reason=reason, document_no=document_no, approver=approver, actor=actor,
+        action="footprint_count_target_set", object_type="footprint_count_target",
     )  # fmt: skip
-    audit_record(
-        actor=actor,
-        action="footprint_count_target_set",
-        object_type="footprint_count_target",
-        object_id=target.pk,
-        old_value=None if current is None else current.value,
-        new_value=target.value,
-        reason=reason,
-        details={"counter": counter, "year": year, "document_no": document_no,
-                 "approved_by": approver.get_username(), "version": version},
-    )  # fmt: skip
-    return target
