@@ -116,6 +116,14 @@ class ApiViewMixin:
     with a NUL character is refused (PostgreSQL cannot compare text with it)."""
 
     def initial(self, request, *args, **kwargs):
+        # The enterprise wall (enterprises/middleware.py) for a request authenticated by an
+        # API token, which the middleware cannot see: an energy manager naming another
+        # enterprise's credit code anywhere in the request is refused (403, audited) before
+        # any permission or view runs.
+        self.perform_authentication(request)
+        from enterprises.middleware import wall_refusal
+
+        wall_refusal(request._request, request.user)
         super().initial(request, *args, **kwargs)
         for key, values in request.query_params.lists():
             if "\x00" in key or any("\x00" in value for value in values):

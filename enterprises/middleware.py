@@ -31,6 +31,25 @@ def other_codes(request, own: str) -> list[str]:
     return sorted(code for code in found if code != own)
 
 
+def wall_refusal(request, user) -> None:
+    """For the API's token-authenticated requests (dezhou_carbon.api.ApiViewMixin): the
+    same rule as the middleware, raised as a 403 `enterprise_wall` refusal, each named code
+    audited as an attempt. Nothing for anyone but an energy manager."""
+    if not permissions.is_energy_manager(user):
+        return
+    named = other_codes(request, user.enterprise.code)
+    if not named:
+        return
+    from dezhou_carbon.exceptions import PermissionRefused
+    from enterprises.services import enterprise_access_refused_record
+
+    for code in named[:5]:
+        enterprise_access_refused_record(
+            user=user, code=code, where=f"{request.method} {request.get_full_path()}"
+        )
+    raise PermissionRefused(ZH, EN, code="enterprise_wall")
+
+
 class EnterpriseWallMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

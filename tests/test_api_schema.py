@@ -263,23 +263,23 @@ MATRIX = {
 # and the sample enterprise answers 404, as one that does not exist (the attempt audited).
 ENERGY_MANAGER = {
     "GET /api/v1/enterprises/": 200,
-    "GET /api/v1/enterprises/{credit_code}/": 404,
+    "GET /api/v1/enterprises/{credit_code}/": 403,
     "GET /api/v1/footprints/": 200,  # their own enterprise's studies (none here)
     "GET /api/v1/footprints/{id}/": 404,
     # Their own API tokens (creating one is the one write they make here).
     "GET /api/v1/tokens/": 200,
     "POST /api/v1/tokens/": 201,
-    # The sample enterprise is another's: as one that does not exist (audited).
-    "GET /api/v1/enterprises/{credit_code}/ledger/": 404,
-    "GET /api/v1/enterprises/{credit_code}/quarters/": 404,
-    "GET /api/v1/enterprises/{credit_code}/quarters/{period}/": 404,
-    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/": 404,
-    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/submit/": 404,
-    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/approve/": 404,
-    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": 404,
+    # The sample enterprise is another's: the wall refuses the address (audited).
+    "GET /api/v1/enterprises/{credit_code}/ledger/": 403,
+    "GET /api/v1/enterprises/{credit_code}/quarters/": 403,
+    "GET /api/v1/enterprises/{credit_code}/quarters/{period}/": 403,
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/": 403,
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/submit/": 403,
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/approve/": 403,
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": 403,
     "GET /api/v1/pilot/public/": 200,  # the public page's data, as for anyone
-    "GET /api/v1/enterprises/{credit_code}/products/": 404,
-    "POST /api/v1/enterprises/{credit_code}/products/": 404,
+    "GET /api/v1/enterprises/{credit_code}/products/": 403,
+    "POST /api/v1/enterprises/{credit_code}/products/": 403,
 }
 # What the energy manager's allowed writes change (everything else must stay as it was).
 ENERGY_MANAGER_WRITES = {"POST /api/v1/tokens/"}

@@ -280,12 +280,14 @@ def test_pages_by_code_and_by_query_are_refused_and_audited(
 
 
 def test_api_by_code_answers_404_and_audits(energy_manager, cell_maker, other_enterprise):
-    """A token's request (DRF authentication, past the page wall): the API's own check."""
+    """A token's request (DRF authentication, which the middleware cannot see): the same
+    wall in the API (dezhou_carbon.api.ApiViewMixin), 403 `enterprise_wall`, audited."""
     client = APIClient()
     client.force_authenticate(energy_manager)
     before = _attempts()
     response = client.get(reverse("api:enterprise-detail", args=[OTHER_CODE]))
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert response.json()["code"] == "enterprise_wall"
     assert response.json()["message_en"]
     assert _attempts() == before + 1
     assert client.get(reverse("api:enterprise-detail", args=[cell_maker.code])).status_code == 200

@@ -291,7 +291,7 @@ def test_api_lists_and_records(energy_manager, cell_maker, other_enterprise, cel
     assert [(r["product"], r["advanced"], r["baseline"]) for r in listed] == [("电芯", "50", "80")]
     attempts = AuditEvent.objects.filter(action="enterprise_access_refused").count()
     other = api.get(reverse("api:enterprise-products", args=[OTHER_CODE]))
-    assert other.status_code == 404
+    assert other.status_code == 403  # the wall
     assert AuditEvent.objects.filter(action="enterprise_access_refused").count() == attempts + 1
     refused = api.post(
         reverse("api:product-output-import"),

@@ -193,7 +193,7 @@ def test_submission_needs_every_item(energy_manager, cell_maker):
 @pytest.mark.parametrize(
     "name", ["ledger", "quarter-list", "quarter", "quarter-submit", "quarter-approve"]
 )
-def test_another_enterprise_answers_404_audited_nothing_written(
+def test_another_enterprise_is_refused_at_the_wall_audited_nothing_written(
     energy_manager, cell_maker, other_enterprise, name
 ):
     script = _token_client(energy_manager)
@@ -206,7 +206,8 @@ def test_another_enterprise_answers_404_audited_nothing_written(
         response = script.get(url)
     else:
         response = script.post(url, {"entries": _entries()}, format="json")
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert response.json()["code"] == "enterprise_wall"
     assert response.json()["message_zh"]
     assert response.json()["message_en"]
     assert _attempts() == before + 1
@@ -228,6 +229,27 @@ def test_the_wall_refuses_a_session_naming_another_enterprise(
     response = client.get(reverse("api:enterprise-list") + f"?code={OTHER_CODE}")
     assert response.status_code == 403
     assert _attempts() == before + 2
+
+
+def test_a_token_naming_another_enterprise_by_filter_or_body_is_refused(
+    energy_manager, cell_maker, other_enterprise
+):
+    """The wall holds for a script's token too (no session for the middleware to see)."""
+    script = _token_client(energy_manager)
+    before = _attempts()
+    by_filter = script.get(reverse("api:enterprise-list") + f"?code={OTHER_CODE}")
+    assert by_filter.status_code == 403
+    assert by_filter.json()["code"] == "enterprise_wall"
+    in_body = script.post(
+        reverse("api:product-output-import"),
+        {"rows": [{"code": OTHER_CODE, "year": "2024", "product": "x", "quantity": "1",
+                   "unit": "t"}]},
+        format="json",
+    )  # fmt: skip
+    assert in_body.status_code == 403
+    assert _attempts() == before + 2
+    own = script.get(reverse("api:enterprise-list") + f"?code={cell_maker.code}")
+    assert own.status_code == 200
 
 
 def test_department_staff_read_and_may_not_enter(clerk, other_clerk, cell_maker):
