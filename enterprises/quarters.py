@@ -366,6 +366,10 @@ def enterprise_quarter_approve(
         submitters = {row.submitted_by_id, *(f.submitted_by_id for f in submitted)}
         if not permissions.can_review_enterprise_period(user, enterprise, submitters):
             raise four_eyes_refusal()
+        # Σ enterprises beyond the park's approved figure: refused, nothing written.
+        from enterprises.excess import refuse_excess
+
+        refuse_excess(enterprise=enterprise, period=period, figures=submitted)
         now = timezone.now()
         figures_approve(
             submitted,
