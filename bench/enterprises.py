@@ -15,7 +15,8 @@ as a committee member:
 
   (a) the trivial view GET /health/, beside
   (b) the ledger (key units, first page), the ledger of every enterprise, an enterprise
-      profile, the reconciliation page, and
+      profile (with its plan, visits, certificates and products: seed_work), its products
+      page, its quarter and ledger in the API, the reconciliation page, and
   (c) the decomposition over all key units for one pair of years and the reconciliation of
       one quarter, computed directly (no cache),
 
@@ -46,6 +47,9 @@ LIMITS_MS = {
     "ledger": 300,
     "ledger_all": 300,
     "profile": 300,
+    "products": 300,
+    "quarter_api": 300,
+    "ledger_api": 300,
     "decomposition": 1000,
     "reconciliation": 500,
 }
@@ -210,6 +214,116 @@ def generate(enterprises: int, years: int) -> dict:
     }
 
 
+def seed_work(years: int) -> dict:
+    """The profile's and ledger's newer sections, at the same scale (once per database):
+    every enterprise's product output per year (key units two products, the others one)
+    with product and industry benchmarks; each key unit's 一企一策 plan (four measures with
+    a quarter's progress), two visits with findings and three certificates."""
+    import datetime as dt
+
+    from accounts.models import User
+    from enterprises.models import (
+        Benchmark,
+        Enterprise,
+        EnterpriseCertificate,
+        Finding,
+        Measure,
+        MeasureProgress,
+        ProductOutput,
+        Visit,
+    )
+
+    if ProductOutput.objects.exists():
+        return {"product_outputs": ProductOutput.objects.count()}
+    started = time.perf_counter()
+    clerk, _ = User.objects.get_or_create(
+        username="bench.clerk", defaults={"role": User.Role.CLERK}
+    )
+    first_year = LAST_YEAR - years + 1
+    Benchmark.objects.bulk_create(
+        [
+            Benchmark(product=product, metric="per_product", unit=unit, advanced=advanced,
+                      baseline=baseline, year=2024, source="bench", recorded_by=clerk)
+            for product, unit, advanced, baseline in (
+                ("电芯", "kgce/万只", Decimal("50"), Decimal("80")),
+                ("正极材料", "kgce/t", Decimal("900"), Decimal("1200")),
+                ("结构件", "kgce/t", Decimal("300"), Decimal("420")),
+            )
+        ]
+        + [
+            Benchmark(industry="39", metric="per_value_added", unit="tce/万元",
+                      advanced=Decimal("0.05"), baseline=Decimal("0.12"), year=2024,
+                      source="bench", recorded_by=clerk)
+        ]
+    )  # fmt: skip
+    enterprises = list(Enterprise.objects.values_list("pk", "is_key_unit"))
+    outputs = []
+    for n, (pk, key_unit) in enumerate(enterprises):
+        made = (("电芯", "万只"), ("正极材料", "t")) if key_unit else ((("结构件", "t"),))
+        for year in range(first_year, LAST_YEAR + 1):
+            for product, unit in made:
+                outputs.append(
+                    ProductOutput(
+                        enterprise_id=pk, year=year, product=product, unit=unit,
+                        quantity=Decimal(1000 + n), recorded_by=clerk,
+                        energy_tce=Decimal(40 + n % 50) if key_unit else None,
+                    )
+                )  # fmt: skip
+    ProductOutput.objects.bulk_create(outputs, batch_size=5000)
+    key_units = [pk for pk, key_unit in enterprises if key_unit]
+    measures = Measure.objects.bulk_create(
+        [
+            Measure(enterprise_id=pk, title=f"措施{k}", owner="王工", start_quarter="2025Q1",
+                    due_quarter="2026Q4", savings_tce=Decimal(100), savings_tco2=Decimal(260),
+                    investment=Decimal(80), created_by=clerk)
+            for pk in key_units
+            for k in range(4)
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    MeasureProgress.objects.bulk_create(
+        [
+            MeasureProgress(measure=m, period="2026Q2", state="in_progress", note="推进",
+                            reported_by=clerk)
+            for m in measures
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    visits = Visit.objects.bulk_create(
+        [
+            Visit(enterprise_id=pk, visit_date=dt.date(2026, month, 10), inspectors="李明",
+                  recorded_by=clerk)
+            for pk in key_units
+            for month in (3, 9)
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    Finding.objects.bulk_create(
+        [
+            Finding(visit=v, description="计量缺失", requirement="加装电表",
+                    due_date=dt.date(2026, 12, 31))
+            for v in visits
+            for _ in range(2)
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    EnterpriseCertificate.objects.bulk_create(
+        [
+            EnterpriseCertificate(enterprise_id=pk, kind=kind, year=year, recorded_by=clerk)
+            for pk in key_units
+            for kind, year in (("energy_audit", 2024), ("green_factory", 2025),
+                               ("energy_management", 2026))
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    return {
+        "product_outputs": ProductOutput.objects.count(),
+        "measures": len(measures),
+        "visits": len(visits),
+        "work_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
 def _timed(call, repeat: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -255,6 +369,9 @@ def measure(repeat: int) -> dict:
         "ledger": _timed(page(f"/enterprises/ledger/?period={year}"), repeat),
         "ledger_all": _timed(page(f"/enterprises/ledger/?period={year}&all=1"), repeat),
         "profile": _timed(page(f"/enterprises/{some}/"), repeat),
+        "products": _timed(page(f"/enterprises/{some}/products/"), repeat),
+        "quarter_api": _timed(page(f"/api/v1/enterprises/{some}/quarters/{year}Q3/"), repeat),
+        "ledger_api": _timed(page(f"/api/v1/enterprises/{some}/ledger/"), repeat),
         "reconciliation_page": _timed(
             page(f"/enterprises/reconciliation/?period={year}Q3"), repeat
         ),
@@ -299,6 +416,7 @@ def main() -> None:
         }
     else:
         data = generate(args.enterprises, args.years)
+    data.update(seed_work(args.years))
     measured = measure(args.repeat)
     failures = [name for name, limit in LIMITS_MS.items() if measured[name]["p95_ms"] > limit]
     if measured["ledger_tenth"]["queries"] != measured["ledger"]["queries"]:
