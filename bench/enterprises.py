@@ -236,8 +236,11 @@ def seed_work(years: int) -> dict:
     if ProductOutput.objects.exists():
         return {"product_outputs": ProductOutput.objects.count()}
     started = time.perf_counter()
+    from tasks.models import Department
+
     clerk, _ = User.objects.get_or_create(
-        username="bench.clerk", defaults={"role": User.Role.CLERK}
+        username="bench.clerk",
+        defaults={"role": User.Role.CLERK, "department": Department.objects.get(code="DRS")},
     )
     first_year = LAST_YEAR - years + 1
     Benchmark.objects.bulk_create(
