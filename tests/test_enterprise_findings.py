@@ -257,3 +257,32 @@ def test_the_warning_page_and_the_visits_page_lead_to_the_finding(
     visits = client.get(f"/enterprises/{cell_maker.code}/visits/").content.decode()
     assert f"/dashboards/warnings/{finding.warning_id}/" not in visits
     assert client.get(f"/dashboards/warnings/{finding.warning_id}/").status_code == 403
+
+
+def test_the_finding_page_reads_a_fixed_number_of_queries(
+    client, energy_manager, cell_maker, clerk
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    finding = _finding(clerk, cell_maker)
+    warning = _acknowledge(finding.warning, energy_manager)
+    url = f"/enterprises/{cell_maker.code}/findings/{finding.pk}/"
+    client.force_login(energy_manager)
+
+    def report(n):
+        for k in range(n):
+            warning_services.warning_progress_report(
+                warning=warning, user=energy_manager, note=f"进展{k}",
+                upload=SimpleUploadedFile(f"{k}.pdf", PDF, content_type="application/pdf"),
+            )  # fmt: skip
+
+    report(1)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    report(30)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert page.content.decode().count("进展2") >= 1
+    assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
