@@ -7,6 +7,7 @@ services by named people. Safe to run twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal as D
 
 from accounts.models import User
@@ -16,6 +17,15 @@ from assessment.models import Assessment
 
 YEAR = 2025
 DOCUMENT_NO = "德经开管发〔2025〕12号"
+# The days each step happened (dezhou_carbon.demo_clock): the scheme approved early in the
+# year it governs, the year frozen once its last records were in, explained, adjusted and
+# signed off at the committee's first meeting of 2026, rewards and sanctions after it.
+SCHEME_APPROVED = dt.date(2025, 3, 10)
+FROZEN = dt.date(2026, 1, 20)
+EXPLAINED = dt.date(2026, 1, 23)
+ADJUSTED = dt.date(2026, 2, 2)
+SIGNED_OFF = dt.date(2026, 2, 5)
+DECIDED = dt.date(2026, 2, 12)
 
 
 def _person(username: str, role: str, name: str, department: str | None = None) -> User:
@@ -44,42 +54,50 @@ def assessment_demo() -> list[str]:
     second = _person("committee_li", User.Role.COMMITTEE, "李明")
     stats = _person("stats", User.Role.STATISTICS_OFFICE, "统计办")
     clerk = _person("drs_clerk", User.Role.CLERK, "发改统计部填报员", "DRS")
-    services.scheme_record(
-        year=YEAR,
-        rules=calc.DEFAULT_RULES,
-        document_no=DOCUMENT_NO,
-        reason="按园区碳达峰试点实施方案保障措施，制定2025年度责任单位目标责任考核办法。",
-        approver=committee,
-        actor=stats,
-    )
-    assessment = services.assessment_freeze(year=YEAR, user=committee)
-    services.explanation_add(
-        assessment=assessment,
-        department="DRS",
-        text="三季度能源数据因省统计联网直报平台升级延迟一天报送，已于次日补报并经负责人审核。",
-        user=clerk,
-    )
-    services.adjustment_add(
-        assessment=assessment,
-        department="DRS",
-        points=D(2),
-        reason="牵头完成国家碳达峰试点园区年度进展材料报送，经管委会会议研究加2分。",
-        user=committee,
-    )
+    from dezhou_carbon.demo_clock import on_day
+
+    with on_day(SCHEME_APPROVED, 10, 0):
+        services.scheme_record(
+            year=YEAR,
+            rules=calc.DEFAULT_RULES,
+            document_no=DOCUMENT_NO,
+            reason="按园区碳达峰试点实施方案保障措施，制定2025年度责任单位目标责任考核办法。",
+            approver=committee,
+            actor=stats,
+        )
+    with on_day(FROZEN, 10, 0):
+        assessment = services.assessment_freeze(year=YEAR, user=committee)
+    with on_day(EXPLAINED, 15, 0):
+        services.explanation_add(
+            assessment=assessment,
+            department="DRS",
+            text="四项目标所需的年度数据由省统计局次年发布，考核冻结时尚无数据，待发布后补报并说明。",
+            user=clerk,
+        )
+    with on_day(ADJUSTED, 10, 0):
+        services.adjustment_add(
+            assessment=assessment,
+            department="DRS",
+            points=D(2),
+            reason="牵头完成国家碳达峰试点园区年度进展材料报送，经管委会会议研究加2分。",
+            user=committee,
+        )
     preview = calc.year_scores(assessment.snapshot, assessment.scheme.rules, {"DRS": [D(2)]})
     ranked = [score for score in preview if score.total is not None]
     lowest = ranked[-1].department if ranked else "DRS"
     if ranked and lowest != "DRS":
-        services.adjustment_add(
-            assessment=assessment,
-            department=lowest,
-            points=D(-1),
-            reason="预警整改材料两次退回补正，经管委会会议研究减1分。",
-            user=committee,
+        with on_day(ADJUSTED, 10, 30):
+            services.adjustment_add(
+                assessment=assessment,
+                department=lowest,
+                points=D(-1),
+                reason="预警整改材料两次退回补正，经管委会会议研究减1分。",
+                user=committee,
+            )
+    with on_day(SIGNED_OFF, 16, 0):
+        assessment = services.assessment_sign_off(
+            assessment=assessment, user=second, comment="经管委会2026年第1次主任办公会审定。"
         )
-    assessment = services.assessment_sign_off(
-        assessment=assessment, user=second, comment="经管委会2026年第1次主任办公会审定。"
-    )
     rows = [row for row in assessment.scores["rows"] if row["total"] is not None]
     decisions = []
     if rows:
@@ -100,14 +118,15 @@ def assessment_demo() -> list[str]:
         if failed:
             decisions.append((failed[0], "criticism", "年度考核不合格，予以通报批评并限期整改。"))
     for department, kind, reason in decisions:
-        services.consequence_record(
-            assessment=assessment,
-            department=department,
-            kind=kind,
-            reason=reason,
-            document_no="德经开管字〔2026〕3号",
-            user=committee,
-        )
+        with on_day(DECIDED, 10, 0):
+            services.consequence_record(
+                assessment=assessment,
+                department=department,
+                kind=kind,
+                reason=reason,
+                document_no="德经开管字〔2026〕3号",
+                user=committee,
+            )
     return [
         f"{YEAR}年度考核 / {YEAR} assessment: signed off ({len(rows)} units assessed, "
         f"{len(decisions)} rewards or sanctions); 2026 previewed on /assessment/"

@@ -34,3 +34,13 @@ def test_the_demo_signs_2025_off_with_adjustments_and_sanctions_and_previews_202
     assert (AuditEvent.objects.count(), Consequence.objects.count()) == before
     assert {row["source"] for row in selectors.year_scores(2025)} == {"signed_off"}
     assert {row["source"] for row in selectors.year_scores(2026)} == {"preview"}
+    # Each step on its day (issue 20 item 1): the scheme approved in the year it governs,
+    # the year frozen after it ended, signed off at the committee's first meeting of 2026.
+    assert assessment.scheme.recorded_at.date() == dt.date(2025, 3, 10)
+    assert assessment.frozen_at.date() == dt.date(2026, 1, 20)
+    assert assessment.signed_off_at.date() == dt.date(2026, 2, 5)
+    days = set(
+        AuditEvent.objects.filter(object_type="assessment").values_list("at__date", flat=True)
+    )
+    assert days
+    assert max(days) <= dt.date(2026, 2, 12)
