@@ -23,6 +23,7 @@ from accounts import permissions
 from accounts.permissions import UsesProduct
 from dezhou_carbon.api import ApiViewMixin
 from dezhou_carbon.exceptions import ApplicationError
+from indicators.numbers import decimal_text
 from projects import calculations as pc
 from projects import selectors, services, updates
 from projects.models import Project, ProjectUpdate
@@ -36,7 +37,7 @@ class ReadsProjects(BasePermission):
 
 
 def _text(value) -> str | None:
-    return None if value is None else format(value.normalize() if value else value, "f")
+    return decimal_text(value)  # None stays None; 0.000000 is "0"
 
 
 class ReadsOrRegistersProjects(BasePermission):
@@ -488,6 +489,11 @@ class ProjectReviewApi(_ProjectWriteApi):
 
 class AssessmentWriteSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
+    from_enterprise = serializers.BooleanField(
+        required=False, default=False,
+        help_text="an operating existing plant (存量): its enterprise's four approved quarters "
+        "of `year` replace `uses`",
+    )  # fmt: skip
     uses = EnergyRowSerializer(many=True, required=False, default=list)
     process = ProcessRowSerializer(many=True, required=False, default=list)
     grid_region = serializers.CharField(max_length=40, required=False, default="shandong")
@@ -514,7 +520,11 @@ class ProjectAssessmentApi(_ProjectWriteApi):
     def write(self, request, project, data):
         data["uses"] = [dict(row) for row in data["uses"]]
         data["process"] = [dict(row) for row in data["process"]]
-        services.carbon_assessment_record(user=request.user, project=project, **data)
+        if data.pop("from_enterprise"):
+            del data["uses"], data["grid_region"]
+            services.carbon_assessment_from_enterprise(user=request.user, project=project, **data)
+        else:
+            services.carbon_assessment_record(user=request.user, project=project, **data)
 
 
 class UpdateWriteSerializer(serializers.Serializer):

@@ -228,3 +228,47 @@ def reviewed_energy(project_ids) -> dict[int, Decimal]:
     ):
         energy.setdefault(project_id, approved if approved is not None else computed)
     return energy
+
+
+# The enterprise's statistical items that an existing plant's carbon assessment reads, by the
+# carrier they are (purchased electricity from the grid, purchased heat; self-generated
+# photovoltaic power emits nothing and is not purchased).
+ENTERPRISE_ITEMS = {
+    "coal_raw": "coal_raw", "coal_washed": "coal_washed", "coke": "coke",
+    "fuel_oil": "fuel_oil", "gasoline": "gasoline", "diesel": "diesel", "lpg": "lpg",
+    "natural_gas": "natural_gas", "electricity_grid": "electricity", "heat_purchased": "heat",
+}  # fmt: skip
+
+
+def enterprise_year_uses(enterprise_code: str, year: int) -> tuple[list[dict], list[str]]:
+    """An enterprise's actual annual use by carrier in `year`: the sum of its four approved
+    quarters' counting figures (in the items' units, which are the carriers' registry units),
+    and the quarters not approved (the assessment refuses an incomplete year). Two queries."""
+    from django.db.models import Sum
+
+    from enterprises.models import EnterprisePeriod
+    from indicators.models import Figure
+
+    quarters = [f"{year}Q{q}" for q in range(1, 5)]
+    approved = set(
+        EnterprisePeriod.objects.filter(
+            enterprise__code=enterprise_code, period__in=quarters,
+            state=EnterprisePeriod.State.APPROVED,
+        ).values_list("period", flat=True)
+    )  # fmt: skip
+    missing = [q for q in quarters if q not in approved]
+    totals = (
+        Figure.objects.filter(
+            counts=True, scope=enterprise_code, year=year, quarter__isnull=False,
+            item__code__in=list(ENTERPRISE_ITEMS),
+        )
+        .values("item__code", "item__unit")
+        .annotate(total=Sum("value"))
+        .order_by("item__code")
+    )  # fmt: skip
+    uses = [
+        {"carrier": ENTERPRISE_ITEMS[row["item__code"]], "quantity": row["total"],
+         "unit": row["item__unit"], "item": row["item__code"]}
+        for row in totals if row["total"]
+    ]  # fmt: skip
+    return uses, missing

@@ -436,7 +436,7 @@ def energy_review_record(
 def carbon_assessment_record(
     *, user, project: Project, uses: Sequence[dict], year: int, process: Sequence[dict] = (),
     grid_region: str = "shandong", benchmark: Decimal | None = None, benchmark_source: str = "",
-    conclusion: str = "", measures: str = "",
+    conclusion: str = "", measures: str = "", source: dict | None = None,
 ) -> CarbonAssessment:  # fmt: skip
     _require(user)
     _year_check(year)
@@ -463,10 +463,61 @@ def carbon_assessment_record(
         heat_t=result.heat_t, total_t=result.total_t, per_product=result.per_product,
         per_value_added=result.per_value_added, benchmark=benchmark,
         benchmark_source=benchmark_source.strip(), conclusion=conclusion.strip(),
-        measures=measures.strip(), trace=result.trace, recorded_by=user,
+        measures=measures.strip(), trace={**result.trace, **({"source": source} if source else {})},
+        recorded_by=user,
     )  # fmt: skip
     audit_record(
         actor=user, action="carbon_assessment_recorded", object_type="project", object_id=project.pk,
         department_code=project.department.code, new_value={"total_t": str(result.total_t)},
     )  # fmt: skip
     return assessment
+
+
+OPERATING = (Stage.OPERATION, Stage.ACCEPTANCE)
+
+
+@transaction.atomic
+def carbon_assessment_from_enterprise(
+    *, user, project: Project, year: int, process: Sequence[dict] = (),
+    benchmark: Decimal | None = None, benchmark_source: str = "", conclusion: str = "",
+    measures: str = "",
+) -> CarbonAssessment:  # fmt: skip
+    """The existing-project pilot (issue 18 item 3): an operating existing plant (存量) is
+    assessed from its enterprise's actual figures — the four approved quarters of `year`,
+    carrier by carrier — with the registry's factors; process emissions are entered with their
+    method. Refused for another kind of project, one not operating, or an incomplete year."""
+    from projects.selectors import enterprise_year_uses
+
+    _require(user)
+    _year_check(year)
+    project = Project.objects.select_related("enterprise").get(pk=project.pk)
+    if project.kind != Project.Kind.EXISTING or project.stage not in OPERATING:
+        raise ApplicationError(
+            "只有已投产的存量项目按企业实际数据评价。",
+            "Only an operating existing plant is assessed from its enterprise's actual figures.",
+            code="not_an_operating_plant",
+        )
+    code = project.enterprise.code
+    uses, missing = enterprise_year_uses(code, year)
+    if missing:
+        raise ApplicationError(
+            f"{project.enterprise.name} {year} 年尚有季度数据未审核（{'、'.join(missing)}），"
+            "不能按实际数据评价。",
+            f"{project.enterprise.name} has quarters of {year} not approved "
+            f"({', '.join(missing)}): the year's actual figures are not complete.",
+            code="enterprise_year_incomplete",
+        )
+    if not uses and not process:
+        raise ApplicationError(
+            f"{project.enterprise.name} {year} 年没有能源消费数据。",
+            f"{project.enterprise.name} reported no energy use in {year}.",
+            code="energy_required",
+        )
+    return carbon_assessment_record(
+        user=user, project=project, year=year, process=process,
+        uses=[{k: v for k, v in row.items() if k != "item"} for row in uses],
+        benchmark=benchmark, benchmark_source=benchmark_source, conclusion=conclusion,
+        measures=measures,
+        source={"kind": "enterprise_actual", "enterprise": code, "year": year,
+                "items": {row["item"]: decimal_text(row["quantity"]) for row in uses}},
+    )  # fmt: skip

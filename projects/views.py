@@ -359,6 +359,14 @@ def _record(user, project: Project, what: str, post) -> None:
                                        "A process emission needs its method.",
                                        code="method_required")  # fmt: skip
             process.append({"name": name.strip(), "tco2": str(value), "method": method.strip()})
+        if post.get("from_enterprise"):
+            services.carbon_assessment_from_enterprise(
+                user=user, project=project, year=_year(post.get("year")), process=process,
+                benchmark=_decimal(post.get("benchmark"), _("行业基准")),
+                benchmark_source=post.get("benchmark_source", ""),
+                conclusion=post.get("conclusion", ""), measures=post.get("measures", ""),
+            )  # fmt: skip
+            return
         if not uses and not process:
             raise ApplicationError("请至少填写一种能源的年消费量或一项过程排放。",
                                    "Enter at least one energy use or process emission.",

@@ -340,3 +340,29 @@ def test_the_admission_check_says_what_reserve_would_remain(clerk, project, park
     assert body["reserve_after_tce"] is None
     assert body["reserve_tce"] is None
     assert "等价值口径" in client.get(f"/projects/{project.pk}/").content.decode()
+
+
+def test_an_existing_plant_is_assessed_from_its_enterprise_through_the_api(
+    clerk, head, energy_manager, cell_maker, project
+):
+    from tests.test_projects import _approved_year
+
+    _refused(_as(clerk), f"/api/v1/projects/{project.pk}/assessments/",
+             {"year": 2024, "from_enterprise": True}, "not_an_operating_plant")  # fmt: skip
+    plant = _as(clerk).post(
+        "/api/v1/projects/",
+        {**BODY, "code": "CL-003", "kind": "existing", "enterprise": cell_maker.code},
+        format="json",
+    ).json()  # fmt: skip
+    _as(clerk).post(f"/api/v1/projects/{plant['id']}/stages/",
+                    {"stage": "operation", "actual_date": "2015-01-01"}, format="json")  # fmt: skip
+    _approved_year(cell_maker, 2024, energy_manager, head, electricity_grid="250")
+    answer = _as(clerk).post(f"/api/v1/projects/{plant['id']}/assessments/",
+                             {"year": 2024, "from_enterprise": True,
+                              "uses": [{"carrier": "coal_raw", "quantity": "999"}]},
+                             format="json")  # fmt: skip
+    assert answer.status_code == 201, answer.json()
+    assessment = answer.json()["assessments"][0]
+    assert assessment["uses"] == [{"carrier": "electricity", "quantity": "1000", "unit": "万kWh"}]
+    assert assessment["figures"]["fuels_t"] == "0"  # the typed coal is not used
+    assert assessment["trace"]["source"]["enterprise"] == cell_maker.code

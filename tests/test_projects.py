@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from dezhou_carbon.exceptions import ApplicationError
 from projects import calculations as pc
 from projects import selectors, services
-from projects.models import EnergyReview, Project, StageEvent
+from projects.models import CarbonAssessment, EnergyReview, Project, StageEvent
 from tasks.models import Department
 
 USES = [
@@ -330,3 +330,101 @@ def test_an_existing_plant_is_registered_in_operation_without_a_review(clerk, ce
                                   actual_date=dt.date(2012, 10, 1))  # fmt: skip
     plant.refresh_from_db()
     assert plant.stage == "operation"
+
+
+# --- The existing-project pilot: assessed from the enterprise's actual figures -------------
+
+
+def _approved_year(enterprise, year, manager, head, **values):
+    """The enterprise's four quarters of `year` entered by its energy manager and approved by
+    a head of its supervising department (each quarter the given values)."""
+    from enterprises.quarters import (
+        ENTERPRISE_ITEMS,
+        enterprise_quarter_approve,
+        enterprise_quarter_save,
+        enterprise_quarter_submit,
+    )
+    from reporting.workflow import EntryValue
+
+    for quarter in range(1, 5):
+        period = f"{year}Q{quarter}"
+        entries = [EntryValue(c, D(str(values.get(c, "0")))) for c in ENTERPRISE_ITEMS]
+        enterprise_quarter_save(enterprise=enterprise, period=period, user=manager, entries=entries)
+        enterprise_quarter_submit(enterprise=enterprise, period=period, user=manager)
+        if quarter < 4 or not values.get("_leave_q4"):
+            enterprise_quarter_approve(
+                enterprise=enterprise, period=period, user=head, comment="同意"
+            )
+
+
+@pytest.fixture
+def plant(clerk, cell_maker):
+    plant = services.project_register(
+        user=clerk, code="CL-002", name="电池厂现有产线（存量试点）", enterprise=cell_maker,
+        kind="existing", department=Department.objects.get(code="DRS"), value_added=D("20000"),
+    )  # fmt: skip
+    services.project_stage_record(user=clerk, project=plant, stage="operation",
+                                  actual_date=dt.date(2018, 6, 1))  # fmt: skip
+    return plant
+
+
+def test_an_operating_plant_is_assessed_from_its_enterprise_s_approved_quarters(
+    clerk, head, energy_manager, plant
+):
+    _approved_year(plant.enterprise, 2024, energy_manager, head,
+                   coal_raw="500", electricity_grid="750", heat_purchased="2500",
+                   electricity_pv="100", iva_current="5000")  # fmt: skip
+    assessment = services.carbon_assessment_from_enterprise(
+        user=clerk, project=plant, year=2024,
+        process=[{"name": "电解液分解", "tco2": "10", "method": "物料衡算法"}],
+    )  # fmt: skip
+    assessment.refresh_from_db()
+    # A year of 4 × the quarter: 2000 t raw coal, 3000 万kWh from the grid, 10000 GJ of heat;
+    # the photovoltaic power it makes itself is not purchased and emits nothing.
+    expected = services.carbon_assessment_record(
+        user=clerk, project=plant, year=2024,
+        uses=[{"carrier": "coal_raw", "quantity": "2000"},
+              {"carrier": "electricity", "quantity": "3000"},
+              {"carrier": "heat", "quantity": "10000"}],
+        process=[{"name": "电解液分解", "tco2": "10", "method": "物料衡算法"}],
+    )  # fmt: skip
+    expected.refresh_from_db()  # both as stored
+    assert assessment.total_t == expected.total_t
+    assert assessment.electricity_t == expected.electricity_t > 0
+    assert assessment.trace["source"]["kind"] == "enterprise_actual"
+    assert assessment.trace["source"]["items"]["electricity_grid"] == "3000"
+    assert "electricity_pv" not in assessment.trace["source"]["items"]
+
+
+def test_the_pilot_needs_an_operating_existing_plant_and_a_complete_year(
+    clerk, head, energy_manager, project, plant
+):
+    _approved_year(plant.enterprise, 2024, energy_manager, head, coal_raw="5", _leave_q4=True)
+    for target, code in (
+        (project, "not_an_operating_plant"),
+        (plant, "enterprise_year_incomplete"),
+    ):
+        _refused(lambda target=target: services.carbon_assessment_from_enterprise(
+            user=clerk, project=target, year=2024), code)  # fmt: skip
+    assert not CarbonAssessment.objects.exists()
+
+
+def test_the_assessment_page_offers_the_pilot_for_an_existing_plant_only(
+    client, clerk, head, energy_manager, project, plant
+):
+    client.force_login(clerk)
+    assert (
+        'id="from-enterprise"'
+        not in client.get(f"/projects/{project.pk}/assessment/").content.decode()
+    )
+    assert (
+        'id="from-enterprise"' in client.get(f"/projects/{plant.pk}/assessment/").content.decode()
+    )
+    refused = client.post(
+        f"/projects/{plant.pk}/assessment/", {"year": "2024", "from_enterprise": "1"}
+    )
+    assert "尚有季度数据未审核" in refused.content.decode()
+    _approved_year(plant.enterprise, 2024, energy_manager, head, natural_gas="25")
+    client.post(f"/projects/{plant.pk}/assessment/", {"year": "2024", "from_enterprise": "1"})
+    assessment = plant.carbon_assessments.get()
+    assert assessment.uses == [{"carrier": "natural_gas", "quantity": "100", "unit": "万m³"}]
