@@ -350,3 +350,18 @@ def test_after_freezing_no_save_or_reassignment_is_accepted(
     assert (section.owner.code, section.narrative) == ("DRS", "problems 说明")
     page = _client(committee_member).get(_url()).content.decode()
     assert "pilot-reassign" not in page  # no form offered on a frozen report
+
+
+def test_the_history_and_reassignment_read_in_english(workspace, committee_member, clerk):
+    services.section_save(section=_section(workspace), narrative="初稿", user=clerk)
+    client = _client(committee_member)
+    page = client.get(_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for english in (
+        "History (versions: 1)",
+        "Version 1",
+        "Reassign to",
+        "The sections' data as of",
+    ):
+        assert english in page, english
+    for chinese in ("修改记录", "调整责任单位", "各章节数据更新于"):
+        assert chinese not in page, chinese
