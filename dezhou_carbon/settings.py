@@ -450,6 +450,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Jobs run in-process (the embedded default, scripts/demo): Celery's line for every job
+    # that succeeded (hundreds while the demo loads) would bury the steps the demo names.
+    # A failing job still logs its error.
+    LOGGING["loggers"] = {"celery.app.trace": {"level": "WARNING"}}
 # Celery would replace the root handler with its own text format; in JSON mode the worker
 # and beat keep the handler above, so their lines are JSON too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

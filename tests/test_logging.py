@@ -170,3 +170,38 @@ def test_the_default_is_plain_text():
     assert line.endswith("WARNING dezhou_carbon.check 配置 ok")
     with pytest.raises(json.JSONDecodeError):
         json.loads(line)
+
+
+def _trace_level(env: dict[str, str]) -> int:
+    """The level of Celery's per-job log in a fresh process with these settings."""
+    script = (
+        "import logging, django; django.setup(); "
+        "print(logging.getLogger('celery.app.trace').getEffectiveLevel())"
+    )
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("DJANGO_", "DATABASE", "REDIS", "CELERY"))
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "dezhou_carbon.settings",
+            "DJANGO_DEBUG": "1",
+            **env,
+        },  # fmt: skip
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_jobs_run_in_process_do_not_log_each_success_but_a_worker_does():
+    # scripts/demo names each step as it starts; without Redis every job runs in-process
+    # and Celery's "succeeded" line for each (hundreds while the demo loads) buried them.
+    assert _trace_level({}) >= logging.WARNING
+    assert _trace_level({"REDIS_URL": "redis://127.0.0.1:6379/15"}) <= logging.INFO
