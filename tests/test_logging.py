@@ -190,7 +190,7 @@ def _trace_level(env: dict[str, str]) -> int:
             "DJANGO_SETTINGS_MODULE": "dezhou_carbon.settings",
             "DJANGO_DEBUG": "1",
             **env,
-        },  # fmt: skip
+        },
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
