@@ -30,6 +30,7 @@ from enterprises.exporting import ledger_xlsx, register_xlsx
 from enterprises.ledger import PAGE_SIZE, enterprise_series, ledger
 from enterprises.models import Enterprise, EnterprisePeriod, LeadingIndustry, RegisterUpload
 from enterprises.product_output import (
+    can_import_output,
     comparison_texts,
     product_comparisons,
     with_product_benchmarks,
@@ -416,6 +417,7 @@ def ledger_page(request):
             "page": page,
             "pages": -(-data.total // PAGE_SIZE) if data else 0,
             "key_units_only": key_units_only,
+            "may_import_outputs": can_import_output(request.user),
         },
     )
 

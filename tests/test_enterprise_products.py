@@ -274,6 +274,10 @@ def test_ledger_compares_products(client, committee_member, cell_maker, cell_ben
     page = client.get(reverse("enterprises:ledger") + "?period=2024&all=1").content.decode()
     assert 'data-product-position="baseline"' in page
     assert "70.0000" in page
+    assert 'id="products-import"' not in page  # the committee reads; it does not import
+    client.force_login(clerk)
+    page = client.get(reverse("enterprises:ledger") + "?period=2024&all=1").content.decode()
+    assert 'id="products-import"' in page
 
 
 def test_api_lists_and_records(energy_manager, cell_maker, other_enterprise, cell_benchmark):
@@ -317,3 +321,27 @@ def test_api_import_reports_line_and_column(statistics_office, cell_maker):
     assert response.json()["details"][0]["line"] == 3
     assert response.json()["details"][0]["column"] == "code"
     assert not ProductOutput.objects.exists()
+
+
+def test_demo_product_output(administrator, statistics_office):
+    from enterprises.demo import enterprise_code
+    from enterprises.product_demo import OUTPUTS, PRODUCT_BENCHMARKS, product_output_demo
+
+    drs = Department.objects.get(code="DRS")
+    for index in (0, 11):
+        Enterprise.objects.create(
+            code=enterprise_code(index), name=f"演示{index}", industry="4411",
+            supervising_department=drs, is_key_unit=True,
+        )  # fmt: skip
+    product_output_demo(user=administrator)
+    assert ProductOutput.objects.count() == 4  # the two enterprises' 2024 and 2025
+    plant = Enterprise.objects.get(code=enterprise_code(0))
+    positions = {
+        row["output"].year: (row["position"], round(row["value"], 1))
+        for row in product_output.product_comparisons(plant)
+    }
+    assert positions == {2024: ("baseline", Decimal("302.4")), 2025: ("advanced", Decimal("281.7"))}
+    before = (ProductOutput.objects.count(), AuditEvent.objects.count())
+    product_output_demo(user=administrator)  # a rerun changes nothing
+    assert before == (ProductOutput.objects.count(), AuditEvent.objects.count())
+    assert len(PRODUCT_BENCHMARKS) == len(OUTPUTS)

@@ -60,6 +60,10 @@ class Command(BaseCommand):
 
             for line in enterprise_work_demo():
                 self.stdout.write(line)
+            from enterprises.product_demo import product_output_demo
+
+            for line in product_output_demo():
+                self.stdout.write(line)
             from projects.demo import projects_demo
 
             for line in projects_demo():
