@@ -25,7 +25,12 @@ from dashboards.models import EarlyWarning, ProgressReport
 from dashboards.services import target_owners
 from dezhou_carbon import display
 from dezhou_carbon.display import unit_label
-from indicators.calculations import FOSSIL_FUELS, hold_margin, window_from_label
+from indicators.calculations import (
+    ADDITIVE_INDICATORS,
+    FOSSIL_FUELS,
+    hold_margin,
+    window_from_label,
+)
 from indicators.models import (
     PARK_SCOPE,
     DepartmentPeriod,
@@ -269,6 +274,22 @@ class TargetCard:
     work_items: list[WorkItem] = field(default_factory=list)
     task_items: list[WorkItem] = field(default_factory=list)
     missing: MissingInput | None = None  # why a "no data" card has no value
+    # A quarter's card of an additive level target (revenue): the indicator's last complete
+    # year with its completion against the target it was judged by (`last_year_target`),
+    # shown beside the year-to-date completion (issue 16 #7: "or shows the last complete
+    # year beside it"). Read in the cards' own queries (an annotation, then in_bulk).
+    last_year: IndicatorResult | None = None
+    last_year_target: str = ""
+
+    @property
+    def last_year_value_text(self) -> str:
+        if self.last_year is None or self.last_year.value is None:
+            return "—"
+        return number_text(self.last_year.value, self.places)
+
+    @property
+    def last_year_completion_text(self) -> str:
+        return percent_text(self.last_year.completion) if self.last_year else "—"
 
     @property
     def code(self) -> str:
@@ -401,6 +422,16 @@ def status_legend() -> list[tuple[str, str]]:
     return [(status, status_label(status)) for status in COUNTED_STATUSES]
 
 
+def _quarter_year(period: str | None) -> int | None:
+    """The year of a quarter's period (2026Q3 → 2026); None for a year or no period."""
+    if not period or "Q" not in period:
+        return None
+    try:
+        return int(period[:4])
+    except ValueError:
+        return None
+
+
 def _latest_result_id(results, period: str | None) -> Subquery:
     results = results.filter(scope=PARK_SCOPE)
     if period:
@@ -476,6 +507,18 @@ def target_cards(*, period: str | None, variant: str = "", owners: bool = True) 
         annotations["current_variant"] = _latest_result_id(
             chosen.filter(indicator=OuterRef("indicator")), period
         )
+    quarter_year = _quarter_year(period)
+    if quarter_year is not None:
+        annotations["last_year"] = Subquery(
+            plain.filter(
+                indicator=OuterRef("indicator"),
+                scope=PARK_SCOPE,
+                quarter__isnull=True,
+                year__lt=quarter_year,
+            )
+            .order_by("-year")
+            .values("pk")[:1]
+        )
     targets = list(
         Target.objects.select_related("indicator", "base_target")
         .order_by("plan_id", "order")
@@ -484,6 +527,7 @@ def target_cards(*, period: str | None, variant: str = "", owners: bool = True) 
     ids = {getattr(t, name) for t in targets for name in annotations} - {None}
     results = IndicatorResult.objects.in_bulk(ids) if ids else {}
     milestone_items = _milestone_items(targets)
+    code_of = {t.pk: t.code for t in targets}
     owner_of = target_owners() if owners else {}
     cards = []
     for target in targets:
@@ -500,6 +544,14 @@ def target_cards(*, period: str | None, variant: str = "", owners: bool = True) 
         elif judged is not None:
             card.result = judged
             card.status = judged.status or BASE
+            if (
+                judged.quarter is not None
+                and target.kind == Target.Kind.LEVEL
+                and target.indicator.code in ADDITIVE_INDICATORS
+            ):
+                card.last_year = results.get(getattr(target, "last_year", None))
+                if card.last_year is not None:
+                    card.last_year_target = code_of.get(card.last_year.target_id, "")
         elif (
             current is not None
             and target.target_year is not None

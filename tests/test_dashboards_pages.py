@@ -661,3 +661,32 @@ def test_a_cache_outage_still_renders_the_chart(demo, committee_member, monkeypa
     assert response.status_code == 200
     figure = _chart(response.content.decode())
     assert any(trace["name"] == "T1 目标路径" for trace in figure["data"])
+
+
+def test_a_quarters_revenue_card_shows_the_last_complete_year_beside_its_ytd_completion(
+    demo, committee_member
+):
+    """Issue 16 #7: an additive level target's card in a quarter compares the year-to-date
+    value with the year-to-date path and shows the last complete year beside it (its value
+    and its completion against the target that judged it); a ratio's card does not."""
+    from indicators.models import IndicatorResult
+
+    client = _client(committee_member)
+    page = client.get(reverse("dashboards:overview"), {"period": "2026Q3"}).content.decode()
+    card = re.search(r'<article class="target-card[^"]*" id="target-T5b".*?</article>', page, re.S)
+    assert card is not None
+    last = IndicatorResult.objects.select_related("target").get(
+        indicator__code="leading_industry_revenue", period="2025", scope="", variant=""
+    )
+    shown = re.search(r'<p class="meta last-year" data-year="([0-9]+)">(.*?)</p>', card.group(0))
+    assert shown is not None
+    assert shown.group(1) == "2025"
+    assert f"{last.target.code}完成进度" in shown.group(2)
+    assert "上一完整年度（2025年）" in shown.group(2)
+    assert 'class="meta last-year"' not in re.search(
+        r'<article class="target-card[^"]*" id="target-T1".*?</article>', page, re.S
+    ).group(0)  # energy intensity: a ratio, its year-to-date value is already comparable
+    english = client.get(
+        reverse("dashboards:overview"), {"period": "2026Q3"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Last complete year (2025)" in english
