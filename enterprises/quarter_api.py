@@ -274,6 +274,47 @@ class EnterpriseQuarterReturnApi(_QuarterApi):
         return self.answer(enterprise, period)
 
 
+class QuarterReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class EnterpriseQuarterCorrectionApi(_QuarterApi):
+    """Ask for a correction of the approved quarter, with a reason (its energy manager);
+    a head of the supervising department decides whether to reopen it."""
+
+    @extend_schema(request=QuarterReasonSerializer)
+    def post(self, request, credit_code: str, period: str):
+        enterprise = enterprise_for(request, credit_code)
+        period = quarters.quarter_checked(period)
+        if not permissions.can_enter_enterprise_figures(request.user, enterprise):
+            raise quarters._entry_refused(request.user, enterprise, request.path)
+        payload = QuarterReasonSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        quarters.enterprise_quarter_correction_request(
+            enterprise=enterprise, period=period, user=request.user,
+            reason=payload.validated_data["reason"], where=request.path,
+        )  # fmt: skip
+        return self.answer(enterprise, period)
+
+
+class EnterpriseQuarterReopenApi(_QuarterApi):
+    """Reopen the approved quarter for a correction, with a reason (a head of the
+    supervising department): the revised figures are new versions, the approved ones
+    count until the quarter is approved again."""
+
+    @extend_schema(request=QuarterReasonSerializer)
+    def post(self, request, credit_code: str, period: str):
+        enterprise = enterprise_for(request, credit_code)
+        period = quarters.quarter_checked(period)
+        payload = QuarterReasonSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        quarters.enterprise_quarter_reopen(
+            enterprise=enterprise, period=period, user=request.user,
+            reason=payload.validated_data["reason"],
+        )  # fmt: skip
+        return self.answer(enterprise, period)
+
+
 class LedgerYearSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     energy_calorific = serializers.CharField(allow_null=True, help_text="E当量, tce")
@@ -373,5 +414,15 @@ api_urlpatterns = [
         rf"{_QUARTER}return/$",
         EnterpriseQuarterReturnApi.as_view(),
         name="enterprise-quarter-return",
+    ),
+    re_path(
+        rf"{_QUARTER}correction/$",
+        EnterpriseQuarterCorrectionApi.as_view(),
+        name="enterprise-quarter-correction",
+    ),
+    re_path(
+        rf"{_QUARTER}reopen/$",
+        EnterpriseQuarterReopenApi.as_view(),
+        name="enterprise-quarter-reopen",
     ),
 ]

@@ -192,6 +192,30 @@ MATRIX = {
         403,
         400,
     ],
+    # A correction of an approved quarter: asked for by its energy manager, reopened by
+    # its supervising head. Nothing is approved here: 400.
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/correction/": [
+        403,
+        403,
+        403,
+        404,
+        403,
+        403,
+        403,
+        403,
+        400,
+    ],
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/reopen/": [
+        403,
+        403,
+        403,
+        404,
+        400,
+        403,
+        403,
+        403,
+        400,
+    ],
     # Product output (enterprises/product_api.py): read as the enterprise; entered by its
     # supervising department (DRS), the statistics office and administrators; imported by
     # them and other departments' staff, whose rows of an enterprise they do not supervise
@@ -277,6 +301,8 @@ ENERGY_MANAGER = {
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/submit/": 403,
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/approve/": 403,
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": 403,
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/correction/": 403,
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/reopen/": 403,
     "GET /api/v1/pilot/public/": 200,  # the public page's data, as for anyone
     "GET /api/v1/enterprises/{credit_code}/products/": 403,
     "POST /api/v1/enterprises/{credit_code}/products/": 403,
@@ -372,6 +398,8 @@ BODIES = {
         ]
     },
     "POST /api/v1/enterprises/{credit_code}/quarters/{period}/return/": {"comment": "请核对"},
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/correction/": {"reason": "漏计"},
+    "POST /api/v1/enterprises/{credit_code}/quarters/{period}/reopen/": {"reason": "准予更正"},
     "POST /api/v1/pilot/sections/{id}/save/": {"narrative": "说明", "version": 0},
     "POST /api/v1/pilot/sections/{id}/return/": {"comment": "请补充"},
     "POST /api/v1/pilot/sections/{id}/reassign/": {"owner": "ECO", "reason": "分工调整"},

@@ -239,3 +239,24 @@ def test_the_quarter_page_walks_the_correction(client, energy_manager, cell_make
     assert 'id="reopen-reason"' in page
     assert 'data-state="open"' in page
     assert 'id="submit-button"' in page
+
+
+def test_the_api_asks_for_and_reopens_a_correction(energy_manager, cell_maker, head, clerk):
+    from rest_framework.test import APIClient
+
+    _approved(energy_manager, head, cell_maker, electricity_grid="120")
+    base = f"/api/v1/enterprises/{cell_maker.code}/quarters/{PERIOD}/"
+    manager, reviewer = APIClient(), APIClient()
+    manager.force_authenticate(energy_manager)
+    reviewer.force_authenticate(head)
+    refused = manager.post(base + "correction/", {"reason": ""}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "reason_required"
+    assert manager.post(base + "reopen/", {"reason": "x"}, format="json").status_code == 403
+    answer = manager.post(base + "correction/", {"reason": "电费单据漏计"}, format="json")
+    assert answer.status_code == 200
+    assert answer.json()["state"] == "approved"
+    answer = reviewer.post(base + "reopen/", {"reason": "准予更正"}, format="json")
+    assert answer.status_code == 200
+    assert answer.json()["state"] == "open"
+    assert EnterprisePeriod.objects.get(enterprise=cell_maker).reopen_reason == "准予更正"

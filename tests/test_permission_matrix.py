@@ -237,6 +237,8 @@ GET_MATRIX = {
     "api:enterprise-quarter-submit": API_POST_ONLY,
     "api:enterprise-quarter-approve": API_POST_ONLY,
     "api:enterprise-quarter-return": API_POST_ONLY,
+    "api:enterprise-quarter-correction": API_POST_ONLY,
+    "api:enterprise-quarter-reopen": API_POST_ONLY,
     # Product output against product benchmarks (enterprises/product_views.py, product_api.py):
     # read as the profile; the import page for the statistics office and department staff.
     "enterprises:products": [302, 403, 200, 404, 200, 200, 200, 200, 200],
@@ -745,6 +747,8 @@ POST_ALLOWED = {
     "api:enterprise-quarter-submit": {"administrator"},
     "api:enterprise-quarter-approve": {"head", "administrator"},
     "api:enterprise-quarter-return": {"head", "administrator"},
+    "api:enterprise-quarter-correction": {"administrator"},
+    "api:enterprise-quarter-reopen": {"head", "administrator"},
     # Product output: the supervising department (DRS), the statistics office, administrators
     # (and the enterprise's energy manager, none here); imports also other departments' staff
     # (their rows of enterprises they do not supervise are refused row by row).
@@ -926,6 +930,8 @@ POST_BODIES = {
     "api:enterprise-quarter-submit": {},
     "api:enterprise-quarter-approve": {"comment": "同意"},
     "api:enterprise-quarter-return": {"comment": "请核对"},
+    "api:enterprise-quarter-correction": {"reason": "漏计"},
+    "api:enterprise-quarter-reopen": {"reason": "准予更正"},
     "enterprises:products": {"year": "2024", "product": "电芯", "quantity": "1", "unit": "t"},
     "enterprises:products_import": {},
     "api:enterprise-products": {"year": 2024, "product": "电芯", "quantity": "1", "unit": "t"},
@@ -1008,6 +1014,8 @@ ENTERPRISE_WORK_PAGES = {
     "api:enterprise-quarter-submit",
     "api:enterprise-quarter-approve",
     "api:enterprise-quarter-return",
+    "api:enterprise-quarter-correction",
+    "api:enterprise-quarter-reopen",
     "enterprises:products",
     "api:enterprise-products",
 }
