@@ -390,7 +390,7 @@ def year_scores(
     snapshot: dict, rules: dict, adjustments: dict[str, list[Decimal]]
 ) -> list[UnitScore]:
     """Every unit of the snapshot scored and ranked (highest total first; units not assessed
-    last; ties in the plan's order, which is the snapshot's). Pure."""
+    last; ties in the plan's order, the snapshot's "order"). Pure."""
     as_of = dt.date.fromisoformat(snapshot["as_of"])
     # A snapshot frozen before the calendar existed has none: Monday to Friday, as then.
     calendar = WorkCalendar.from_dict(snapshot.get("calendar"))
@@ -405,10 +405,12 @@ def year_scores(
         )
         for code, records in snapshot["units"].items()
     ]
-    order = {code: i for i, code in enumerate(snapshot["units"])}
+    # The plan's order as a list: PostgreSQL's jsonb keeps an object's keys in its own order
+    # (shorter first), so the units' dict read back from a frozen snapshot is not it.
+    order = {code: i for i, code in enumerate(snapshot.get("order") or snapshot["units"])}
     return sorted(
         scores,
-        key=lambda s: (s.total is None, -(s.total or 0), order[s.department]),
+        key=lambda s: (s.total is None, -(s.total or 0), order.get(s.department, len(order))),
     )
 
 

@@ -252,6 +252,7 @@ def snapshot_build(period: str, *, today: dt.date | None = None) -> dict:
             for d in departments
         },
         "names": {d.code: [d.name_zh, d.name_en] for d in departments},
+        "order": [d.code for d in departments],
     }
 
 

@@ -227,6 +227,12 @@ def test_a_year_is_frozen_from_a_hashed_snapshot_and_signed_off_by_another_membe
 ):
     assessment = _frozen(committee_member)
     assert assessment.snapshot_sha256 == calc.sha256_of(assessment.snapshot)
+    # read back from the database (jsonb reorders an object's keys): the plan's order kept
+    stored = Assessment.objects.get(pk=assessment.pk).snapshot
+    plan_order = Department.objects.filter(is_active=True).order_by("order", "code")
+    assert stored["order"] == list(plan_order.values_list("code", flat=True))
+    assert stored["calendar"]["years"] == [2025, 2026]
+    assert "2025-10-11" in stored["calendar"]["workdays"]
     services.explanation_add(
         assessment=assessment, department="DRS", text="二季度数据因系统故障延迟报送。", user=clerk
     )

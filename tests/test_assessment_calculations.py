@@ -219,3 +219,19 @@ def test_differences_name_the_units_whose_result_moved():
 
 def test_the_snapshot_hash_is_stable_and_order_free():
     assert calc.sha256_of({"b": 1, "a": [1, 2]}) == calc.sha256_of({"a": [1, 2], "b": 1})
+
+
+def test_ties_rank_in_the_plans_order_whatever_order_the_units_come_back_in():
+    """PostgreSQL's jsonb returns a frozen snapshot's units with the shorter codes first
+    (MC, INV, URB before GRID): the plan's order travels as a list beside them."""
+    records = {calc.TIMELINESS: PERIODS[1:2]}  # one period on time: 100
+    snapshot = {
+        "as_of": "2025-12-31",
+        "units": dict.fromkeys(("INV", "URB", "GRID"), records),  # jsonb's order
+        "order": ["GRID", "INV", "URB"],  # the plan's
+    }
+    ranked = calc.year_scores(snapshot, RULES, {})
+    assert [s.department for s in ranked] == ["GRID", "INV", "URB"]
+    # a snapshot frozen before the order was kept: its dict's order, as before
+    del snapshot["order"]
+    assert [s.department for s in calc.year_scores(snapshot, RULES, {})] == ["INV", "URB", "GRID"]
