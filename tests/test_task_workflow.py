@@ -90,6 +90,28 @@ def test_the_plan_fills_due_quarters_quantities_and_tied_targets(park):
     assert WorkItem.objects.get(code="5.1").quantity_unit == "家"
 
 
+@pytest.mark.parametrize(
+    ("item_code", "targets"),
+    [
+        ("3.2", ["T6", "T7", "T8", "T9"]),
+        ("3.5", ["T5"]),
+        ("3.6", ["T5b"]),
+        ("7.1", ["T10"]),
+        ("8.3", ["T11"]),
+        ("8.4", ["T12"]),
+        ("9.3", ["T13"]),
+        ("9.4", ["T14"]),
+        ("9.5", ["T15"]),
+        ("11.4", ["T16"]),
+    ],
+)
+def test_the_items_that_restate_a_target_are_tied_to_it(park, item_code, targets):
+    """Issue 16 #3: 3.2, 3.5, 3.6, 7.1, 8.3, 8.4, 9.3–9.5 restate computed targets (and
+    11.4 is T16's milestone): each is tied to its targets, whose status it shows."""
+    item = WorkItem.objects.get(code=item_code)
+    assert list(item.targets.order_by("order").values_list("code", flat=True)) == targets
+
+
 def test_a_supporting_units_part_goes_through_cosign_to_verification(
     quarter, eit_clerk, eit_head, other_clerk, eco_head, committee_member
 ):
