@@ -260,35 +260,36 @@ def _project_form_context(**extra) -> dict:
     }
 
 
-@_guarded(permissions.can_manage_projects)
-@require_http_methods(["GET", "POST"])
-def project_new(request):
+def _project_fields(post) -> dict:
+    """The fields of the project form as the services take them."""
     from enterprises.models import Enterprise
-    from tasks.models import Department, Task
+    from tasks.models import Department, Task, WorkItem
 
-    if request.method == "POST":
-        post = request.POST
-        try:
-            enterprise = Enterprise.objects.filter(pk=_pk(post.get("enterprise"))).first()
-            department = Department.objects.filter(pk=_pk(post.get("department"))).first()
-            if department is None:
-                raise ApplicationError("请选择责任部门。", "Choose the responsible department.",
-                                       code="department_required")  # fmt: skip
-            project = services.project_register(
-                user=request.user, code=post.get("code", ""), name=post.get("name", ""),
-                enterprise=enterprise, kind=post.get("kind", ""), department=department,
-                investment_planned=_investment(post, "planned_"),
-                annual_output=_decimal(post.get("annual_output"), _("达产年产值")),
-                value_added=_decimal(post.get("value_added"), _("达产年增加值")),
-                product_quantity=_decimal(post.get("product_quantity"), _("达产年产品产量")),
-                product_unit=post.get("product_unit", "").strip(),
-                tasks=Task.objects.filter(pk__in=[_pk(t) for t in post.getlist("tasks")]),
-            )  # fmt: skip
-        except ApplicationError as error:
-            messages.error(request, says(error))
-        else:
-            messages.success(request, _("项目已登记。"))
-            return redirect("projects:project", pk=project.pk)
+    department = Department.objects.filter(pk=_pk(post.get("department"))).first()
+    if department is None:
+        raise ApplicationError("请选择责任部门。", "Choose the responsible department.",
+                               code="department_required")  # fmt: skip
+    return {
+        "name": post.get("name", ""),
+        "enterprise": Enterprise.objects.filter(pk=_pk(post.get("enterprise"))).first(),
+        "kind": post.get("kind", ""), "department": department,
+        "investment_planned": _investment(post, "planned_"),
+        "annual_output": _decimal(post.get("annual_output"), _("达产年产值")),
+        "value_added": _decimal(post.get("value_added"), _("达产年增加值")),
+        "product_quantity": _decimal(post.get("product_quantity"), _("达产年产品产量")),
+        "product_unit": post.get("product_unit", "").strip(),
+        "tasks": list(Task.objects.filter(pk__in=[_pk(t) for t in post.getlist("tasks")])),
+        "work_items": list(
+            WorkItem.objects.filter(pk__in=[_pk(t) for t in post.getlist("work_items")])
+        ),
+    }  # fmt: skip
+
+
+def _project_form(request, form, **extra):
+    from enterprises.models import Enterprise
+    from tasks.models import Department, Task, WorkItem
+
+    planned = extra.pop("planned", None)
     return render(
         request,
         "projects/project_new.html",
@@ -296,10 +297,65 @@ def project_new(request):
             enterprises=Enterprise.objects.order_by("name").only("pk", "name", "code"),
             departments=Department.objects.order_by("order", "code"),
             tasks=Task.objects.order_by("order", "code"),
-            kinds=Project.Kind.choices,
-            form=request.POST,
+            work_items=WorkItem.objects.order_by("task__order", "pk"),
+            kinds=Project.Kind.choices, form=form,
+            chosen_tasks=set(form.getlist("tasks")) if hasattr(form, "getlist") else form.get("tasks", set()),
+            chosen_items=set(form.getlist("work_items")) if hasattr(form, "getlist")
+            else form.get("work_items", set()),
+            funding_rows=[(value, label, (planned or form).get(f"planned_{value}", ""))
+                          for value, label in FundingSource.choices],
+            **extra,
         ),
-    )
+    )  # fmt: skip
+
+
+@_guarded(permissions.can_manage_projects)
+@require_http_methods(["GET", "POST"])
+def project_new(request):
+    if request.method == "POST":
+        try:
+            project = services.project_register(
+                user=request.user, code=request.POST.get("code", ""),
+                **_project_fields(request.POST),
+            )  # fmt: skip
+        except ApplicationError as error:
+            messages.error(request, says(error))
+        else:
+            messages.success(request, _("项目已登记。"))
+            return redirect("projects:project", pk=project.pk)
+    return _project_form(request, request.POST)
+
+
+@_guarded(permissions.can_manage_projects)
+@require_http_methods(["GET", "POST"])
+def project_edit(request, pk: int):
+    """Change a registered project (its code stays), with a reason; audited."""
+    from indicators.numbers import decimal_text
+
+    project = _plain_project(pk)
+    if request.method == "POST":
+        try:
+            services.project_edit(
+                user=request.user, project=project, reason=request.POST.get("reason", ""),
+                **_project_fields(request.POST),
+            )  # fmt: skip
+        except ApplicationError as error:
+            messages.error(request, says(error))
+            return _project_form(request, request.POST, editing=project)
+        messages.success(request, _("项目信息已修改。"))
+        return redirect("projects:project", pk=project.pk)
+    form = {
+        "code": project.code, "name": project.name, "enterprise": str(project.enterprise_id),
+        "kind": project.kind, "department": str(project.department_id),
+        "annual_output": decimal_text(project.annual_output) or "",
+        "value_added": decimal_text(project.value_added) or "",
+        "product_quantity": decimal_text(project.product_quantity) or "",
+        "product_unit": project.product_unit,
+        "tasks": {str(pk) for pk in project.tasks.values_list("pk", flat=True)},
+        "work_items": {str(pk) for pk in project.work_items.values_list("pk", flat=True)},
+    }  # fmt: skip
+    planned = {f"planned_{k}": v for k, v in project.investment_planned.items()}
+    return _project_form(request, form, editing=project, planned=planned)
 
 
 def _pk(text) -> int:
@@ -570,6 +626,7 @@ urlpatterns = [
     path("", register, name="register"),
     path("<int:pk>/", project_page, name="project"),
     path("new/", project_new, name="new"),
+    path("<int:pk>/edit/", project_edit, name="edit"),
     path("<int:pk>/stage/", project_record, {"what": "stage"}, name="stage"),
     path("<int:pk>/review/", project_record, {"what": "review"}, name="review"),
     path("<int:pk>/assessment/", project_record, {"what": "assessment"}, name="assessment"),

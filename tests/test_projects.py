@@ -428,3 +428,31 @@ def test_the_assessment_page_offers_the_pilot_for_an_existing_plant_only(
     client.post(f"/projects/{plant.pk}/assessment/", {"year": "2024", "from_enterprise": "1"})
     assessment = plant.carbon_assessments.get()
     assert assessment.uses == [{"carrier": "natural_gas", "quantity": "100", "unit": "万m³"}]
+
+
+def test_drs_edits_a_project_on_its_page_with_work_items(client, clerk, project):
+    from tasks.models import WorkItem
+
+    client.force_login(clerk)
+    page = client.get(f"/projects/{project.pk}/edit/").content.decode()
+    assert 'value="50000"' in page  # the value added, prefilled
+    assert 'name="planned_self_raised" inputmode="decimal" value="150000"' in page
+    assert 'name="code"' not in page  # the code stays
+    item = WorkItem.objects.get(task__code="1", code="1.1")
+    form = {"name": project.name, "enterprise": project.enterprise_id, "kind": "retrofit",
+            "department": project.department_id, "planned_self_raised": "150000",
+            "value_added": "-3", "work_items": [item.pk], "reason": "可研调整"}  # fmt: skip
+    refused = client.post(f"/projects/{project.pk}/edit/", form).content.decode()
+    assert "不能为负数" in refused
+    project.refresh_from_db()
+    assert project.kind == "new"
+    assert not AuditEvent.objects.filter(action="project_edited").exists()
+    client.post(f"/projects/{project.pk}/edit/", {**form, "value_added": "52000"})
+    project.refresh_from_db()
+    assert project.kind == "retrofit"
+    assert project.value_added == D("52000")
+    assert project.investment_planned == {"self_raised": "150000"}  # bank loans removed
+    assert list(project.work_items.all()) == [item]
+    event = AuditEvent.objects.get(action="project_edited")
+    assert event.new_value["work_items"] == [item.pk]
+    assert event.reason == "可研调整"
