@@ -186,14 +186,75 @@ class PilotReportDetailApi(ApiViewMixin, APIView):
 
     @extend_schema(responses={200: PilotReportDetailSerializer})
     def get(self, request, year: int):
-        report = get_object_or_404(AnnualReport.objects.select_related("frozen_by"), year=year)
-        report.section_list = list(_sections().filter(report=report))
-        report.sections_total = len(report.section_list)
-        report.sections_approved = sum(
-            1 for s in report.section_list if s.state == ReportSection.State.APPROVED
+        return Response(_report_answer(get_object_or_404(AnnualReport, year=year)))
+
+
+class PilotSubmissionSerializer(serializers.Serializer):
+    submitted_on = serializers.DateField()
+    authority = serializers.CharField(max_length=200)
+    document_no = serializers.CharField(max_length=100)
+
+
+class PilotFeedbackCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+    department = serializers.CharField(max_length=20, help_text="The rectifying unit's code.")
+
+
+def _report_answer(report: AnnualReport) -> dict:
+    report = AnnualReport.objects.select_related("frozen_by").get(pk=report.pk)
+    report.section_list = list(_sections().filter(report=report))
+    report.sections_total = len(report.section_list)
+    report.sections_approved = sum(
+        1 for s in report.section_list if s.state == ReportSection.State.APPROVED
+    )
+    report.feedback_list = selectors.feedback(report)
+    return PilotReportDetailSerializer(report).data
+
+
+class PilotSubmissionApi(ApiViewMixin, APIView):
+    """POST {submitted_on, authority, document_no}: record that the frozen report was
+    submitted (the committee; once, never overwritten)."""
+
+    permission_classes = [ManagesPilot]
+
+    @extend_schema(request=PilotSubmissionSerializer, responses={200: PilotReportDetailSerializer})
+    def post(self, request, year: int):
+        report = get_object_or_404(AnnualReport, year=year)
+        payload = PilotSubmissionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        report = services.submission_record(
+            report=report,
+            submitted_on=payload.validated_data["submitted_on"],
+            authority=payload.validated_data["authority"],
+            document_no=payload.validated_data["document_no"],
+            user=request.user,
         )
-        report.feedback_list = selectors.feedback(report)
-        return Response(PilotReportDetailSerializer(report).data)
+        return Response(_report_answer(report))
+
+
+class PilotFeedbackApi(ApiViewMixin, APIView):
+    """POST {text, department}: record one point of the evaluators' feedback; it becomes
+    a rectification warning of that unit (the committee, after the submission)."""
+
+    permission_classes = [ManagesPilot]
+
+    @extend_schema(
+        request=PilotFeedbackCreateSerializer, responses={201: PilotReportDetailSerializer}
+    )
+    def post(self, request, year: int):
+        from tasks.models import Department
+
+        report = get_object_or_404(AnnualReport, year=year)
+        payload = PilotFeedbackCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        department = Department.objects.filter(code=payload.validated_data["department"]).first()
+        services.feedback_record(
+            report=report,
+            text=payload.validated_data["text"],
+            department=department,
+            user=request.user,
+        )
+        return Response(_report_answer(report), status=status.HTTP_201_CREATED)
 
 
 class PilotVersionSerializer(serializers.ModelSerializer):
@@ -585,6 +646,16 @@ class PublicApi(ApiViewMixin, APIView):
 api_urlpatterns = [
     path("pilot/reports/", PilotReportListApi.as_view(), name="pilot-report-list"),
     path("pilot/reports/<int:year>/", PilotReportDetailApi.as_view(), name="pilot-report-detail"),
+    path(
+        "pilot/reports/<int:year>/submission/",
+        PilotSubmissionApi.as_view(),
+        name="pilot-report-submission",
+    ),
+    path(
+        "pilot/reports/<int:year>/feedback/",
+        PilotFeedbackApi.as_view(),
+        name="pilot-report-feedback",
+    ),
     path(
         "pilot/sections/<int:pk>/versions/",
         SectionVersionListApi.as_view(),

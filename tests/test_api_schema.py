@@ -256,6 +256,8 @@ MATRIX = {
     # everyone's, anonymous included (published items only).
     "GET /api/v1/pilot/reports/": READ,
     "GET /api/v1/pilot/reports/{year}/": [403, 403, 404, 404, 404, 404, 404, 404, 404],
+    "POST /api/v1/pilot/reports/{year}/submission/": [403, 403, 403, 403, 403, 404, 403, 403, 404],
+    "POST /api/v1/pilot/reports/{year}/feedback/": [403, 403, 403, 403, 403, 404, 403, 403, 404],
     "GET /api/v1/pilot/sections/{id}/versions/": [403, 403, 404, 404, 404, 404, 404, 404, 404],
     "POST /api/v1/pilot/sections/{id}/save/": [403, 403, 404, 404, 404, 403, 403, 403, 404],
     "POST /api/v1/pilot/sections/{id}/submit/": [403, 403, 404, 404, 404, 403, 403, 403, 404],
@@ -403,6 +405,15 @@ BODIES = {
     "POST /api/v1/pilot/sections/{id}/save/": {"narrative": "说明", "version": 0},
     "POST /api/v1/pilot/sections/{id}/return/": {"comment": "请补充"},
     "POST /api/v1/pilot/sections/{id}/reassign/": {"owner": "ECO", "reason": "分工调整"},
+    "POST /api/v1/pilot/reports/{year}/submission/": {
+        "submitted_on": "2026-01-20",
+        "authority": "山东省发展和改革委员会",
+        "document_no": "德经开管发〔2026〕3号",
+    },
+    "POST /api/v1/pilot/reports/{year}/feedback/": {
+        "text": "补充典型案例佐证",
+        "department": "DRS",
+    },
     "POST /api/v1/pilot/exports/": {"year": 2026, "format": "docx", "language": "zh-hans"},
     "POST /api/v1/projects/": {
         "code": "X-9",

@@ -281,6 +281,8 @@ GET_MATRIX = {
     # no section exists (404 past the door); the writes answer 405 to a GET past the door.
     "api:pilot-report-list": API_READ,
     "api:pilot-report-detail": API_READ,
+    "api:pilot-report-submission": [403, 403, 403, 403, 403, 405, 403, 403, 405],
+    "api:pilot-report-feedback": [403, 403, 403, 403, 403, 405, 403, 403, 405],
     "api:pilot-section-versions": [403, 403, 404, 404, 404, 404, 404, 404, 404],
     "api:pilot-section-save": [403, 403, 405, 405, 405, 403, 403, 403, 405],
     "api:pilot-section-submit": [403, 403, 405, 405, 405, 403, 403, 403, 405],
@@ -779,6 +781,8 @@ POST_ALLOWED = {
     "api:pilot-section-approve": {"committee_member", "administrator"},
     "api:pilot-section-return": {"committee_member", "administrator"},
     "api:pilot-section-reassign": {"committee_member", "administrator"},
+    "api:pilot-report-submission": {"committee_member", "administrator"},
+    "api:pilot-report-feedback": {"committee_member", "administrator"},
     "api:pilot-export-list": {"committee_member", "statistics_office", "auditor", "administrator"},
 }
 POST_BODIES = {
@@ -787,6 +791,12 @@ POST_BODIES = {
     "api:pilot-section-approve": {},
     "api:pilot-section-return": {"comment": "请补充"},
     "api:pilot-section-reassign": {"owner": "ECO", "reason": "分工调整"},
+    "api:pilot-report-submission": {
+        "submitted_on": "2026-01-20",
+        "authority": "山东省发展和改革委员会",
+        "document_no": "德经开管发〔2026〕3号",
+    },
+    "api:pilot-report-feedback": {"text": "补充典型案例佐证", "department": "DRS"},
     "api:pilot-export-list": {"year": 2026, "format": "docx", "language": "zh-hans"},
     "pilot:cases": {"title_zh": "案例", "summary_zh": "摘要", "year": "2026"},
     "pilot:case": {"action": "status", "status": "submitted"},

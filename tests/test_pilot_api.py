@@ -174,6 +174,50 @@ def test_the_frozen_report_is_exported_polled_and_downloaded(
     assert detail["document"]["frozen_at"]  # the frozen document itself
 
 
+def test_the_submission_and_feedback_are_recorded_through_the_api(
+    workspace, committee_member, clerk, other_clerk, auditor
+):
+    from dashboards.models import EarlyWarning
+
+    submission = {
+        "submitted_on": "2026-01-20",
+        "authority": "山东省发展和改革委员会",
+        "document_no": "德经开管发〔2026〕3号",
+    }
+    url = f"{API}/reports/2025"
+    _refused(_api(committee_member).post(f"{url}/submission/", submission), 409, "not_frozen")
+    _frozen(workspace, committee_member, clerk, other_clerk)
+    _refused(_api(auditor).post(f"{url}/submission/", submission), 403)
+    _refused(
+        _api(committee_member).post(f"{url}/submission/", {**submission, "authority": ""}), 400
+    )
+    feedback = {"text": "典型案例佐证材料不足", "department": "DRS"}
+    _refused(_api(committee_member).post(f"{url}/feedback/", feedback), 409, "not_submitted")
+    recorded = _api(committee_member).post(f"{url}/submission/", submission).json()
+    assert (recorded["submitted_on"], recorded["document_no"]) == (
+        "2026-01-20",
+        "德经开管发〔2026〕3号",
+    )
+    _refused(  # recorded once, never overwritten
+        _api(committee_member).post(f"{url}/submission/", {**submission, "document_no": "x"}),
+        409,
+        "recorded",
+    )
+    _refused(
+        _api(committee_member).post(f"{url}/feedback/", {**feedback, "department": "NOPE"}), 400
+    )
+    assert not EarlyWarning.objects.filter(kind="feedback").exists()
+    answer = _api(committee_member).post(f"{url}/feedback/", feedback)
+    assert answer.status_code == 201
+    point = answer.json()["feedback"][0]
+    assert (point["text"], point["department"], point["warning_state"]) == (
+        "典型案例佐证材料不足",
+        "DRS",
+        "open",
+    )
+    assert EarlyWarning.objects.get(pk=point["warning"]).kind == "feedback"
+
+
 @pytest.fixture
 def cases(clerk, committee_member):
     shown = services.case_create(
