@@ -568,3 +568,23 @@ def enterprise_access_refused_record(*, user, code: str, where: str) -> None:
             object_id=code[:64],
             reason=where[:200],
         )
+
+
+def foreign_measure_attempt_record(*, user, measure_id, enterprise: Enterprise, where: str) -> None:
+    """A plan measure named by id under `enterprise` that is another enterprise's (an
+    attempt to reach that enterprise by id): audited as such; the caller answers 404 as for
+    a measure that does not exist."""
+    from enterprises.models import Measure
+
+    try:
+        pk = int(str(measure_id))
+    except (TypeError, ValueError):
+        return
+    code = (
+        Measure.objects.filter(pk=pk)
+        .exclude(enterprise=enterprise)
+        .values_list("enterprise__code", flat=True)
+        .first()
+    )
+    if code is not None:
+        enterprise_access_refused_record(user=user, code=code, where=where)

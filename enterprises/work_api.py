@@ -172,6 +172,12 @@ class MeasureProgressApi(_EnterpriseWork):
         data = payload.validated_data
         measure = enterprise.measures.filter(pk=data["measure"]).first()
         if measure is None:
+            from enterprises.services import foreign_measure_attempt_record
+
+            foreign_measure_attempt_record(
+                user=request.user, measure_id=data["measure"], enterprise=enterprise,
+                where=f"{request.method} {request.path}",
+            )  # fmt: skip
             raise MeasureNotFound()
         progress = work_services.measure_progress_report(
             user=request.user, measure=measure, period=data["period"], state=data["state"],

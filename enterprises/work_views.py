@@ -34,10 +34,20 @@ from enterprises.models import (
     MeasureProgress,
 )
 from enterprises.selectors import enterprises_visible_to
-from enterprises.services import designation_suggestion_decide, enterprise_access_refused_record
+from enterprises.services import (
+    designation_suggestion_decide,
+    enterprise_access_refused_record,
+    foreign_measure_attempt_record,
+)
 from enterprises.views import enterprise_page
 
 FINDING_ROWS = 3
+
+
+def _measure_id(text) -> int:
+    """A posted measure id (0, matching nothing, when it is not a number)."""
+    text = str(text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
 def _may_read_register(user) -> bool:
@@ -91,9 +101,15 @@ def plan_page(request, credit_code: str):
             _refused_unless_manager(request, enterprise)
         try:
             if post.get("action") == "progress":
-                measure = get_object_or_404(
-                    Measure, pk=post.get("measure") or 0, enterprise=enterprise
-                )
+                measure = Measure.objects.filter(
+                    pk=_measure_id(post.get("measure")), enterprise=enterprise
+                ).first()
+                if measure is None:
+                    foreign_measure_attempt_record(
+                        user=request.user, measure_id=post.get("measure"),
+                        enterprise=enterprise, where=f"{request.method} {request.path}",
+                    )  # fmt: skip
+                    raise Http404
                 work_services.measure_progress_report(
                     user=request.user,
                     measure=measure,

@@ -297,3 +297,42 @@ def test_tokens_page_for_the_energy_manager(client, energy_manager, cell_maker):
     assert token.prefix in created.content.decode()
     profile = client.get(reverse("enterprises:profile", args=[cell_maker.code]))
     assert reverse("tokens") in profile.content.decode()  # the header links to it
+
+
+def test_another_enterprises_measure_by_id_is_404_and_audited(
+    client, energy_manager, clerk, cell_maker, other_enterprise, administrator
+):
+    """By id: a measure of another enterprise reported on under one's own enterprise (the
+    energy manager on the plan page; the supervising clerk in the API, which is the
+    department's) answers as one that does not exist, and the attempt is audited."""
+    from enterprises import work_services
+    from enterprises.models import MeasureProgress
+
+    theirs = work_services.measure_create(
+        user=administrator, enterprise=other_enterprise,
+        data={"title": "余热回收", "owner": "设备部", "start_quarter": "2026Q1",
+              "due_quarter": "2026Q4", "savings_tce": "1", "savings_tco2": "2",
+              "investment": "3"},
+    )  # fmt: skip
+    body = {"measure": theirs.pk, "period": "2026Q3", "state": "in_progress", "note": "x"}
+    script = _token_client(clerk)
+    before = _attempts()
+    answer = script.post(
+        reverse("api:enterprise-measure-progress", args=[cell_maker.code]), body, format="json"
+    )
+    assert answer.status_code == 404
+    assert _attempts() == before + 1
+    client.force_login(energy_manager)
+    page = client.post(
+        reverse("enterprises:plan", args=[cell_maker.code]), {"action": "progress", **body}
+    )
+    assert page.status_code == 404
+    assert _attempts() == before + 2
+    assert not MeasureProgress.objects.exists()
+    # Not a number: as no measure at all, and not an attempt.
+    typed = client.post(
+        reverse("enterprises:plan", args=[cell_maker.code]),
+        {"action": "progress", **body, "measure": "x"},
+    )
+    assert typed.status_code == 404
+    assert _attempts() == before + 2
