@@ -286,3 +286,11 @@ def test_the_finding_page_reads_a_fixed_number_of_queries(
         page = client.get(url)
     assert page.content.decode().count("进展2") >= 1
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_the_managers_profile_links_its_findings(client, energy_manager, cell_maker, clerk):
+    finding = _finding(clerk, cell_maker)
+    client.force_login(energy_manager)
+    page = client.get(f"/enterprises/{cell_maker.code}/").content.decode()
+    assert f'href="/enterprises/{cell_maker.code}/findings/{finding.pk}/"' in page
+    assert f"/dashboards/warnings/{finding.warning_id}/" not in page
