@@ -137,11 +137,16 @@ def _latest_reports(item_ids) -> dict[int, PartReport]:
     return latest
 
 
-def item_rows(items: list[WorkItem], *, today: dt.date | None = None) -> list[ItemRow]:
+def item_rows(
+    items: list[WorkItem], *, today: dt.date | None = None, states: bool = True
+) -> list[ItemRow]:
     """Rows for these items (their parts and targets prefetched as `part_list` and
-    `target_list`): the derived state from the newest reports. Two queries."""
+    `target_list`): the derived state from the newest reports. Two queries; one with
+    `states=False` (the quantity achieved only: no newest reports are read, and each row's
+    state is "" and its reports empty — the verification queue shows the lead's report it
+    lists, not the item's state)."""
     today = today or timezone.localdate()
-    latest = _latest_reports([item.pk for item in items])
+    latest = _latest_reports([item.pk for item in items]) if states else {}
     achieved = dict(
         PartReport.objects.filter(
             part__work_item_id__in=[item.pk for item in items],
@@ -170,14 +175,20 @@ def item_rows(items: list[WorkItem], *, today: dt.date | None = None) -> list[It
             PartReport.State.COSIGNED,
             PartReport.State.VERIFIED,
         }
-        state = progress.item_state(
-            due=progress.due_date(item.due_year, item.due_quarter),
-            verified=item.verified_at is not None,
-            lead_progress=lead_report.progress
-            if lead_report and lead_report.state in decided
-            else None,
-            started=any(r.progress != PartReport.Progress.NOT_STARTED for r in reports.values()),
-            today=today,
+        state = (
+            progress.item_state(
+                due=progress.due_date(item.due_year, item.due_quarter),
+                verified=item.verified_at is not None,
+                lead_progress=lead_report.progress
+                if lead_report and lead_report.state in decided
+                else None,
+                started=any(
+                    r.progress != PartReport.Progress.NOT_STARTED for r in reports.values()
+                ),
+                today=today,
+            )
+            if states
+            else ""
         )
         rows.append(ItemRow(item, state, parts, reports, achieved.get(item.pk)))
     return rows
@@ -339,7 +350,7 @@ def verification_queue(*, limit: int = LIST_LIMIT) -> list[VerificationRow]:
         .prefetch_related("evidence")
     }
     cosigned = {key for key, r in supporting.items() if r.state == PartReport.State.COSIGNED}
-    rows = {row.item.pk: row for row in item_rows(list(items.values()))}
+    rows = {row.item.pk: row for row in item_rows(list(items.values()), states=False)}
     queue = []
     for report in leads:
         row = rows[report.part.work_item_id]
