@@ -12,7 +12,7 @@ answers code, message_zh and message_en, and nothing is written."""
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
@@ -704,16 +704,43 @@ class WhatIfApi(ApiViewMixin, APIView):
         )
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter("stage", str),
+        OpenApiParameter("kind", str),
+        OpenApiParameter("department", str, description="the responsible department's code"),
+        OpenApiParameter("task", str, description="a linked task's code"),
+        OpenApiParameter("funding", str, description="a planned funding source"),
+        OpenApiParameter("q", str, description="code, name or the enterprise's name / code"),
+    ]
+)
 class ProjectListApi(ApiViewMixin, generics.ListAPIView):
-    """GET the key projects (filter `stage`, `kind`) with their latest energy review. POST:
-    register a project (DRS, the statistics office)."""
+    """GET the key projects (filter `stage`, `kind`, `department`, `task`, `funding`, search
+    `q`) with their latest energy review. POST: register a project (DRS, the statistics
+    office)."""
 
     permission_classes = [ReadsOrRegistersProjects]
     serializer_class = ProjectSerializer
 
     def get_queryset(self):
+        from tasks.models import Department, Task
+
         params = self.request.query_params
-        return selectors.projects(stage=params.get("stage", ""), kind=params.get("kind", ""))
+        department, task = params.get("department", ""), params.get("task", "")
+        # An unknown department or task matches no project (-1), rather than every one.
+        department_id = task_id = None
+        if department:
+            department_id = (
+                Department.objects.filter(code=department).values_list("pk", flat=True).first()
+                or -1
+            )
+        if task:
+            task_id = Task.objects.filter(code=task).values_list("pk", flat=True).first() or -1
+        return selectors.projects(
+            stage=params.get("stage", ""), kind=params.get("kind", ""),
+            funding=params.get("funding", ""), query=params.get("q", "")[:100],
+            department_id=department_id, task_id=task_id,
+        )  # fmt: skip
 
     @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectDetailSerializer})
     def post(self, request):

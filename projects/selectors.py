@@ -13,7 +13,7 @@ from projects.models import EnergyReview, Project
 
 def projects(
     *, stage: str = "", department_id: int | None = None, kind: str = "", task_id=None,
-    funding: str = "",
+    funding: str = "", query: str = "",
 ):  # fmt: skip
     found = Project.objects.select_related("enterprise", "department").prefetch_related(
         Prefetch("energy_reviews", queryset=EnergyReview.objects.order_by("-recorded_at", "-id"))
@@ -28,6 +28,14 @@ def projects(
         found = found.filter(tasks__id=task_id)
     if funding:
         found = found.filter(investment_planned__has_key=funding)
+    query = query.replace("\x00", "").strip()
+    if query:
+        from django.db.models import Q
+
+        found = found.filter(
+            Q(code__icontains=query) | Q(name__icontains=query)
+            | Q(enterprise__name__icontains=query) | Q(enterprise__code__icontains=query)
+        )  # fmt: skip
     return found.order_by("code")
 
 

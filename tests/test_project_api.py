@@ -366,3 +366,31 @@ def test_an_existing_plant_is_assessed_from_its_enterprise_through_the_api(
     assert assessment["uses"] == [{"carrier": "electricity", "quantity": "1000", "unit": "万kWh"}]
     assert assessment["figures"]["fuels_t"] == "0"  # the typed coal is not used
     assert assessment["trace"]["source"]["enterprise"] == cell_maker.code
+
+
+def test_the_project_list_filters_and_searches(clerk, committee_member, cell_maker, project):
+    from tasks.models import Department
+
+    other = _as(clerk).post("/api/v1/projects/", {
+        **BODY, "code": "DZ-2026-302", "name": "园区屋顶光伏项目", "kind": "retrofit",
+        "enterprise": cell_maker.code, "department": "ECO", "tasks": [],
+        "investment_planned": {"special_bonds": "3000"},
+    }, format="json")  # fmt: skip
+    assert other.status_code == 201, other.json()
+    assert Department.objects.filter(code="ECO").exists()
+    client = _as(committee_member)
+
+    def codes(query: str) -> list[str]:
+        answer = client.get(f"/api/v1/projects/?{query}")
+        assert answer.status_code == 200
+        return [row["code"] for row in answer.json()["results"]]
+
+    assert codes("") == ["DZ-2026-301", "DZ-2026-302"]
+    assert codes("q=光伏") == ["DZ-2026-302"]
+    assert codes("q=锂能") == ["DZ-2026-301", "DZ-2026-302"]  # the enterprise's name
+    assert codes("department=ECO") == ["DZ-2026-302"]
+    assert codes("department=NOPE") == []
+    assert codes("task=1") == ["DZ-2026-301"]
+    assert codes("task=999") == []
+    assert codes("funding=special_bonds") == ["DZ-2026-302"]
+    assert codes("kind=retrofit&q=DZ-2026") == ["DZ-2026-302"]
