@@ -72,6 +72,7 @@ _LEDGER_COLUMNS = [
     ("benchmark_advanced", "标杆水平(tce/万元)", "Advanced level (tce/10k yuan)"),
     ("benchmark_baseline", "基准水平(tce/万元)", "Baseline level (tce/10k yuan)"),
     ("benchmark_position", "对标结果", "Against the benchmark"),
+    ("products_text", "单位产品能耗对标", "Energy per unit of product vs benchmark"),
 ]
 
 

@@ -461,7 +461,18 @@ def ledger_rows(request, period: str, *, key_units_only: bool) -> list[dict]:
         rows.extend(data.rows)
         if page * PAGE_SIZE >= data.total:
             break
-    return with_benchmarks(rows)
+    with_benchmarks(rows)
+    if period:  # each enterprise's products of the year against their 标杆/基准
+        _, year, quarter = period_parse(period)
+        with_product_benchmarks(rows, year if quarter is None else None)
+        for row in rows:
+            row["products_text"] = "；".join(
+                f"{p['output'].product} {p['value_text']}"
+                + (f" {p['benchmark'].unit}" if p["value"] is not None else "")
+                + f" · {p['verdict']}"
+                for p in row["products"]
+            )
+    return rows
 
 
 @product_page

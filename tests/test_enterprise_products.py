@@ -345,3 +345,24 @@ def test_demo_product_output(administrator, statistics_office):
     product_output_demo(user=administrator)  # a rerun changes nothing
     assert before == (ProductOutput.objects.count(), AuditEvent.objects.count())
     assert len(PRODUCT_BENCHMARKS) == len(OUTPUTS)
+
+
+def test_ledger_export_has_the_products(
+    client, committee_member, cell_maker, cell_benchmark, clerk
+):
+    import io
+
+    import openpyxl
+
+    _energy_result(cell_maker.code, 2024, "7")
+    _energy_result("", 2024, "100")
+    product_output.product_output_record(
+        user=clerk, enterprise=cell_maker,
+        data={"year": "2024", "product": "电芯", "quantity": "100", "unit": "万只"},
+    )  # fmt: skip
+    client.force_login(committee_member)
+    answer = client.get(reverse("enterprises:ledger_export") + "?period=2024&all=1")
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]
+    header = [cell.value for cell in sheet[2]]
+    column = header.index("单位产品能耗对标") + 1
+    assert sheet.cell(3, column).value == "电芯 70.0000 kgce/万只 · 达到基准水平"
