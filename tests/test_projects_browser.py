@@ -94,7 +94,7 @@ def test_drs_walks_a_project_from_registration_to_operation_in_the_browser(
     page.get_by_role("button", name="报送").click()
     expect(page.locator(".messages")).to_contain_text("请填写到达该阶段的日期")  # nothing written
     assert not ProjectUpdate.objects.exists()
-    page.select_option("select[name=stage]", "operation")
+    expect(page.locator("select[name=stage]")).to_have_value("operation")  # kept as chosen
     page.fill("input[name=stage_date]", "2026-11-01")
     page.fill("input[name=completed_self_raised]", "20000")
     page.fill("textarea[name=milestone]", "主体设备安装完成并投产")
