@@ -3,7 +3,7 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 
@@ -66,6 +66,7 @@ class MeApi(ApiViewMixin, generics.GenericAPIView):
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="user.username", read_only=True)
     revoked = serializers.SerializerMethodField()
     expired = serializers.SerializerMethodField()
 
@@ -73,6 +74,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         model = ApiToken
         fields = [
             "id",
+            "owner",
             "name",
             "prefix",
             "created_at",
@@ -117,7 +119,23 @@ class ApiTokenListApi(ApiViewMixin, generics.ListAPIView):
     queryset = ApiToken.objects.none()  # the schema's model; each request: its own
 
     def get_queryset(self):
-        return ApiToken.objects.filter(user=self.request.user).order_by("-created_at", "-id")
+        tokens = ApiToken.objects.select_related("user").order_by("-created_at", "-id")
+        owner = self.request.query_params.get("owner")
+        if owner and permissions.can_list_all_api_tokens(self.request.user):
+            # An administrator looks up a person's tokens (e.g. an energy manager's that has
+            # to go) to revoke one: POST /api/v1/tokens/<id>/revoke/, audited.
+            return tokens.filter(user__username=owner[:150])
+        return tokens.filter(user=self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "owner", str, description="administrators: this person's tokens (username)"
+            )
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
     def post(self, request):

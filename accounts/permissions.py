@@ -231,6 +231,11 @@ def can_create_api_token(user, *, signed_in_with_token: bool) -> bool:
     return can_hold_api_token(user) and not signed_in_with_token
 
 
+def can_list_all_api_tokens(user) -> bool:
+    """May list everyone's API tokens (never their keys), to revoke one: administrators."""
+    return _is_admin(user)
+
+
 def can_revoke_api_token(user, owner_id: int | None) -> bool:
     """May revoke this token: its owner (also with the token itself), or an administrator."""
     return _is_admin(user) or (_active(user) and owner_id == user.pk)

@@ -336,3 +336,28 @@ def test_another_enterprises_measure_by_id_is_404_and_audited(
     )
     assert typed.status_code == 404
     assert _attempts() == before + 2
+
+
+def test_an_administrator_finds_and_revokes_an_energy_managers_token(
+    energy_manager, cell_maker, administrator, clerk
+):
+    script = _token_client(energy_manager)
+    admin = APIClient()
+    admin.force_authenticate(administrator)
+    listed = admin.get(reverse("api:token-list") + f"?owner={energy_manager.username}").json()
+    [token] = listed["results"]
+    assert token["owner"] == energy_manager.username
+    assert "key" not in token
+    revoked = admin.post(reverse("api:token-revoke", args=[token["id"]]), format="json")
+    assert revoked.status_code == 200
+    assert AuditEvent.objects.filter(
+        action="api_token_revoke", actor=administrator, object_id=str(token["id"])
+    ).exists()
+    assert script.get(_quarter_url(cell_maker.code)).status_code == 401
+    # Anyone else asking for another person's tokens gets their own.
+    other = APIClient()
+    other.force_authenticate(clerk)
+    assert (
+        other.get(reverse("api:token-list") + f"?owner={energy_manager.username}").json()["results"]
+        == []
+    )
