@@ -54,7 +54,7 @@ class Counter:
 
 # Counted per year: the number of distinct enterprises with such a certificate that year.
 COUNTERS = (
-    Counter("green_factory", "绿色工厂(各级)", "Green factories (all levels)", "green_factory"),
+    Counter("green_factory", "绿色工厂（各级）", "Green factories (all levels)", "green_factory"),
     Counter(
         "green_factory_national", "国家级绿色工厂", "National green factories", "green_factory",
         level="national",
@@ -69,16 +69,16 @@ COUNTERS = (
     ),
     Counter("green_supply_chain", "绿色供应链", "Green supply chains", "green_supply_chain"),
     Counter(
-        "clean_production_started", "清洁生产审核(启动)", "Clean-production audits started",
+        "clean_production_started", "清洁生产审核（启动）", "Clean-production audits started",
         "clean_production", stage="started",
     ),
     Counter(
-        "clean_production_accepted", "清洁生产审核(验收)", "Clean-production audits accepted",
+        "clean_production_accepted", "清洁生产审核（验收）", "Clean-production audits accepted",
         "clean_production", stage="accepted",
     ),
     Counter("energy_audit", "能源审计/节能诊断", "Energy audits and diagnoses", "energy_audit"),
     Counter(
-        "energy_management", "能源管理体系认证(GB/T 23331)",
+        "energy_management", "能源管理体系认证（GB/T 23331）",
         "Energy-management systems (GB/T 23331)", "energy_management",
     ),
     Counter(

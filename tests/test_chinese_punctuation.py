@@ -99,3 +99,10 @@ def test_the_shipped_plan_and_catalogue_have_full_width_punctuation():
     for name in ("plan.json", "indicators.json"):
         walk(json.loads((ROOT / "fixtures" / name).read_text(encoding="utf-8")), name)
     assert found == []
+
+
+def test_labels_written_in_code_have_full_width_punctuation():
+    """Chinese labels kept as Python data rather than messages (the certificate counters)."""
+    from enterprises.work_rules import COUNTERS
+
+    assert [c.zh for c in COUNTERS if chinese_punctuation(c.zh) != c.zh] == []
