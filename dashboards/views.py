@@ -96,6 +96,8 @@ def overview(request):
         variant[:40],
         updating.key,
     )
+    if len(messages.get_messages(request)):  # shown once: never kept in the page
+        return HttpResponse(build())
     return HttpResponse(dashboard_cache.page_cached(parts, build))
 
 

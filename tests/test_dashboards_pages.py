@@ -690,3 +690,23 @@ def test_a_quarters_revenue_card_shows_the_last_complete_year_beside_its_ytd_com
         reverse("dashboards:overview"), {"period": "2026Q3"}, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "Last complete year (2025)" in english
+
+
+def test_a_message_on_the_overview_is_shown_once_not_kept_in_the_cached_page(
+    demo, committee_member
+):
+    """The overview is cached per session; a one-time message (after sign-in, after an
+    action that lands here) is shown once and never kept in the cached page."""
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest
+    from django.http import HttpResponse as PlainResponse
+
+    client = _client(committee_member)
+    client.get(reverse("dashboards:overview"))  # cached without a message
+    carrier = PlainResponse()
+    CookieStorage(HttpRequest())._store([Message(constants.SUCCESS, "一次性提示")], carrier)
+    client.cookies["messages"] = carrier.cookies["messages"].value
+    assert "一次性提示" in client.get(reverse("dashboards:overview")).content.decode()
+    assert "一次性提示" not in client.get(reverse("dashboards:overview")).content.decode()
