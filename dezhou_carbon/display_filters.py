@@ -55,3 +55,12 @@ def status_label(code):
     from dashboards.selectors import status_label as label
 
     return label(code) if code else display.DASH
+
+
+@register.simple_tag
+def colon():
+    """The colon after a label, in the page's language: `{% translate "状态" %}{% colon %}`
+    gives 状态： and Status: (a full-width colon does not belong in English)."""
+    from dezhou_carbon.i18n import is_english
+
+    return ": " if is_english() else "："

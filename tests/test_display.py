@@ -205,3 +205,14 @@ def test_the_history_page_names_the_command_line_and_shows_minutes(administrator
     assert "系统（命令行）" in page
     assert "system-cli" not in page
     assert not re.search(r"\d{2}:\d{2}:\d{2}", page)  # to the minute
+
+
+def test_the_colon_after_a_label_is_the_page_language_s():
+    from django.template import engines
+    from django.utils import translation
+
+    template = engines["django"].from_string('{% load i18n %}{% translate "状态" %}{% colon %}x')
+    with translation.override("zh-hans"):
+        assert template.render({}) == "状态：x"
+    with translation.override("en"):
+        assert template.render({}) == "Status: x"
