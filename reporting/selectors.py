@@ -478,6 +478,15 @@ class AuditLine:
 
             labels = {**dict(EarlyWarning.Level.choices), **STATE_LABELS}
             return " ".join(str(labels.get(word, word)) for word in value.split(" "))
+        if isinstance(value, dict):
+            # A step's state with its version ({"state": "approved", "version": 1}): its
+            # words and v1, not Python's notation; nested details are left to the record.
+            shown = [
+                f"v{inner}" if key == "version" else AuditLine._shown(inner)
+                for key, inner in value.items()
+                if isinstance(inner, (str, int)) and not isinstance(inner, bool)
+            ]
+            return " · ".join(part for part in shown if part)
         return str(value)
 
     @property

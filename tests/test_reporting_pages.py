@@ -692,3 +692,13 @@ def test_the_pages_speak_english_beside_chinese(clerk, committee_member):
     board = reader.get(_board_url()).content.decode()
     assert "Not started" in board
     assert "未开始" not in board
+
+
+def test_a_history_line_shows_a_recorded_state_in_words_not_python_notation():
+    from audit.models import AuditEvent
+    from reporting.selectors import AuditLine
+
+    line = AuditLine(AuditEvent(old_value="submitted", new_value={"state": "approved", "version": 1,
+                                                                   "evidence": []}))  # fmt: skip
+    assert line.new == "已审核锁定 · v1"
+    assert "{" not in line.new and "approved" not in line.new
