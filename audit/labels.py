@@ -104,6 +104,7 @@ ACTION_LABELS = {
     "enterprise_quarter_upload": _("确认上传企业季度数据"),
     "certificate_count_target_set": _("设定认证与审核数量目标"),
     "benchmark_record": _("录入能效标杆"),
+    "product_output_record": _("录入产品产量"),
     "probe": _("后台任务自检"),
     # projects
     "project_registered": _("登记项目"),
