@@ -372,6 +372,8 @@ SPECTACULAR_SETTINGS = {
         "PilotExportLanguageEnum": "pilot.models.ReportExport.Language",
         "PilotCaseStatusEnum": "pilot.models.Case.Status",
         "PilotExportFormatEnum": "pilot.models.ReportExport.Format",
+        "ProjectKindEnum": "projects.models.Project.Kind",
+        "ProjectStageEnum": "projects.models.Stage",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

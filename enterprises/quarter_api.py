@@ -56,7 +56,7 @@ class QuarterRowSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
-class IssueSerializer(serializers.Serializer):
+class QuarterIssueSerializer(serializers.Serializer):
     item = serializers.CharField()
     severity = serializers.CharField()
     code = serializers.CharField()
@@ -68,7 +68,7 @@ class IssueSerializer(serializers.Serializer):
 
 class QuarterValidationSerializer(serializers.Serializer):
     ready_to_submit = serializers.BooleanField()
-    issues = IssueSerializer(many=True)
+    issues = QuarterIssueSerializer(many=True)
 
 
 class EnterpriseQuarterSerializer(serializers.Serializer):
@@ -171,6 +171,7 @@ class EnterpriseQuarterListApi(ApiViewMixin, generics.GenericAPIView):
     filter_backends = []
     pagination_class = None
 
+    @extend_schema(operation_id="v1_enterprises_quarters_list")
     def get(self, request, credit_code: str):
         enterprise = enterprise_for(request, credit_code)
         rows = enterprise_quarters(enterprise)

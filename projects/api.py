@@ -196,7 +196,7 @@ class ProcessRowSerializer(serializers.Serializer):
     method = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
 
 
-class AssessmentSerializer(serializers.Serializer):
+class ProjectAssessmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     year = serializers.IntegerField()
     uses = EnergyRowSerializer(many=True)
@@ -251,7 +251,9 @@ class ProjectDetailSerializer(serializers.ModelSerializer):
     product_quantity = serializers.SerializerMethodField()
     stages = StageEventSerializer(source="stage_events", many=True, read_only=True)
     reviews = ReviewSerializer(source="energy_reviews", many=True, read_only=True)
-    assessments = AssessmentSerializer(source="carbon_assessments", many=True, read_only=True)
+    assessments = ProjectAssessmentSerializer(
+        source="carbon_assessments", many=True, read_only=True
+    )
     updates = UpdateSerializer(many=True, read_only=True)
 
     class Meta:
